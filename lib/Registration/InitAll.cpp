@@ -1,0 +1,27 @@
+//===- InitAll.cpp - Register Hymir dialects and passes -------------------===//
+
+#include "hymir/InitAll.h"
+#include "hymir/Dialect/Hymir/IR/HymirDialect.h"
+#include "hymir/Dialect/Hymir/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+void hymir::registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<hymir::HymirDialect, mlir::arith::ArithDialect,
+                  mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
+                  mlir::math::MathDialect, mlir::ml_program::MLProgramDialect,
+                  mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
+}
+
+void hymir::registerAllPasses() {
+  hymir::registerHymirPasses();
+  mlir::registerTransformsPasses();
+}

@@ -1,0 +1,36 @@
+# -*- Python -*-
+# lit configuration of the Hymir test suite: FileCheck tests of the dialect and
+# passes, the GoogleTest unit tests, and the execution tests of the tools.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "HYMIR"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.hymir_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "python",
+                   "unit", "consumer"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%hymir_src", config.hymir_src_root))
+config.substitutions.append(("%examples", os.path.join(config.hymir_src_root, "examples")))
+config.substitutions.append(("%python", "/usr/bin/python3"))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# HYMIR_OPT_CHECK_IR_ROUNDTRIP=1 makes every hymir-opt run verify that its
+# output re-parses to the same IR (CIRCT's trick).
+opt = "hymir-opt"
+if os.environ.get("HYMIR_OPT_CHECK_IR_ROUNDTRIP") == "1":
+    opt = "hymir-opt --verify-roundtrip"
+
+tool_dirs = [config.hymir_tools_dir, config.llvm_tools_dir]
+tools = [ToolSubst("hymir-opt", command=opt), "hymir-run"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+llvm_config.with_environment("PATH", config.hymir_tools_dir, append_path=True)
