@@ -1,0 +1,3 @@
+// Placeholder: the reference interpreter's unit tests go here.
+#include <gtest/gtest.h>
+TEST(Reference, Placeholder) { EXPECT_TRUE(true); }
