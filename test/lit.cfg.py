@@ -20,6 +20,7 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%hymir_src", config.hymir_src_root))
 config.substitutions.append(("%examples", os.path.join(config.hymir_src_root, "examples")))
 config.substitutions.append(("%python", "/usr/bin/python3"))
+config.substitutions.append(("%hymir_tools", config.hymir_tools_dir))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
@@ -34,3 +35,5 @@ tool_dirs = [config.hymir_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst("hymir-opt", command=opt), "hymir-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.hymir_tools_dir, append_path=True)
+# `not` and `count` live with FileCheck; lit substitutes them only after a pipe.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -57,7 +57,7 @@ GRID_T = (1, 37, 300)
 SPLIT_B, SPLIT_T, SPLIT_T1, SPLIT_T1_TTT = 2, 37, 11, 16
 DECODE_PREFIX = 30
 TOL_CONSISTENCY = 1e-5
-DEFAULT_TOL = {"reference": 1e-5, "cpu": 1e-4, "cuda": 1e-4}
+DEFAULT_TOL = {"reference": 1e-5, "exact": 1e-9, "cpu": 1e-4, "cuda": 1e-4}
 
 
 # --------------------------------------------------------------------------------------------
@@ -123,8 +123,13 @@ class Runner:
 
     def invoke(self, name, input_paths, outdir):
         """Run the tool; return (returncode or None on timeout, stdout, stderr)."""
-        mode_flag = "--reference" if self.mode == "reference" else "--target=" + self.mode
-        cmd = ([self.tool, self.mlir(name), "--entry=main", mode_flag]
+        if self.mode == "reference":
+            mode_flags = ["--reference"]
+        elif self.mode == "exact":
+            mode_flags = ["--reference", "--output-dtype=f64"]
+        else:
+            mode_flags = ["--target=" + self.mode]
+        cmd = ([self.tool, self.mlir(name), "--entry=main"] + mode_flags
                + ["--input=" + p for p in input_paths] + ["--output=" + outdir])
         try:
             # Own session, so that a timeout kills the tool and anything it started.
@@ -166,7 +171,7 @@ class Runner:
         if rc != 0:
             raise ToolError("hymir-run exit %d; stderr: %s" % (rc, short(err)))
         shapes = [inputs.concrete(s, B, T) for s in inputs.result_signature(name)]
-        return load_outputs(outdir, shapes)
+        return load_outputs(outdir, shapes, "<f8" if self.mode == "exact" else "<f4")
 
 
 def npy_header(path):
@@ -178,8 +183,9 @@ def npy_header(path):
         return np.lib.format.read_array_header_2_0(f)
 
 
-def load_outputs(outdir, shapes):
-    """Exactly out0.npy ... out{n-1}.npy, float32 little-endian, C order, given shapes."""
+def load_outputs(outdir, shapes, descr="<f4"):
+    """Exactly out0.npy ... out{n-1}.npy of dtype `descr`, little-endian, C order, given
+    shapes."""
     if not os.path.isdir(outdir):
         raise ToolError("output directory %s was not created" % outdir)
     found = sorted(os.path.basename(p) for p in glob.glob(os.path.join(outdir, "out*.npy")))
@@ -194,8 +200,8 @@ def load_outputs(outdir, shapes):
             arr = np.load(p, allow_pickle=False)
         except Exception as e:  # noqa: BLE001
             raise ToolError("out%d.npy unreadable: %s" % (j, e))
-        if dtype != np.dtype("<f4"):
-            raise ToolError("out%d.npy dtype %s, expected float32 '<f4'" % (j, dtype.str))
+        if dtype != np.dtype(descr):
+            raise ToolError("out%d.npy dtype %s, expected '%s'" % (j, dtype.str, descr))
         if fortran:
             raise ToolError("out%d.npy is Fortran-ordered, expected C order" % j)
         if tuple(hshape) != tuple(shape):
@@ -604,7 +610,10 @@ def main():
                                              "against the float64 oracle of EXAMPLES.md.")
     ap.add_argument("--hymir-run", required=True, help="path of the hymir-run executable")
     ap.add_argument("--examples", required=True, help="directory holding NAME.mlir")
-    ap.add_argument("--mode", choices=("reference", "cpu", "cuda"), default="reference")
+    ap.add_argument("--mode", choices=("reference", "exact", "cpu", "cuda"), default="reference",
+                    help="reference: --reference, f32 outputs at 1e-5; exact: --reference with "
+                         "float64 outputs against the oracle with the gallery's f32-rounded "
+                         "constants, at 1e-9; cpu/cuda: compiled code at 1e-4")
     ap.add_argument("--only", nargs="+", default=[], metavar="NAME")
     ap.add_argument("--tol", type=float, default=None,
                     help="relative RMS tolerance (default 1e-5 reference, 1e-4 cpu/cuda)")
@@ -620,6 +629,8 @@ def main():
         if n not in ops.EXAMPLES:
             ap.error("unknown example %r (known: %s)" % (n, ", ".join(ops.EXAMPLES)))
     tol = opt.tol if opt.tol is not None else DEFAULT_TOL[opt.mode]
+    if opt.mode == "exact":
+        ops.set_f32_constants(True)
     tool = os.path.abspath(opt.hymir_run) if os.sep in opt.hymir_run else opt.hymir_run
     runner = Runner(tool, os.path.abspath(opt.examples), opt.mode, opt.timeout)
     work = opt.work or tempfile.mkdtemp(prefix="hymir_gallery_")

@@ -176,6 +176,28 @@ LogicalResult AttentionDecodeOp::verify() {
 // CausalConv1dOp
 //===----------------------------------------------------------------------===//
 
+/// `(, bias-type)? (, state-type)?`: one type per optional operand present, so
+/// that a state without a bias is not mistaken for a bias.
+static ParseResult parseConvOperandTypes(
+    OpAsmParser &parser,
+    const std::optional<OpAsmParser::UnresolvedOperand> &bias,
+    const std::optional<OpAsmParser::UnresolvedOperand> &state, Type &biasType,
+    Type &stateType) {
+  if (bias && (parser.parseComma() || parser.parseType(biasType)))
+    return failure();
+  if (state && (parser.parseComma() || parser.parseType(stateType)))
+    return failure();
+  return success();
+}
+
+static void printConvOperandTypes(OpAsmPrinter &p, CausalConv1dOp, Value bias,
+                                  Value state, Type biasType, Type stateType) {
+  if (bias)
+    p << ", " << biasType;
+  if (state)
+    p << ", " << stateType;
+}
+
 LogicalResult CausalConv1dOp::verify() {
   auto x = rtt(getInput()), w = rtt(getWeight());
   // C1
@@ -217,21 +239,23 @@ LogicalResult CausalConv1dOp::verify() {
 // Norms
 //===----------------------------------------------------------------------===//
 
+/// C1 and the eps invariant (`epsInvariant`: C2, or C3 for rms_norm).
 template <typename OpTy>
-static LogicalResult verifyNorm(OpTy op) {
+static LogicalResult verifyNorm(OpTy op, StringRef epsInvariant) {
   if (op.getResult().getType() != op.getInput().getType())
     return op.emitOpError("C1: the result type must equal the input type");
   if (rtt(op.getInput()).getRank() < 1)
     return op.emitOpError("C1: the input must have rank at least 1");
-  if (op.getEps().convertToDouble() < 0.0)
-    return op.emitOpError("eps must be non-negative");
+  if (!(op.getEps().convertToDouble() >= 0.0))
+    return op.emitOpError(epsInvariant) << ": eps must be non-negative, got "
+                                        << op.getEps().convertToDouble();
   return success();
 }
 
-LogicalResult L2NormOp::verify() { return verifyNorm(*this); }
-LogicalResult LayerNormOp::verify() { return verifyNorm(*this); }
+LogicalResult L2NormOp::verify() { return verifyNorm(*this, "C2"); }
+LogicalResult LayerNormOp::verify() { return verifyNorm(*this, "C2"); }
 LogicalResult RMSNormOp::verify() {
-  if (failed(verifyNorm(*this)))
+  if (failed(verifyNorm(*this, "C3")))
     return failure();
   auto x = rtt(getInput()), w = rtt(getWeight());
   if (w.getRank() != 1 || conflict(w.getDimSize(0), x.getShape().back()))

@@ -45,6 +45,11 @@ Rule ruleFor(Operation *op) {
     return Rule::Quotient;
   if (isa<arith::SelectOp>(op))
     return Rule::Select;
+  // A comparison is not affine, but its i1 result reaches a float only
+  // through an arith.select (the Select rule, which then names the select) or
+  // a cast or region op (opaque): let it carry the dependence that far.
+  if (isa<arith::CmpFOp>(op))
+    return Rule::Linear;
   return Rule::Opaque;
 }
 
@@ -241,7 +246,21 @@ bool isMaxPlus(Value y, Value s, unsigned g, DegreeAnalysis &da) {
           da.get(a).deg[g] == Degree::Independent);
 }
 
-/// x − c·floor(x / c) with x = s + a and a constant c: a modular sum.
+/// The value of a scalar or splat float constant.
+std::optional<APFloat> getConstantFloat(Value v) {
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  if (auto f = dyn_cast<FloatAttr>(attr))
+    return f.getValue();
+  if (auto splat = dyn_cast<SplatElementsAttr>(attr))
+    if (isa<FloatType>(splat.getElementType()))
+      return splat.getSplatValue<APFloat>();
+  return std::nullopt;
+}
+
+/// x − c·floor(x / c) with x = s + a and a positive constant c (a scalar, or
+/// a splat for a vector state such as Mamba-3's angles): a modular sum.
 bool isModularSum(Value y, Value s, unsigned g, DegreeAnalysis &da) {
   auto sub = y.getDefiningOp<arith::SubFOp>();
   if (!sub)
@@ -260,10 +279,10 @@ bool isModularSum(Value y, Value s, unsigned g, DegreeAnalysis &da) {
     auto div = floor.getOperand().getDefiningOp<arith::DivFOp>();
     if (!div || div.getLhs() != x)
       continue;
-    FloatAttr c1, c2;
-    if (matchPattern(c, m_Constant(&c1)) &&
-        matchPattern(div.getRhs(), m_Constant(&c2)) && c1 == c2 &&
-        c1.getValueAsDouble() > 0)
+    std::optional<APFloat> c1 = getConstantFloat(c);
+    std::optional<APFloat> c2 = getConstantFloat(div.getRhs());
+    if (c1 && c2 && c1->bitwiseIsEqual(*c2) && c1->isFiniteNonZero() &&
+        !c1->isNegative())
       return true;
   }
   return false;
@@ -295,6 +314,28 @@ Direct applyFactor(Direct d, Direct factor) {
   if (d == Direct::Identity)
     return factor;
   return join(d, factor);
+}
+
+/// The direct part of a sum of two terms: two direct parts add up to at least
+/// a scalar multiple of the state (S + S = 2 S).
+Direct joinSum(Direct a, Direct b) {
+  if (a == Direct::Absent)
+    return b;
+  if (b == Direct::Absent)
+    return a;
+  return join(join(a, b), Direct::Scalar);
+}
+
+/// The direct part of a negated term: −S is a scalar multiple of S.
+Direct negate(Direct d) { return applyFactor(d, Direct::Scalar); }
+
+/// True if an extract_slice takes its whole source (a no-op).
+bool isFullSlice(tensor::ExtractSliceOp op) {
+  RankedTensorType src = op.getSourceType();
+  return src.hasStaticShape() && src == op.getResultType() &&
+         llvm::all_of(op.getStaticOffsets(),
+                      [](int64_t o) { return o == 0; }) &&
+         llvm::all_of(op.getStaticStrides(), [](int64_t s) { return s == 1; });
 }
 
 /// The structure of a value that is affine in the primary state group.
@@ -330,6 +371,11 @@ private:
 
   /// Rank of a state-independent update term (outer products count R).
   static int64_t updateRankOf(Value v) {
+    // Rank counts the rank-1 terms of a matrix update; a vector or scalar
+    // update is one term however it was computed (a ⊙ x + (1 − a) ⊙ x).
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || type.getRank() < 2)
+      return 1;
     Operation *op = v.getDefiningOp();
     if (auto outer = dyn_cast_or_null<OuterOp>(op)) {
       auto t = cast<RankedTensorType>(outer.getLhs().getType());
@@ -373,10 +419,11 @@ private:
       return s;
     }
     if (isa<arith::AddFOp, arith::SubFOp>(op)) {
+      bool negatesRhs = isa<arith::SubFOp>(op);
       if (operandDep(0) && operandDep(1)) {
         Structure a = in(0), b = in(1);
         Structure s;
-        s.direct = join(a.direct, b.direct);
+        s.direct = joinSum(a.direct, negatesRhs ? negate(b.direct) : b.direct);
         s.corrections = a.corrections + b.corrections;
         s.updateRank = a.updateRank + b.updateRank;
         s.projection = a.projection || b.projection;
@@ -386,19 +433,39 @@ private:
       }
       unsigned d = operandDep(0) ? 0 : 1;
       Structure s = in(d);
+      if (negatesRhs && d == 1)
+        s.direct = negate(s.direct);
       s.hasConstant = true;
       if (!s.projection && isa<RankedTensorType>(op->getResult(0).getType()))
         s.updateRank += updateRankOf(op->getOperand(1 - d));
       return s;
     }
-    if (isa<arith::NegFOp, arith::ExtFOp, arith::TruncFOp, tensor::CastOp,
-            tensor::ExpandShapeOp, tensor::CollapseShapeOp,
-            tensor::ExtractSliceOp>(op))
+    if (isa<arith::NegFOp>(op)) {
+      Structure s = in(0);
+      s.direct = negate(s.direct);
+      return s;
+    }
+    if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op)) {
+      // A part of the state moved elsewhere (a shift, a row mix) is no
+      // structured transition.
+      Structure s = in(0);
+      if (!isFullSlice(slice) && s.direct != Direct::Absent)
+        s.direct = Direct::Other;
+      return s;
+    }
+    if (isa<arith::ExtFOp, arith::TruncFOp, tensor::CastOp,
+            tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op))
       return in(0);
     if (auto ins = dyn_cast<tensor::InsertSliceOp>(op)) {
       Structure s = operandDep(1) ? in(1) : in(0);
       if (operandDep(0) && operandDep(1))
         s.direct = join(s.direct, in(0).direct);
+      // An independent block written into the state is an update term (the
+      // new token's k ⊗ v entering level 0 of log-linear attention).
+      if (!operandDep(0) && operandDep(1) && !s.projection) {
+        s.hasConstant = true;
+        s.updateRank += updateRankOf(ins.getSource());
+      }
       return s;
     }
     if (isa<ReadOp, DotOp, SumOp>(op)) {
@@ -429,9 +496,18 @@ private:
       s.levels = true;
       return s;
     }
-    if (isa<arith::SelectOp>(op)) {
+    if (auto select = dyn_cast<arith::SelectOp>(op)) {
+      // c ? A : B = c·A + (1 − c)·B with c independent of the state (C9):
+      // unless both branches have the same direct part, each is masked by c,
+      // a scalar or (for a tensor condition) a full factor.
       Structure a = in(1), b = in(2);
-      a.direct = join(a.direct, b.direct);
+      if (a.direct != b.direct) {
+        Direct mask = isa<RankedTensorType>(select.getCondition().getType())
+                          ? Direct::Full
+                          : Direct::Scalar;
+        a.direct =
+            join(applyFactor(a.direct, mask), applyFactor(b.direct, mask));
+      }
       a.corrections = std::max(a.corrections, b.corrections);
       return a;
     }
@@ -516,8 +592,9 @@ TransitionAttr hymir::classifyScan(ScanOp scan) {
   int64_t levels = s.levels && stateType ? stateType.getDimSize(0) : 0;
   int64_t matrixRank = levels ? rank - 1 : rank;
 
+  // Absent: the old state does not survive as such (no D in D + u wᵀ).
   TransitionClass kind;
-  if (s.direct == Direct::Other)
+  if (s.direct == Direct::Other || s.direct == Direct::Absent)
     kind = TransitionClass::general;
   else if (s.corrections > 1)
     kind = TransitionClass::rank_n;
@@ -525,8 +602,6 @@ TransitionAttr hymir::classifyScan(ScanOp scan) {
     kind = TransitionClass::dplr;
   else if (s.direct == Direct::Identity)
     kind = TransitionClass::identity;
-  else if (s.direct == Direct::Absent)
-    kind = TransitionClass::general;
   else if (matrixRank <= 1)
     kind = TransitionClass::vector;
   else if (s.direct == Direct::Scalar)

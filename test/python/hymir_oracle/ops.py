@@ -44,8 +44,20 @@ def _zeros(*shape):
     return np.zeros(shape, dtype=COMPUTE_DTYPE)
 
 
+F32_CONSTANTS = False
+
+
+def set_f32_constants(on):
+    """Round the formulas' constants (scales, eps, 2π, ...) to float32 first, as the gallery
+    files write them, so float64 results can be compared at ~1e-9."""
+    global F32_CONSTANTS
+    F32_CONSTANTS = bool(on)
+
+
 def _c(x):
     """A Python constant as a scalar of the compute dtype."""
+    if F32_CONSTANTS:
+        return COMPUTE_DTYPE(np.float32(x))
     return COMPUTE_DTYPE(x)
 
 
@@ -603,7 +615,7 @@ def mlstm(q, k, v, i, f, C0, n0, m0):
                 C = fp * C + ip * np.outer(k[b, t, h], v[b, t, h])
                 n = fp * n + ip * k[b, t, h]
                 m = m_new
-                qs = q[b, t, h] / _c(math.sqrt(12))
+                qs = q[b, t, h] * _c(1 / math.sqrt(12))
                 denom = max(abs(np.dot(n, qs)), np.exp(-m)) + _c(1e-6)
                 hs[b, t, h] = (C.T @ qs) / denom
             CT[b, h], nT[b, h], mT[b, h] = C, n, m

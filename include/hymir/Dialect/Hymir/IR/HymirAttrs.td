@@ -12,7 +12,9 @@ def Hymir_Activation : I32EnumAttr<"Activation", "activation function", [
   let cppNamespace = "::hymir";
   let genSpecializedAttr = 0;
 }
-def Hymir_ActivationAttr : EnumAttr<Hymir_Dialect, Hymir_Activation, "activation">;
+def Hymir_ActivationAttr : EnumAttr<Hymir_Dialect, Hymir_Activation, "activation"> {
+  let assemblyFormat = "`<` $value `>`";  // #hymir.activation<silu>
+}
 
 // Which axis of a matrix a per-axis operation acts along.
 def Hymir_Axis : I32EnumAttr<"Axis", "matrix axis", [

@@ -162,10 +162,14 @@ def Hymir_CausalConv1dOp : Hymir_Op<"causal_conv1d", [Pure, AttrSizedOperandSegm
                                          "::hymir::Activation::none">:$activation);
   let results = (outs Hymir_FloatTensor:$output,
                       Optional<Hymir_FloatTensor>:$final_state);
+  // The bias and state types are optional groups of one comma-separated list;
+  // `(`,` type($bias)^)?` would take a lone state type for the bias, so the
+  // list is parsed against the operands actually present (same syntax).
   let assemblyFormat = [{
     $input `,` $weight (`bias` `(` $bias^ `)`)? (`state` `(` $state^ `)`)?
-    attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)?
-    (`,` type($state)^)? `->` type($output) (`,` type($final_state)^)?
+    attr-dict `:` type($input) `,` type($weight) ``
+    custom<ConvOperandTypes>(ref($bias), ref($state), type($bias), type($state))
+    `->` type($output) (`,` type($final_state)^)?
   }];
   let hasVerifier = 1;
 }
@@ -252,6 +256,7 @@ class Hymir_StepOp<string mnemonic, list<Trait> traits = []>
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;  // Three operand groups and a step region.
   let hasRegionVerifier = 1;
+  let hasCanonicalizer = 1;  // Drop unused outputs (HymirCanonicalize.cpp).
   let skipDefaultBuilders = 1;
   let builders = [
     OpBuilder<(ins "::mlir::TypeRange":$outputTypes, "::mlir::ValueRange":$inputs,
@@ -424,6 +429,7 @@ def Hymir_ScaleOp : Hymir_Op<"scale", [Pure, AllTypesMatch<["input", "result"]>]
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
+  let hasCanonicalizer = 1;  // scale of scale by constants (HymirCanonicalize.cpp).
 }
 
 def Hymir_OuterOp : Hymir_Op<"outer", [Pure]> {

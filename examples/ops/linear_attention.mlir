@@ -1,0 +1,28 @@
+// linear_attention — plain (unnormalised) linear attention, identity feature map.
+// OPS.md §6; EXAMPLES.md §4.8.
+//
+//   H = 2, K = 12, V = 20, scale = 1/√12; state S ∈ R^{K×V} per head, key-major.
+//
+//     S_t = S_{t−1} + k_t ⊗ v_t
+//     o_t = S_tᵀ (scale · q_t)
+//
+// Mapping: `hymir.scan heads = 2`; the body is one time step of one head: `hymir.outer` for
+// k ⊗ v, `hymir.read` (default `along rows`) for Sᵀq. Classified `identity` (T0).
+
+func.func @main(%q: tensor<?x?x2x12xf32>, %k: tensor<?x?x2x12xf32>, %v: tensor<?x?x2x20xf32>,
+                %S0: tensor<?x2x12x20xf32>) -> (tensor<?x?x2x20xf32>, tensor<?x2x12x20xf32>) {
+  %o, %S_T = hymir.scan heads = 2
+      ins(%q, %k, %v : tensor<?x?x2x12xf32>, tensor<?x?x2x12xf32>, tensor<?x?x2x20xf32>)
+      inits(%S0 : tensor<?x2x12x20xf32>) -> (tensor<?x?x2x20xf32>) {
+  ^bb0(%q_t: tensor<12xf32>, %k_t: tensor<12xf32>, %v_t: tensor<20xf32>, %S: tensor<12x20xf32>):
+    %scale = arith.constant 0.288675129 : f32
+    // S_t = S_{t−1} + k_t ⊗ v_t
+    %kv = hymir.outer %k_t, %v_t : tensor<12xf32>, tensor<20xf32> -> tensor<12x20xf32>
+    %S_new = arith.addf %S, %kv : tensor<12x20xf32>
+    // o_t = S_tᵀ (scale · q_t)
+    %q_s = hymir.scale %q_t, %scale : tensor<12xf32>, f32
+    %o_t = hymir.read %S_new, %q_s : tensor<12x20xf32>, tensor<12xf32> -> tensor<20xf32>
+    hymir.yield %o_t, %S_new : tensor<20xf32>, tensor<12x20xf32>
+  }
+  return %o, %S_T : tensor<?x?x2x20xf32>, tensor<?x2x12x20xf32>
+}

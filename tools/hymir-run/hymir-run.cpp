@@ -1,0 +1,554 @@
+//===- hymir-run.cpp - Run a Hymir function on .npy inputs ----------------===//
+//
+// The end-to-end driver (DESIGN.md §5, EXAMPLES.md §0): parses a module,
+// checks the .npy inputs against the entry function's signature, runs it and
+// writes one .npy per result. A plain driver, not JitRunnerMain (which cannot
+// pass tensors). Only the float64 reference (`--reference`) is available so
+// far; `--target=cpu|cuda` will come with the compiled pipelines.
+//
+// Every failure is one `error: ...` line on stderr (parse, verify and
+// interpreter errors come with their source location) and a non-zero exit
+// status; the output protocol guarantees that a failed run leaves no
+// out*.npy behind and a successful one leaves exactly its results.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hymir/InitAll.h"
+#include "hymir/Reference/Interpreter.h"
+
+#include "hymir_rt/array.h"
+#include "hymir_rt/npy.h"
+#include "hymir_rt/status.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+using hymir::ref::Tensor;
+
+namespace {
+
+/// Exit status: 1 for a failed run (bad input, parse/verify/runtime error),
+/// 2 for a bad command line or an unavailable target.
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+const char kOverview[] = R"(hymir-run: run a function of a Hymir module on .npy inputs
+
+  hymir-run FILE.mlir [--entry=NAME] --input=A0.npy --input=A1.npy ...
+            --output=DIR --reference [--output-dtype=f32|f64]
+            [--allow-nonfinite]
+
+Inputs. One --input per argument of the entry function, in argument order.
+Each is a .npy file (format 1.0, 2.0 or 3.0), little-endian, C order. A
+float argument (bf16/f16/f32/f64 elements) takes '<f4' or '<f8' data, which
+is widened to float64; an integer or index argument takes '<i4' or '<i8'
+data whose values must fit the declared width. A scalar argument takes a
+rank-0 array. Before anything runs, each argument is checked against the
+signature: rank, every static dim, and the dynamic dims by Hymir's
+convention:
+
+  * a '?' at position i of an argument's type stands for the same size in
+    every argument that has a '?' at position i (position 0 is the batch B
+    of every argument, position 1 the time T of every sequence, ...);
+  * a dynamic dim must not be 0 (an empty batch or sequence is an error);
+  * NaN and Inf inputs are rejected unless --allow-nonfinite is given.
+
+A violation is reported as one line naming the argument by index (counted
+from 0) and its file, with what was expected.
+
+Outputs. DIR (created if missing) receives out0.npy, out1.npy, ... one per
+result in result order, C order: float results as float32 '<f4' (rounded
+to nearest) or, with --output-dtype=f64, the reference's float64 values
+'<f8' unrounded; integer results as '<i4' (widths up to 32) or '<i8'.
+Stale out*.npy files in DIR are removed first; results are written under
+temporary names and renamed into place only after all of them were
+written, so a failed run leaves no out*.npy in DIR and a successful one
+leaves exactly its results.
+
+Modes. --reference runs Hymir's float64 reference interpreter (every hymir
+op as its token-by-token definition, upstream arith/math/tensor/linalg/func
+ops in float64). --target=cpu|cuda (compiled code) is not available yet.
+
+Exit status: 0 on success; 1 on bad input or a parse, verify or run-time
+error; 2 on a bad command line or an unavailable target.
+)";
+
+enum class OutputDType { F32, F64 };
+
+struct Options {
+  cl::OptionCategory category{"hymir-run options"};
+  cl::opt<std::string> inputFile{cl::Positional, cl::desc("<FILE.mlir>"),
+                                 cl::cat(category)};
+  cl::opt<std::string> entry{"entry", cl::desc("Function to run"),
+                             cl::value_desc("NAME"), cl::init("main"),
+                             cl::cat(category)};
+  cl::list<std::string> inputs{
+      "input", cl::desc("Input .npy file, one per argument, in order"),
+      cl::value_desc("PATH.npy"), cl::cat(category)};
+  cl::opt<std::string> output{
+      "output", cl::desc("Directory for out0.npy, out1.npy, ..."),
+      cl::value_desc("DIR"), cl::cat(category)};
+  cl::opt<bool> reference{
+      "reference", cl::desc("Run the float64 reference interpreter"),
+      cl::cat(category)};
+  cl::opt<std::string> target{
+      "target", cl::desc("Compile and run for a target (not available yet)"),
+      cl::value_desc("cpu|cuda"), cl::cat(category)};
+  cl::opt<OutputDType> outputDType{
+      "output-dtype", cl::desc("Element type of float results"),
+      cl::values(clEnumValN(OutputDType::F32, "f32", "float32 (default)"),
+                 clEnumValN(OutputDType::F64, "f64",
+                            "float64, the reference's values unrounded")),
+      cl::init(OutputDType::F32), cl::cat(category)};
+  cl::opt<bool> allowNonfinite{
+      "allow-nonfinite", cl::desc("Accept NaN and Inf input values"),
+      cl::cat(category)};
+};
+
+llvm::raw_ostream &error() { return llvm::WithColor::error(llvm::errs()); }
+
+/// An owned hymir_rt_array.
+struct NpyArray {
+  hymir_rt_array array{};
+  NpyArray() = default;
+  NpyArray(const NpyArray &) = delete;
+  NpyArray &operator=(const NpyArray &) = delete;
+  NpyArray(NpyArray &&other) noexcept : array(other.array) {
+    other.array = hymir_rt_array{};
+  }
+  ~NpyArray() { hymir_rt_array_free(&array); }
+};
+
+std::string describeDType(hymir_rt_dtype dtype) {
+  const char *descr = hymir_rt_npy_descr(dtype);
+  std::string s = descr ? std::string("'") + descr + "'" : "";
+  s += std::string(s.empty() ? "" : " (") + hymir_rt_dtype_name(dtype) +
+       (s.empty() ? "" : ")");
+  return s;
+}
+
+std::string formatDims(llvm::ArrayRef<int64_t> shape) {
+  if (shape.empty())
+    return "scalar";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(shape, os, "x");
+  return s;
+}
+
+std::string typeString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return s;
+}
+
+/// The multi-index of row-major element `flat` of `shape`, as "[i, j, k]".
+std::string formatIndex(llvm::ArrayRef<int64_t> shape, int64_t flat) {
+  llvm::SmallVector<int64_t> idx(shape.size());
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+    idx[d] = shape[d] ? flat % shape[d] : 0;
+    flat = shape[d] ? flat / shape[d] : 0;
+  }
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(idx, os);
+  os << "]";
+  return s;
+}
+
+/// Where dynamic dims were first seen: position -> (size, argument index).
+using DynamicDims = std::map<unsigned, std::pair<int64_t, unsigned>>;
+
+/// Checks input `array` (from `path`) against argument `index` of type
+/// `type` and converts it. Prints the error line and returns failure on a
+/// mismatch.
+FailureOr<Tensor> checkAndConvert(unsigned index, StringRef path, Type type,
+                                  const hymir_rt_array &array,
+                                  DynamicDims &dynamicDims,
+                                  bool allowNonfinite) {
+  auto fail = [&]() -> llvm::raw_ostream & {
+    return error() << "argument #" << index << " (" << path << "): ";
+  };
+  auto tensorType = dyn_cast<RankedTensorType>(type);
+  Type elem = tensorType ? tensorType.getElementType() : type;
+  llvm::ArrayRef<int64_t> expected =
+      tensorType ? tensorType.getShape() : llvm::ArrayRef<int64_t>();
+  llvm::ArrayRef<int64_t> shape(array.shape, array.rank);
+
+  // Element type.
+  bool isFloat = isa<FloatType>(elem);
+  bool isInt = isa<IntegerType, IndexType>(elem);
+  if (!isFloat && !isInt) {
+    fail() << "hymir-run cannot pass an argument of type " << typeString(type)
+           << "\n";
+    return failure();
+  }
+  bool dtypeOk = isFloat ? (array.dtype == HYMIR_RT_DTYPE_F32 ||
+                            array.dtype == HYMIR_RT_DTYPE_F64)
+                         : (array.dtype == HYMIR_RT_DTYPE_I32 ||
+                            array.dtype == HYMIR_RT_DTYPE_I64);
+  if (!dtypeOk) {
+    fail() << "dtype " << describeDType(array.dtype) << " does not fit "
+           << typeString(type) << " (expected "
+           << (isFloat ? "'<f4' or '<f8'" : "'<i4' or '<i8'") << ")\n";
+    return failure();
+  }
+
+  // Rank and static dims.
+  if (shape.size() != expected.size()) {
+    fail() << "rank " << shape.size() << " (shape " << formatDims(shape)
+           << ") does not fit " << typeString(type) << " (expected rank "
+           << expected.size() << ")\n";
+    return failure();
+  }
+  for (auto [d, pair] : llvm::enumerate(llvm::zip(expected, shape))) {
+    auto [e, s] = pair;
+    if (!ShapedType::isDynamic(e) && e != s) {
+      fail() << "shape " << formatDims(shape) << " has size " << s
+             << " in dim " << d << " where " << typeString(type)
+             << " needs " << e << "\n";
+      return failure();
+    }
+  }
+  // Dynamic dims: non-zero and equal across arguments at the same position.
+  for (auto [d, pair] : llvm::enumerate(llvm::zip(expected, shape))) {
+    auto [e, s] = pair;
+    if (!ShapedType::isDynamic(e))
+      continue;
+    if (s == 0) {
+      fail() << "dynamic dim " << d << " of " << typeString(type)
+             << " is 0 (empty batch or sequence)\n";
+      return failure();
+    }
+    auto [it, inserted] =
+        dynamicDims.insert({static_cast<unsigned>(d), {s, index}});
+    if (!inserted && it->second.first != s) {
+      fail() << "dynamic dim " << d << " is " << s << " but argument #"
+             << it->second.second << " has " << it->second.first
+             << " there (a '?' at the same position must have the same size "
+                "in every argument)\n";
+      return failure();
+    }
+  }
+
+  // Values.
+  int64_t n = hymir_rt_array_numel(&array);
+  if (isFloat) {
+    std::vector<double> data(n);
+    for (int64_t i = 0; i < n; ++i) {
+      data[i] = array.dtype == HYMIR_RT_DTYPE_F32
+                    ? static_cast<double>(static_cast<const float *>(array.data)[i])
+                    : static_cast<const double *>(array.data)[i];
+      if (!allowNonfinite && !std::isfinite(data[i])) {
+        fail() << "element " << formatIndex(shape, i) << " is "
+               << (std::isnan(data[i]) ? "NaN" : data[i] > 0 ? "+Inf" : "-Inf")
+               << " (pass --allow-nonfinite to accept non-finite inputs)\n";
+        return failure();
+      }
+    }
+    return Tensor::getFloat(shape, std::move(data));
+  }
+  unsigned width = isa<IndexType>(elem) ? 64 : cast<IntegerType>(elem).getWidth();
+  int64_t lo = width >= 64 ? INT64_MIN : width == 1 ? 0 : -(int64_t(1) << (width - 1));
+  int64_t hi = width >= 64 ? INT64_MAX : width == 1 ? 1 : (int64_t(1) << (width - 1)) - 1;
+  std::vector<int64_t> data(n);
+  for (int64_t i = 0; i < n; ++i) {
+    data[i] = array.dtype == HYMIR_RT_DTYPE_I32
+                  ? static_cast<const int32_t *>(array.data)[i]
+                  : static_cast<const int64_t *>(array.data)[i];
+    if (data[i] < lo || data[i] > hi) {
+      fail() << "element " << formatIndex(shape, i) << " = " << data[i]
+             << " does not fit " << typeString(elem) << "\n";
+      return failure();
+    }
+  }
+  return Tensor::getInt(shape, std::move(data));
+}
+
+bool isOutputName(StringRef name) {
+  return name.starts_with("out") && name.ends_with(".npy");
+}
+
+/// Removes every out*.npy file (and our temporaries) from `dir`. Prints an
+/// error and returns false if one cannot be removed.
+bool removeOutputs(StringRef dir, StringRef tempPrefix) {
+  if (dir.empty() || !llvm::sys::fs::is_directory(dir))
+    return true;
+  std::error_code ec;
+  std::vector<std::string> doomed;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    StringRef name = llvm::sys::path::filename(it->path());
+    if (isOutputName(name) || (!tempPrefix.empty() && name.starts_with(tempPrefix)))
+      doomed.push_back(it->path());
+  }
+  if (ec) {
+    error() << "cannot list " << dir << ": " << ec.message() << "\n";
+    return false;
+  }
+  bool ok = true;
+  for (const std::string &path : doomed) {
+    if (llvm::sys::fs::is_directory(path))
+      continue;
+    if (std::error_code rc = llvm::sys::fs::remove(path)) {
+      error() << "cannot remove " << path << ": " << rc.message() << "\n";
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+/// Converts a result to an array of the output dtype.
+bool resultToArray(const Tensor &t, Type type, OutputDType dtype,
+                   NpyArray &out, unsigned index, unsigned &nonfinite) {
+  hymir_rt_dtype dt;
+  if (t.isFloat())
+    dt = dtype == OutputDType::F64 ? HYMIR_RT_DTYPE_F64 : HYMIR_RT_DTYPE_F32;
+  else
+    dt = getElementTypeOrSelf(type).getIntOrFloatBitWidth() <= 32 &&
+                 !isa<IndexType>(getElementTypeOrSelf(type))
+             ? HYMIR_RT_DTYPE_I32
+             : HYMIR_RT_DTYPE_I64;
+  hymir_rt_error err{};
+  llvm::ArrayRef<int64_t> shape = t.getShape();
+  if (shape.size() > HYMIR_RT_MAX_RANK) {
+    error() << "result #" << index << " has rank " << shape.size()
+            << ", more than .npy output supports (" << HYMIR_RT_MAX_RANK
+            << ")\n";
+    return false;
+  }
+  if (hymir_rt_array_alloc(dt, static_cast<int>(shape.size()), shape.data(),
+                           &out.array, &err)) {
+    error() << "result #" << index << ": " << err.message << "\n";
+    return false;
+  }
+  int64_t n = t.getNumElements();
+  nonfinite = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    switch (dt) {
+    case HYMIR_RT_DTYPE_F32: {
+      float v = static_cast<float>(t.getFloats()[i]);
+      nonfinite += !std::isfinite(v);
+      static_cast<float *>(out.array.data)[i] = v;
+      break;
+    }
+    case HYMIR_RT_DTYPE_F64:
+      nonfinite += !std::isfinite(t.getFloats()[i]);
+      static_cast<double *>(out.array.data)[i] = t.getFloats()[i];
+      break;
+    case HYMIR_RT_DTYPE_I32:
+      static_cast<int32_t *>(out.array.data)[i] =
+          static_cast<int32_t>(t.getInts()[i]);
+      break;
+    default:
+      static_cast<int64_t *>(out.array.data)[i] = t.getInts()[i];
+      break;
+    }
+  }
+  return true;
+}
+
+/// The output protocol: stale out*.npy removed, every result written to a
+/// temporary name, then all renamed into place. On failure nothing named
+/// out*.npy is left in `dir`.
+bool writeOutputs(StringRef dir, llvm::ArrayRef<Tensor> results,
+                  TypeRange types, OutputDType dtype) {
+  std::string tempPrefix =
+      (".hymir-run." + llvm::Twine(llvm::sys::Process::getProcessId()) + ".")
+          .str();
+  if (std::error_code ec = llvm::sys::fs::create_directories(dir)) {
+    error() << "cannot create output directory " << dir << ": "
+            << ec.message() << "\n";
+    return false;
+  }
+  if (!removeOutputs(dir, ""))
+    return false;
+
+  std::vector<std::string> temps, finals;
+  auto cleanup = [&] {
+    for (const std::string &p : temps)
+      llvm::sys::fs::remove(p);
+    removeOutputs(dir, tempPrefix);
+  };
+  for (auto [i, t] : llvm::enumerate(results)) {
+    NpyArray array;
+    unsigned nonfinite = 0;
+    if (!resultToArray(t, types[i], dtype, array, i, nonfinite)) {
+      cleanup();
+      return false;
+    }
+    if (nonfinite)
+      llvm::WithColor::warning(llvm::errs())
+          << "result #" << i << " has " << nonfinite
+          << " non-finite value(s)\n";
+    llvm::SmallString<256> temp(dir), final(dir);
+    llvm::sys::path::append(temp, tempPrefix + "out" + std::to_string(i) +
+                                      ".npy.tmp");
+    llvm::sys::path::append(final, "out" + std::to_string(i) + ".npy");
+    hymir_rt_error err{};
+    temps.push_back(std::string(temp));
+    finals.push_back(std::string(final));
+    if (hymir_rt_npy_write(temp.c_str(), &array.array, &err)) {
+      error() << "cannot write result #" << i << ": " << err.message << "\n";
+      cleanup();
+      return false;
+    }
+  }
+  for (auto [temp, final] : llvm::zip(temps, finals)) {
+    if (std::error_code ec = llvm::sys::fs::rename(temp, final)) {
+      error() << "cannot rename " << temp << " to " << final << ": "
+              << ec.message() << "\n";
+      cleanup();
+      return false;
+    }
+  }
+  return true;
+}
+
+int run(Options &opts) {
+  // Whatever fails from here on leaves no out*.npy in the output directory.
+  auto failRun = [&](int code) {
+    removeOutputs(opts.output, "");
+    return code;
+  };
+
+  if (opts.inputFile.empty()) {
+    error() << "no input file: pass FILE.mlir (see --help)\n";
+    return kExitUsage;
+  }
+  if (opts.output.empty()) {
+    error() << "--output=DIR is required\n";
+    return kExitUsage;
+  }
+  if (opts.target.getNumOccurrences() && opts.reference) {
+    error() << "--reference and --target are exclusive\n";
+    return failRun(kExitUsage);
+  }
+  if (!opts.reference) {
+    StringRef target = opts.target.empty() ? StringRef("cpu") : opts.target;
+    if (target != "cpu" && target != "cuda") {
+      error() << "unknown --target=" << target << " (expected cpu or cuda)\n";
+      return failRun(kExitUsage);
+    }
+    error() << "--target=" << target
+            << " is not available yet; use --reference\n";
+    return failRun(kExitUsage);
+  }
+
+  // Parse and verify the module; diagnostics carry source locations.
+  DialectRegistry registry;
+  hymir::registerAllDialects(registry);
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  context.loadAllAvailableDialects();
+  // The source line is shown; the generic form of the op would be noise.
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(opts.inputFile);
+  if (std::error_code ec = buffer.getError()) {
+    error() << "cannot open " << opts.inputFile << ": " << ec.message() << "\n";
+    return failRun(kExitFailure);
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return failRun(kExitFailure);
+
+  // The entry function.
+  auto func = module->lookupSymbol<func::FuncOp>(opts.entry);
+  if (!func || !func.isPublic() || func.isExternal()) {
+    std::vector<std::string> names;
+    for (auto f : module->getOps<func::FuncOp>())
+      if (f.isPublic() && !f.isExternal())
+        names.push_back("@" + f.getSymName().str());
+    auto &os = error() << "no public function @" << opts.entry << " in "
+                       << opts.inputFile;
+    if (names.empty())
+      os << " (it has no public function with a body)\n";
+    else
+      os << "; available: " << llvm::join(names, ", ") << "\n";
+    return failRun(kExitFailure);
+  }
+  FunctionType type = func.getFunctionType();
+  if (opts.inputs.size() != type.getNumInputs()) {
+    auto &os = error() << "@" << opts.entry << " takes " << type.getNumInputs()
+                       << " argument(s) but " << opts.inputs.size()
+                       << " --input file(s) were given";
+    if (opts.inputs.size() < type.getNumInputs())
+      os << " (argument #" << opts.inputs.size() << " of type "
+         << typeString(type.getInput(opts.inputs.size())) << " has none)";
+    os << "\n";
+    return failRun(kExitFailure);
+  }
+  for (auto [i, resultType] : llvm::enumerate(type.getResults()))
+    if (!hymir::ref::getTensorKind(resultType) ||
+        (!isa<RankedTensorType>(resultType) &&
+         !resultType.isIntOrIndexOrFloat())) {
+      error() << "result #" << i << " of @" << opts.entry << " has type "
+              << typeString(resultType) << ", which hymir-run cannot write\n";
+      return failRun(kExitFailure);
+    }
+
+  // Read and check every input before anything runs.
+  std::vector<Tensor> args;
+  DynamicDims dynamicDims;
+  for (auto [i, path] : llvm::enumerate(opts.inputs)) {
+    NpyArray array;
+    hymir_rt_error err{};
+    if (hymir_rt_npy_read(path.c_str(), &array.array, &err)) {
+      error() << "argument #" << i << ": " << err.message << "\n";
+      return failRun(kExitFailure);
+    }
+    FailureOr<Tensor> t =
+        checkAndConvert(i, path, type.getInput(i), array.array, dynamicDims,
+                        opts.allowNonfinite);
+    if (failed(t))
+      return failRun(kExitFailure);
+    args.push_back(std::move(*t));
+  }
+
+  FailureOr<llvm::SmallVector<Tensor>> results =
+      hymir::ref::runFunction(*module, opts.entry, args);
+  if (failed(results))
+    return failRun(kExitFailure);
+  if (!writeOutputs(opts.output, *results, type.getResults(),
+                    opts.outputDType))
+    return failRun(kExitFailure);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  Options opts;
+  cl::HideUnrelatedOptions(opts.category);
+  if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &llvm::errs()))
+    return kExitUsage;
+  return run(opts);
+}
