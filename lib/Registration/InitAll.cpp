@@ -1,8 +1,10 @@
 //===- InitAll.cpp - Register Hymir dialects and passes -------------------===//
 
 #include "hymir/InitAll.h"
+#include "hymir/Conversion/Passes.h"
 #include "hymir/Dialect/Hymir/IR/HymirDialect.h"
 #include "hymir/Dialect/Hymir/Transforms/Passes.h"
+#include "hymir/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -19,9 +21,12 @@ void hymir::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
                   mlir::math::MathDialect, mlir::ml_program::MLProgramDialect,
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
+  hymir::registerCPUPipelineDialects(registry);
 }
 
 void hymir::registerAllPasses() {
   hymir::registerHymirPasses();
+  hymir::registerHymirConversionPasses();
+  hymir::registerHymirCPUPipeline();
   mlir::registerTransformsPasses();
 }

@@ -3,8 +3,8 @@
 // The end-to-end driver (DESIGN.md §5, EXAMPLES.md §0): parses a module,
 // checks the .npy inputs against the entry function's signature, runs it and
 // writes one .npy per result. A plain driver, not JitRunnerMain (which cannot
-// pass tensors). Only the float64 reference (`--reference`) is available so
-// far; `--target=cpu|cuda` will come with the compiled pipelines.
+// pass tensors). `--reference` runs the float64 interpreter, `--target=cpu`
+// compiled code (JIT); `--target=cuda` will come with the GPU pipeline.
 //
 // Every failure is one `error: ...` line on stderr (parse, verify and
 // interpreter errors come with their source location) and a non-zero exit
@@ -15,6 +15,7 @@
 
 #include "hymir/InitAll.h"
 #include "hymir/Reference/Interpreter.h"
+#include "hymir/Target/CPU/Jit.h"
 
 #include "hymir_rt/array.h"
 #include "hymir_rt/npy.h"
@@ -91,7 +92,9 @@ leaves exactly its results.
 
 Modes. --reference runs Hymir's float64 reference interpreter (every hymir
 op as its token-by-token definition, upstream arith/math/tensor/linalg/func
-ops in float64). --target=cpu|cuda (compiled code) is not available yet.
+ops in float64). --target=cpu compiles the module with hymir-cpu-pipeline,
+JIT-compiles it for the host and runs it in f32 (the default mode).
+--target=cuda is not available yet.
 
 Exit status: 0 on success; 1 on bad input or a parse, verify or run-time
 error; 2 on a bad command line or an unavailable target.
@@ -116,7 +119,7 @@ struct Options {
       "reference", cl::desc("Run the float64 reference interpreter"),
       cl::cat(category)};
   cl::opt<std::string> target{
-      "target", cl::desc("Compile and run for a target (not available yet)"),
+      "target", cl::desc("Compile and run for a target: cpu (cuda not yet)"),
       cl::value_desc("cpu|cuda"), cl::cat(category)};
   cl::opt<OutputDType> outputDType{
       "output-dtype", cl::desc("Element type of float results"),
@@ -430,6 +433,31 @@ bool writeOutputs(StringRef dir, llvm::ArrayRef<Tensor> results,
   return true;
 }
 
+/// Compiles the module with hymir-cpu-pipeline, JITs it and runs `entry`.
+/// Compiled code computes in f32: inputs are rounded to f32 on the way in.
+FailureOr<llvm::SmallVector<Tensor>>
+runCompiledOnCpu(ModuleOp module, StringRef entry, ArrayRef<Tensor> args) {
+  std::vector<hymir::CpuTensor> cpuArgs;
+  for (const Tensor &t : args) {
+    hymir::CpuTensor c;
+    c.shape.assign(t.getShape().begin(), t.getShape().end());
+    c.data.reserve(t.getNumElements());
+    for (int64_t i = 0, e = t.getNumElements(); i < e; ++i)
+      c.data.push_back(static_cast<float>(t.getAsDouble(i)));
+    cpuArgs.push_back(std::move(c));
+  }
+  hymir::CPUPipelineOptions options;
+  FailureOr<llvm::SmallVector<hymir::CpuTensor>> out =
+      hymir::runOnCpu(module, entry, cpuArgs, options);
+  if (failed(out))
+    return failure();
+  llvm::SmallVector<Tensor> results;
+  for (const hymir::CpuTensor &c : *out)
+    results.push_back(Tensor::getFloat(
+        c.shape, std::vector<double>(c.data.begin(), c.data.end())));
+  return results;
+}
+
 int run(Options &opts) {
   // Whatever fails from here on leaves no out*.npy in the output directory.
   auto failRun = [&](int code) {
@@ -455,9 +483,16 @@ int run(Options &opts) {
       error() << "unknown --target=" << target << " (expected cpu or cuda)\n";
       return failRun(kExitUsage);
     }
-    error() << "--target=" << target
-            << " is not available yet; use --reference\n";
-    return failRun(kExitUsage);
+    if (target == "cuda") {
+      error() << "--target=cuda is not available yet; use --target=cpu or "
+                 "--reference\n";
+      return failRun(kExitUsage);
+    }
+    if (opts.outputDType == OutputDType::F64) {
+      error() << "--output-dtype=f64 needs --reference (compiled code "
+                 "computes in f32)\n";
+      return failRun(kExitUsage);
+    }
   }
 
   // Parse and verify the module; diagnostics carry source locations.
@@ -533,7 +568,8 @@ int run(Options &opts) {
   }
 
   FailureOr<llvm::SmallVector<Tensor>> results =
-      hymir::ref::runFunction(*module, opts.entry, args);
+      opts.reference ? hymir::ref::runFunction(*module, opts.entry, args)
+                     : runCompiledOnCpu(*module, opts.entry, args);
   if (failed(results))
     return failRun(kExitFailure);
   if (!writeOutputs(opts.output, *results, type.getResults(),

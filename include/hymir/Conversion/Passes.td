@@ -1,0 +1,156 @@
+//===- Passes.td - Hymir conversion passes ------------------*- tablegen -*-===//
+//
+// Lowerings that move IR out of the hymir dialect (and the small preparation
+// steps they need). One section per lowering, alphabetical.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYMIR_CONVERSION_PASSES_TD
+#define HYMIR_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// FuncToLLVM
+//===----------------------------------------------------------------------===//
+
+def PrepareEntryPointsPass : Pass<"hymir-prepare-entry-points", "mlir::ModuleOp"> {
+  let summary = "give public functions the C entry-point ABI";
+  let description = [{
+    Every public `func.func` with a body is an entry point that the JIT and,
+    later, the CPU runtime call from C. This pass fixes its ABI before
+    bufferization:
+
+    * `llvm.emit_c_interface`, so that `convert-func-to-llvm` emits a
+      `_mlir_ciface_<name>` wrapper taking memrefs as pointers to
+      `StridedMemRefType` descriptors (and returning results through a pointer
+      in the first argument);
+    * `bufferization.writable = false` on every tensor argument, so that
+      one-shot bufferization never writes into a caller's buffer. Without it,
+      `%a = math.exp %A_log` on a weight argument bufferizes in place and the
+      second call of the function sees corrupted weights.
+
+    Unlike upstream `llvm-request-c-wrappers`, declarations (external
+    functions, e.g. libm symbols or user-provided kernels) and private helpers
+    are left alone: a declaration carrying the attribute would be called
+    through a `_mlir_ciface_` symbol that nobody defines.
+
+    Before:
+    ```mlir
+    func.func @main(%x: tensor<?xf32>) -> tensor<?xf32> { ... }
+    func.func private @helper(%x: f32) -> f32 { ... }
+    ```
+    After:
+    ```mlir
+    func.func @main(%x: tensor<?xf32> {bufferization.writable = false})
+        -> tensor<?xf32> attributes {llvm.emit_c_interface} { ... }
+    func.func private @helper(%x: f32) -> f32 { ... }
+    ```
+  }];
+  let dependentDialects = ["mlir::bufferization::BufferizationDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// MathToLibm
+//===----------------------------------------------------------------------===//
+
+def ConvertMathToLibmPass : Pass<"hymir-convert-math-to-libm", "mlir::ModuleOp"> {
+  let summary = "call libm for the math ops it implements, keep the others";
+  let description = [{
+    Rewrites every scalar `math` op that has a libm function (`tanh`, `expm1`,
+    `log1p`, `exp`, `erf`, `atan2`, ...) into a `func.call` of it, declaring
+    the function (`readnone`) in the module, and leaves every other `math` op
+    (`cttz`, `ctlz`, `ctpop`, `absi`, `fpowi`, ...) for
+    `convert-math-to-llvm`.
+
+    Upstream `convert-math-to-libm` fails on a module that still holds such
+    an op, and running `convert-math-to-llvm` first is not an option: it
+    lowers `math.expm1` to `exp(x) − 1` and `math.log1p` to `log(1 + x)`,
+    losing the precision those ops exist for. LLVM turns the libm calls that
+    have an intrinsic (`sqrtf`, `fabsf`, `expf`, ...) back into intrinsics.
+
+    Before:
+    ```mlir
+    %y = math.expm1 %x : f32
+    %j = math.cttz %i : i64
+    ```
+    After:
+    ```mlir
+    func.func private @expm1f(f32) -> f32 attributes {llvm.readnone}
+    %y = call @expm1f(%x) : (f32) -> f32
+    %j = math.cttz %i : i64
+    ```
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// HymirToLoops
+//===----------------------------------------------------------------------===//
+
+def ConvertHymirToLoopsPass : Pass<"hymir-convert-hymir-to-loops"> {
+  let summary = "lower every hymir op to sequential loops on tensors";
+  let description = [{
+    The sequential fallback of the CPU code generator: every hymir op becomes
+    upstream ops on tensors that one-shot bufferization understands (`scf.for`
+    nests, `tensor.extract_slice`/`insert_slice`/`extract`/`insert`,
+    `linalg.generic`, `arith`, `math`). Correct for every op and shape; the
+    chunked and tiled lowerings replace it where they apply.
+
+    * `hymir.scan` / `hymir.recurrence`: loops over batch `b`, head `h` (when
+      `heads` is set) and time `t`. Initial states are sliced at `[b, h]`, and
+      carried through the time loop as `iter_args`; inputs are sliced at
+      `[b, t, h // (H / Hx)]` and params at `[h // (H / Hp)]` (rank-reducing
+      slices, `tensor.extract` for scalars). The body is cloned into the time
+      loop with its block arguments mapped to those slices (the optional
+      leading `index` argument to `t`); outputs are inserted at `[b, t, h]` and
+      the final states at `[b, h]`. A yielded tensor state is copied into the
+      carried state with `linalg.copy`, so the loop bufferizes in place.
+    * Per-step ops (`scale`, `outer`, `read`, `dot`, `sum`, `mix`, `rotary`,
+      `l2_norm`, `layer_norm`, `rms_norm`): `linalg.generic` on tensors (any
+      rank, dynamic dims allowed), reductions accumulated in at least f32.
+    * `hymir.attention` / `hymir.attention_decode`: scalar loops over
+      `(b, h, i)` and an online-softmax loop over the allowed keys only
+      (running max `m`, sum `l`, a `[V]` accumulator; no `T×T` buffer). The
+      sink starts the running sum; a row with no allowed key yields 0.
+    * `hymir.causal_conv1d`: scalar loops over `(b, t, c)` with the taps
+      unrolled; taps before `t = 0` read the state (or zero).
+
+    Batch and time sizes come from `tensor.dim`. Element-wise `arith`/`math`
+    ops on tensors inside step bodies are left for
+    `convert-elementwise-to-linalg`.
+
+    Before:
+    ```mlir
+    %o, %s = hymir.scan ins(%x : tensor<?x?x8xf32>) inits(%h0 : tensor<?x8xf32>)
+        -> (tensor<?x?x8xf32>) { ... }
+    ```
+    After:
+    ```mlir
+    %r:2 = scf.for %b = %c0 to %B step %c1 iter_args(%o = ..., %f = ...) {
+      %s0 = tensor.extract_slice %h0[%b, 0] [1, 8] [1, 1] : ... to tensor<8xf32>
+      %t:2 = scf.for %t = %c0 to %T step %c1 iter_args(%oo = %o, %st = %s0) {
+        %xt = tensor.extract_slice %x[%b, %t, 0] [1, 1, 8] [1, 1, 1] : ...
+        ... cloned body ...
+        %oo2 = tensor.insert_slice %ot into %oo[%b, %t, 0] [1, 1, 8] [1, 1, 1]
+        %sc = linalg.copy ins(%sn : tensor<8xf32>) outs(%st : tensor<8xf32>)
+        scf.yield %oo2, %sc
+      }
+      %f2 = tensor.insert_slice %t#1 into %f[%b, 0] [1, 8] [1, 1]
+      scf.yield %t#0, %f2
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect",
+    "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect",
+  ];
+  let statistics = [
+    Statistic<"numLowered", "num-lowered", "Number of hymir ops lowered">
+  ];
+}
+
+#endif // HYMIR_CONVERSION_PASSES_TD

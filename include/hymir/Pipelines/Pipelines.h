@@ -1,0 +1,58 @@
+//===- Pipelines.h - Hymir pass pipelines -----------------------*- C++ -*-===//
+//
+// Pipeline builders and their option structs (DESIGN §1: knobs are options,
+// never global flags).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYMIR_PIPELINES_PIPELINES_H
+#define HYMIR_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class DialectRegistry;
+class OpPassManager;
+} // namespace mlir
+
+namespace hymir {
+
+/// Options of `hymir-cpu-pipeline`. Today every op takes the sequential
+/// fallback (`hymir-convert-hymir-to-loops`), so the knobs below are accepted
+/// and recorded but do not change the generated code yet.
+struct CPUPipelineOptions
+    : public mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<int64_t> chunkSize{
+      *this, "chunk-size",
+      llvm::cl::desc("Chunk length of chunked scans (unused for now: scans "
+                     "run the sequential fallback)"),
+      llvm::cl::init(64)};
+  Option<unsigned> threads{
+      *this, "threads",
+      llvm::cl::desc("Worker threads of the generated code, 0 = one per core "
+                     "(unused for now: the code is single-threaded)"),
+      llvm::cl::init(1)};
+  Option<bool> fusion{
+      *this, "fusion",
+      llvm::cl::desc("Fuse producers and consumers into the mixers (unused "
+                     "for now: no fusion stage exists yet)"),
+      llvm::cl::init(true)};
+};
+
+/// hymir dialect on tensors -> LLVM dialect, for the host CPU. Every public
+/// function with a body gets a `_mlir_ciface_<name>` C wrapper; returned
+/// memrefs are malloc'd and owned by the caller.
+void buildHymirCPUPipeline(mlir::OpPassManager &pm,
+                           const CPUPipelineOptions &options);
+
+/// Registers `hymir-cpu-pipeline` with the pass registry.
+void registerHymirCPUPipeline();
+
+/// The dialect extensions (bufferization and deallocation interface models)
+/// the CPU pipeline needs on its context; the pass manager loads the dialects
+/// themselves.
+void registerCPUPipelineDialects(mlir::DialectRegistry &registry);
+
+} // namespace hymir
+
+#endif // HYMIR_PIPELINES_PIPELINES_H

@@ -1,0 +1,38 @@
+//===- PrepareEntryPoints.cpp - The C entry-point ABI of public functions -===//
+
+#include "hymir/Conversion/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+#define DEBUG_TYPE "hymir-prepare-entry-points"
+
+namespace hymir {
+#define GEN_PASS_DEF_PREPAREENTRYPOINTSPASS
+#include "hymir/Conversion/Passes.h.inc"
+} // namespace hymir
+
+using namespace mlir;
+
+namespace {
+struct PrepareEntryPointsPass
+    : public hymir::impl::PrepareEntryPointsPassBase<PrepareEntryPointsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (!func.isPublic() || func.isExternal())
+        continue;
+      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(ctx));
+      for (auto [i, type] : llvm::enumerate(func.getArgumentTypes()))
+        if (isa<TensorType>(type))
+          func.setArgAttr(
+              i, bufferization::BufferizationDialect::kWritableAttrName,
+              BoolAttr::get(ctx, false));
+    }
+  }
+};
+} // namespace
