@@ -15,6 +15,7 @@
 
 #include "hymir_rt/array.h"
 #include "hymir_rt/npy.h"
+#include "hymir_rt/safetensors.h"
 #include "hymir_rt/status.h"
 
 #endif // HYMIR_RT_HYMIR_RT_H
