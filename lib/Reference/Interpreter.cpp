@@ -8,6 +8,7 @@
 
 #include "InterpreterImpl.h"
 
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/STLExtras.h"
@@ -214,7 +215,8 @@ void hymir::ref::detail::setSlice(Tensor &dst, Type type, const Tensor &src,
 /// that the host stack never overflows.
 static constexpr unsigned kMaxCallDepth = 256;
 
-Interpreter::Interpreter(ModuleOp module) : module(module) {
+Interpreter::Interpreter(ModuleOp module, const WeightMap *weights)
+    : module(module), weights(weights) {
   registerUpstreamHandlers(handlers);
   registerHymirHandlers(handlers);
 }
@@ -421,9 +423,37 @@ LogicalResult Interpreter::callFunction(
 // Entry point
 //===----------------------------------------------------------------------===//
 
+LogicalResult hymir::ref::checkWeights(ModuleOp module,
+                                       const WeightMap &weights) {
+  for (auto global : module.getOps<ml_program::GlobalOp>()) {
+    if (!isa_and_nonnull<ml_program::ExternAttr>(global.getValueAttr()))
+      continue;
+    Type type = global.getType();
+    auto it = weights.find(global.getSymName());
+    if (it == weights.end())
+      return global.emitError("no weight bound to global @\"")
+             << global.getSymName() << "\" of type " << type;
+    const Tensor &value = it->second;
+    if (!isa<RankedTensorType>(type) || !getTensorKind(type))
+      return global.emitError("global @\"")
+             << global.getSymName() << "\" has type " << type
+             << ", which the reference interpreter does not support";
+    if (value.getKind() != *getTensorKind(type))
+      return global.emitError("weight '")
+             << global.getSymName() << "' has "
+             << (value.isFloat() ? "float" : "integer")
+             << " elements but the global is " << type;
+    std::string why = describeTypeMismatch(type, value);
+    if (!why.empty())
+      return global.emitError("weight '")
+             << global.getSymName() << "' does not fit its global: " << why;
+  }
+  return success();
+}
+
 FailureOr<SmallVector<Tensor>>
 hymir::ref::runFunction(ModuleOp module, StringRef entry,
-                        ArrayRef<Tensor> args) {
+                        ArrayRef<Tensor> args, const WeightMap *weights) {
   auto func = module.lookupSymbol<func::FuncOp>(entry);
   if (!func)
     return module.emitError("no function named '") << entry << "'";
@@ -445,7 +475,11 @@ hymir::ref::runFunction(ModuleOp module, StringRef entry,
              << i << " has type " << resultType
              << ", which the reference interpreter does not support";
 
-  Interpreter interp(module);
+  static const WeightMap kNoWeights;
+  if (failed(checkWeights(module, weights ? *weights : kNoWeights)))
+    return failure();
+
+  Interpreter interp(module, weights);
   if (failed(interp.checkSupported(func)))
     return failure();
   SmallVector<const Tensor *> argPtrs;

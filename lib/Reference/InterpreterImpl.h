@@ -85,7 +85,11 @@ struct ExecContext {
 
 class Interpreter {
 public:
-  explicit Interpreter(mlir::ModuleOp module);
+  explicit Interpreter(mlir::ModuleOp module,
+                       const WeightMap *weights = nullptr);
+
+  /// The weights bound to external globals (null: none).
+  const WeightMap *getWeights() const { return weights; }
 
   /// Checks that every op of `func` and of the functions it calls has a
   /// handler, so that an unsupported op fails before any work is done.
@@ -158,6 +162,7 @@ private:
   mlir::LogicalResult checkResults(mlir::Operation *op, Frame &frame);
 
   mlir::ModuleOp module;
+  const WeightMap *weights;
   HandlerTable handlers;
   llvm::DenseMap<void *, OpHandler> handlerCache;
   llvm::DenseMap<mlir::Operation *, std::unique_ptr<FuncInfo>> funcInfos;

@@ -1,6 +1,7 @@
 //===- UpstreamOps.cpp - Reference semantics of upstream ops --------------===//
 //
-// func, arith, math, tensor, linalg (and the structured scf ops) on tensors
+// func, arith, math, tensor, linalg (and the structured scf ops), ml_program
+// constant global loads, on tensors
 // and scalars, in float64 / int64. Element-wise ops apply to scalars and to
 // tensors of equal shape alike. Every runtime shape and index is checked;
 // anything the IR leaves undefined (an out-of-range slice, an integer
@@ -15,6 +16,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineExpr.h"
@@ -275,6 +277,46 @@ LogicalResult runConstant(Interpreter &interp, Operation *op, Frame &frame) {
     if (failed(t))
       return failure();
     cached = interp.cacheConstant(op, std::move(*t));
+  }
+  r = *cached;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ml_program
+//===----------------------------------------------------------------------===//
+
+/// `ml_program.global_load_const`: an external global reads the weight bound
+/// to its symbol name (runFunction checked every binding before running), a
+/// global with a dense value reads that value.
+LogicalResult runGlobalLoadConst(Interpreter &interp, Operation *op,
+                                 Frame &frame) {
+  auto load = cast<ml_program::GlobalLoadConstOp>(op);
+  auto global = SymbolTable::lookupNearestSymbolFrom<ml_program::GlobalOp>(
+      op, load.getGlobalAttr());
+  if (!global)
+    return interp.emitError(op)
+           << "reference to unknown global " << load.getGlobalAttr();
+  Tensor &r = frame.slot(load.getResult());
+  Attribute value = global.getValueAttr();
+  if (!value || isa<ml_program::ExternAttr>(value)) {
+    const WeightMap *weights = interp.getWeights();
+    if (weights) {
+      auto it = weights->find(global.getSymName());
+      if (it != weights->end()) {
+        r = it->second;
+        return success();
+      }
+    }
+    return interp.emitError(op) << "no weight bound to global @\""
+                                << global.getSymName() << "\"";
+  }
+  Tensor *cached = interp.getCachedConstant(global);
+  if (!cached) {
+    FailureOr<Tensor> t = attrToTensor(interp, op, value, global.getType());
+    if (failed(t))
+      return failure();
+    cached = interp.cacheConstant(global, std::move(*t));
   }
   r = *cached;
   return success();
@@ -1629,6 +1671,9 @@ void hymir::ref::detail::registerUpstreamHandlers(HandlerTable &table) {
   // linalg: every structured op (named or generic) runs through its
   // indexing maps and body; see getFallbackHandler.
   table["linalg.index"] = runLinalgIndex;
+
+  // ml_program
+  table["ml_program.global_load_const"] = runGlobalLoadConst;
 
   // scf
   table["scf.for"] = runFor;

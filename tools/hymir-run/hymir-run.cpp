@@ -5,6 +5,9 @@
 // writes one .npy per result. A plain driver, not JitRunnerMain (which cannot
 // pass tensors). `--reference` runs the float64 interpreter, `--target=cpu`
 // compiled code (JIT); `--target=cuda` will come with the GPU pipeline.
+// Models (docs/models.md) get their external `ml_program.global` weights from
+// a safetensors file (`--weights`), can be given deterministic random weights
+// (`--random-weights`), and run greedy generation (`--generate`).
 //
 // Every failure is one `error: ...` line on stderr (parse, verify and
 // interpreter errors come with their source location) and a non-zero exit
@@ -19,9 +22,11 @@
 
 #include "hymir_rt/array.h"
 #include "hymir_rt/npy.h"
+#include "hymir_rt/safetensors.h"
 #include "hymir_rt/status.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -29,10 +34,12 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -41,6 +48,7 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <string>
@@ -96,6 +104,27 @@ ops in float64). --target=cpu compiles the module with hymir-cpu-pipeline,
 JIT-compiles it for the host and runs it in f32 (the default mode).
 --target=cuda is not available yet.
 
+Models (docs/models.md). Weights are ml_program.global symbols with
+external values, bound by name from a safetensors file:
+
+  hymir-run MODEL.mlir --reference --weights=W.safetensors --entry=prefill
+            --input=TOKENS.npy --output=DIR
+  hymir-run MODEL.mlir --reference --weights=W.safetensors
+            --prompt-ids=1,2,3 --generate=N
+  hymir-run MODEL.mlir --random-weights=W.safetensors [--seed=S]
+
+--weights reads the tensor named like each external global (its symbol
+name), checks its shape and converts it to the global's element type;
+every global is bound before anything runs, and a missing tensor, a shape
+or dtype mismatch or a malformed file is one error line naming the file
+and the tensor. --generate runs @prefill on the prompt (batch 1), then
+greedy @decode steps carrying the states, and prints the N generated ids
+(the first from @prefill's last logits, the others from N-1 decode steps)
+on one line, then the prefill and decode throughput. --random-weights
+writes deterministic random values for every external global (normal,
+std 1/sqrt(last dim), per tensor seeded from --seed and the name; A_log:
+log(uniform(1, 16)); other 1-D tensors: 1 + normal(0, 0.1)) and exits.
+
 Exit status: 0 on success; 1 on bad input or a parse, verify or run-time
 error; 2 on a bad command line or an unavailable target.
 )";
@@ -130,6 +159,24 @@ struct Options {
   cl::opt<bool> allowNonfinite{
       "allow-nonfinite", cl::desc("Accept NaN and Inf input values"),
       cl::cat(category)};
+  cl::opt<std::string> weights{
+      "weights",
+      cl::desc("Bind the external ml_program globals from a safetensors file"),
+      cl::value_desc("W.safetensors"), cl::cat(category)};
+  cl::opt<std::string> randomWeights{
+      "random-weights",
+      cl::desc("Write deterministic random values for every external global "
+               "to a safetensors file and exit"),
+      cl::value_desc("W.safetensors"), cl::cat(category)};
+  cl::opt<uint64_t> seed{"seed", cl::desc("Seed of --random-weights"),
+                         cl::value_desc("N"), cl::init(0), cl::cat(category)};
+  cl::list<int64_t> promptIds{
+      "prompt-ids", cl::desc("Prompt token ids of --generate"),
+      cl::value_desc("ID,ID,..."), cl::CommaSeparated, cl::cat(category)};
+  cl::opt<unsigned> generate{
+      "generate",
+      cl::desc("Generate N tokens greedily with @prefill and @decode"),
+      cl::value_desc("N"), cl::init(0), cl::cat(category)};
 };
 
 llvm::raw_ostream &error() { return llvm::WithColor::error(llvm::errs()); }
@@ -458,6 +505,278 @@ runCompiledOnCpu(ModuleOp module, StringRef entry, ArrayRef<Tensor> args) {
   return results;
 }
 
+//===----------------------------------------------------------------------===//
+// Models: weights and generation
+//===----------------------------------------------------------------------===//
+
+/// The external globals of a module: the weights a model binds by name.
+llvm::SmallVector<ml_program::GlobalOp> getExternalGlobals(ModuleOp module) {
+  llvm::SmallVector<ml_program::GlobalOp> globals;
+  for (auto g : module.getOps<ml_program::GlobalOp>())
+    if (isa_and_nonnull<ml_program::ExternAttr>(g.getValueAttr()))
+      globals.push_back(g);
+  return globals;
+}
+
+/// The runtime dtype of a global's elements, or INVALID.
+hymir_rt_dtype getRuntimeDType(Type elem) {
+  if (elem.isF32())
+    return HYMIR_RT_DTYPE_F32;
+  if (elem.isF64())
+    return HYMIR_RT_DTYPE_F64;
+  if (elem.isF16())
+    return HYMIR_RT_DTYPE_F16;
+  if (elem.isBF16())
+    return HYMIR_RT_DTYPE_BF16;
+  if (elem.isSignlessInteger(8))
+    return HYMIR_RT_DTYPE_I8;
+  if (elem.isSignlessInteger(32))
+    return HYMIR_RT_DTYPE_I32;
+  if (elem.isSignlessInteger(64))
+    return HYMIR_RT_DTYPE_I64;
+  return HYMIR_RT_DTYPE_INVALID;
+}
+
+/// A global's type as the weights need it: a static tensor of a runtime
+/// dtype. Prints an error naming the global otherwise.
+bool getWeightType(ml_program::GlobalOp global, hymir_rt_dtype &dtype,
+                   llvm::ArrayRef<int64_t> &shape) {
+  auto type = dyn_cast<RankedTensorType>(global.getType());
+  dtype = type ? getRuntimeDType(type.getElementType())
+               : HYMIR_RT_DTYPE_INVALID;
+  if (!type || !type.hasStaticShape() || dtype == HYMIR_RT_DTYPE_INVALID ||
+      type.getRank() > HYMIR_RT_MAX_RANK) {
+    error() << "global @\"" << global.getSymName() << "\" has type "
+            << typeString(global.getType())
+            << ": a weight must be a static tensor of f32, f64, f16, bf16, "
+               "i8, i32 or i64\n";
+    return false;
+  }
+  shape = type.getShape();
+  return true;
+}
+
+/// Reads every external global of `module` from the safetensors file `path`
+/// into `weights` (float64 / int64). Prints one error line and fails on the
+/// first problem (the runtime's messages name the file and the tensor).
+LogicalResult loadWeights(ModuleOp module, StringRef path,
+                          hymir::ref::WeightMap &weights) {
+  hymir_rt_safetensors *st = nullptr;
+  hymir_rt_error err{};
+  if (hymir_rt_safetensors_open(path.str().c_str(), &st, &err)) {
+    error() << err.message << "\n";
+    return failure();
+  }
+  llvm::scope_exit closeFile([&] { hymir_rt_safetensors_close(st); });
+  for (ml_program::GlobalOp global : getExternalGlobals(module)) {
+    hymir_rt_dtype dtype;
+    llvm::ArrayRef<int64_t> shape;
+    if (!getWeightType(global, dtype, shape))
+      return failure();
+    std::string name = global.getSymName().str();
+    NpyArray loaded, wide;
+    if (hymir_rt_safetensors_load(st, name.c_str(), dtype,
+                                  static_cast<int>(shape.size()), shape.data(),
+                                  &loaded.array, &err)) {
+      error() << err.message << "\n";
+      return failure();
+    }
+    bool isFloat = dtype == HYMIR_RT_DTYPE_F32 || dtype == HYMIR_RT_DTYPE_F64 ||
+                   dtype == HYMIR_RT_DTYPE_F16 || dtype == HYMIR_RT_DTYPE_BF16;
+    if (hymir_rt_array_convert(&loaded.array,
+                               isFloat ? HYMIR_RT_DTYPE_F64 : HYMIR_RT_DTYPE_I64,
+                               &wide.array, &err)) {
+      error() << path << ": tensor '" << name << "': " << err.message << "\n";
+      return failure();
+    }
+    int64_t n = hymir_rt_array_numel(&wide.array);
+    if (isFloat) {
+      const double *p = static_cast<const double *>(wide.array.data);
+      weights[name] = Tensor::getFloat(shape, std::vector<double>(p, p + n));
+    } else {
+      const int64_t *p = static_cast<const int64_t *>(wide.array.data);
+      weights[name] = Tensor::getInt(shape, std::vector<int64_t>(p, p + n));
+    }
+  }
+  return success();
+}
+
+/// splitmix64: a small, portable generator (std::normal_distribution is not
+/// reproducible across standard libraries).
+struct SplitMix64 {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  /// Uniform in (0, 1).
+  double uniform() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
+  /// Standard normal (Box-Muller).
+  double normal() {
+    double u1 = uniform(), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  }
+};
+
+/// Writes deterministic random values for every external global of `module`
+/// to `path` (see the overview for the distributions).
+int writeRandomWeights(ModuleOp module, StringRef path, uint64_t seed) {
+  llvm::SmallVector<ml_program::GlobalOp> globals = getExternalGlobals(module);
+  if (globals.empty()) {
+    error() << "the module has no external ml_program.global to give "
+               "weights to\n";
+    return kExitFailure;
+  }
+  std::vector<NpyArray> arrays(globals.size());
+  std::vector<std::string> names;
+  for (auto [i, global] : llvm::enumerate(globals)) {
+    hymir_rt_dtype dtype;
+    llvm::ArrayRef<int64_t> shape;
+    if (!getWeightType(global, dtype, shape))
+      return kExitFailure;
+    std::string name = global.getSymName().str();
+    // One stream per tensor, from the seed and the name (FNV-1a): a tensor's
+    // values do not depend on the other globals of the module.
+    uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+    for (unsigned char c : name)
+      h = (h ^ c) * 0x100000001b3ULL;
+    SplitMix64 rng{h};
+    NpyArray wide;
+    hymir_rt_error err{};
+    if (hymir_rt_array_alloc(HYMIR_RT_DTYPE_F64, static_cast<int>(shape.size()),
+                             shape.data(), &wide.array, &err)) {
+      error() << "tensor '" << name << "': " << err.message << "\n";
+      return kExitFailure;
+    }
+    double *p = static_cast<double *>(wide.array.data);
+    int64_t n = hymir_rt_array_numel(&wide.array);
+    bool isInt = dtype == HYMIR_RT_DTYPE_I8 || dtype == HYMIR_RT_DTYPE_I32 ||
+                 dtype == HYMIR_RT_DTYPE_I64;
+    StringRef ref(name);
+    for (int64_t j = 0; j < n; ++j) {
+      if (isInt)
+        p[j] = 0.0;
+      else if (ref.ends_with("A_log"))
+        p[j] = std::log(1.0 + 15.0 * rng.uniform());
+      else if (shape.size() <= 1)
+        p[j] = 1.0 + 0.1 * rng.normal();
+      else
+        p[j] = rng.normal() / std::sqrt(static_cast<double>(shape.back()));
+    }
+    if (hymir_rt_array_convert(&wide.array, dtype, &arrays[i].array, &err)) {
+      error() << "tensor '" << name << "': " << err.message << "\n";
+      return kExitFailure;
+    }
+    names.push_back(std::move(name));
+  }
+  std::vector<const char *> namePtrs;
+  std::vector<const hymir_rt_array *> arrayPtrs;
+  for (auto [name, array] : llvm::zip(names, arrays)) {
+    namePtrs.push_back(name.c_str());
+    arrayPtrs.push_back(&array.array);
+  }
+  hymir_rt_error err{};
+  if (hymir_rt_safetensors_write(path.str().c_str(), names.size(),
+                                 namePtrs.data(), arrayPtrs.data(), &err)) {
+    error() << err.message << "\n";
+    return kExitFailure;
+  }
+  return 0;
+}
+
+/// Greedy generation: @prefill on the prompt (batch 1), then @decode steps
+/// carrying the states. Prints the generated ids on one line, then the
+/// throughput of both phases.
+int runGeneration(ModuleOp module, const Options &opts,
+                  const hymir::ref::WeightMap &weights) {
+  auto prefill = module.lookupSymbol<func::FuncOp>("prefill");
+  auto decode = module.lookupSymbol<func::FuncOp>("decode");
+  if (!prefill || !decode || prefill.isExternal() || decode.isExternal()) {
+    error() << "--generate needs functions @prefill and @decode with bodies "
+               "(docs/models.md)\n";
+    return kExitFailure;
+  }
+  FunctionType pt = prefill.getFunctionType(), dt = decode.getFunctionType();
+  unsigned numStates = pt.getNumResults() ? pt.getNumResults() - 1 : 0;
+  auto isIntTensor = [](Type t, int64_t rank) {
+    auto rt = dyn_cast<RankedTensorType>(t);
+    return rt && rt.getRank() == rank && isa<IntegerType>(rt.getElementType());
+  };
+  auto isLogits = [](Type t, int64_t rank) {
+    auto rt = dyn_cast<RankedTensorType>(t);
+    return rt && rt.getRank() == rank && isa<FloatType>(rt.getElementType());
+  };
+  if (pt.getNumInputs() != 1 || !isIntTensor(pt.getInput(0), 2) ||
+      pt.getNumResults() < 1 || !isLogits(pt.getResult(0), 3) ||
+      dt.getNumInputs() != numStates + 1 || !isIntTensor(dt.getInput(0), 1) ||
+      dt.getNumResults() != numStates + 1 || !isLogits(dt.getResult(0), 2)) {
+    error() << "--generate needs @prefill(tokens [B, T]) -> (logits [B, T, V], "
+               "states...) and @decode(tokens [B], states...) -> (logits [B, "
+               "V], states...) with the same states (docs/models.md)\n";
+    return kExitFailure;
+  }
+  if (opts.promptIds.empty()) {
+    error() << "--generate needs a non-empty --prompt-ids=ID,ID,...\n";
+    return kExitUsage;
+  }
+  auto argmaxRow = [](const Tensor &logits, int64_t row) {
+    int64_t v = logits.getShape().back();
+    const double *p = logits.getFloats().data() + row * v;
+    int64_t best = 0;
+    for (int64_t j = 1; j < v; ++j)
+      if (p[j] > p[best])
+        best = j;
+    return best;
+  };
+  using Clock = std::chrono::steady_clock;
+  int64_t promptLen = static_cast<int64_t>(opts.promptIds.size());
+  Tensor tokens = Tensor::getInt(
+      {1, promptLen},
+      std::vector<int64_t>(opts.promptIds.begin(), opts.promptIds.end()));
+  auto t0 = Clock::now();
+  FailureOr<llvm::SmallVector<Tensor>> out =
+      hymir::ref::runFunction(module, "prefill", {tokens}, &weights);
+  if (failed(out))
+    return kExitFailure;
+  double prefillSeconds =
+      std::chrono::duration<double>(Clock::now() - t0).count();
+  std::vector<int64_t> generated{argmaxRow((*out)[0], promptLen - 1)};
+
+  auto t1 = Clock::now();
+  for (unsigned step = 1; step < opts.generate; ++step) {
+    llvm::SmallVector<Tensor> args;
+    args.push_back(Tensor::getInt({1}, {generated.back()}));
+    for (unsigned i = 1; i <= numStates; ++i)
+      args.push_back(std::move((*out)[i]));
+    out = hymir::ref::runFunction(module, "decode", args, &weights);
+    if (failed(out))
+      return kExitFailure;
+    generated.push_back(argmaxRow((*out)[0], 0));
+  }
+  double decodeSeconds =
+      std::chrono::duration<double>(Clock::now() - t1).count();
+
+  llvm::outs() << llvm::join(llvm::map_range(generated,
+                                             [](int64_t id) {
+                                               return std::to_string(id);
+                                             }),
+                             ",")
+               << "\n";
+  llvm::outs() << llvm::format("prefill: %lld tokens in %.3f s (%.1f tokens/s)\n",
+                               static_cast<long long>(promptLen),
+                               prefillSeconds, promptLen / prefillSeconds);
+  unsigned decoded = opts.generate - 1;
+  if (decoded)
+    llvm::outs() << llvm::format(
+        "decode: %u tokens in %.3f s (%.1f tokens/s)\n", decoded,
+        decodeSeconds, decoded / decodeSeconds);
+  else
+    llvm::outs() << "decode: 0 tokens (--generate=1 needs no decode step)\n";
+  return 0;
+}
+
 int run(Options &opts) {
   // Whatever fails from here on leaves no out*.npy in the output directory.
   auto failRun = [&](int code) {
@@ -469,15 +788,46 @@ int run(Options &opts) {
     error() << "no input file: pass FILE.mlir (see --help)\n";
     return kExitUsage;
   }
-  if (opts.output.empty()) {
+  bool randomWeights = opts.randomWeights.getNumOccurrences() != 0;
+  bool generate = opts.generate.getNumOccurrences() != 0;
+  if (randomWeights) {
+    if (!opts.inputs.empty() || generate || !opts.weights.empty() ||
+        !opts.output.empty() || opts.reference ||
+        opts.target.getNumOccurrences()) {
+      error() << "--random-weights writes weights and exits: it takes no "
+                 "option but --seed\n";
+      return kExitUsage;
+    }
+  } else if (generate) {
+    if (!opts.reference) {
+      error() << "--generate runs on the reference interpreter for now: pass "
+                 "--reference\n";
+      return kExitUsage;
+    }
+    if (!opts.inputs.empty() || !opts.output.empty() ||
+        opts.entry.getNumOccurrences()) {
+      error() << "--generate takes the prompt from --prompt-ids and runs "
+                 "@prefill and @decode: --input, --output and --entry do not "
+                 "apply\n";
+      return kExitUsage;
+    }
+    if (opts.generate == 0) {
+      error() << "--generate=N needs N >= 1\n";
+      return kExitUsage;
+    }
+  } else if (opts.output.empty()) {
     error() << "--output=DIR is required\n";
+    return kExitUsage;
+  }
+  if (!opts.promptIds.empty() && !generate) {
+    error() << "--prompt-ids is the prompt of --generate\n";
     return kExitUsage;
   }
   if (opts.target.getNumOccurrences() && opts.reference) {
     error() << "--reference and --target are exclusive\n";
     return failRun(kExitUsage);
   }
-  if (!opts.reference) {
+  if (!opts.reference && !randomWeights) {
     StringRef target = opts.target.empty() ? StringRef("cpu") : opts.target;
     if (target != "cpu" && target != "cuda") {
       error() << "unknown --target=" << target << " (expected cpu or cuda)\n";
@@ -513,6 +863,21 @@ int run(Options &opts) {
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return failRun(kExitFailure);
+
+  // Models: random weights, bound weights, generation.
+  if (randomWeights)
+    return writeRandomWeights(*module, opts.randomWeights, opts.seed);
+  hymir::ref::WeightMap weights;
+  if (!opts.weights.empty() &&
+      failed(loadWeights(*module, opts.weights, weights)))
+    return failRun(kExitFailure);
+  if (generate)
+    return runGeneration(*module, opts, weights);
+  if (!opts.reference && !getExternalGlobals(*module).empty()) {
+    error() << "a module with external weights (ml_program.global) runs "
+               "only with --reference for now\n";
+    return failRun(kExitUsage);
+  }
 
   // The entry function.
   auto func = module->lookupSymbol<func::FuncOp>(opts.entry);
@@ -568,7 +933,8 @@ int run(Options &opts) {
   }
 
   FailureOr<llvm::SmallVector<Tensor>> results =
-      opts.reference ? hymir::ref::runFunction(*module, opts.entry, args)
+      opts.reference ? hymir::ref::runFunction(*module, opts.entry, args,
+                                               &weights)
                      : runCompiledOnCpu(*module, opts.entry, args);
   if (failed(results))
     return failRun(kExitFailure);

@@ -5,7 +5,13 @@
 // executed as its token-by-token definition in HymirOps.td (a scan by running
 // its body step by step, a recurrence by running its step function, attention
 // by materialising the masked score matrix), together with the upstream ops
-// that model descriptions use (func, arith, math, tensor, linalg on tensors).
+// that model descriptions use (func, arith, math, tensor, linalg on tensors,
+// ml_program globals).
+//
+// Model weights are `ml_program.global`s with external values
+// (`#ml_program.extern`), read with `ml_program.global_load_const`; the caller
+// binds them by symbol name with a `WeightMap` (docs/models.md). A global
+// with a dense initial value is read from its attribute.
 //
 // All floating-point values are held and computed in double whatever their
 // declared type (bf16, f16 and f32 constants are taken at their exact value);
@@ -26,6 +32,7 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
@@ -120,13 +127,30 @@ std::optional<Tensor::Kind> getTensorKind(mlir::Type type);
 /// description of the mismatch ("rank 3 (shape 2x5x7), expected rank 4").
 std::string describeTypeMismatch(mlir::Type type, const Tensor &value);
 
+/// The values of a module's external `ml_program.global`s, keyed by the
+/// global's symbol name (the checkpoint's tensor name, e.g.
+/// "model.layers.0.linear_attn.A_log").
+using WeightMap = llvm::StringMap<Tensor>;
+
+/// Checks that every `ml_program.global` of `module` with an external value
+/// has a weight in `weights` of its kind (float / integer), rank and static
+/// shape. Fails, after emitting a diagnostic at the global that names it
+/// ("no weight bound to global @\"model.norm.weight\" (tensor<32xf32>)"),
+/// on the first one that does not. Weights that no global names are ignored
+/// (a checkpoint may hold more tensors than a model uses).
+mlir::LogicalResult checkWeights(mlir::ModuleOp module,
+                                 const WeightMap &weights);
+
 /// Runs the function `entry` of `module` on `args` and returns its results in
 /// order. Fails, after emitting a diagnostic on the module's context, if the
-/// function does not exist, the arguments do not fit its signature, or any
-/// op fails or is not supported.
+/// function does not exist, the arguments do not fit its signature, a weight
+/// is missing or does not fit its global (`checkWeights`, before anything
+/// runs), or any op fails or is not supported. `weights` may be null for a
+/// module without external globals; it is read, never copied, and must stay
+/// alive during the call.
 llvm::FailureOr<llvm::SmallVector<Tensor>>
 runFunction(mlir::ModuleOp module, llvm::StringRef entry,
-            llvm::ArrayRef<Tensor> args);
+            llvm::ArrayRef<Tensor> args, const WeightMap *weights = nullptr);
 
 } // namespace ref
 } // namespace hymir

@@ -1,0 +1,73 @@
+"""Rewrites a safetensors file with one defect, for the weight-binding tests.
+
+  edit_safetensors.py IN OUT drop NAME        the file without tensor NAME
+  edit_safetensors.py IN OUT reshape NAME     NAME flattened to 1-D
+  edit_safetensors.py IN OUT retype NAME      NAME as I32 instead of F32
+  edit_safetensors.py IN OUT truncate N       the first N bytes of IN
+  edit_safetensors.py IN OUT list             prints the tensor names, one a line
+
+Only F32 and I32 tensors are handled (what hymir-run --random-weights writes
+for the models of examples/models/).
+"""
+import json
+import struct
+import sys
+
+import numpy as np
+
+DTYPES = {"F32": np.float32, "I32": np.int32}
+
+
+def read(path):
+    raw = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        b, e = info["data_offsets"]
+        tensors[name] = np.frombuffer(data[b:e], DTYPES[info["dtype"]]).reshape(info["shape"])
+    return tensors
+
+
+def write(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name])
+        dtype = {np.dtype(np.float32): "F32", np.dtype(np.int32): "I32"}[a.dtype]
+        b = a.tobytes()
+        header[name] = {"dtype": dtype, "shape": list(a.shape),
+                        "data_offsets": [offset, offset + len(b)]}
+        blobs.append(b)
+        offset += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def main():
+    src, dst, op = sys.argv[1:4]
+    if op == "truncate":
+        open(dst, "wb").write(open(src, "rb").read()[:int(sys.argv[4])])
+        return
+    tensors = read(src)
+    if op == "list":
+        print("\n".join(sorted(tensors)))
+        return
+    name = sys.argv[4]
+    if op == "drop":
+        del tensors[name]
+    elif op == "reshape":
+        tensors[name] = tensors[name].reshape(-1)
+    elif op == "retype":
+        tensors[name] = tensors[name].astype(np.int32)
+    else:
+        sys.exit("unknown operation " + op)
+    write(dst, tensors)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+/* Includes two generated headers (header.mlir). */
+#include "gdn.h"
+#include "twice.h"

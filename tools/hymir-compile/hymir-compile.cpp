@@ -1,0 +1,325 @@
+//===- hymir-compile.cpp - Compile a Hymir module to an artifact ----------===//
+//
+// The ahead-of-time driver (DESIGN.md §5): parses and verifies a module,
+// compiles it with hymir-cpu-pipeline and writes the lowered MLIR, LLVM IR,
+// an object file or a shared library with a C entry point `_mlir_ciface_<f>`
+// per public function, and optionally the C header declaring them.
+// `--target=cuda` will come with the GPU pipeline.
+//
+// Every failure is an `error: ...` line on stderr (parse, verify and
+// compilation errors with their source location) and a non-zero exit status.
+// Outputs are written under temporary names and renamed into place only when
+// all of them were written, so a failed run leaves the previous outputs, if
+// any, untouched.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hymir/InitAll.h"
+#include "hymir/Target/CPU/Emit.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <string>
+#include <vector>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+/// Exit status: 1 for a failed compilation (parse, verify, lowering, I/O),
+/// 2 for a bad command line or an unavailable target.
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+const char kOverview[] =
+    R"(hymir-compile: compile a Hymir module to a CPU artifact
+
+  hymir-compile FILE.mlir --target=cpu --emit=obj|so|llvm|mlir -o OUT
+                [--header=OUT.h] [--mcpu=native|NAME]
+
+Compiles FILE.mlir (hymir dialect on tensors; '-' reads stdin) with
+hymir-cpu-pipeline for the host triple and writes:
+
+  --emit=mlir  the module lowered to the LLVM dialect, with the target triple
+               and data layout as module attributes (mlir-translate-22
+               --mlir-to-llvmir takes it as is);
+  --emit=llvm  LLVM IR text, optimized at -O3 for the CPU;
+  --emit=obj   a relocatable ELF object (position-independent);
+  --emit=so    a shared library (the object linked by clang-22, or ld.lld-22,
+               found on PATH or in /usr/lib/llvm-22/bin).
+
+Every public function @f with a body gets a C entry point _mlir_ciface_f,
+the only symbols the artifact exports. --header=OUT.h writes a C header
+(C99 and C++) that declares them, with descriptor structs for the tensors,
+helpers to make descriptors from a pointer and a shape, and per function its
+MLIR signature and the result buffers the caller must free.
+
+--mcpu=native (the default) compiles for the host CPU, its features
+detected; --mcpu=NAME for an LLVM CPU name (x86-64, x86-64-v3,
+skylake-avx512, znver4, ...; llc-22 -mcpu=help lists them).
+
+-o - writes mlir or llvm output to stdout. Outputs are written under
+temporary names and renamed into place once all were written: a failed run
+leaves no partial file. --target=cuda is not available yet.
+
+Exit status: 0 on success; 1 on a parse, verify or compilation error; 2 on a
+bad command line or an unavailable target.
+)";
+
+struct Options {
+  cl::OptionCategory category{"hymir-compile options"};
+  cl::opt<std::string> inputFile{cl::Positional, cl::desc("<FILE.mlir>"),
+                                 cl::cat(category)};
+  cl::opt<std::string> target{"target", cl::desc("Target: cpu (cuda not yet)"),
+                              cl::value_desc("cpu|cuda"), cl::init("cpu"),
+                              cl::cat(category)};
+  cl::opt<std::string> emit{"emit", cl::desc("Artifact: obj, so, llvm, mlir"),
+                            cl::value_desc("obj|so|llvm|mlir"),
+                            cl::cat(category)};
+  cl::opt<std::string> output{"o",
+                              cl::desc("Output file ('-': stdout, "
+                                       "for mlir and llvm)"),
+                              cl::value_desc("OUT"), cl::cat(category)};
+  cl::opt<std::string> header{"header",
+                              cl::desc("Also write the C header of the "
+                                       "entry points"),
+                              cl::value_desc("OUT.h"), cl::cat(category)};
+  cl::opt<std::string> mcpu{"mcpu",
+                            cl::desc("CPU to compile for: native (the host, "
+                                     "default) or an LLVM CPU name"),
+                            cl::value_desc("native|NAME"), cl::init("native"),
+                            cl::cat(category)};
+};
+
+llvm::raw_ostream &error() { return llvm::WithColor::error(llvm::errs()); }
+
+/// The SSA names the source gives the arguments of each function (`%q` ->
+/// "q"), read at the arguments' locations; empty where there is none.
+llvm::StringMap<llvm::SmallVector<std::string>>
+sourceArgumentNames(ModuleOp module, llvm::SourceMgr &sourceMgr) {
+  llvm::StringMap<llvm::SmallVector<std::string>> names;
+  auto nameAt = [&](Location loc) -> std::string {
+    auto fileLoc = dyn_cast<FileLineColLoc>(loc);
+    if (!fileLoc || sourceMgr.getNumBuffers() == 0)
+      return "";
+    llvm::SMLoc at = sourceMgr.FindLocForLineAndColumn(
+        sourceMgr.getMainFileID(), fileLoc.getLine(), fileLoc.getColumn());
+    if (!at.isValid())
+      return "";
+    const char *p = at.getPointer();
+    const char *end =
+        sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBufferEnd();
+    if (p >= end || *p != '%')
+      return "";
+    std::string name;
+    for (++p; p < end && (llvm::isAlnum(*p) || llvm::is_contained("_$.-", *p));
+         ++p)
+      name.push_back(*p);
+    return name;
+  };
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal())
+      continue;
+    llvm::SmallVector<std::string> &list = names[func.getSymName()];
+    for (BlockArgument arg : func.getArguments())
+      list.push_back(nameAt(arg.getLoc()));
+  }
+  return names;
+}
+
+/// Output files written under a temporary name next to the final one and
+/// renamed into place by `commit`; whatever is not committed is removed.
+class PendingOutputs {
+public:
+  ~PendingOutputs() {
+    for (const auto &[temp, final] : files)
+      llvm::sys::fs::remove(temp);
+  }
+
+  /// A fresh temporary path for `final` (an empty file now exists there).
+  FailureOr<std::string> add(llvm::StringRef final) {
+    llvm::SmallString<256> temp;
+    int fd;
+    llvm::StringRef ext = llvm::sys::path::extension(final);
+    if (std::error_code ec = llvm::sys::fs::createUniqueFile(
+            final + ".tmp-%%%%%%" + ext, fd, temp)) {
+      error() << "cannot create a temporary file next to " << final << ": "
+              << ec.message() << "\n";
+      return failure();
+    }
+    llvm::sys::fs::closeFile(fd);
+    files.emplace_back(std::string(temp), final.str());
+    return std::string(temp);
+  }
+
+  /// Renames every temporary file to its final name.
+  bool commit() {
+    for (const auto &[temp, final] : files) {
+      if (std::error_code ec = llvm::sys::fs::rename(temp, final)) {
+        error() << "cannot rename " << temp << " to " << final << ": "
+                << ec.message() << "\n";
+        return false;
+      }
+    }
+    files.clear();
+    return true;
+  }
+
+private:
+  std::vector<std::pair<std::string, std::string>> files;
+};
+
+int run(Options &opts) {
+  // The command line.
+  if (opts.inputFile.empty()) {
+    error() << "no input file: pass FILE.mlir (see --help)\n";
+    return kExitUsage;
+  }
+  if (opts.target != "cpu" && opts.target != "cuda") {
+    error() << "unknown --target=" << opts.target
+            << " (expected cpu or cuda)\n";
+    return kExitUsage;
+  }
+  if (opts.target == "cuda") {
+    error() << "--target=cuda is not available yet; use --target=cpu\n";
+    return kExitUsage;
+  }
+  if (opts.emit.empty()) {
+    error() << "--emit=obj|so|llvm|mlir is required\n";
+    return kExitUsage;
+  }
+  std::optional<hymir::CPUEmitKind> kind = hymir::parseCPUEmitKind(opts.emit);
+  if (!kind) {
+    if (opts.emit == "ptx")
+      error() << "--emit=ptx needs --target=cuda, which is not available "
+                 "yet\n";
+    else
+      error() << "unknown --emit=" << opts.emit
+              << " (expected obj, so, llvm or mlir)\n";
+    return kExitUsage;
+  }
+  bool textual =
+      *kind == hymir::CPUEmitKind::MLIR || *kind == hymir::CPUEmitKind::LLVMIR;
+  if (opts.output.empty()) {
+    error() << "-o OUT is required\n";
+    return kExitUsage;
+  }
+  if (opts.output == "-" && !textual) {
+    error() << "--emit=" << opts.emit
+            << " cannot be written to stdout; pass -o FILE\n";
+    return kExitUsage;
+  }
+  if (opts.header.getNumOccurrences() &&
+      (opts.header.empty() || opts.header == "-")) {
+    error() << "--header needs a file name\n";
+    return kExitUsage;
+  }
+  hymir::CPUTargetOptions targetOptions;
+  targetOptions.cpu = opts.mcpu;
+  if (*kind == hymir::CPUEmitKind::SharedLibrary)
+    targetOptions.soname = llvm::sys::path::filename(opts.output).str();
+  if (auto tm = hymir::createCPUTargetMachine(targetOptions); !tm) {
+    error() << "--mcpu=" << opts.mcpu << ": " << llvm::toString(tm.takeError())
+            << "\n";
+    return kExitUsage;
+  }
+
+  // Parse and verify the module; diagnostics carry source locations.
+  DialectRegistry registry;
+  hymir::registerAllDialects(registry);
+  hymir::registerCPUEmitDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(opts.inputFile);
+  if (std::error_code ec = buffer.getError()) {
+    error() << "cannot open " << opts.inputFile << ": " << ec.message() << "\n";
+    return kExitFailure;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return kExitFailure;
+  if (llvm::none_of(module->getOps<func::FuncOp>(), [](func::FuncOp f) {
+        return f.isPublic() && !f.isExternal();
+      }))
+    llvm::WithColor::warning(llvm::errs())
+        << opts.inputFile << " has no public function with a body: the "
+        << "artifact has no entry point\n";
+
+  // Compile to temporary files, then rename them all into place.
+  PendingOutputs pending;
+  hymir::CPUPipelineOptions pipelineOptions;
+  hymir::CPUArtifactInfo info;
+  if (opts.output == "-") {
+    if (failed(hymir::emitCPUArtifact(*module, *kind, llvm::outs(),
+                                      pipelineOptions, targetOptions, &info)))
+      return kExitFailure;
+  } else {
+    FailureOr<std::string> temp = pending.add(opts.output);
+    if (failed(temp))
+      return kExitFailure;
+    if (failed(hymir::emitCPUArtifact(*module, *kind, *temp, pipelineOptions,
+                                      targetOptions, &info)))
+      return kExitFailure;
+  }
+
+  if (!opts.header.empty()) {
+    hymir::CHeaderOptions headerOptions;
+    headerOptions.fileName = llvm::sys::path::filename(opts.header).str();
+    headerOptions.sourceName =
+        opts.inputFile == "-" ? std::string("<stdin>")
+                              : llvm::sys::path::filename(opts.inputFile).str();
+    headerOptions.argumentNames = sourceArgumentNames(*module, sourceMgr);
+    headerOptions.artifact = &info;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    if (failed(hymir::generateCHeader(*module, headerOptions, os)))
+      return kExitFailure;
+    FailureOr<std::string> temp = pending.add(opts.header);
+    if (failed(temp))
+      return kExitFailure;
+    std::error_code ec;
+    llvm::raw_fd_ostream file(*temp, ec, llvm::sys::fs::OF_Text);
+    if (!ec) {
+      file << text;
+      file.close();
+      ec = file.error();
+    }
+    if (ec) {
+      error() << "cannot write " << opts.header << ": " << ec.message() << "\n";
+      return kExitFailure;
+    }
+  }
+  return pending.commit() ? 0 : kExitFailure;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  Options opts;
+  cl::HideUnrelatedOptions(opts.category);
+  if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &llvm::errs()))
+    return kExitUsage;
+  return run(opts);
+}
