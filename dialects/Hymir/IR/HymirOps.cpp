@@ -688,7 +688,7 @@ LogicalResult RotaryOp::verify() {
     if (conflict(x.getDimSize(i), a.getDimSize(i)))
       return emitOpError("C2: angles and input disagree on dim #") << i;
   int64_t n = x.getShape().back(), r = a.getShape().back();
-  if (!ShapedType::isDynamic(n) && !ShapedType::isDynamic(r) && 2 * r > n)
+  if (!ShapedType::isDynamic(n) && !ShapedType::isDynamic(r) && r > n / 2)
     return emitOpError("C2: ") << r << " angles rotate " << 2 * r
                                << " dims, more than the " << n << " available";
   return success();

@@ -95,9 +95,14 @@ private:
     }
     Rule rule = op->getNumRegions() ? Rule::Opaque : ruleFor(op);
     for (Value result : op->getResults()) {
-      DegreeInfo &out = init(result);
+      // Built in a local: combine() may insert operands defined above the
+      // scan into `infos`, which would invalidate a reference into it.
+      DegreeInfo out;
+      out.deg.assign(numGroups, Degree::Independent);
+      out.origin.assign(numGroups, nullptr);
       for (unsigned g = 0; g < numGroups; ++g)
         combine(op, rule, operands, g, out);
+      infos[result] = std::move(out);
     }
   }
 
