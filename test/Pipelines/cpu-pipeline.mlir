@@ -1,11 +1,19 @@
 // RUN: hymir-opt %s --hymir-cpu-pipeline | FileCheck %s
 // RUN: hymir-opt %s --hymir-cpu-pipeline | FileCheck %s --check-prefix=LEFT
 // RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=32 threads=2 fusion=false" | FileCheck %s
+// RUN: hymir-opt %s --hymir-cpu-pipeline="threads=2" | FileCheck %s --check-prefix=OMP
+// RUN: hymir-opt %s --hymir-cpu-pipeline="threads=0" | FileCheck %s --check-prefix=OMP0
 
 // hymir-cpu-pipeline takes every hymir op (and the upstream ops around them)
 // to the LLVM dialect. Public functions get a _mlir_ciface_ wrapper; private
-// helpers and external declarations do not. The options are accepted (they
-// select nothing yet).
+// helpers and external declarations do not. chunk-size and fusion are
+// accepted (they select nothing yet); threads = 1 (the default) runs the
+// (b, h) loops of scans, recurrences and attention in order, any other value
+// as OpenMP work-sharing loops with that many threads (0: the OpenMP
+// default).
+
+// With one thread no OpenMP is involved.
+// LEFT-NOT: omp.
 
 // Nothing but the LLVM dialect is left anywhere in the output.
 // LEFT-NOT: hymir.
@@ -29,6 +37,23 @@
 // CHECK-DAG: llvm.func @helper(
 // CHECK-NOT: llvm.func @_mlir_ciface_helper
 // CHECK-NOT: llvm.func @_mlir_ciface_external_kernel
+
+// One parallel region per scan, recurrence and attention (3 in @main, the
+// decode attention in @decode), each a work-sharing loop over (b, h) (or b
+// alone: the recurrence has no heads).
+// OMP-LABEL: llvm.func @main(
+// OMP: omp.parallel num_threads(%{{.+}} : i32)
+// OMP: omp.parallel num_threads(%{{.+}} : i32)
+// OMP: omp.parallel num_threads(%{{.+}} : i32)
+// OMP-NOT: omp.parallel
+// OMP-LABEL: llvm.func @decode(
+// OMP: omp.parallel num_threads
+// OMP: omp.wsloop
+// OMP: omp.loop_nest (%{{.+}}, %{{.+}}) : i64 = {{.+}} collapse(2)
+// OMP-NOT: scf.
+// threads = 0 leaves the count to the OpenMP runtime.
+// OMP0-NOT: num_threads
+// OMP0: omp.parallel
 
 func.func private @external_kernel(f32) -> f32
 

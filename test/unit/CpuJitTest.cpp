@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -785,6 +786,80 @@ TEST_F(CpuJitTest, ScalarArgument) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(out[0].data, (std::vector<float>{0.5f, 1, 1.5f, 2, 2.5f, 3}));
+}
+
+// CompiledModule compiles once and calls many times; the (b, h) loops of
+// scans and attention run on OpenMP threads for threads != 1, and every
+// (b, h) is computed by one thread only, so the results are bit-identical at
+// any thread count (and from one call to the next).
+TEST_F(CpuJitTest, CompiledModuleIsBitIdenticalAtAnyThreadCount) {
+  auto module = parse(std::string(R"mlir(
+    func.func @main(%q: tensor<?x?x2x12xf32>, %k: tensor<?x?x2x12xf32>,
+                    %v: tensor<?x?x4x20xf32>, %g: tensor<?x?x4xf32>,
+                    %beta: tensor<?x?x4xf32>, %s0: tensor<?x4x12x20xf32>,
+                    %qa: tensor<?x?x4x12xf32>)
+        -> (tensor<?x?x4x20xf32>, tensor<?x4x12x20xf32>, tensor<?x?x4x20xf32>) {
+      %o, %s = func.call @gdr(%q, %k, %v, %g, %beta, %s0)
+          : (tensor<?x?x2x12xf32>, tensor<?x?x2x12xf32>, tensor<?x?x4x20xf32>,
+             tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x4x12x20xf32>)
+            -> (tensor<?x?x4x20xf32>, tensor<?x4x12x20xf32>)
+      %att = hymir.attention %qa, %qa, %v {causal}
+          : tensor<?x?x4x12xf32>, tensor<?x?x4x12xf32>, tensor<?x?x4x20xf32>
+            -> tensor<?x?x4x20xf32>
+      return %o, %s, %att
+          : tensor<?x?x4x20xf32>, tensor<?x4x12x20xf32>, tensor<?x?x4x20xf32>
+    }
+  )mlir") + std::string(kGatedDeltaRule).replace(
+                std::string(kGatedDeltaRule).find("@main"), 5, "private @gdr"));
+  ASSERT_TRUE(module);
+  std::mt19937 rng(7);
+  const int64_t B = 3, T = 29;
+  CpuTensor q = random(rng, {B, T, 2, 12}, -1, 1);
+  CpuTensor k = random(rng, {B, T, 2, 12}, -1, 1);
+  normalizeLast(k);
+  SmallVector<CpuTensor> args{q,
+                              k,
+                              random(rng, {B, T, 4, 20}, -1, 1),
+                              random(rng, {B, T, 4}, -0.5f, 0),
+                              random(rng, {B, T, 4}, 0, 1),
+                              random(rng, {B, 4, 12, 20}, -1, 1),
+                              random(rng, {B, T, 4, 12}, -1, 1)};
+
+  SmallVector<CpuTensor> reference;
+  for (unsigned threads : {1u, 2u, 3u, 0u}) {
+    hymir::CPUPipelineOptions options;
+    options.threads = threads;
+    FailureOr<hymir::CompiledModule> compiled =
+        hymir::CompiledModule::compile(*module, "main", options);
+    ASSERT_TRUE(succeeded(compiled)) << diagnostics;
+    for (int call = 0; call < 2; ++call) {
+      FailureOr<SmallVector<CpuTensor>> out = compiled->call(args);
+      ASSERT_TRUE(succeeded(out)) << diagnostics;
+      ASSERT_EQ(out->size(), 3u);
+      if (reference.empty()) {
+        reference = *out;
+        for (const CpuTensor &r : reference)
+          for (float x : r.data)
+            ASSERT_TRUE(std::isfinite(x));
+        continue;
+      }
+      for (size_t i = 0; i < reference.size(); ++i) {
+        EXPECT_EQ((*out)[i].shape, reference[i].shape);
+        EXPECT_EQ(0, std::memcmp((*out)[i].data.data(), reference[i].data.data(),
+                                 reference[i].data.size() * sizeof(float)))
+            << "result #" << i << " differs with threads = " << threads;
+      }
+    }
+    EXPECT_TRUE(succeeded(compiled->callDiscardingResults(args)));
+  }
+  // A bad call is still a diagnostic, not a crash.
+  hymir::CPUPipelineOptions options;
+  FailureOr<hymir::CompiledModule> compiled =
+      hymir::CompiledModule::compile(*module, "main", options);
+  ASSERT_TRUE(succeeded(compiled));
+  EXPECT_TRUE(failed(compiled->call(ArrayRef<CpuTensor>(args).drop_back())));
+  EXPECT_NE(diagnostics.find("takes 7 arguments, got 6"), std::string::npos)
+      << diagnostics;
 }
 
 } // namespace

@@ -18,8 +18,9 @@ class OpPassManager;
 namespace hymir {
 
 /// Options of `hymir-cpu-pipeline`. Today every op takes the sequential
-/// fallback (`hymir-convert-hymir-to-loops`), so the knobs below are accepted
-/// and recorded but do not change the generated code yet.
+/// fallback (`hymir-convert-hymir-to-loops`): `threads` sets how its parallel
+/// (batch × heads) loops run; chunk-size and fusion are accepted and recorded
+/// but do not change the generated code yet.
 struct CPUPipelineOptions
     : public mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<int64_t> chunkSize{
@@ -29,8 +30,12 @@ struct CPUPipelineOptions
       llvm::cl::init(64)};
   Option<unsigned> threads{
       *this, "threads",
-      llvm::cl::desc("Worker threads of the generated code, 0 = one per core "
-                     "(unused for now: the code is single-threaded)"),
+      llvm::cl::desc("Worker threads of the generated code: 1 runs the "
+                     "(batch, head) loops of scans, recurrences and attention "
+                     "in order; N > 1 as OpenMP loops on N threads (the JIT "
+                     "loads LLVM's libomp); 0 = the OpenMP default, one per "
+                     "core (OMP_NUM_THREADS). Results are bit-identical at any "
+                     "count: each (batch, head) is computed by one thread"),
       llvm::cl::init(1)};
   Option<bool> fusion{
       *this, "fusion",

@@ -1,8 +1,9 @@
 //===- Attention.cpp - Sequential lowering of hymir attention ops ---------===//
 //
-// One query row at a time, with the online softmax over the allowed keys
-// (running max m, running sum l, a [V] accumulator), so no T×T score buffer
-// exists. Masked keys are never visited: the causal and window masks only
+// A parallel loop (scf.forall) over (batch, head), each iteration owning its
+// slice of the output and its own [V] accumulator; inside, one query row at a
+// time, with the online softmax over the allowed keys (running max m, running
+// sum l, the accumulator), so no T×T score buffer exists. Masked keys are never visited: the causal and window masks only
 // narrow the key loop's bounds. Scalar loops with tensor.extract/insert keep
 // every value in place after bufferization.
 //
@@ -107,10 +108,11 @@ static std::pair<Value, Value> emitAttentionRow(OpBuilder &b, Location loc,
             scf::ForOp::create(
                 b, loc, zero, spec.headDim, one, fZero,
                 [&](OpBuilder &b, Location loc, Value k, ValueRange sum) {
-                  Value prod =
-                      arith::MulFOp::create(b, loc, spec.loadQuery(b, loc, k),
-                                            spec.loadKey(b, loc, j, k));
-                  Value next = arith::AddFOp::create(b, loc, sum[0], prod);
+                  Value prod = arith::MulFOp::create(
+                      b, loc, spec.loadQuery(b, loc, k),
+                      spec.loadKey(b, loc, j, k), kReduce);
+                  Value next =
+                      arith::AddFOp::create(b, loc, sum[0], prod, kReduce);
                   scf::YieldOp::create(b, loc, next);
                 })
                 .getResult(0);
@@ -131,25 +133,44 @@ static std::pair<Value, Value> emitAttentionRow(OpBuilder &b, Location loc,
         Value mNew = arith::MaximumFOp::create(b, loc, m, s);
         Value dead = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                            mNew, negInf);
-        Value corr = arith::SelectOp::create(
-            b, loc, dead, fOne,
-            math::ExpOp::create(b, loc,
-                                arith::SubFOp::create(b, loc, m, mNew)));
+        // corr = exp(m − m_new), which is 1 unless the running max moved
+        // (rare: about log T times a row on random data), and also 1 while
+        // the row is dead (both -inf). Branching around the exp saves a libm
+        // call per key and gives the same bits: exp(0) is exactly 1.
+        Value same = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                           m, mNew);
+        Value corr =
+            scf::IfOp::create(
+                b, loc, same,
+                [&](OpBuilder &b, Location loc) {
+                  scf::YieldOp::create(b, loc, fOne);
+                },
+                [&](OpBuilder &b, Location loc) {
+                  scf::YieldOp::create(
+                      b, loc,
+                      math::ExpOp::create(
+                          b, loc, arith::SubFOp::create(b, loc, m, mNew))
+                          .getResult());
+                })
+                .getResult(0);
         Value p = arith::SelectOp::create(
             b, loc, dead, fZero,
             math::ExpOp::create(b, loc,
                                 arith::SubFOp::create(b, loc, s, mNew)));
         Value lNew = arith::AddFOp::create(
-            b, loc, arith::MulFOp::create(b, loc, l, corr), p);
+            b, loc, arith::MulFOp::create(b, loc, l, corr, kContract), p,
+            kContract);
         Value rowNew =
             scf::ForOp::create(
                 b, loc, zero, spec.valueDim, one, row,
                 [&](OpBuilder &b, Location loc, Value v, ValueRange acc) {
                   Value old = tensor::ExtractOp::create(b, loc, acc[0], v);
-                  Value scaled = arith::MulFOp::create(b, loc, old, corr);
+                  Value scaled =
+                      arith::MulFOp::create(b, loc, old, corr, kContract);
                   Value add = arith::MulFOp::create(
-                      b, loc, p, spec.loadValue(b, loc, j, v));
-                  Value sum = arith::AddFOp::create(b, loc, scaled, add);
+                      b, loc, p, spec.loadValue(b, loc, j, v), kContract);
+                  Value sum =
+                      arith::AddFOp::create(b, loc, scaled, add, kContract);
                   Value next = tensor::InsertOp::create(b, loc, sum, acc[0], v);
                   scf::YieldOp::create(b, loc, next);
                 })
@@ -212,9 +233,49 @@ static Value emptyAccumulator(OpBuilder &b, Location loc, Value value,
   return emptyWithLeading(b, loc, type, {dimSize(b, loc, value, vDim)});
 }
 
+/// `dest[offsets...]` with unit sizes at the `fixed` dims and full sizes
+/// elsewhere, rank-reduced (the slice one (b, h) owns), and the matching
+/// parallel_insert_slice.
+static SmallVector<OpFoldResult> ownedSizes(OpBuilder &b, Location loc,
+                                           Value dest, ArrayRef<bool> fixed) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, dest);
+  for (auto [d, isFixed] : llvm::enumerate(fixed))
+    if (isFixed)
+      sizes[d] = b.getIndexAttr(1);
+  return sizes;
+}
+
+static Value extractOwned(OpBuilder &b, Location loc, Value dest,
+                          ArrayRef<OpFoldResult> offsets,
+                          ArrayRef<bool> fixed) {
+  auto type = cast<RankedTensorType>(dest.getType());
+  SmallVector<int64_t> shape;
+  for (auto [d, size] : llvm::enumerate(type.getShape()))
+    if (!fixed[d])
+      shape.push_back(size);
+  SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), dest,
+      offsets, ownedSizes(b, loc, dest, fixed), strides);
+}
+
+static void insertOwned(OpBuilder &b, Location loc, Value slice, Value dest,
+                        ArrayRef<OpFoldResult> offsets, ArrayRef<bool> fixed) {
+  // Sizes first: the terminator holds parallel_insert_slice ops only.
+  SmallVector<OpFoldResult> sizes = ownedSizes(b, loc, dest, fixed);
+  SmallVector<OpFoldResult> strides(
+      cast<RankedTensorType>(dest.getType()).getRank(), b.getIndexAttr(1));
+  auto inParallel = scf::InParallelOp::create(b, loc);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(inParallel.getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, slice, dest, offsets, sizes,
+                                        strides);
+}
+
 namespace {
 
-/// hymir.attention: loops over (b, h, i) around one softmax row.
+/// hymir.attention: a parallel loop over (b, h), each iteration a loop over
+/// the query rows i of out[b, :, h] around one softmax row.
 struct LowerAttention : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -241,7 +302,6 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
 
     Value out = emptyWithLeading(rewriter, loc, resultType,
                                  {batch, tq, heads, valueDim});
-    Value accumulator = emptyAccumulator(rewriter, loc, v, 3, acc);
     Value zero = indexConst(rewriter, loc, 0);
     Value one = indexConst(rewriter, loc, 1);
     std::optional<int64_t> window;
@@ -249,77 +309,90 @@ struct LowerAttention : OpRewritePattern<AttentionOp> {
       window = w.getInt();
     Region *scoreMod = op.getScoreMod().empty() ? nullptr : &op.getScoreMod();
 
-    scf::LoopNest nest = scf::buildLoopNest(
-        rewriter, loc, {zero, zero, zero}, {batch, heads, tq}, {one, one, one},
-        {out, accumulator},
-        [&](OpBuilder &b, Location loc, ValueRange ivs,
-            ValueRange args) -> scf::ValueVector {
-          Value bi = ivs[0], h = ivs[1], i = ivs[2];
+    auto forall = scf::ForallOp::create(
+        rewriter, loc, {OpFoldResult(batch), rewriter.getIndexAttr(hq)}, out,
+        /*mapping=*/std::nullopt,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value bi = args[0], h = args[1], shared = args[2];
           Value hk = kvHead(b, loc, h, group);
-          Value queryPos = arith::AddIOp::create(b, loc, i, delta);
-          Value afterQuery = arith::AddIOp::create(b, loc, queryPos, one);
+          // out[b, :, h, :] as [Tq, V], and a [V] accumulator of its own.
+          SmallVector<OpFoldResult> offsets{bi, b.getIndexAttr(0), h,
+                                            b.getIndexAttr(0)};
+          SmallVector<bool> fixed{true, false, true, false};
+          Value owned = extractOwned(b, loc, shared, offsets, fixed);
+          Value accumulator = emptyAccumulator(b, loc, v, 3, acc);
+          auto rows = scf::ForOp::create(
+              b, loc, zero, tq, one, ValueRange{owned, accumulator},
+              [&](OpBuilder &b, Location loc, Value i, ValueRange rowArgs) {
+                Value queryPos = arith::AddIOp::create(b, loc, i, delta);
+                Value afterQuery = arith::AddIOp::create(b, loc, queryPos, one);
 
-          RowSpec spec;
-          spec.acc = acc;
-          spec.queryPos = queryPos;
-          spec.head = h;
-          // Causal: j ≤ i + δ. Window: i + δ − window < j.
-          spec.keyEnd =
-              op.getCausal()
-                  ? arith::MinSIOp::create(b, loc, tk, afterQuery).getResult()
-                  : tk;
-          spec.keyBegin = zero;
-          if (window)
-            spec.keyBegin = arith::MaxSIOp::create(
-                b, loc, zero,
-                arith::SubIOp::create(b, loc, afterQuery,
-                                      indexConst(b, loc, *window)));
-          spec.headDim = headDim;
-          spec.valueDim = valueDim;
-          spec.scale = scale;
-          spec.softcap = softcapOf(op.getSoftcapAttr());
-          spec.scoreMod = scoreMod;
-          if (Value sinks = op.getSinks())
-            spec.sink = convertFloat(
-                b, loc, tensor::ExtractOp::create(b, loc, sinks, h), acc);
-          auto loadQuery = [&](OpBuilder &b, Location loc, Value kk) {
-            return convertFloat(
-                b, loc,
-                tensor::ExtractOp::create(b, loc, q, ValueRange{bi, i, h, kk}),
-                acc);
-          };
-          auto loadKey = [&](OpBuilder &b, Location loc, Value j, Value kk) {
-            return convertFloat(
-                b, loc,
-                tensor::ExtractOp::create(b, loc, k, ValueRange{bi, j, hk, kk}),
-                acc);
-          };
-          auto loadValue = [&](OpBuilder &b, Location loc, Value j, Value vv) {
-            return convertFloat(
-                b, loc,
-                tensor::ExtractOp::create(b, loc, v, ValueRange{bi, j, hk, vv}),
-                acc);
-          };
-          auto store = [&](OpBuilder &b, Location loc, Value o, Value vv,
-                           Value x) -> Value {
-            return tensor::InsertOp::create(b, loc,
-                                            convertFloat(b, loc, x, elem), o,
-                                            ValueRange{bi, i, h, vv});
-          };
-          spec.loadQuery = loadQuery;
-          spec.loadKey = loadKey;
-          spec.loadValue = loadValue;
-          spec.store = store;
-          auto [newOut, newAcc] =
-              emitAttentionRow(b, loc, spec, args[0], args[1]);
-          return {newOut, newAcc};
+                RowSpec spec;
+                spec.acc = acc;
+                spec.queryPos = queryPos;
+                spec.head = h;
+                // Causal: j ≤ i + δ. Window: i + δ − window < j.
+                spec.keyEnd = op.getCausal()
+                                  ? arith::MinSIOp::create(b, loc, tk,
+                                                           afterQuery)
+                                        .getResult()
+                                  : tk;
+                spec.keyBegin = zero;
+                if (window)
+                  spec.keyBegin = arith::MaxSIOp::create(
+                      b, loc, zero,
+                      arith::SubIOp::create(b, loc, afterQuery,
+                                            indexConst(b, loc, *window)));
+                spec.headDim = headDim;
+                spec.valueDim = valueDim;
+                spec.scale = scale;
+                spec.softcap = softcapOf(op.getSoftcapAttr());
+                spec.scoreMod = scoreMod;
+                if (Value sinks = op.getSinks())
+                  spec.sink = convertFloat(
+                      b, loc, tensor::ExtractOp::create(b, loc, sinks, h), acc);
+                auto loadQuery = [&](OpBuilder &b, Location loc, Value kk) {
+                  return convertFloat(b, loc,
+                                      tensor::ExtractOp::create(
+                                          b, loc, q, ValueRange{bi, i, h, kk}),
+                                      acc);
+                };
+                auto loadKey = [&](OpBuilder &b, Location loc, Value j,
+                                   Value kk) {
+                  return convertFloat(b, loc,
+                                      tensor::ExtractOp::create(
+                                          b, loc, k, ValueRange{bi, j, hk, kk}),
+                                      acc);
+                };
+                auto loadValue = [&](OpBuilder &b, Location loc, Value j,
+                                     Value vv) {
+                  return convertFloat(b, loc,
+                                      tensor::ExtractOp::create(
+                                          b, loc, v, ValueRange{bi, j, hk, vv}),
+                                      acc);
+                };
+                auto store = [&](OpBuilder &b, Location loc, Value o, Value vv,
+                                 Value x) -> Value {
+                  return tensor::InsertOp::create(
+                      b, loc, convertFloat(b, loc, x, elem), o,
+                      ValueRange{i, vv});
+                };
+                spec.loadQuery = loadQuery;
+                spec.loadKey = loadKey;
+                spec.loadValue = loadValue;
+                spec.store = store;
+                auto [newOut, newAcc] =
+                    emitAttentionRow(b, loc, spec, rowArgs[0], rowArgs[1]);
+                scf::YieldOp::create(b, loc, ValueRange{newOut, newAcc});
+              });
+          insertOwned(b, loc, rows.getResult(0), shared, offsets, fixed);
         });
-    rewriter.replaceOp(op, nest.results.front());
+    rewriter.replaceOp(op, forall.getResult(0));
     return success();
   }
 };
 
-/// hymir.attention_decode: loops over (b, h); the query sits at position
+/// hymir.attention_decode: a parallel loop over (b, h); the query sits at position
 /// len − 1 with len = lengths[b] (or L), and sees keys j < len.
 struct LowerAttentionDecode : OpRewritePattern<AttentionDecodeOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -344,20 +417,22 @@ struct LowerAttentionDecode : OpRewritePattern<AttentionDecodeOp> {
 
     Value out =
         emptyWithLeading(rewriter, loc, resultType, {batch, heads, valueDim});
-    Value accumulator = emptyAccumulator(rewriter, loc, v, 3, acc);
     Value zero = indexConst(rewriter, loc, 0);
     Value one = indexConst(rewriter, loc, 1);
     std::optional<int64_t> window;
     if (auto w = op.getWindowAttr())
       window = w.getInt();
 
-    scf::LoopNest nest = scf::buildLoopNest(
-        rewriter, loc, {zero, zero}, {batch, heads}, {one, one},
-        {out, accumulator},
-        [&](OpBuilder &b, Location loc, ValueRange ivs,
-            ValueRange args) -> scf::ValueVector {
-          Value bi = ivs[0], h = ivs[1];
+    auto forall = scf::ForallOp::create(
+        rewriter, loc, {OpFoldResult(batch), rewriter.getIndexAttr(hq)}, out,
+        /*mapping=*/std::nullopt,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value bi = args[0], h = args[1], shared = args[2];
           Value hk = kvHead(b, loc, h, group);
+          SmallVector<OpFoldResult> offsets{bi, h, b.getIndexAttr(0)};
+          SmallVector<bool> fixed{true, true, false};
+          Value owned = extractOwned(b, loc, shared, offsets, fixed);
+          Value accumulator = emptyAccumulator(b, loc, v, 3, acc);
           // Valid keys: j < len, len = min(lengths[b], L) (the clamp only
           // guards the cache bounds against a bad length).
           Value len = cacheLen;
@@ -403,19 +478,17 @@ struct LowerAttentionDecode : OpRewritePattern<AttentionDecodeOp> {
           };
           auto store = [&](OpBuilder &b, Location loc, Value o, Value vv,
                            Value x) -> Value {
-            return tensor::InsertOp::create(b, loc,
-                                            convertFloat(b, loc, x, elem), o,
-                                            ValueRange{bi, h, vv});
+            return tensor::InsertOp::create(
+                b, loc, convertFloat(b, loc, x, elem), o, ValueRange{vv});
           };
           spec.loadQuery = loadQuery;
           spec.loadKey = loadKey;
           spec.loadValue = loadValue;
           spec.store = store;
-          auto [newOut, newAcc] =
-              emitAttentionRow(b, loc, spec, args[0], args[1]);
-          return {newOut, newAcc};
+          Value row = emitAttentionRow(b, loc, spec, owned, accumulator).first;
+          insertOwned(b, loc, row, shared, offsets, fixed);
         });
-    rewriter.replaceOp(op, nest.results.front());
+    rewriter.replaceOp(op, forall.getResult(0));
     return success();
   }
 };

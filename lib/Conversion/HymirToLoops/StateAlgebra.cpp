@@ -139,22 +139,27 @@ struct LowerOuter : OpRewritePattern<OuterOp> {
             return arith::MulFOp::create(b, loc, args[0], args[1]);
           });
     } else {
+      // r outermost, so the innermost loop runs along a row of the result
+      // (contiguous, no reduction: LLVM vectorizes it without reordering the
+      // sum, which still runs over r in order).
       FloatType acc = accumulatorType(elem);
-      AffineExpr r = rewriter.getAffineDimExpr(2);
+      AffineExpr r = rewriter.getAffineDimExpr(0),
+                 i = rewriter.getAffineDimExpr(1),
+                 j = rewriter.getAffineDimExpr(2);
       Value init =
           zeros(rewriter, loc,
                 RankedTensorType::get(resultType.getShape(), acc), sizes);
       Value sum = buildGeneric(
           rewriter, loc, init, ValueRange{a, bv},
-          {AffineMap::get(3, 0, {r, d0}, ctx),
-           AffineMap::get(3, 0, {r, d1}, ctx),
-           AffineMap::get(3, 0, {d0, d1}, ctx)},
-          {IteratorType::parallel, IteratorType::parallel,
-           IteratorType::reduction},
+          {AffineMap::get(3, 0, {r, i}, ctx), AffineMap::get(3, 0, {r, j}, ctx),
+           AffineMap::get(3, 0, {i, j}, ctx)},
+          {IteratorType::reduction, IteratorType::parallel,
+           IteratorType::parallel},
           [&](OpBuilder &b, Location loc, ValueRange args) {
-            Value prod = arith::MulFOp::create(b, loc, args[0], args[1]);
-            return arith::AddFOp::create(b, loc, args[2],
-                                         convertFloat(b, loc, prod, acc));
+            Value prod =
+                arith::MulFOp::create(b, loc, args[0], args[1], kContract);
+            return arith::AddFOp::create(
+                b, loc, args[2], convertFloat(b, loc, prod, acc), kContract);
           });
       result = finishAccumulation(rewriter, loc, sum, elem);
     }
@@ -174,24 +179,35 @@ struct LowerRead : OpRewritePattern<ReadOp> {
     Type elem = resultType.getElementType();
     FloatType acc = accumulatorType(elem);
     MLIRContext *ctx = getContext();
-    // d0 walks the result, d1 the contracted axis.
-    AffineExpr d0 = rewriter.getAffineDimExpr(0),
-               d1 = rewriter.getAffineDimExpr(1);
     bool rows = op.getAxis() == Axis::rows;
-    AffineMap stateMap = rows ? AffineMap::get(2, 0, {d1, d0}, ctx)
-                              : AffineMap::get(2, 0, {d0, d1}, ctx);
     Value init =
         zeros(rewriter, loc, RankedTensorType::get(resultType.getShape(), acc),
               {dimSize(rewriter, loc, s, rows ? 1 : 0)});
+    // rows (Sᵀx): d0 = i (contracted, outer), d1 = j (result, inner), so the
+    // inner loop runs along a row of S and of y: contiguous and free of
+    // reductions, vectorized without reordering the sum over i. cols (S x):
+    // d0 = i (result), d1 = j (contracted, inner, contiguous): a reduction,
+    // vectorized with reassociation.
+    AffineExpr d0 = rewriter.getAffineDimExpr(0),
+               d1 = rewriter.getAffineDimExpr(1);
+    AffineMap id = AffineMap::get(2, 0, {d0, d1}, ctx);
+    SmallVector<AffineMap> maps =
+        rows ? SmallVector<AffineMap>{id, AffineMap::get(2, 0, d0, ctx),
+                                      AffineMap::get(2, 0, d1, ctx)}
+             : SmallVector<AffineMap>{id, AffineMap::get(2, 0, d1, ctx),
+                                      AffineMap::get(2, 0, d0, ctx)};
+    SmallVector<IteratorType> iters =
+        rows ? SmallVector<IteratorType>{IteratorType::reduction,
+                                         IteratorType::parallel}
+             : SmallVector<IteratorType>{IteratorType::parallel,
+                                         IteratorType::reduction};
+    arith::FastMathFlags flags = rows ? kContract : kReduce;
     Value sum = buildGeneric(
-        rewriter, loc, init, ValueRange{s, x},
-        {stateMap, AffineMap::get(2, 0, d1, ctx),
-         AffineMap::get(2, 0, d0, ctx)},
-        {IteratorType::parallel, IteratorType::reduction},
+        rewriter, loc, init, ValueRange{s, x}, maps, iters,
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value prod = arith::MulFOp::create(b, loc, args[0], args[1]);
+          Value prod = arith::MulFOp::create(b, loc, args[0], args[1], flags);
           return arith::AddFOp::create(b, loc, args[2],
-                                       convertFloat(b, loc, prod, acc));
+                                       convertFloat(b, loc, prod, acc), flags);
         });
     rewriter.replaceOp(op, finishAccumulation(rewriter, loc, sum, elem));
     return success();
@@ -219,9 +235,9 @@ template <typename OpTy> struct LowerFullReduction : OpRewritePattern<OpTy> {
         [&](OpBuilder &b, Location loc, ValueRange args) {
           Value term = args[0];
           if (inputs.size() == 2)
-            term = arith::MulFOp::create(b, loc, args[0], args[1]);
-          return arith::AddFOp::create(b, loc, args.back(),
-                                       convertFloat(b, loc, term, acc));
+            term = arith::MulFOp::create(b, loc, args[0], args[1], kReduce);
+          return arith::AddFOp::create(
+              b, loc, args.back(), convertFloat(b, loc, term, acc), kReduce);
         });
     Value scalar = tensor::ExtractOp::create(rewriter, loc, sum, ValueRange{});
     rewriter.replaceOp(op, convertFloat(rewriter, loc, scalar, elem));
@@ -241,19 +257,22 @@ struct LowerMix : OpRewritePattern<MixOp> {
     FloatType acc = accumulatorType(elem);
     int64_t rank = resultType.getRank();
     MLIRContext *ctx = getContext();
-    // Dims: d0 = a, d1 .. d(rank-1) = the trailing dims, d(rank) = l.
+    // Dims: d0 = a, d1 = l, d2 .. d(rank) = the trailing dims, so that the
+    // innermost loop runs along the trailing dims (contiguous, no reduction)
+    // when there are any; else it is the reduction over l.
     unsigned numDims = rank + 1;
-    AffineExpr l = rewriter.getAffineDimExpr(rank);
-    SmallVector<AffineExpr> xExprs{l}, outExprs;
-    for (int64_t d = 0; d < rank; ++d) {
-      outExprs.push_back(rewriter.getAffineDimExpr(d));
-      if (d > 0)
-        xExprs.push_back(rewriter.getAffineDimExpr(d));
+    AffineExpr l = rewriter.getAffineDimExpr(1);
+    SmallVector<AffineExpr> xExprs{l}, outExprs{rewriter.getAffineDimExpr(0)};
+    for (int64_t d = 1; d < rank; ++d) {
+      outExprs.push_back(rewriter.getAffineDimExpr(d + 1));
+      xExprs.push_back(rewriter.getAffineDimExpr(d + 1));
     }
     SmallVector<Value> sizes = allSizes(rewriter, loc, x);
     sizes[0] = dimSize(rewriter, loc, m, 0);
-    SmallVector<IteratorType> iters(rank, IteratorType::parallel);
-    iters.push_back(IteratorType::reduction);
+    SmallVector<IteratorType> iters{IteratorType::parallel,
+                                    IteratorType::reduction};
+    iters.append(rank - 1, IteratorType::parallel);
+    arith::FastMathFlags flags = rank == 1 ? kReduce : kContract;
     Value init =
         zeros(rewriter, loc, RankedTensorType::get(resultType.getShape(), acc),
               sizes);
@@ -263,9 +282,9 @@ struct LowerMix : OpRewritePattern<MixOp> {
          AffineMap::get(numDims, 0, xExprs, ctx),
          AffineMap::get(numDims, 0, outExprs, ctx)},
         iters, [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value prod = arith::MulFOp::create(b, loc, args[0], args[1]);
+          Value prod = arith::MulFOp::create(b, loc, args[0], args[1], flags);
           return arith::AddFOp::create(b, loc, args[2],
-                                       convertFloat(b, loc, prod, acc));
+                                       convertFloat(b, loc, prod, acc), flags);
         });
     rewriter.replaceOp(op, finishAccumulation(rewriter, loc, sum, elem));
     return success();
@@ -399,7 +418,8 @@ struct LastDimNorm {
     return buildGeneric(b, loc, init, inputs, maps, iters,
                         [&](OpBuilder &b, Location loc, ValueRange args) {
                           Value t = term(b, loc, args.drop_back());
-                          return arith::AddFOp::create(b, loc, args.back(), t);
+                          return arith::AddFOp::create(b, loc, args.back(), t,
+                                                       kReduce);
                         });
   }
 

@@ -1,8 +1,8 @@
 //===- StepOps.cpp - Sequential lowering of hymir.scan / recurrence -------===//
 //
-// Both step ops run the same way in the fallback: a loop nest over batch,
-// head and time with the states carried through the time loop. Linearity
-// (what distinguishes a scan) only matters to the chunked lowerings.
+// Both step ops run the same way in the fallback: a parallel loop over batch
+// and head around a time loop that carries the states. Linearity (what
+// distinguishes a scan) only matters to the chunked lowerings.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -22,15 +23,65 @@ using namespace hymir::loops;
 
 namespace {
 
+/// The slice of `dest` that one (b, h) owns: `dest[b, 0.., (h,) 0..]` with
+/// sizes `[1, keep.., (1,) ...]`, rank-reduced to the dims after the leading
+/// ones. `leading` are the (b, [t,] h) positions: an index value fixes a
+/// dim to 1 at that index, a null value keeps the whole dim.
+static SmallVector<OpFoldResult> sliceOffsets(OpBuilder &b, Value dest,
+                                              ArrayRef<Value> leading) {
+  int64_t rank = cast<RankedTensorType>(dest.getType()).getRank();
+  SmallVector<OpFoldResult> offsets;
+  for (int64_t d = 0; d < rank; ++d)
+    offsets.push_back(d < static_cast<int64_t>(leading.size()) && leading[d]
+                          ? OpFoldResult(leading[d])
+                          : OpFoldResult(b.getIndexAttr(0)));
+  return offsets;
+}
+
+static SmallVector<OpFoldResult> sliceSizes(OpBuilder &b, Location loc,
+                                            Value dest,
+                                            ArrayRef<Value> leading) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, loc, dest);
+  for (auto [d, index] : llvm::enumerate(leading))
+    if (index)
+      sizes[d] = b.getIndexAttr(1);
+  return sizes;
+}
+
+/// The rank-reduced type of that slice: `dest`'s type without the fixed dims.
+static RankedTensorType sliceType(Value dest, ArrayRef<Value> leading) {
+  auto type = cast<RankedTensorType>(dest.getType());
+  SmallVector<int64_t> shape;
+  for (auto [d, size] : llvm::enumerate(type.getShape()))
+    if (d >= leading.size() || !leading[d])
+      shape.push_back(size);
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+static Value extractOwned(OpBuilder &b, Location loc, Value dest,
+                          ArrayRef<Value> leading) {
+  SmallVector<OpFoldResult> strides(
+      cast<RankedTensorType>(dest.getType()).getRank(), b.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(
+      b, loc, sliceType(dest, leading), dest, sliceOffsets(b, dest, leading),
+      sliceSizes(b, loc, dest, leading), strides);
+}
+
 /// Lowers `hymir.scan` and `hymir.recurrence`:
 ///
-///   scf.for %b iter_args(outputs..., finals...)          (B from tensor.dim)
-///     scf.for %h iter_args(outputs..., finals...)        (only with heads)
-///       params[h // (H / Hp)], states = inits[b, h]
-///       scf.for %t iter_args(outputs..., states...)      (T from tensor.dim)
-///         inputs[b, t, h // (H / Hx)]; cloned body
-///         outputs[b, t, h] = yielded outputs; states = yielded states
-///       finals[b, h] = states
+///   scf.forall (%b, %h) in (B, H) shared_outs(outputs..., finals...)
+///     params[h // (H / Hp)]; out slices = outputs[b, :, h];
+///     states = finals[b, h] ← inits[b, h] (tensor states live in the final
+///     buffer from the start; scalar states are carried as values)
+///     scf.for %t iter_args(out slices..., states...)      (T from tensor.dim)
+///       inputs[b, t, h // (H / Hx)]; cloned body
+///       out slices[t] = yielded outputs; states = yielded states
+///     in_parallel: outputs[b, :, h] = out slices; finals[b, h] = states
+///
+/// Each (b, h) reads and writes only its own slices, and is computed entirely
+/// by one iteration of the forall: the result does not depend on how the
+/// iterations are spread over threads (the CPU pipeline runs them in order
+/// for threads = 1, else with OpenMP).
 template <typename OpTy> struct LowerStepOp : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
@@ -64,17 +115,14 @@ template <typename OpTy> struct LowerStepOp : OpRewritePattern<OpTy> {
 
     Value zero = indexConst(rewriter, loc, 0);
     Value one = indexConst(rewriter, loc, 1);
-    SmallVector<Value> lbs{zero}, ubs{batch}, steps{one};
-    if (heads) {
-      lbs.push_back(zero);
-      ubs.push_back(indexConst(rewriter, loc, *heads));
-      steps.push_back(one);
-    }
+    SmallVector<OpFoldResult> ubs{batch};
+    if (heads)
+      ubs.push_back(rewriter.getIndexAttr(*heads));
 
-    auto bodyBuilder = [&](OpBuilder &b, Location loc, ValueRange ivs,
-                           ValueRange args) -> scf::ValueVector {
-      Value bIv = ivs[0];
-      Value hIv = heads ? ivs[1] : Value();
+    auto bodyBuilder = [&](OpBuilder &b, Location loc, ValueRange args) {
+      Value bIv = args[0];
+      Value hIv = heads ? args[1] : Value();
+      ValueRange shared = args.drop_front(heads ? 2 : 1);
       // Block head mapping: an operand with `count` heads is read at
       // h // (H / count).
       auto headOf = [&](Value operand, unsigned dim) -> Value {
@@ -94,12 +142,23 @@ template <typename OpTy> struct LowerStepOp : OpRewritePattern<OpTy> {
         mapping.map(arg, extractStep(b, loc, param, indices, arg.getType()));
       }
 
-      SmallVector<Value> timeInits(args.take_front(numOutputs));
-      for (auto [init, arg] : llvm::zip(op.getInits(), op.getStateArgs())) {
-        SmallVector<Value> indices{bIv};
-        if (heads)
-          indices.push_back(hIv);
-        timeInits.push_back(extractStep(b, loc, init, indices, arg.getType()));
+      // This (b, h)'s slices of the outputs (all steps) and of the finals.
+      SmallVector<Value> outputLeading{bIv, Value()}, finalLeading{bIv};
+      if (heads) {
+        outputLeading.push_back(hIv);
+        finalLeading.push_back(hIv);
+      }
+      SmallVector<Value> timeInits;
+      for (Value dest : shared.take_front(numOutputs))
+        timeInits.push_back(extractOwned(b, loc, dest, outputLeading));
+      for (auto [init, arg, dest] : llvm::zip(
+               op.getInits(), op.getStateArgs(), shared.drop_front(numOutputs))) {
+        Value state = extractStep(b, loc, init, finalLeading, arg.getType());
+        if (isa<RankedTensorType>(state.getType()))
+          state = linalg::CopyOp::create(
+                      b, loc, state, extractOwned(b, loc, dest, finalLeading))
+                      .getResult(0);
+        timeInits.push_back(state);
       }
 
       // Head of each input, computed outside the time loop.
@@ -130,14 +189,10 @@ template <typename OpTy> struct LowerStepOp : OpRewritePattern<OpTy> {
               b.clone(inner, stepMapping);
 
             SmallVector<Value> yields;
-            SmallVector<Value> outIndices{bIv, t};
-            if (heads)
-              outIndices.push_back(hIv);
             for (auto [value, dest] : llvm::zip(op.getYieldedOutputs(),
                                                 carried.take_front(numOutputs)))
-              yields.push_back(insertStep(b, loc,
-                                          stepMapping.lookupOrDefault(value),
-                                          dest, outIndices));
+              yields.push_back(insertStep(
+                  b, loc, stepMapping.lookupOrDefault(value), dest, {t}));
             for (auto [value, state] : llvm::zip(
                      op.getYieldedStates(), carried.drop_front(numOutputs))) {
               Value next = stepMapping.lookupOrDefault(value);
@@ -151,21 +206,39 @@ template <typename OpTy> struct LowerStepOp : OpRewritePattern<OpTy> {
             scf::YieldOp::create(b, loc, yields);
           });
 
-      ResultRange timeResults = timeLoop.getResults();
-      scf::ValueVector results(timeResults.begin(),
-                               timeResults.begin() + numOutputs);
-      SmallVector<Value> stateIndices{bIv};
-      if (heads)
-        stateIndices.push_back(hIv);
-      for (auto [state, dest] : llvm::zip(timeResults.drop_front(numOutputs),
-                                          args.drop_front(numOutputs)))
-        results.push_back(insertStep(b, loc, state, dest, stateIndices));
-      return results;
+      // Hand this (b, h)'s slices back (the sizes are computed before the
+      // terminator, whose body holds parallel_insert_slice ops only).
+      SmallVector<Value> sources;
+      SmallVector<SmallVector<OpFoldResult>> offsets, sizes;
+      for (auto [i, pair] :
+           llvm::enumerate(llvm::zip(timeLoop.getResults(), shared))) {
+        auto [result, dest] = pair;
+        ArrayRef<Value> leading = i < numOutputs
+                                      ? ArrayRef<Value>(outputLeading)
+                                      : ArrayRef<Value>(finalLeading);
+        Value source = result;
+        if (!isa<RankedTensorType>(source.getType()))
+          source = tensor::FromElementsOp::create(
+              b, loc, RankedTensorType::get({}, source.getType()), source);
+        sources.push_back(source);
+        offsets.push_back(sliceOffsets(b, dest, leading));
+        sizes.push_back(sliceSizes(b, loc, dest, leading));
+      }
+      auto inParallel = scf::InParallelOp::create(b, loc);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(inParallel.getBody());
+      for (auto [i, dest] : llvm::enumerate(shared)) {
+        SmallVector<OpFoldResult> strides(
+            cast<RankedTensorType>(dest.getType()).getRank(),
+            b.getIndexAttr(1));
+        tensor::ParallelInsertSliceOp::create(b, loc, sources[i], dest,
+                                              offsets[i], sizes[i], strides);
+      }
     };
 
-    scf::LoopNest nest = scf::buildLoopNest(rewriter, loc, lbs, ubs, steps,
-                                            destinations, bodyBuilder);
-    rewriter.replaceOp(op, nest.results);
+    auto forall = scf::ForallOp::create(rewriter, loc, ubs, destinations,
+                                        /*mapping=*/std::nullopt, bodyBuilder);
+    rewriter.replaceOp(op, forall.getResults());
     return success();
   }
 };

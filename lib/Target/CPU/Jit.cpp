@@ -12,6 +12,11 @@
 // wrapper `_mlir__mlir_ciface_<entry>(void **)` takes a pointer to each of
 // these parameters. Results are malloc'd by the compiled code and freed here.
 //
+// LLVM's -O3 pipeline runs with the host's TargetMachine, so that the loop and
+// SLP vectorizers see the host's vector registers (without one they see no
+// vector unit at all). Code compiled with `threads` != 1 calls the OpenMP
+// runtime (__kmpc_*), which the JIT loads from LLVM's libomp.
+//
 //===----------------------------------------------------------------------===//
 
 #include "hymir/Target/CPU/Jit.h"
@@ -24,10 +29,14 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -57,43 +66,18 @@ void initializeNativeTarget() {
   });
 }
 
-/// Checks `args` against the entry's signature.
-LogicalResult checkArguments(func::FuncOp func, ArrayRef<CpuTensor> args) {
+/// Checks the entry's signature: f32 tensor or f32 scalar arguments, f32
+/// tensor results.
+LogicalResult checkSignature(func::FuncOp func) {
   FunctionType type = func.getFunctionType();
-  if (type.getNumInputs() != args.size())
-    return func.emitError("runOnCpu: @")
-           << func.getName() << " takes " << type.getNumInputs()
-           << " arguments, got " << args.size();
-  for (auto [i, pair] : llvm::enumerate(llvm::zip(type.getInputs(), args))) {
-    auto [argType, arg] = pair;
-    if (arg.numElements() != static_cast<int64_t>(arg.data.size()))
-      return func.emitError("runOnCpu: argument #")
-             << i << " has " << arg.data.size() << " values for a shape of "
-             << arg.numElements() << " elements";
-    if (argType.isF32()) {
-      if (!arg.shape.empty())
-        return func.emitError("runOnCpu: argument #")
-               << i << " is an f32 scalar; pass a rank-0 tensor";
+  for (auto [i, argType] : llvm::enumerate(type.getInputs())) {
+    if (argType.isF32())
       continue;
-    }
     auto tensorType = dyn_cast<RankedTensorType>(argType);
     if (!tensorType || !tensorType.getElementType().isF32())
       return func.emitError("runOnCpu: argument #")
              << i << " has type " << argType
              << "; only f32 tensors and f32 scalars are supported";
-    if (tensorType.getRank() != static_cast<int64_t>(arg.shape.size()))
-      return func.emitError("runOnCpu: argument #")
-             << i << " has rank " << arg.shape.size() << ", expected "
-             << tensorType.getRank();
-    for (auto [d, size] : llvm::enumerate(tensorType.getShape())) {
-      if (arg.shape[d] < 0)
-        return func.emitError("runOnCpu: argument #")
-               << i << " has a negative size";
-      if (!ShapedType::isDynamic(size) && size != arg.shape[d])
-        return func.emitError("runOnCpu: argument #")
-               << i << " has size " << arg.shape[d] << " in dim " << d
-               << ", expected " << size;
-    }
   }
   for (auto [i, resultType] : llvm::enumerate(type.getResults())) {
     auto tensorType = dyn_cast<RankedTensorType>(resultType);
@@ -101,6 +85,44 @@ LogicalResult checkArguments(func::FuncOp func, ArrayRef<CpuTensor> args) {
       return func.emitError("runOnCpu: result #")
              << i << " has type " << resultType
              << "; only f32 tensor results are supported";
+  }
+  return success();
+}
+
+/// Checks `args` against the signature `type` (already known to pass
+/// checkSignature) of the function @`name` at `loc`.
+LogicalResult checkArguments(Location loc, StringRef name, FunctionType type,
+                             ArrayRef<CpuTensor> args) {
+  if (type.getNumInputs() != args.size())
+    return emitError(loc, "runOnCpu: @")
+           << name << " takes " << type.getNumInputs() << " arguments, got "
+           << args.size();
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(type.getInputs(), args))) {
+    auto [argType, arg] = pair;
+    if (llvm::any_of(arg.shape, [](int64_t d) { return d < 0; }))
+      return emitError(loc, "runOnCpu: argument #")
+             << i << " has a negative size";
+    if (arg.numElements() != static_cast<int64_t>(arg.data.size()))
+      return emitError(loc, "runOnCpu: argument #")
+             << i << " has " << arg.data.size() << " values for a shape of "
+             << arg.numElements() << " elements";
+    if (argType.isF32()) {
+      if (!arg.shape.empty())
+        return emitError(loc, "runOnCpu: argument #")
+               << i << " is an f32 scalar; pass a rank-0 tensor";
+      continue;
+    }
+    auto tensorType = cast<RankedTensorType>(argType);
+    if (tensorType.getRank() != static_cast<int64_t>(arg.shape.size()))
+      return emitError(loc, "runOnCpu: argument #")
+             << i << " has rank " << arg.shape.size() << ", expected "
+             << tensorType.getRank();
+    for (auto [d, size] : llvm::enumerate(tensorType.getShape())) {
+      if (!ShapedType::isDynamic(size) && size != arg.shape[d])
+        return emitError(loc, "runOnCpu: argument #")
+               << i << " has size " << arg.shape[d] << " in dim " << d
+               << ", expected " << size;
+    }
   }
   return success();
 }
@@ -116,6 +138,19 @@ CpuTensor readResult(const int64_t *words, int64_t rank) {
   result.data.resize(result.numElements());
   if (result.data.empty())
     return result;
+  // Row-major and dense (the usual case): one copy.
+  bool dense = true;
+  int64_t expected = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    if (sizes[d] != 1 && strides[d] != expected)
+      dense = false;
+    expected *= sizes[d];
+  }
+  if (dense) {
+    std::memcpy(result.data.data(), aligned + offset,
+                result.data.size() * sizeof(float));
+    return result;
+  }
   // Odometer over the index space, in row-major order.
   std::vector<int64_t> index(rank, 0);
   for (float &out : result.data) {
@@ -132,25 +167,73 @@ CpuTensor readResult(const int64_t *words, int64_t rank) {
   return result;
 }
 
+/// A TargetMachine for the host CPU (its name and features detected).
+llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine() {
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  return builder->createTargetMachine();
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
 } // namespace
 
-FailureOr<SmallVector<CpuTensor>>
-hymir::runOnCpu(ModuleOp module, StringRef entry, ArrayRef<CpuTensor> args,
-                const CPUPipelineOptions &options) {
+struct hymir::CompiledModule::Impl {
+  std::unique_ptr<ExecutionEngine> engine;
+  void (*function)(void **) = nullptr;
+  Location loc;
+  std::string name;
+  FunctionType type;
+  double pipelineSeconds = 0, llvmSeconds = 0;
+
+  Impl(Location loc, StringRef name, FunctionType type)
+      : loc(loc), name(name.str()), type(type) {}
+
+  /// Runs the entry; `onResult(words, rank)` sees each result descriptor
+  /// before its buffer is freed.
+  LogicalResult
+  invoke(ArrayRef<CpuTensor> args,
+         llvm::function_ref<void(const int64_t *, int64_t)> onResult) const;
+};
+
+hymir::CompiledModule::CompiledModule(std::unique_ptr<Impl> impl)
+    : impl(std::move(impl)) {}
+hymir::CompiledModule::CompiledModule(CompiledModule &&) noexcept = default;
+hymir::CompiledModule &
+hymir::CompiledModule::operator=(CompiledModule &&) noexcept = default;
+hymir::CompiledModule::~CompiledModule() = default;
+
+double hymir::CompiledModule::pipelineSeconds() const {
+  return impl->pipelineSeconds;
+}
+double hymir::CompiledModule::llvmSeconds() const { return impl->llvmSeconds; }
+
+FailureOr<hymir::CompiledModule>
+hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
+                               const CPUPipelineOptions &options) {
   MLIRContext *ctx = module.getContext();
   auto func = module.lookupSymbol<func::FuncOp>(entry);
   if (!func || func.isExternal() || !func.isPublic())
     return module.emitError("runOnCpu: no public function @")
            << entry << " with a body";
-  if (failed(checkArguments(func, args)))
+  if (failed(checkSignature(func)))
     return failure();
-  FunctionType type = func.getFunctionType();
+  auto impl =
+      std::make_unique<Impl>(func.getLoc(), entry, func.getFunctionType());
 
   // Compile a clone down to the LLVM dialect.
+  auto start = std::chrono::steady_clock::now();
   DialectRegistry registry;
   registerCPUPipelineDialects(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   ctx->appendDialectRegistry(registry);
 
   OwningOpRef<ModuleOp> clone = module.clone();
@@ -158,32 +241,70 @@ hymir::runOnCpu(ModuleOp module, StringRef entry, ArrayRef<CpuTensor> args,
   buildHymirCPUPipeline(pm, options);
   if (failed(pm.run(*clone)))
     return module.emitError("runOnCpu: hymir-cpu-pipeline failed");
+  impl->pipelineSeconds = secondsSince(start);
 
-  // JIT it.
+  // JIT it: -O3 with the host's TargetMachine, then machine code.
+  start = std::chrono::steady_clock::now();
   initializeNativeTarget();
-  auto transformer = makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
-                                               /*targetMachine=*/nullptr);
+  auto optimizerTM = hostTargetMachine();
+  if (!optimizerTM)
+    return module.emitError("runOnCpu: no target machine for the host: ")
+           << llvm::toString(optimizerTM.takeError());
+  auto engineTM = hostTargetMachine();
+  if (!engineTM)
+    return module.emitError("runOnCpu: no target machine for the host: ")
+           << llvm::toString(engineTM.takeError());
+  auto transformer =
+      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+                                /*targetMachine=*/optimizerTM->get());
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  engineOptions.enablePerfNotificationListener = false;
   // memref.copy between non-contiguous views lowers to a call to memrefCopy
-  // from the C runner utils.
-  SmallVector<StringRef, 1> libraries;
+  // from the C runner utils; parallel loops call the OpenMP runtime.
+  SmallVector<StringRef, 2> libraries;
 #ifdef HYMIR_MLIR_C_RUNNER_UTILS
   if (llvm::sys::fs::exists(HYMIR_MLIR_C_RUNNER_UTILS))
     libraries.push_back(HYMIR_MLIR_C_RUNNER_UTILS);
 #endif
+  if (options.threads != 1) {
+#ifdef HYMIR_OPENMP_RUNTIME
+    if (!llvm::sys::fs::exists(HYMIR_OPENMP_RUNTIME))
+      return module.emitError("runOnCpu: threads = ")
+             << options.threads.getValue() << " needs the OpenMP runtime "
+             << HYMIR_OPENMP_RUNTIME << " (Debian package libomp-22-dev)";
+    libraries.push_back(HYMIR_OPENMP_RUNTIME);
+#else
+    return module.emitError("runOnCpu: threads = ")
+           << options.threads.getValue()
+           << " needs the OpenMP runtime, which this build does not know";
+#endif
+  }
   engineOptions.sharedLibPaths = libraries;
-  auto engine = ExecutionEngine::create(*clone, engineOptions);
+  auto engine =
+      ExecutionEngine::create(*clone, engineOptions, std::move(*engineTM));
   if (!engine)
     return module.emitError("runOnCpu: JIT compilation failed: ")
            << llvm::toString(engine.takeError());
   std::string wrapper = ("_mlir_ciface_" + entry).str();
+  // The lookup materializes (code-generates) the module.
   auto function = (*engine)->lookupPacked(wrapper);
   if (!function)
     return module.emitError("runOnCpu: cannot find ")
            << wrapper << ": " << llvm::toString(function.takeError());
   (*engine)->initialize();
+  impl->function = *function;
+  impl->engine = std::move(*engine);
+  impl->llvmSeconds = secondsSince(start);
+  return CompiledModule(std::move(impl));
+}
+
+LogicalResult hymir::CompiledModule::Impl::invoke(
+    ArrayRef<CpuTensor> args,
+    llvm::function_ref<void(const int64_t *, int64_t)> onResult) const {
+  if (failed(checkArguments(loc, name, type, args)))
+    return failure();
 
   // Pack the arguments. Entry points never write their tensor arguments
   // (hymir-prepare-entry-points makes them read-only for bufferization), so
@@ -223,23 +344,56 @@ hymir::runOnCpu(ModuleOp module, StringRef entry, ArrayRef<CpuTensor> args,
     packed.push_back(&pointers[i]);
   }
 
-  (*function)(packed.data());
+  function(packed.data());
 
-  // Copy the results out and free their buffers. Ownership-based deallocation
+  // Hand the results out and free their buffers. Ownership-based deallocation
   // returns a fresh buffer per result, but guard against results that share
   // an allocation or alias an argument all the same.
-  SmallVector<CpuTensor> outputs;
   llvm::SmallPtrSet<const void *, 8> freed;
   for (const CpuTensor &arg : args)
     freed.insert(arg.data.data());
   size_t at = 0;
   for (Type t : type.getResults()) {
     int64_t rank = cast<RankedTensorType>(t).getRank();
-    outputs.push_back(readResult(&results[at], rank));
+    onResult(&results[at], rank);
     auto *allocated = reinterpret_cast<void *>(results[at]);
     if (allocated && freed.insert(allocated).second)
       std::free(allocated);
     at += descriptorWords(rank);
   }
+  return success();
+}
+
+FailureOr<SmallVector<CpuTensor>>
+hymir::CompiledModule::call(ArrayRef<CpuTensor> args) const {
+  SmallVector<CpuTensor> outputs;
+  if (failed(impl->invoke(args, [&](const int64_t *words, int64_t rank) {
+        outputs.push_back(readResult(words, rank));
+      })))
+    return failure();
   return outputs;
+}
+
+LogicalResult
+hymir::CompiledModule::callDiscardingResults(ArrayRef<CpuTensor> args) const {
+  return impl->invoke(args, [](const int64_t *, int64_t) {});
+}
+
+FailureOr<SmallVector<CpuTensor>>
+hymir::runOnCpu(ModuleOp module, StringRef entry, ArrayRef<CpuTensor> args,
+                const CPUPipelineOptions &options) {
+  // Check the call before compiling anything.
+  auto func = module.lookupSymbol<func::FuncOp>(entry);
+  if (!func || func.isExternal() || !func.isPublic())
+    return module.emitError("runOnCpu: no public function @")
+           << entry << " with a body";
+  if (failed(checkSignature(func)) ||
+      failed(checkArguments(func.getLoc(), entry, func.getFunctionType(),
+                            args)))
+    return failure();
+  FailureOr<CompiledModule> compiled =
+      CompiledModule::compile(module, entry, options);
+  if (failed(compiled))
+    return failure();
+  return compiled->call(args);
 }

@@ -1,12 +1,15 @@
 // RUN: hymir-opt %s --hymir-convert-hymir-to-loops -split-input-file | FileCheck %s
 
-// Attention becomes loops over (b, h, i) around an online-softmax loop over the
-// allowed keys only; no T×T buffer exists.
+// Attention becomes an scf.forall over (b, h), each iteration owning
+// out[b, :, h] and a [V] accumulator, around a loop over the query rows i and
+// an online-softmax loop over the allowed keys only; no T×T buffer exists.
 
 // Causal + window, GQA 4:2: the key loop runs over
 // [max(i + δ + 1 − window, 0), min(Tk, i + δ + 1)) with δ = Tk − Tq; kv head
 // h // 2; default scale 1/√8; the [V] accumulator is reset per row, rescaled
-// per key, and divided by l (0 when no key) into out[b, i, h].
+// per key, and divided by l (0 when no key) into row i of the owned slice
+// out[b, :, h]. The score's dot product may be reassociated (vectorized); the
+// rescale-and-add contracts to FMAs.
 // CHECK-LABEL: func.func @attention_causal_window
 // CHECK-SAME: (%[[Q:[a-z0-9]+]]: tensor<?x?x4x8xf32>, %[[K:[a-z0-9]+]]: tensor<?x?x2x8xf32>, %[[V:[a-z0-9]+]]: tensor<?x?x2x6xf32>)
 // CHECK-DAG: %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
@@ -15,11 +18,11 @@
 // CHECK-DAG: %[[TQ:.+]] = tensor.dim %[[Q]], %c1
 // CHECK-DAG: %[[TK:.+]] = tensor.dim %[[K]], %c1
 // CHECK: %[[DELTA:.+]] = arith.subi %[[TK]], %[[TQ]] : index
-// CHECK: %[[ACC0:.+]] = tensor.empty() : tensor<6xf32>
-// CHECK: scf.for %[[BI:.+]] = {{.+}} iter_args
-// CHECK:   scf.for %[[H:.+]] = {{.+}} iter_args
-// CHECK:     scf.for %[[I:.+]] = {{.+}} iter_args(%[[OUT:.+]] = %{{.+}}, %{{.+}} = %{{.+}})
-// CHECK:       %[[HK:.+]] = arith.divui %[[H]], %c2 : index
+// CHECK: %[[ALL:.+]] = scf.forall (%[[BI:.+]], %[[H:.+]]) in (%{{.+}}, 4) shared_outs(%[[SH:.+]] = %{{.+}})
+// CHECK:   %[[HK:.+]] = arith.divui %[[H]], %c2 : index
+// CHECK:   %[[OWN:.+]] = tensor.extract_slice %[[SH]][%[[BI]], 0, %[[H]], 0] [1, %{{.+}}, 1, 6] [1, 1, 1, 1] : tensor<?x?x4x6xf32> to tensor<?x6xf32>
+// CHECK:   %[[ACC0:.+]] = tensor.empty() : tensor<6xf32>
+// CHECK:   %[[ROWS:.+]]:2 = scf.for %[[I:.+]] = {{.+}} iter_args(%[[OUT:.+]] = %[[OWN]], %{{.+}} = %[[ACC0]])
 // CHECK:       %[[QPOS:.+]] = arith.addi %[[I]], %[[DELTA]] : index
 // CHECK:       %[[AFTER:.+]] = arith.addi %[[QPOS]], %c1 : index
 // CHECK:       %[[END:.+]] = arith.minsi %[[TK]], %[[AFTER]] : index
@@ -29,16 +32,22 @@
 // CHECK:       %[[ROW:.+]]:3 = scf.for %[[J:.+]] = %[[BEGIN]] to %[[END]] step %c1 iter_args(%[[M:.+]] = %[[NEGINF]], %[[L:.+]] = %cst{{.*}}, %{{.+}} = %[[RESET]]) -> (f32, f32, tensor<6xf32>)
 // CHECK:         tensor.extract %[[Q]][%[[BI]], %[[I]], %[[H]], %{{.+}}]
 // CHECK:         tensor.extract %[[K]][%[[BI]], %[[J]], %[[HK]], %{{.+}}]
+// CHECK:         arith.mulf %{{.+}} fastmath<reassoc,contract> : f32
+// CHECK:         arith.addf %{{.+}} fastmath<reassoc,contract> : f32
 // CHECK:         %[[S:.+]] = arith.mulf %{{.+}}, %[[SCALE]] : f32
 // CHECK:         %[[MN:.+]] = arith.maximumf %[[M]], %[[S]] : f32
 // CHECK:         %[[DEAD:.+]] = arith.cmpf oeq, %[[MN]], %[[NEGINF]] : f32
 // CHECK:         math.exp
 // CHECK:         math.exp
 // CHECK:         tensor.extract %[[V]][%[[BI]], %[[J]], %[[HK]], %{{.+}}]
+// CHECK:         arith.addf %{{.+}} fastmath<contract> : f32
 // CHECK:         scf.yield %[[MN]], %{{.+}}, %{{.+}} : f32, f32, tensor<6xf32>
 // CHECK:       arith.cmpf ogt, %[[ROW]]#1, %cst
 // CHECK:       scf.for {{.+}} iter_args(%[[O:.+]] = %[[OUT]])
-// CHECK:         tensor.insert %{{.+}} into %[[O]][%[[BI]], %[[I]], %[[H]], %{{.+}}] : tensor<?x?x4x6xf32>
+// CHECK:         tensor.insert %{{.+}} into %[[O]][%[[I]], %{{.+}}] : tensor<?x6xf32>
+// CHECK:   scf.forall.in_parallel
+// CHECK:     tensor.parallel_insert_slice %[[ROWS]]#0 into %[[SH]][%[[BI]], 0, %[[H]], 0] [1, %{{.+}}, 1, 6] [1, 1, 1, 1] : tensor<?x6xf32> into tensor<?x?x4x6xf32>
+// CHECK: return %[[ALL]]
 func.func @attention_causal_window(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x2x8xf32>,
                                    %v: tensor<?x?x2x6xf32>) -> tensor<?x?x4x6xf32> {
   %o = hymir.attention %q, %k, %v {causal, window = 3 : i64}
@@ -58,8 +67,7 @@ func.func @attention_causal_window(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x2x8xf
 // CHECK-DAG: %[[CAP:.+]] = arith.constant 5.000000e+01 : f32
 // CHECK-DAG: %[[SCALE:.+]] = arith.constant 2.500000e-01 : f32
 // CHECK-DAG: %[[TK:.+]] = tensor.dim %[[K]], %c1
-// CHECK: scf.for %{{.+}} = {{.+}} iter_args
-// CHECK:   scf.for %[[H:.+]] = {{.+}} iter_args
+// CHECK: scf.forall (%{{.+}}, %[[H:.+]]) in (%{{.+}}, 2)
 // CHECK:     scf.for %[[I:.+]] = {{.+}} iter_args
 // CHECK-NOT:   arith.minsi
 // CHECK:       %[[QPOS:.+]] = arith.addi %[[I]], %{{.+}} : index
@@ -94,14 +102,15 @@ func.func @attention_sinks_softcap_score_mod(%q: tensor<?x?x2x4xf32>, %k: tensor
 
 // -----
 
-// Decode with lengths: loops over (b, h); keys j < len = min(lengths[b], L);
+// Decode with lengths: a forall over (b, h), each owning out[b, h]; keys
+// j < len = min(lengths[b], L);
 // the query sits at len − 1, so the window starts at max(len − window, 0).
 // CHECK-LABEL: func.func @attention_decode_lengths_window
 // CHECK-SAME: (%[[Q:[a-z0-9]+]]: tensor<?x4x8xf32>, %[[KC:[a-z0-9]+]]: tensor<?x?x2x8xf32>, %{{.+}}: tensor<?x?x2x6xf32>, %[[LENS:[a-z0-9]+]]: tensor<?xi32>)
 // CHECK-DAG: %[[C5:.+]] = arith.constant 5 : index
 // CHECK-DAG: %[[L:.+]] = tensor.dim %[[KC]], %c1
-// CHECK: scf.for %[[BI:.+]] = {{.+}} iter_args
-// CHECK:   scf.for %[[H:.+]] = {{.+}} iter_args(%[[OUT:.+]] = %{{.+}}, %{{.+}} = %{{.+}})
+// CHECK: scf.forall (%[[BI:.+]], %[[H:.+]]) in (%{{.+}}, 4) shared_outs(%[[SH:.+]] = %{{.+}})
+// CHECK:     %[[OWN:.+]] = tensor.extract_slice %[[SH]][%[[BI]], %[[H]], 0] [1, 1, 6] [1, 1, 1] : tensor<?x4x6xf32> to tensor<6xf32>
 // CHECK:     %[[RAW:.+]] = tensor.extract %[[LENS]][%[[BI]]] : tensor<?xi32>
 // CHECK:     %[[LEN0:.+]] = arith.index_cast %[[RAW]] : i32 to index
 // CHECK:     %[[LEN:.+]] = arith.minsi %[[LEN0]], %[[L]] : index
@@ -110,7 +119,9 @@ func.func @attention_sinks_softcap_score_mod(%q: tensor<?x?x2x4xf32>, %k: tensor
 // CHECK:     scf.for %[[J:.+]] = %[[BEGIN]] to %[[LEN]] step %c1
 // CHECK:       tensor.extract %[[Q]][%[[BI]], %[[H]], %{{.+}}] : tensor<?x4x8xf32>
 // CHECK:       tensor.extract %[[KC]][%[[BI]], %[[J]], %{{.+}}, %{{.+}}] : tensor<?x?x2x8xf32>
-// CHECK:     tensor.insert %{{.+}} into %{{.+}}[%[[BI]], %[[H]], %{{.+}}] : tensor<?x4x6xf32>
+// CHECK:     scf.for {{.+}} iter_args(%[[O:.+]] = %[[OWN]])
+// CHECK:       tensor.insert %{{.+}} into %[[O]][%{{.+}}] : tensor<6xf32>
+// CHECK:     tensor.parallel_insert_slice %{{.+}} into %[[SH]][%[[BI]], %[[H]], 0] [1, 1, 6] [1, 1, 1] : tensor<6xf32> into tensor<?x4x6xf32>
 func.func @attention_decode_lengths_window(%q: tensor<?x4x8xf32>, %kc: tensor<?x?x2x8xf32>,
                                            %vc: tensor<?x?x2x6xf32>, %lens: tensor<?xi32>)
     -> tensor<?x4x6xf32> {

@@ -26,15 +26,18 @@ func.func @scale_scalar_rows_cols(%s: tensor<4x6xf32>, %a: f32, %r: tensor<4xf32
 // CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-DAG: #[[ID2:.+]] = affine_map<(d0, d1) -> (d0, d1)>
-// CHECK-DAG: #[[RK:.+]] = affine_map<(d0, d1, d2) -> (d2, d0)>
-// CHECK-DAG: #[[RV:.+]] = affine_map<(d0, d1, d2) -> (d2, d1)>
-// CHECK-DAG: #[[KV:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[RK:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-DAG: #[[RV:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[KV:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 
-// Rank 1: y[i, j] = a[i] b[j]. Rank 2: a reduction over r.
+// Rank 1: y[i, j] = a[i] b[j]. Rank 2: a reduction over r, the outermost
+// dim (loops r, i, j: the inner loop runs along a row of y, no reordering).
 // CHECK-LABEL: func.func @outer_rank1_rank2
 // CHECK: linalg.generic {indexing_maps = [#[[ROW]], #[[COL]], #[[ID2]]], iterator_types = ["parallel", "parallel"]}
 // CHECK: %[[Z:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<4x6xf32>)
-// CHECK: linalg.generic {indexing_maps = [#[[RK]], #[[RV]], #[[KV]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<2x4xf32>, tensor<2x6xf32>) outs(%[[Z]] : tensor<4x6xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[RK]], #[[RV]], #[[KV]]], iterator_types = ["reduction", "parallel", "parallel"]} ins(%{{.+}}, %{{.+}} : tensor<2x4xf32>, tensor<2x6xf32>) outs(%[[Z]] : tensor<4x6xf32>)
+// CHECK:   arith.mulf %{{.+}}, %{{.+}} fastmath<contract> : f32
+// CHECK:   arith.addf %{{.+}}, %{{.+}} fastmath<contract> : f32
 func.func @outer_rank1_rank2(%k: tensor<4xf32>, %v: tensor<6xf32>, %ks: tensor<2x4xf32>, %vs: tensor<2x6xf32>)
     -> (tensor<4x6xf32>, tensor<4x6xf32>) {
   %a = hymir.outer %k, %v : tensor<4xf32>, tensor<6xf32> -> tensor<4x6xf32>
@@ -44,15 +47,19 @@ func.func @outer_rank1_rank2(%k: tensor<4xf32>, %v: tensor<6xf32>, %ks: tensor<2
 
 // -----
 
-// CHECK-DAG: #[[T:.+]] = affine_map<(d0, d1) -> (d1, d0)>
 // CHECK-DAG: #[[ID2:.+]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[D0:.+]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-DAG: #[[D1:.+]] = affine_map<(d0, d1) -> (d1)>
 
-// rows (default): y[j] = Σ_i S[i, j] x[i]; cols: y[i] = Σ_j S[i, j] x[j].
+// rows (default): y[j] = Σ_i S[i, j] x[i], with i outer and j inner (a row of
+// S at a time: contiguous, no reordering; multiply-adds may contract);
+// cols: y[i] = Σ_j S[i, j] x[j], an inner contiguous reduction that may also
+// be reassociated (vector partial sums).
 // CHECK-LABEL: func.func @read_rows_cols
-// CHECK: linalg.generic {indexing_maps = [#[[T]], #[[D1]], #[[D0]]], iterator_types = ["parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<4x6xf32>, tensor<4xf32>) outs(%{{.+}} : tensor<6xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[ID2]], #[[D0]], #[[D1]]], iterator_types = ["reduction", "parallel"]} ins(%{{.+}}, %{{.+}} : tensor<4x6xf32>, tensor<4xf32>) outs(%{{.+}} : tensor<6xf32>)
+// CHECK:   arith.addf %{{.+}}, %{{.+}} fastmath<contract> : f32
 // CHECK: linalg.generic {indexing_maps = [#[[ID2]], #[[D1]], #[[D0]]], iterator_types = ["parallel", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<4x6xf32>, tensor<6xf32>) outs(%{{.+}} : tensor<4xf32>)
+// CHECK:   arith.addf %{{.+}}, %{{.+}} fastmath<reassoc,contract> : f32
 func.func @read_rows_cols(%s: tensor<4x6xf32>, %q: tensor<4xf32>, %x: tensor<6xf32>) -> (tensor<6xf32>, tensor<4xf32>) {
   %a = hymir.read %s, %q : tensor<4x6xf32>, tensor<4xf32> -> tensor<6xf32>
   %b = hymir.read %s, %x along cols : tensor<4x6xf32>, tensor<6xf32> -> tensor<4xf32>
@@ -78,13 +85,14 @@ func.func @dot_sum(%a: tensor<4x6xf32>, %b: tensor<4x6xf32>) -> (f32, f32) {
 
 // -----
 
-// CHECK-DAG: #[[M:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d3)>
-// CHECK-DAG: #[[X:.+]] = affine_map<(d0, d1, d2, d3) -> (d3, d1, d2)>
-// CHECK-DAG: #[[Y:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+// CHECK-DAG: #[[M:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d1)>
+// CHECK-DAG: #[[X:.+]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
+// CHECK-DAG: #[[Y:.+]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
 
-// y[a, ...] = Σ_l M[a, l] x[l, ...].
+// y[a, ...] = Σ_l M[a, l] x[l, ...], with l right after a so that the inner
+// loops run along the trailing dims.
 // CHECK-LABEL: func.func @mix
-// CHECK: linalg.generic {indexing_maps = [#[[M]], #[[X]], #[[Y]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK: linalg.generic {indexing_maps = [#[[M]], #[[X]], #[[Y]]], iterator_types = ["parallel", "reduction", "parallel", "parallel"]}
 func.func @mix(%m: tensor<3x3xf32>, %x: tensor<3x4x6xf32>) -> tensor<3x4x6xf32> {
   %y = hymir.mix %m, %x : tensor<3x3xf32>, tensor<3x4x6xf32> -> tensor<3x4x6xf32>
   return %y : tensor<3x4x6xf32>

@@ -16,6 +16,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace hymir {
@@ -30,15 +31,52 @@ struct CpuTensor {
   int64_t numElements() const;
 };
 
-/// Compiles a clone of `module` with `buildHymirCPUPipeline(options)`, JITs it
-/// (LLVM -O3, host CPU) and calls the public function `entry` with `args`, one
-/// per function argument (f32 tensors of matching rank and static dims, or
-/// f32 scalars). Returns one tensor per result (results must be f32 tensors).
+/// A module compiled once by `buildHymirCPUPipeline(options)` and JIT-compiled
+/// (LLVM -O3 for the host CPU, its vector extensions included), whose entry
+/// can then be called any number of times (benchmarks, repeated decode steps).
 ///
-/// `module` itself is not modified, but the dialects and interfaces the
-/// pipeline and the LLVM translation need are registered on its context.
-/// Every error (bad signature or arguments, pipeline or JIT failure) is
-/// reported as a diagnostic on that context and returns failure().
+/// The compiled code does not refer to the module it came from; errors of
+/// `compile` and `call` are reported as diagnostics on the module's context,
+/// which must outlive the CompiledModule.
+class CompiledModule {
+public:
+  /// Compiles a clone of `module` for its public function `entry` (arguments:
+  /// f32 tensors or f32 scalars; results: f32 tensors). `module` itself is not
+  /// modified, but the dialects and interfaces the pipeline and the LLVM
+  /// translation need are registered on its context.
+  static mlir::FailureOr<CompiledModule>
+  compile(mlir::ModuleOp module, llvm::StringRef entry,
+          const CPUPipelineOptions &options);
+
+  CompiledModule(CompiledModule &&) noexcept;
+  CompiledModule &operator=(CompiledModule &&) noexcept;
+  ~CompiledModule();
+
+  /// Calls the entry with `args`, one per function argument (f32 tensors of
+  /// matching rank and static dims, or rank-0 tensors for f32 scalars), and
+  /// returns one tensor per result. The arguments are read in place, never
+  /// written. Safe to call from several threads at once.
+  mlir::FailureOr<llvm::SmallVector<CpuTensor>>
+  call(llvm::ArrayRef<CpuTensor> args) const;
+
+  /// Like `call`, but frees the results without copying them out (timing).
+  mlir::LogicalResult callDiscardingResults(llvm::ArrayRef<CpuTensor> args) const;
+
+  /// Wall-clock seconds spent in hymir-cpu-pipeline and in LLVM (translation,
+  /// -O3 and machine code generation) by `compile`.
+  double pipelineSeconds() const;
+  double llvmSeconds() const;
+
+private:
+  struct Impl;
+  explicit CompiledModule(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl;
+};
+
+/// Compiles `module` with `CompiledModule::compile(module, entry, options)`
+/// and calls it once with `args`. Every error (bad signature or arguments,
+/// pipeline or JIT failure) is reported as a diagnostic on the module's
+/// context and returns failure().
 mlir::FailureOr<llvm::SmallVector<CpuTensor>>
 runOnCpu(mlir::ModuleOp module, llvm::StringRef entry,
          llvm::ArrayRef<CpuTensor> args, const CPUPipelineOptions &options);

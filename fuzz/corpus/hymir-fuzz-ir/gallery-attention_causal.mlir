@@ -1,0 +1,6 @@
+func.func @main(%q: tensor<?x?x4x12xf32>, %k: tensor<?x?x2x12xf32>, %v: tensor<?x?x2x20xf32>)
+    -> (tensor<?x?x4x20xf32>) {
+  %o = hymir.attention %q, %k, %v {causal, scale = 0.288675129 : f32}
+      : tensor<?x?x4x12xf32>, tensor<?x?x2x12xf32>, tensor<?x?x2x20xf32> -> tensor<?x?x4x20xf32>
+  return %o : tensor<?x?x4x20xf32>
+}

@@ -1,0 +1,21 @@
+func.func @main(%q: tensor<?x?x2x12xf32>, %k: tensor<?x?x2x12xf32>, %v: tensor<?x?x2x20xf32>,
+                %beta: tensor<?x?x2xf32>, %S0: tensor<?x2x12x20xf32>)
+    -> (tensor<?x?x2x20xf32>, tensor<?x2x12x20xf32>) {
+  %o, %S_T = hymir.scan heads = 2
+      ins(%q, %k, %v, %beta : tensor<?x?x2x12xf32>, tensor<?x?x2x12xf32>, tensor<?x?x2x20xf32>,
+          tensor<?x?x2xf32>)
+      inits(%S0 : tensor<?x2x12x20xf32>) -> (tensor<?x?x2x20xf32>) {
+  ^bb0(%q_t: tensor<12xf32>, %k_t: tensor<12xf32>, %v_t: tensor<20xf32>, %beta_t: f32,
+       %S: tensor<12x20xf32>):
+    %scale = arith.constant 0.288675129 : f32
+    %pred = hymir.read %S, %k_t : tensor<12x20xf32>, tensor<12xf32> -> tensor<20xf32>
+    %err = arith.subf %v_t, %pred : tensor<20xf32>
+    %u_t = hymir.scale %err, %beta_t : tensor<20xf32>, f32
+    %ku = hymir.outer %k_t, %u_t : tensor<12xf32>, tensor<20xf32> -> tensor<12x20xf32>
+    %S_new = arith.addf %S, %ku : tensor<12x20xf32>
+    %q_s = hymir.scale %q_t, %scale : tensor<12xf32>, f32
+    %o_t = hymir.read %S_new, %q_s : tensor<12x20xf32>, tensor<12xf32> -> tensor<20xf32>
+    hymir.yield %o_t, %S_new : tensor<20xf32>, tensor<12x20xf32>
+  }
+  return %o, %S_T : tensor<?x?x2x20xf32>, tensor<?x2x12x20xf32>
+}

@@ -1,0 +1,7 @@
+func.func @scale_of_scale_powers_of_two(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  %a = arith.constant 2.0 : f32
+  %b = arith.constant 4.0 : f32
+  %s = hymir.scale %x, %a : tensor<4x6xf32>, f32
+  %t = hymir.scale %s, %b : tensor<4x6xf32>, f32
+  return %t : tensor<4x6xf32>
+}

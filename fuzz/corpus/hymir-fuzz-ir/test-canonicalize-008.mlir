@@ -1,0 +1,6 @@
+func.func @scale_of_scale_double_negation(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  %a = arith.constant -1.0 : f32
+  %s = hymir.scale %x, %a : tensor<4x6xf32>, f32
+  %t = hymir.scale %s, %a : tensor<4x6xf32>, f32
+  return %t : tensor<4x6xf32>
+}

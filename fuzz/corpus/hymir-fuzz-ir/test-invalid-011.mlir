@@ -1,0 +1,4 @@
+func.func @attention_c5_sinks(%q: tensor<?x?x4x12xf32>, %k: tensor<?x?x2x12xf32>, %v: tensor<?x?x2x20xf32>, %s: tensor<2xf32>) {
+  %o = hymir.attention %q, %k, %v sinks(%s : tensor<2xf32>) : tensor<?x?x4x12xf32>, tensor<?x?x2x12xf32>, tensor<?x?x2x20xf32> -> tensor<?x?x4x20xf32>
+  return
+}

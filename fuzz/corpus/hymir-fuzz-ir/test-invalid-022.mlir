@@ -1,0 +1,4 @@
+func.func @attention_decode_c4_softcap(%q: tensor<?x4x12xf32>, %kc: tensor<?x?x2x12xf32>, %vc: tensor<?x?x2x20xf32>) {
+  %o = hymir.attention_decode %q, %kc, %vc {softcap = 0.0 : f32} : tensor<?x4x12xf32>, tensor<?x?x2x12xf32>, tensor<?x?x2x20xf32> -> tensor<?x4x20xf32>
+  return
+}

@@ -1,0 +1,4 @@
+func.func @causal_conv1d_c3_state_shape(%x: tensor<?x?x36xf32>, %w: tensor<36x4xf32>, %s: tensor<?x4x36xf32>) {
+  %y, %sf = hymir.causal_conv1d %x, %w state(%s) : tensor<?x?x36xf32>, tensor<36x4xf32>, tensor<?x4x36xf32> -> tensor<?x?x36xf32>, tensor<?x4x36xf32>
+  return
+}

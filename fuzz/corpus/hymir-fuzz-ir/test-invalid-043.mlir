@@ -1,0 +1,7 @@
+func.func @scan_c2_batch(%x: tensor<2x?x4xf32>, %y: tensor<3x?x4xf32>, %s0: tensor<?x4xf32>) {
+  %s = hymir.scan ins(%x, %y : tensor<2x?x4xf32>, tensor<3x?x4xf32>) inits(%s0 : tensor<?x4xf32>) -> () {
+  ^bb0(%xt: tensor<4xf32>, %yt: tensor<4xf32>, %st: tensor<4xf32>):
+    hymir.yield %st : tensor<4xf32>
+  }
+  return
+}

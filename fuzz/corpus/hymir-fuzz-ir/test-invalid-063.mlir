@@ -1,0 +1,7 @@
+func.func @recurrence_c4_init_heads(%x: tensor<?x?x2x4xf32>, %s0: tensor<?x4x4xf32>) {
+  %s = hymir.recurrence heads = 2 ins(%x : tensor<?x?x2x4xf32>) inits(%s0 : tensor<?x4x4xf32>) -> () {
+  ^bb0(%xt: tensor<4xf32>, %st: tensor<4xf32>):
+    hymir.yield %st : tensor<4xf32>
+  }
+  return
+}

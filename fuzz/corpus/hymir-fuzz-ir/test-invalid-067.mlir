@@ -1,0 +1,7 @@
+func.func @recurrence_c8_heads(%x: tensor<?x?x1x4xf32>, %s0: tensor<?x0x4xf32>) {
+  %s = hymir.recurrence heads = -1 ins(%x : tensor<?x?x1x4xf32>) inits(%s0 : tensor<?x0x4xf32>) -> () {
+  ^bb0(%xt: tensor<4xf32>, %st: tensor<4xf32>):
+    hymir.yield %st : tensor<4xf32>
+  }
+  return
+}
