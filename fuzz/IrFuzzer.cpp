@@ -21,9 +21,6 @@
 // Each input gets a fresh single-threaded MLIRContext, so a crash reproduces
 // from its input alone and uniqued types and attributes do not accumulate.
 //
-// Inputs with static dims above 2^62 are skipped unless
-// HYMIR_FUZZ_IR_HUGE_DIMS=1 (an open bug, see hasHugeDims).
-//
 // HYMIR_FUZZ_IR_VERBOSE=1 prints the diagnostics and how far each input got;
 // HYMIR_FUZZ_IR_STATS=1 prints (after every 2^k-th input from 1024 on, and at
 // exit) how many inputs failed to parse,
@@ -154,34 +151,6 @@ OwningOpRef<ModuleOp> parse(MLIRContext &context, llvm::StringRef text) {
   return parseSourceFile<ModuleOp>(sourceMgr, config);
 }
 
-/// True if a shaped type in `root` has a static dim above 2^62. hymir.rotary's
-/// verifier overflows on those (open bug,
-/// fuzz/regressions/open/hymir-fuzz-ir/rotary-angle-count-overflow.mlir);
-/// such inputs are skipped unless HYMIR_FUZZ_IR_HUGE_DIMS=1, so that the
-/// fuzzer looks for other bugs. Remove once the verifier is fixed.
-bool hasHugeDims(Operation *root) {
-  auto huge = [](Type t) {
-    auto st = dyn_cast<ShapedType>(t);
-    return st && st.hasRank() && llvm::any_of(st.getShape(), [](int64_t d) {
-             return !ShapedType::isDynamic(d) && d > (int64_t(1) << 62);
-           });
-  };
-  // Every value is a result or a block argument, so operands need no check;
-  // they must not be touched anyway: before verification an operand may be
-  // unlinked (the parser leaves one when a custom op's operand names a
-  // forward reference that a block argument of its own region defines, see
-  // fuzz/upstream/).
-  bool found = false;
-  root->walk([&](Operation *op) {
-    found = llvm::any_of(op->getResultTypes(), huge);
-    for (Region &region : op->getRegions())
-      for (Block &block : region)
-        found = found || llvm::any_of(block.getArgumentTypes(), huge);
-    return found ? WalkResult::interrupt() : WalkResult::advance();
-  });
-  return found;
-}
-
 LogicalResult swallow(Diagnostic &diag) {
   if (verbose())
     llvm::errs() << diag.getLocation() << ": " << diag << "\n";
@@ -202,11 +171,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!module) {
     ++stats.parseFailed;
     stage("parse failed");
-    return 0;
-  }
-  static const bool hugeDims = envFlag("HYMIR_FUZZ_IR_HUGE_DIMS");
-  if (!hugeDims && hasHugeDims(*module)) {
-    stage("skipped (huge dims)");
     return 0;
   }
   bool withHymir = hasHymirOps(*module);

@@ -29,8 +29,7 @@
 // The gallery directory is compiled in (HYMIR_FUZZ_GALLERY_DIR); the
 // environment variable of the same name overrides it.
 // HYMIR_FUZZ_REFERENCE_VERBOSE=1 prints each call's entry point, argument
-// shapes and outcome. Empty tensors with huge dims are skipped unless
-// HYMIR_FUZZ_REFERENCE_HUGE_EMPTY=1 (an open bug, see isHugeEmpty).
+// shapes and outcome.
 //
 //===----------------------------------------------------------------------===//
 
@@ -133,30 +132,6 @@ Tensor makeTensor(FuzzedDataProvider &fdp, Tensor::Kind kind,
   for (int64_t &x : data)
     x = intFromByte(fdp.ConsumeIntegral<uint8_t>());
   return Tensor::getInt(shape, std::move(data));
-}
-
-/// True for a tensor with no elements (a zero dim) whose other dims multiply
-/// to more than 2^31: e.g. 0x4611686018427387904x80. The interpreter
-/// overflows int64 computing strides and sizes from such shapes (open bug,
-/// fuzz/regressions/open/README.md); these inputs are skipped unless
-/// HYMIR_FUZZ_REFERENCE_HUGE_EMPTY=1, so that the fuzzer looks for others.
-bool isHugeEmpty(const Tensor &t) {
-  bool hasZero = false;
-  uint64_t p = 1;
-  bool big = false;
-  for (int64_t d : t.getShape()) {
-    if (d < 0)
-      return false; // invalid, rejected up front
-    if (d == 0) {
-      hasZero = true;
-      continue;
-    }
-    if (p > (uint64_t(1) << 31) / static_cast<uint64_t>(d))
-      big = true;
-    else
-      p *= static_cast<uint64_t>(d);
-  }
-  return hasZero && (big || p > (uint64_t(1) << 31));
 }
 
 int64_t product(llvm::ArrayRef<int64_t> shape) {
@@ -290,13 +265,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     else
       args.pop_back();
   }
-
-  static const bool hugeEmpty = [] {
-    const char *e = std::getenv("HYMIR_FUZZ_REFERENCE_HUGE_EMPTY");
-    return e && *e && *e != '0';
-  }();
-  if (!hugeEmpty && llvm::any_of(args, isHugeEmpty))
-    return 0;
 
   if (verbose()) {
     std::fprintf(stderr, "hymir-fuzz-reference: %s @%s mode %u, arguments:",

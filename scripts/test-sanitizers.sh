@@ -65,21 +65,7 @@ rm -f "$results"
 /usr/lib/llvm-22/bin/lit -sv --xunit-xml-output="$results" \
   "$build/test" "$build/test/unit"
 lit_status=$?
-read -r passed failed < <(/usr/bin/python3 - "$results" <<'PY'
-import sys, xml.etree.ElementTree as ET
-try:
-    root = ET.parse(sys.argv[1]).getroot()
-except Exception:
-    print(0, 1); sys.exit()
-passed = failed = 0
-for case in root.iter("testcase"):
-    if case.find("failure") is not None or case.find("error") is not None:
-        failed += 1
-    elif case.find("skipped") is None:
-        passed += 1
-print(passed, failed)
-PY
-)
+read -r passed failed < <(/usr/bin/python3 "$root/scripts/lit-summary.py" "$results")
 if [ "$lit_status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 phase "lit suite under ASan+UBSan" "$start"
 

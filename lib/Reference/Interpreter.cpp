@@ -58,12 +58,23 @@ int64_t Tensor::getNumElements() const {
 }
 
 bool Tensor::isValid() const {
-  int64_t n = 1;
+  // As numpy: the product of the non-zero dims, in bytes (8 per element),
+  // must fit in int64 even for an empty tensor, since strides and sizes are
+  // computed from them.
+  int64_t nonZero = 1;
+  bool empty = false;
   for (int64_t d : shape) {
-    if (d < 0 || (d > 0 && n > INT64_MAX / d))
+    if (d < 0)
       return false;
-    n *= d;
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (nonZero > INT64_MAX / 8 / d)
+      return false;
+    nonZero *= d;
   }
+  int64_t n = empty ? 0 : nonZero;
   size_t size = isFloat() ? floats.size() : ints.size();
   return static_cast<int64_t>(size) == n;
 }

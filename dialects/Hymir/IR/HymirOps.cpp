@@ -689,8 +689,9 @@ LogicalResult RotaryOp::verify() {
       return emitOpError("C2: angles and input disagree on dim #") << i;
   int64_t n = x.getShape().back(), r = a.getShape().back();
   if (!ShapedType::isDynamic(n) && !ShapedType::isDynamic(r) && r > n / 2)
-    return emitOpError("C2: ") << r << " angles rotate " << 2 * r
-                               << " dims, more than the " << n << " available";
+    return emitOpError("C2: ")
+           << r << " angles rotate " << r << " pairs of dims, more than the "
+           << n << " available dims hold";
   return success();
 }
 

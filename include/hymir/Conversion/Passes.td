@@ -97,8 +97,9 @@ def ConvertHymirToLoopsPass : Pass<"hymir-convert-hymir-to-loops"> {
     `linalg.generic`, `arith`, `math`). Correct for every op and shape; the
     chunked and tiled lowerings replace it where they apply.
 
-    * `hymir.scan` / `hymir.recurrence`: loops over batch `b`, head `h` (when
-      `heads` is set) and time `t`. Initial states are sliced at `[b, h]`, and
+    * `hymir.scan` / `hymir.recurrence`: an `scf.forall` over batch `b` and
+      head `h` (when `heads` is set), each iteration owning its output
+      slices, around a loop over time `t`. Initial states are sliced at `[b, h]`, and
       carried through the time loop as `iter_args`; inputs are sliced at
       `[b, t, h // (H / Hx)]` and params at `[h // (H / Hp)]` (rank-reducing
       slices, `tensor.extract` for scalars). The body is cloned into the time

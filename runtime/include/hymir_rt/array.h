@@ -68,7 +68,8 @@ typedef struct hymir_rt_array {
 } hymir_rt_array;
 
 /// Number of elements (product of the dims; 1 for rank 0). Returns -1 if the
-/// array is invalid (bad rank, negative dim) or the product overflows int64.
+/// array is invalid (bad rank, negative dim) or the product of its non-zero
+/// dims overflows int64 (also when another dim is 0, as numpy rejects it).
 int64_t hymir_rt_array_numel(const hymir_rt_array *a);
 
 /// Size of the data in bytes, or 0 if `hymir_rt_array_numel` fails or the

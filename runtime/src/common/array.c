@@ -104,21 +104,24 @@ void hymir_rt_internal_format_shape(char *buf, size_t size, int rank,
 int64_t hymir_rt_array_numel(const hymir_rt_array *a) {
   if (!a || a->rank < 0 || a->rank > HYMIR_RT_MAX_RANK)
     return -1;
+  // As numpy: a shape is valid only if the product of its non-zero dims fits,
+  // even when a zero dim makes the array empty (0 x 2^62 x 80 is rejected);
+  // consumers compute strides from the other dims.
   int64_t numel = 1;
   int hasZero = 0;
   for (int i = 0; i < a->rank; ++i) {
     if (a->shape[i] < 0)
       return -1;
-    if (a->shape[i] == 0)
+    if (a->shape[i] == 0) {
       hasZero = 1;
-  }
-  if (hasZero)
-    return 0;
-  for (int i = 0; i < a->rank; ++i) {
+      continue;
+    }
     if (numel > INT64_MAX / a->shape[i])
       return -1;
     numel *= a->shape[i];
   }
+  if (hasZero)
+    return 0;
   return numel;
 }
 

@@ -26,4 +26,14 @@ void hymir_rt_internal_format_shape(char *buf, size_t size, int rank,
 /// 8 dims of up to 20 characters, separators and parentheses.
 #define HYMIR_RT_INTERNAL_SHAPE_STRING_SIZE 200
 
+/// Longest input snippet quoted in a message, and a buffer size that always
+/// suffices (each byte may expand to "\xNN", plus "..." and the NUL).
+#define HYMIR_RT_INTERNAL_QUOTE_MAX_BYTES 32
+#define HYMIR_RT_INTERNAL_QUOTE_BUF_SIZE (HYMIR_RT_INTERNAL_QUOTE_MAX_BYTES * 4 + 8)
+
+/// Copies `p[0..n)` into `dst` (HYMIR_RT_INTERNAL_QUOTE_BUF_SIZE bytes) for a
+/// message: printable ASCII as is, every other byte and the backslash as
+/// "\xNN"; at most HYMIR_RT_INTERNAL_QUOTE_MAX_BYTES bytes, then "...".
+void hymir_rt_internal_quote_bytes(char *dst, const unsigned char *p, size_t n);
+
 #endif // HYMIR_RT_SRC_COMMON_INTERNAL_H

@@ -66,35 +66,7 @@ static int hostIsLittleEndian(void) {
 // Message helpers
 //===----------------------------------------------------------------------===//
 
-/// Longest input snippet quoted in a message.
-enum { kQuoteMaxBytes = 32 };
-/// Each byte may expand to "\xNN", plus "..." and the NUL.
-enum { kQuoteBufSize = kQuoteMaxBytes * 4 + 8 };
 
-/// Copies `p[0..n)` into `dst` for a message: printable ASCII as is, other
-/// bytes as a backslash, 'x' and two hex digits; at most kQuoteMaxBytes input
-/// bytes, then "...".
-static void quoteBytes(char *dst, const unsigned char *p, size_t n) {
-  static const char hex[] = "0123456789abcdef";
-  size_t out = 0;
-  size_t shown = n < kQuoteMaxBytes ? n : kQuoteMaxBytes;
-  for (size_t i = 0; i < shown; ++i) {
-    unsigned char c = p[i];
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      dst[out++] = (char)c;
-    } else {
-      dst[out++] = '\\';
-      dst[out++] = 'x';
-      dst[out++] = hex[c >> 4];
-      dst[out++] = hex[c & 15];
-    }
-  }
-  if (shown < n) {
-    memcpy(dst + out, "...", 3);
-    out += 3;
-  }
-  dst[out] = '\0';
-}
 
 //===----------------------------------------------------------------------===//
 // dtype descr
@@ -141,8 +113,8 @@ static hymir_rt_dtype dtypeFromTypeCode(const unsigned char *s, size_t n) {
 /// Resolves a descr string to a dtype or explains why it is not supported.
 static int parseDescr(const unsigned char *s, size_t n, const char *name,
                       hymir_rt_dtype *dtype, hymir_rt_error *err) {
-  char quoted[kQuoteBufSize];
-  quoteBytes(quoted, s, n);
+  char quoted[HYMIR_RT_INTERNAL_QUOTE_BUF_SIZE];
+  hymir_rt_internal_quote_bytes(quoted, s, n);
   hymir_rt_dtype t =
       n >= 1 ? dtypeFromTypeCode(s + 1, n - 1) : HYMIR_RT_DTYPE_INVALID;
   if (n >= 1 && (s[0] == '>' || s[0] == '!')) {
@@ -206,9 +178,9 @@ static int malformed(Cursor *c, const char *what) {
                               "%s: malformed header dict: expected %s at byte "
                               "%zu, found end of header",
                               c->name, what, offset);
-  char quoted[kQuoteBufSize];
+  char quoted[HYMIR_RT_INTERNAL_QUOTE_BUF_SIZE];
   size_t left = (size_t)(c->end - c->p);
-  quoteBytes(quoted, c->p, left < 8 ? left : 8);
+  hymir_rt_internal_quote_bytes(quoted, c->p, left < 8 ? left : 8);
   return hymir_rt_error_set(c->err, HYMIR_RT_FORMAT_ERROR,
                             "%s: malformed header dict: expected %s at byte "
                             "%zu, found '%s'",
@@ -299,8 +271,8 @@ static int parseDim(Cursor *c, int index, int64_t *dim) {
     c->p = start;
     return malformed(c, "an integer dimension in 'shape'");
   }
-  char quoted[kQuoteBufSize];
-  quoteBytes(quoted, start, (size_t)(c->p - start));
+  char quoted[HYMIR_RT_INTERNAL_QUOTE_BUF_SIZE];
+  hymir_rt_internal_quote_bytes(quoted, start, (size_t)(c->p - start));
   if (c->p < c->end && *c->p == 'L')
     ++c->p;
   if (negative)
@@ -389,8 +361,8 @@ static int parseHeaderDict(const unsigned char *text, size_t len, size_t base,
     size_t keyLen;
     if ((rc = parseString(&c, &key, &keyLen, "a quoted key or '}'")))
       return rc;
-    char quotedKey[kQuoteBufSize];
-    quoteBytes(quotedKey, key, keyLen);
+    char quotedKey[HYMIR_RT_INTERNAL_QUOTE_BUF_SIZE];
+    hymir_rt_internal_quote_bytes(quotedKey, key, keyLen);
     if ((rc = expectChar(&c, ':', "':' after a key")))
       return rc;
 
@@ -474,8 +446,8 @@ static int parsePrefix(const unsigned char *buf, size_t len, uint64_t totalLen,
                        size_t *headerLen, hymir_rt_error *err) {
   size_t magicLen = len < sizeof(kMagic) ? len : sizeof(kMagic);
   if (memcmp(buf, kMagic, magicLen) != 0) {
-    char quoted[kQuoteBufSize];
-    quoteBytes(quoted, buf, magicLen);
+    char quoted[HYMIR_RT_INTERNAL_QUOTE_BUF_SIZE];
+    hymir_rt_internal_quote_bytes(quoted, buf, magicLen);
     return hymir_rt_error_set(err, HYMIR_RT_FORMAT_ERROR,
                               "%s: not a .npy file: bad magic (expected "
                               "'\\x93NUMPY', found '%s')",
@@ -540,6 +512,19 @@ static int checkDataSize(const NpyHeader *h, uint64_t available,
                               "%s: element count of shape %s overflows 64 "
                               "bits",
                               name, shapeStr);
+  // As numpy, the byte size of the non-zero dims must fit even when a zero dim
+  // makes the array empty: consumers compute strides from them.
+  uint64_t nonZeroBytes = itemSize;
+  for (int i = 0; numel >= 0 && i < h->rank; ++i) {
+    if (h->shape[i] == 0)
+      continue;
+    if (nonZeroBytes > (uint64_t)INT64_MAX / (uint64_t)h->shape[i])
+      return hymir_rt_error_set(err, HYMIR_RT_FORMAT_ERROR,
+                                "%s: byte size of a '%s' array of shape %s "
+                                "overflows 64 bits",
+                                name, descr, shapeStr);
+    nonZeroBytes *= (uint64_t)h->shape[i];
+  }
   if ((uint64_t)numel > (uint64_t)INT64_MAX / itemSize)
     return hymir_rt_error_set(err, HYMIR_RT_FORMAT_ERROR,
                               "%s: byte size of a '%s' array of shape %s "

@@ -28,6 +28,8 @@
 
 #include "hymir_rt/safetensors.h"
 
+#include "internal.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -171,35 +173,8 @@ static int isValidUtf8(const char *s) {
 
 static const char kHex[] = "0123456789abcdef";
 
-/// Longest raw header snippet quoted in a syntax error.
-enum { kQuoteMaxBytes = 32 };
-/// Each byte may expand to "\xNN", plus "..." and the NUL.
-enum { kQuoteBufSize = kQuoteMaxBytes * 4 + 8 };
 
-/// Copies raw header bytes `p[0..n)` for a message: printable ASCII as is,
-/// every other byte as "\xNN"; at most kQuoteMaxBytes bytes, then "...".
-static void quoteBytes(char *dst, const unsigned char *p, size_t n) {
-  size_t out = 0;
-  size_t shown = n < kQuoteMaxBytes ? n : kQuoteMaxBytes;
-  for (size_t i = 0; i < shown; ++i) {
-    unsigned char c = p[i];
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      dst[out++] = (char)c;
-    } else {
-      dst[out++] = '\\';
-      dst[out++] = 'x';
-      dst[out++] = kHex[c >> 4];
-      dst[out++] = kHex[c & 15];
-    }
-  }
-  if (shown < n) {
-    memcpy(dst + out, "...", 3);
-    out += 3;
-  }
-  dst[out] = '\0';
-}
 
-/// Longest name (in input bytes) quoted in a message.
 enum { kNameMaxBytes = 160 };
 enum { kNameBufSize = kNameMaxBytes * 4 + 8 };
 
@@ -347,9 +322,9 @@ static int malformed(Parser *P, const char *what) {
                               "%s: malformed header JSON: expected %s at "
                               "byte %zu%s, found end of header",
                               P->name, what, offset, ctx);
-  char quoted[kQuoteBufSize];
+  char quoted[HYMIR_RT_INTERNAL_QUOTE_BUF_SIZE];
   size_t left = (size_t)(P->end - P->p);
-  quoteBytes(quoted, P->p, left < 8 ? left : 8);
+  hymir_rt_internal_quote_bytes(quoted, P->p, left < 8 ? left : 8);
   return hymir_rt_error_set(P->err, HYMIR_RT_FORMAT_ERROR,
                             "%s: malformed header JSON: expected %s at byte "
                             "%zu%s, found '%s'",
@@ -524,9 +499,9 @@ static int parseString(Parser *P, const char *what, const char **out,
     } else {
       k = utf8SeqLen(P->p, P->end);
       if (k == 0) {
-        char quoted[kQuoteBufSize];
+        char quoted[HYMIR_RT_INTERNAL_QUOTE_BUF_SIZE];
         size_t left = (size_t)(P->end - P->p);
-        quoteBytes(quoted, P->p, left < 4 ? left : 4);
+        hymir_rt_internal_quote_bytes(quoted, P->p, left < 4 ? left : 4);
         return hymir_rt_error_set(P->err, HYMIR_RT_FORMAT_ERROR,
                                   "%s: header is not valid UTF-8: bad byte "
                                   "sequence '%s' at byte %zu",
@@ -597,8 +572,8 @@ static int parseUInt(Parser *P, const char *noun, const char *what,
     while (P->p < P->end && isDigit(*P->p))
       ++P->p;
   }
-  char quoted[kQuoteBufSize];
-  quoteBytes(quoted, start, (size_t)(P->p - start));
+  char quoted[HYMIR_RT_INTERNAL_QUOTE_BUF_SIZE];
+  hymir_rt_internal_quote_bytes(quoted, start, (size_t)(P->p - start));
   if (fraction)
     return tensorError(P, HYMIR_RT_FORMAT_ERROR,
                        "has a non-integer %s (found %s)", noun, quoted);

@@ -7,8 +7,11 @@
 
 #include "hymir_rt/status.h"
 
+#include "internal.h"
+
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void hymir_rt_error_clear(hymir_rt_error *err) {
   if (!err)
@@ -50,4 +53,29 @@ const char *hymir_rt_status_name(int code) {
   default:
     return "unknown status";
   }
+}
+
+void hymir_rt_internal_quote_bytes(char *dst, const unsigned char *p,
+                                   size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  size_t out = 0;
+  size_t shown = n < HYMIR_RT_INTERNAL_QUOTE_MAX_BYTES
+                     ? n
+                     : HYMIR_RT_INTERNAL_QUOTE_MAX_BYTES;
+  for (size_t i = 0; i < shown; ++i) {
+    unsigned char c = p[i];
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      dst[out++] = (char)c;
+    } else {
+      dst[out++] = '\\';
+      dst[out++] = 'x';
+      dst[out++] = hex[c >> 4];
+      dst[out++] = hex[c & 15];
+    }
+  }
+  if (shown < n) {
+    memcpy(dst + out, "...", 3);
+    out += 3;
+  }
+  dst[out] = '\0';
 }

@@ -918,7 +918,7 @@ func.func @rotary_c2_leading_dims(%x: tensor<2x12xf32>, %a: tensor<5x3xf32>) {
 
 // C2 (rotary): 2R ≤ N.
 func.func @rotary_c2_too_many_angles(%x: tensor<12xf32>, %a: tensor<7xf32>) {
-  // expected-error @+1 {{C2: 7 angles rotate 14 dims, more than the 12 available}}
+  // expected-error @+1 {{C2: 7 angles rotate 7 pairs of dims, more than the 12 available dims hold}}
   %r = hymir.rotary %x, %a : tensor<12xf32>, tensor<7xf32>
   return
 }
