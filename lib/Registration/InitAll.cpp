@@ -14,6 +14,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Transforms/Passes.h"
 
 void hymir::registerAllDialects(mlir::DialectRegistry &registry) {
@@ -22,11 +23,15 @@ void hymir::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::math::MathDialect, mlir::ml_program::MLProgramDialect,
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
   hymir::registerCPUPipelineDialects(registry);
+  hymir::registerCUDAPipelineDialects(registry);
 }
 
 void hymir::registerAllPasses() {
   hymir::registerHymirPasses();
   hymir::registerHymirConversionPasses();
   hymir::registerHymirCPUPipeline();
-  mlir::registerTransformsPasses();
+  hymir::registerHymirCUDAPipeline();
+  // Every upstream pass, so that lit tests and users can run the stages of
+  // both pipelines one by one.
+  mlir::registerAllPasses();
 }

@@ -4,7 +4,9 @@
 // compiles it with hymir-cpu-pipeline and writes the lowered MLIR, LLVM IR,
 // an object file or a shared library with a C entry point `_mlir_ciface_<f>`
 // per public function, and optionally the C header declaring them.
-// `--target=cuda` will come with the GPU pipeline.
+// `--target=cuda` compiles one entry point, specialised to the argument
+// shapes given, with hymir-cuda-pipeline into a CUDA artifact directory
+// (cubins + launch plan) that the runtime's hymir-rt-run executes.
 //
 // Every failure is an `error: ...` line on stderr (parse, verify and
 // compilation errors with their source location) and a non-zero exit status.
@@ -16,6 +18,7 @@
 
 #include "hymir/InitAll.h"
 #include "hymir/Target/CPU/Emit.h"
+#include "hymir/Target/CUDA/Artifact.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -49,10 +52,12 @@ constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
 const char kOverview[] =
-    R"(hymir-compile: compile a Hymir module to a CPU artifact
+    R"(hymir-compile: compile a Hymir module to a CPU or CUDA artifact
 
   hymir-compile FILE.mlir --target=cpu --emit=obj|so|llvm|mlir -o OUT
                 [--header=OUT.h] [--mcpu=native|NAME]
+  hymir-compile FILE.mlir --target=cuda --shape=DIMS ... [--entry=NAME]
+                [--emit=artifact|ptx|mlir] [--chip=sm_90a] -o OUT
 
 Compiles FILE.mlir (hymir dialect on tensors; '-' reads stdin) with
 hymir-cpu-pipeline for the host triple and writes:
@@ -77,7 +82,19 @@ skylake-avx512, znver4, ...; llc-22 -mcpu=help lists them).
 
 -o - writes mlir or llvm output to stdout. Outputs are written under
 temporary names and renamed into place once all were written: a failed run
-leaves no partial file. --target=cuda is not available yet.
+leaves no partial file.
+
+--target=cuda compiles the public function --entry (default main) for the
+static argument shapes given by one --shape=D0xD1x... per argument, in order
+(dimensions that the function declares static must match), with
+hymir-cuda-pipeline for --chip (default sm_90a; ptxas and libdevice come
+from --cuda-toolkit, default /usr/local/cuda), and writes:
+
+  --emit=artifact  (the default) directory OUT with plan.txt, the launch plan
+                   (docs/cuda-artifacts.md), and one .cubin per kernel;
+                   hymir-rt-run runs it on a machine with a GPU;
+  --emit=ptx       the PTX of every kernel, one file;
+  --emit=mlir      the module after the pipeline (host function + gpu.binary).
 
 Exit status: 0 on success; 1 on a parse, verify or compilation error; 2 on a
 bad command line or an unavailable target.
@@ -87,7 +104,7 @@ struct Options {
   cl::OptionCategory category{"hymir-compile options"};
   cl::opt<std::string> inputFile{cl::Positional, cl::desc("<FILE.mlir>"),
                                  cl::cat(category)};
-  cl::opt<std::string> target{"target", cl::desc("Target: cpu (cuda not yet)"),
+  cl::opt<std::string> target{"target", cl::desc("Target: cpu or cuda"),
                               cl::value_desc("cpu|cuda"), cl::init("cpu"),
                               cl::cat(category)};
   cl::opt<std::string> emit{"emit", cl::desc("Artifact: obj, so, llvm, mlir"),
@@ -101,6 +118,22 @@ struct Options {
                               cl::desc("Also write the C header of the "
                                        "entry points"),
                               cl::value_desc("OUT.h"), cl::cat(category)};
+  cl::list<std::string> shapes{
+      "shape",
+      cl::desc("--target=cuda: static shape of the next argument (D0xD1x..., "
+               "'scalar' for rank 0), one per argument in order"),
+      cl::value_desc("DIMS"), cl::cat(category)};
+  cl::opt<std::string> entry{"entry",
+                             cl::desc("--target=cuda: the function to compile"),
+                             cl::value_desc("NAME"), cl::init("main"),
+                             cl::cat(category)};
+  cl::opt<std::string> chip{"chip", cl::desc("--target=cuda: GPU architecture"),
+                            cl::value_desc("sm_XX"), cl::init("sm_90a"),
+                            cl::cat(category)};
+  cl::opt<std::string> toolkit{
+      "cuda-toolkit", cl::desc("--target=cuda: CUDA toolkit root (ptxas, "
+                               "libdevice)"),
+      cl::value_desc("DIR"), cl::init("/usr/local/cuda"), cl::cat(category)};
   cl::opt<std::string> mcpu{"mcpu",
                             cl::desc("CPU to compile for: native (the host, "
                                      "default) or an LLVM CPU name"),
@@ -186,6 +219,121 @@ private:
   std::vector<std::pair<std::string, std::string>> files;
 };
 
+/// "2x37x4" -> {2, 37, 4}; "scalar" -> {}.
+FailureOr<SmallVector<int64_t>> parseShape(llvm::StringRef text) {
+  SmallVector<int64_t> dims;
+  if (text == "scalar")
+    return dims;
+  SmallVector<llvm::StringRef> parts;
+  text.split(parts, 'x');
+  for (llvm::StringRef part : parts) {
+    int64_t d;
+    if (part.empty() || part.getAsInteger(10, d) || d <= 0)
+      return failure();
+    dims.push_back(d);
+  }
+  return dims;
+}
+
+int runCUDA(Options &opts) {
+  std::string emit = opts.emit.empty() ? std::string("artifact") : opts.emit.getValue();
+  if (emit != "artifact" && emit != "ptx" && emit != "mlir") {
+    error() << "unknown --emit=" << emit
+            << " for --target=cuda (expected artifact, ptx or mlir)\n";
+    return kExitUsage;
+  }
+  if (opts.output.empty()) {
+    error() << "-o OUT is required\n";
+    return kExitUsage;
+  }
+  if (opts.output == "-" && emit == "artifact") {
+    error() << "--emit=artifact writes a directory; pass -o DIR\n";
+    return kExitUsage;
+  }
+  if (!opts.header.empty()) {
+    error() << "--header is for --target=cpu\n";
+    return kExitUsage;
+  }
+  SmallVector<SmallVector<int64_t>> shapes;
+  for (const std::string &text : opts.shapes) {
+    FailureOr<SmallVector<int64_t>> shape = parseShape(text);
+    if (failed(shape)) {
+      error() << "--shape=" << text
+              << ": expected positive dimensions joined by 'x' (e.g. "
+                 "2x37x4) or 'scalar'\n";
+      return kExitUsage;
+    }
+    shapes.push_back(*shape);
+  }
+
+  DialectRegistry registry;
+  hymir::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  context.printOpOnDiagnostic(false);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(opts.inputFile);
+  if (std::error_code ec = buffer.getError()) {
+    error() << "cannot open " << opts.inputFile << ": " << ec.message() << "\n";
+    return kExitFailure;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return kExitFailure;
+
+  hymir::CUDAPipelineOptions pipeline;
+  pipeline.chip = opts.chip;
+  pipeline.toolkit = opts.toolkit;
+  if (emit == "ptx")
+    pipeline.format = "isa";
+  FailureOr<hymir::CUDAArtifact> artifact =
+      hymir::compileCUDAArtifact(*module, opts.entry, shapes, pipeline);
+  if (failed(artifact))
+    return kExitFailure;
+
+  if (emit == "artifact") {
+    std::string message;
+    if (failed(hymir::writeCUDAArtifact(*artifact, opts.output, message))) {
+      error() << message << "\n";
+      return kExitFailure;
+    }
+    return 0;
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (emit == "mlir") {
+    module->print(os);
+  } else {
+    for (const hymir::CUDABinary &binary : artifact->binaries) {
+      os << "// ----- kernel module @" << binary.module << "\n";
+      llvm::StringRef ptx(binary.bytes);
+      os << ptx.rtrim('\0') << "\n";
+    }
+  }
+  if (opts.output == "-") {
+    llvm::outs() << text;
+    return 0;
+  }
+  PendingOutputs pending;
+  FailureOr<std::string> temp = pending.add(opts.output);
+  if (failed(temp))
+    return kExitFailure;
+  std::error_code ec;
+  llvm::raw_fd_ostream file(*temp, ec, llvm::sys::fs::OF_Text);
+  if (!ec) {
+    file << text;
+    file.close();
+    ec = file.error();
+  }
+  if (ec) {
+    error() << "cannot write " << opts.output << ": " << ec.message() << "\n";
+    return kExitFailure;
+  }
+  return pending.commit() ? 0 : kExitFailure;
+}
+
 int run(Options &opts) {
   // The command line.
   if (opts.inputFile.empty()) {
@@ -197,19 +345,16 @@ int run(Options &opts) {
             << " (expected cpu or cuda)\n";
     return kExitUsage;
   }
-  if (opts.target == "cuda") {
-    error() << "--target=cuda is not available yet; use --target=cpu\n";
-    return kExitUsage;
-  }
+  if (opts.target == "cuda")
+    return runCUDA(opts);
   if (opts.emit.empty()) {
     error() << "--emit=obj|so|llvm|mlir is required\n";
     return kExitUsage;
   }
   std::optional<hymir::CPUEmitKind> kind = hymir::parseCPUEmitKind(opts.emit);
   if (!kind) {
-    if (opts.emit == "ptx")
-      error() << "--emit=ptx needs --target=cuda, which is not available "
-                 "yet\n";
+    if (opts.emit == "ptx" || opts.emit == "artifact")
+      error() << "--emit=" << opts.emit << " needs --target=cuda\n";
     else
       error() << "unknown --emit=" << opts.emit
               << " (expected obj, so, llvm or mlir)\n";

@@ -5,6 +5,7 @@
 
 #include "hymir/Conversion/HymirToLoops/HymirToLoops.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 

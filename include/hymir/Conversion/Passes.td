@@ -51,6 +51,122 @@ def PrepareEntryPointsPass : Pass<"hymir-prepare-entry-points", "mlir::ModuleOp"
 }
 
 //===----------------------------------------------------------------------===//
+// LoopsToGPU
+//===----------------------------------------------------------------------===//
+
+def MemRefCopyToLinalgPass : Pass<"hymir-memref-copy-to-linalg"> {
+  let summary = "rewrite memref.copy as linalg.copy so that it becomes a loop";
+  let description = [{
+    Bufferization copies buffers with `memref.copy`, which the LLVM lowering
+    turns into a call of the host library function `memrefCopy` when a side
+    is strided. GPU kernels cannot call it, and a copy between device buffers
+    is a kernel anyway: this pass rewrites every `memref.copy` into the
+    equivalent `linalg.copy`, which `convert-linalg-to-parallel-loops` turns
+    into a parallel loop like any other element-wise op.
+
+    Before:
+    ```mlir
+    memref.copy %a, %b : memref<20xf32> to memref<20xf32, strided<[1], offset: ?>>
+    ```
+    After:
+    ```mlir
+    linalg.copy ins(%a : memref<20xf32>) outs(%b : memref<20xf32, strided<[1], offset: ?>>)
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def ParallelLoopsToGPUPass : Pass<"hymir-parallel-loops-to-gpu",
+                                  "mlir::func::FuncOp"> {
+  let summary = "turn every outermost scf.parallel into a gpu.launch";
+  let description = [{
+    The host side of a CUDA artifact only allocates buffers and launches
+    kernels. This pass first wraps whatever other work the function does at
+    its top level (e.g. the time loop of a scan whose batch × heads loop
+    folded away at B = H = 1) into one-iteration parallel loops, then turns
+    each outermost `scf.parallel` (static bounds required: the CUDA pipeline
+    compiles for specialised shapes; a dynamic bound is an error at the loop)
+    into a `gpu.launch`, with a rule per kind of nest:
+
+    * element-wise nests (no loop in the body): one thread per iteration,
+      `threads-per-block` threads per block, the linear index delinearized
+      into the loop's dimensions and guarded against the trip count;
+    * nests with loops inside (the batch × heads loop of a scan, recurrence
+      or attention, whose body runs the time steps): up to three innermost
+      dimensions on block x, y, z (within the grid limits), the rest as
+      `scf.for` loops, one thread per block; nested `scf.parallel` loops
+      stay and run sequentially.
+
+    The second rule is DESIGN §1's sequential fallback on the GPU: correct
+    for every body, one thread per (batch, head). Upstream
+    `convert-parallel-loops-to-gpu` is not used because it rejects bodies
+    holding region ops other than parallel loops (the time loop).
+
+    Before:
+    ```mlir
+    scf.parallel (%b, %h) = (%c0, %c0) to (%c2, %c4) step (%c1, %c1) {
+      scf.for %t = %c0 to %c37 step %c1 { ... }
+    }
+    ```
+    After:
+    ```mlir
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c2, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+      scf.for %t = %c0 to %c37 step %c1 { ... uses %by, %bx ... }
+      gpu.terminator
+    }
+    ```
+  }];
+  let options = [
+    Option<"threadsPerBlock", "threads-per-block", "int64_t", /*default=*/"256",
+           "Threads per block of element-wise kernels">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::gpu::GPUDialect",
+    "mlir::scf::SCFDialect",
+  ];
+}
+
+def GPUPrivateBuffersPass : Pass<"hymir-gpu-private-buffers",
+                                 "mlir::func::FuncOp"> {
+  let summary = "turn buffers allocated inside GPU kernels into per-thread stack buffers";
+  let description = [{
+    A kernel cannot call `malloc`. Every static `memref.alloc` inside a
+    `gpu.launch` body belongs to one iteration of the parallel loop that the
+    thread runs (bufferization gives each iteration its own temporaries), so
+    it becomes one `memref.alloca` at the start of the kernel, reused by
+    every iteration of the loops around it; its deallocations are dropped.
+    Reuse is only correct when no view of the buffer outlives the iteration
+    that allocated it: an allocation that is yielded, returned, stored or
+    passed to a call, or whose size is dynamic, is an error at the op.
+
+    Before:
+    ```mlir
+    gpu.launch ... {
+      scf.for %t = %c0 to %T step %c1 {
+        %tmp = memref.alloc() : memref<12x20xf32>
+        ...
+        memref.dealloc %tmp : memref<12x20xf32>
+      }
+      gpu.terminator
+    }
+    ```
+    After:
+    ```mlir
+    gpu.launch ... {
+      %tmp = memref.alloca() : memref<12x20xf32>
+      scf.for %t = %c0 to %T step %c1 {
+        ...
+      }
+      gpu.terminator
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // MathToLibm
 //===----------------------------------------------------------------------===//
 

@@ -58,6 +58,57 @@ void registerHymirCPUPipeline();
 /// themselves.
 void registerCPUPipelineDialects(mlir::DialectRegistry &registry);
 
+
+/// Options of `hymir-cuda-pipeline`. Entry points must have static shapes
+/// (the CUDA target specialises them per shape, see lib/Target/CUDA).
+struct CUDAPipelineOptions
+    : public mlir::PassPipelineOptions<CUDAPipelineOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture (sm_80, sm_90a, ...)"),
+                           llvm::cl::init("sm_90a")};
+  Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; sm_90a needs +ptx80 or newer"),
+      llvm::cl::init("+ptx80")};
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("LLVM and ptxas optimization level"),
+                            llvm::cl::init(3)};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Kernel binary format: bin (cubin, runs ptxas), isa "
+                     "(PTX text) or fatbin"),
+      llvm::cl::init("bin")};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit root (ptxas, nvvm/libdevice)"),
+      llvm::cl::init("/usr/local/cuda")};
+  Option<int64_t> threadsPerBlock{
+      *this, "threads-per-block",
+      llvm::cl::desc("Threads per block of element-wise kernels"),
+      llvm::cl::init(256)};
+  Option<int64_t> chunkSize{
+      *this, "chunk-size",
+      llvm::cl::desc("Chunk length of chunked scans (unused for now: scans "
+                     "run the sequential fallback)"),
+      llvm::cl::init(64)};
+  Option<bool> fusion{
+      *this, "fusion",
+      llvm::cl::desc("Fuse producers and consumers into the mixers (unused "
+                     "for now)"),
+      llvm::cl::init(true)};
+};
+
+/// hymir dialect on tensors -> host function of allocations and
+/// `gpu.launch_func`s + one `gpu.binary` per kernel.
+void buildHymirCUDAPipeline(mlir::OpPassManager &pm,
+                            const CUDAPipelineOptions &options);
+
+/// Registers `hymir-cuda-pipeline` with the pass registry.
+void registerHymirCUDAPipeline();
+
+/// Dialects, interfaces and LLVM IR translations the CUDA pipeline needs.
+void registerCUDAPipelineDialects(mlir::DialectRegistry &registry);
+
 } // namespace hymir
 
 #endif // HYMIR_PIPELINES_PIPELINES_H

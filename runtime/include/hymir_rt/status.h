@@ -43,6 +43,8 @@ typedef enum hymir_rt_status {
   HYMIR_RT_UNSUPPORTED = 5,
   /// A value does not fit in the requested type (e.g. NaN to i32).
   HYMIR_RT_OUT_OF_RANGE = 6,
+  /// The GPU driver reported an error (no device, failed load or launch).
+  HYMIR_RT_DEVICE_ERROR = 7,
 } hymir_rt_status;
 
 /// Size of the message buffer, including the terminating NUL.

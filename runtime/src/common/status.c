@@ -50,6 +50,8 @@ const char *hymir_rt_status_name(int code) {
     return "unsupported";
   case HYMIR_RT_OUT_OF_RANGE:
     return "out of range";
+  case HYMIR_RT_DEVICE_ERROR:
+    return "device error";
   default:
     return "unknown status";
   }

@@ -10,7 +10,7 @@
 // DEFINE: %{gdn} = %examples/ops/gated_delta_net.mlir
 
 // RUN: %{exit} hymir-compile %{gdn} --target=cuda --emit=obj -o %t/x.o 2>&1 | FileCheck %s --check-prefix=CUDA
-// CUDA: error: --target=cuda is not available yet; use --target=cpu
+// CUDA: error: unknown --emit=obj for --target=cuda (expected artifact, ptx or mlir)
 // CUDA-NEXT: exit status 2
 // RUN: %{exit} hymir-compile %{gdn} --target=tpu --emit=obj -o %t/x.o 2>&1 | FileCheck %s --check-prefix=TARGET
 // TARGET: error: unknown --target=tpu (expected cpu or cuda)
@@ -19,7 +19,7 @@
 // EMIT: error: unknown --emit=exe (expected obj, so, llvm or mlir)
 // EMIT-NEXT: exit status 2
 // RUN: %{exit} hymir-compile %{gdn} --emit=ptx -o %t/x.ptx 2>&1 | FileCheck %s --check-prefix=PTX
-// PTX: error: --emit=ptx needs --target=cuda, which is not available yet
+// PTX: error: --emit=ptx needs --target=cuda
 // PTX-NEXT: exit status 2
 // RUN: %{exit} hymir-compile %{gdn} -o %t/x.o 2>&1 | FileCheck %s --check-prefix=NOEMIT
 // NOEMIT: error: --emit=obj|so|llvm|mlir is required

@@ -1,0 +1,409 @@
+//===- LoopsToGPU.cpp - Parallel loops and buffers for GPU kernels --------===//
+//
+// The three steps between bufferized loops and upstream's
+// convert-parallel-loops-to-gpu / gpu-kernel-outlining (Passes.td has the
+// contracts): copies become loops, every outermost scf.parallel gets its
+// processors, and the temporaries inside kernels become stack buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hymir/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/RegionUtils.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+#include "llvm/ADT/SmallPtrSet.h"
+
+namespace hymir {
+#define GEN_PASS_DEF_MEMREFCOPYTOLINALGPASS
+#define GEN_PASS_DEF_PARALLELLOOPSTOGPUPASS
+#define GEN_PASS_DEF_GPUPRIVATEBUFFERSPASS
+#include "hymir/Conversion/Passes.h.inc"
+} // namespace hymir
+
+using namespace mlir;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// hymir-memref-copy-to-linalg
+//===----------------------------------------------------------------------===//
+
+struct MemRefCopyToLinalgPass
+    : public hymir::impl::MemRefCopyToLinalgPassBase<MemRefCopyToLinalgPass> {
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    getOperation()->walk([&](memref::CopyOp copy) {
+      rewriter.setInsertionPoint(copy);
+      rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
+                                                  copy.getTarget());
+    });
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// hymir-parallel-loops-to-gpu
+//===----------------------------------------------------------------------===//
+
+/// CUDA grid limits (x, y, z).
+constexpr int64_t kMaxGrid[3] = {(int64_t{1} << 31) - 1, 65535, 65535};
+
+struct StaticLoop {
+  SmallVector<int64_t> lbs, steps, trips;
+};
+
+/// Bounds of `loop`, or failure (with a diagnostic) if any bound or step is
+/// not a constant.
+static FailureOr<StaticLoop> staticBounds(scf::ParallelOp loop) {
+  StaticLoop r;
+  for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
+                                       loop.getUpperBound(), loop.getStep())) {
+    std::optional<int64_t> l = getConstantIntValue(lb),
+                           u = getConstantIntValue(ub),
+                           s = getConstantIntValue(step);
+    if (!l || !u || !s || *s <= 0)
+      return loop.emitOpError(
+          "has a dynamic bound or step; the CUDA pipeline compiles for static "
+          "shapes (specialise the entry point's argument shapes first)");
+    r.lbs.push_back(*l);
+    r.steps.push_back(*s);
+    r.trips.push_back(*u > *l ? (*u - *l + *s - 1) / *s : 0);
+  }
+  return r;
+}
+
+/// Whether `loop`'s body holds another loop (then it is a "heavy" nest).
+static bool holdsLoops(scf::ParallelOp loop) {
+  return loop.getBody()
+      ->walk([](LoopLikeOpInterface) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+/// Ops that stay in the host function: constants and other pure scalar ops,
+/// buffer allocation and views, and the parallel loops that become kernels.
+static bool staysOnHost(Operation *op) {
+  if (isa<scf::ParallelOp, memref::AllocOp, memref::AllocaOp,
+          memref::DeallocOp, ViewLikeOpInterface>(op))
+    return true;
+  return op->getNumRegions() == 0 && isMemoryEffectFree(op);
+}
+
+/// Wraps the host function's work that is not a parallel loop (a scan's time
+/// loop once a unit batch × heads loop has folded away, a store, ...) into
+/// one-iteration scf.parallel loops, so that it runs as a kernel too: the
+/// host side of a CUDA artifact only allocates and launches.
+static LogicalResult wrapHostWork(func::FuncOp func) {
+  if (func.isExternal())
+    return success();
+  Block &body = func.getBody().front();
+  SmallVector<SmallVector<Operation *>> groups;
+  llvm::SmallPtrSet<Operation *, 16> wrapped;
+  bool open = false;
+  for (Operation &op : body.without_terminator()) {
+    bool usesWrapped = llvm::any_of(op.getOperands(), [&](Value v) {
+      return v.getDefiningOp() && wrapped.contains(v.getDefiningOp());
+    });
+    if (staysOnHost(&op) && !usesWrapped) {
+      open = false;
+      continue;
+    }
+    if (!open)
+      groups.emplace_back();
+    open = true;
+    groups.back().push_back(&op);
+    wrapped.insert(&op);
+  }
+  for (ArrayRef<Operation *> group : groups) {
+    llvm::SmallPtrSet<Operation *, 16> members(group.begin(), group.end());
+    for (Operation *op : group)
+      for (Operation *user : op->getUsers())
+        if (!members.contains(body.findAncestorOpInBlock(*user)))
+          return op->emitOpError(
+              "computes a value that the host uses; the CUDA pipeline runs "
+              "all computation in kernels and the host only allocates and "
+              "launches");
+  }
+  for (ArrayRef<Operation *> group : groups) {
+    OpBuilder b(group.front());
+    Location loc = group.front()->getLoc();
+    Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+    Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+    auto loop = scf::ParallelOp::create(b, loc, ValueRange{c0},
+                                        ValueRange{c1}, ValueRange{c1});
+    for (Operation *op : group)
+      op->moveBefore(loop.getBody()->getTerminator());
+  }
+  return success();
+}
+
+struct ParallelLoopsToGPUPass
+    : public hymir::impl::ParallelLoopsToGPUPassBase<ParallelLoopsToGPUPass> {
+  using Base::Base;
+
+  /// Moves `loop`'s body to the builder's insertion point with its induction
+  /// variables replaced by `ivs`, and erases `loop`.
+  static void inlineBody(OpBuilder &b, scf::ParallelOp loop, ValueRange ivs) {
+    Block *body = loop.getBody();
+    body->getTerminator()->erase(); // scf.reduce without operands
+    Block *dest = b.getInsertionBlock();
+    for (auto [arg, iv] : llvm::zip(body->getArguments(), ivs))
+      arg.replaceAllUsesWith(iv);
+    dest->getOperations().splice(b.getInsertionPoint(), body->getOperations());
+    loop.erase();
+  }
+
+  static Value index(OpBuilder &b, Location loc, int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  }
+
+  /// lb + id * step.
+  static Value affineIv(OpBuilder &b, Location loc, Value id, int64_t lb,
+                        int64_t step) {
+    Value v = id;
+    if (step != 1)
+      v = arith::MulIOp::create(b, loc, v, index(b, loc, step));
+    if (lb != 0)
+      v = arith::AddIOp::create(b, loc, v, index(b, loc, lb));
+    return v;
+  }
+
+  /// An element-wise nest: one thread per iteration, `threadsPerBlock` per
+  /// block, the linear thread index delinearized into the loop's dimensions.
+  LogicalResult convertElementwise(scf::ParallelOp loop,
+                                   const StaticLoop &bounds) {
+    int64_t total = 1;
+    for (int64_t t : bounds.trips) {
+      if (t == 0) {
+        loop.erase();
+        return success();
+      }
+      if (total > (int64_t{1} << 40) / t)
+        return loop.emitOpError("has more than 2^40 iterations");
+      total *= t;
+    }
+    int64_t threads = std::min<int64_t>(threadsPerBlock, total);
+    int64_t blocks = (total + threads - 1) / threads;
+    if (blocks > kMaxGrid[0])
+      return loop.emitOpError("needs more blocks than the grid's x limit");
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    Value one = index(b, loc, 1);
+    auto launch = gpu::LaunchOp::create(b, loc, index(b, loc, blocks), one, one,
+                                        index(b, loc, threads), one, one);
+    Block &kernel = launch.getBody().front();
+    b.setInsertionPointToStart(&kernel);
+    gpu::TerminatorOp::create(b, loc);
+    b.setInsertionPointToStart(&kernel);
+    // linear = blockIdx.x * threads + threadIdx.x; guarded by linear < total.
+    Value linear = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, launch.getBlockIds().x,
+                              index(b, loc, threads)),
+        launch.getThreadIds().x);
+    Value inRange =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, linear,
+                              index(b, loc, total));
+    auto guard = scf::IfOp::create(b, loc, inRange, /*withElse=*/false);
+    b.setInsertionPointToStart(&guard.getThenRegion().front());
+    SmallVector<Value> ivs(bounds.trips.size());
+    int64_t stride = 1;
+    for (size_t d = bounds.trips.size(); d-- > 0;) {
+      Value id = linear;
+      if (stride != 1)
+        id = arith::DivUIOp::create(b, loc, id, index(b, loc, stride));
+      if (d != 0)
+        id = arith::RemUIOp::create(b, loc, id,
+                                    index(b, loc, bounds.trips[d]));
+      ivs[d] = affineIv(b, loc, id, bounds.lbs[d], bounds.steps[d]);
+      stride *= bounds.trips[d];
+    }
+    inlineBody(b, loop, ivs);
+    return success();
+  }
+
+  /// A nest with loops inside: up to three innermost dimensions on block
+  /// x, y, z (within the grid limits), the others as sequential loops in the
+  /// block's single thread; nested parallel loops stay scf.parallel and run
+  /// sequentially (scf-to-cf lowers them to loops).
+  LogicalResult convertNest(scf::ParallelOp loop, const StaticLoop &bounds) {
+    unsigned n = bounds.trips.size();
+    for (int64_t t : bounds.trips)
+      if (t == 0) {
+        loop.erase();
+        return success();
+      }
+    SmallVector<int> gridDim(n, -1);
+    int64_t grid[3] = {1, 1, 1};
+    unsigned next = 0;
+    for (unsigned i = n; i-- > 0 && next < 3;) {
+      if (bounds.trips[i] > kMaxGrid[next])
+        continue;
+      gridDim[i] = next;
+      grid[next++] = bounds.trips[i];
+    }
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    Value one = index(b, loc, 1);
+    auto launch = gpu::LaunchOp::create(
+        b, loc, index(b, loc, grid[0]), index(b, loc, grid[1]),
+        index(b, loc, grid[2]), one, one, one);
+    Block &kernel = launch.getBody().front();
+    b.setInsertionPointToStart(&kernel);
+    gpu::TerminatorOp::create(b, loc);
+    b.setInsertionPointToStart(&kernel);
+    Value blockIds[3] = {launch.getBlockIds().x, launch.getBlockIds().y,
+                         launch.getBlockIds().z};
+    SmallVector<Value> ivs(n);
+    for (unsigned i = 0; i < n; ++i) {
+      if (gridDim[i] >= 0) {
+        ivs[i] = affineIv(b, loc, blockIds[gridDim[i]], bounds.lbs[i],
+                          bounds.steps[i]);
+        continue;
+      }
+      auto seq = scf::ForOp::create(
+          b, loc, index(b, loc, bounds.lbs[i]),
+          index(b, loc, bounds.lbs[i] + bounds.trips[i] * bounds.steps[i]),
+          index(b, loc, bounds.steps[i]));
+      ivs[i] = seq.getInductionVar();
+      b.setInsertionPoint(seq.getBody()->getTerminator());
+    }
+    inlineBody(b, loop, ivs);
+    return success();
+  }
+
+  void runOnOperation() override {
+    if (threadsPerBlock < 1 || threadsPerBlock > 1024) {
+      getOperation().emitError("threads-per-block must be in [1, 1024], got ")
+          << threadsPerBlock;
+      return signalPassFailure();
+    }
+    if (failed(wrapHostWork(getOperation())))
+      return signalPassFailure();
+    SmallVector<scf::ParallelOp> roots;
+    for (auto loop : getOperation().getBody().getOps<scf::ParallelOp>())
+      roots.push_back(loop);
+    for (scf::ParallelOp loop : roots) {
+      if (loop.getNumReductions() != 0) {
+        loop.emitOpError("with reductions is not supported by the CUDA "
+                         "pipeline yet");
+        return signalPassFailure();
+      }
+      FailureOr<StaticLoop> bounds = staticBounds(loop);
+      if (failed(bounds))
+        return signalPassFailure();
+      LogicalResult converted = holdsLoops(loop)
+                                    ? convertNest(loop, *bounds)
+                                    : convertElementwise(loop, *bounds);
+      if (failed(converted))
+        return signalPassFailure();
+    }
+    // Constant tensors bufferize to memref.global: a kernel reads its own
+    // copy (gpu-kernel-outlining clones the global into the kernel module).
+    getOperation().walk([](gpu::LaunchOp launch) {
+      llvm::SetVector<Value> above;
+      getUsedValuesDefinedAbove(launch.getBody(), above);
+      OpBuilder b(&launch.getBody().front(),
+                  launch.getBody().front().begin());
+      for (Value v : above)
+        if (auto global = v.getDefiningOp<memref::GetGlobalOp>()) {
+          Operation *copy = b.clone(*global);
+          replaceAllUsesInRegionWith(v, copy->getResult(0), launch.getBody());
+        }
+    });
+    // Parallel loops left outside kernels (inside host control flow) would
+    // run on the host.
+    WalkResult left = getOperation().walk([](scf::ParallelOp loop) {
+      if (loop->getParentOfType<gpu::LaunchOp>())
+        return WalkResult::advance();
+      loop.emitOpError("is nested in host control flow; the CUDA pipeline "
+                       "needs every kernel at the top level of its function");
+      return WalkResult::interrupt();
+    });
+    if (left.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// hymir-gpu-private-buffers
+//===----------------------------------------------------------------------===//
+
+/// The deallocations of `alloc` (through views), or failure if a view of it
+/// may outlive the iteration that allocated it.
+static FailureOr<SmallVector<memref::DeallocOp>>
+deallocsIfLocal(memref::AllocOp alloc) {
+  SmallVector<memref::DeallocOp> deallocs;
+  SmallVector<Value> views{alloc.getResult()};
+  while (!views.empty()) {
+    Value view = views.pop_back_val();
+    for (Operation *user : view.getUsers()) {
+      if (auto d = dyn_cast<memref::DeallocOp>(user)) {
+        deallocs.push_back(d);
+        continue;
+      }
+      if (user->hasTrait<OpTrait::IsTerminator>() ||
+          isa<CallOpInterface>(user))
+        return failure();
+      if (auto store = dyn_cast<memref::StoreOp>(user))
+        if (store.getValueToStore() == view)
+          return failure();
+      if (auto viewLike = dyn_cast<ViewLikeOpInterface>(user))
+        if (viewLike.getViewSource() == view)
+          views.push_back(viewLike->getResult(0));
+    }
+  }
+  return deallocs;
+}
+
+struct GPUPrivateBuffersPass
+    : public hymir::impl::GPUPrivateBuffersPassBase<GPUPrivateBuffersPass> {
+  void runOnOperation() override {
+    bool failedAny = false;
+    getOperation().walk([&](gpu::LaunchOp launch) {
+      SmallVector<memref::AllocOp> allocs;
+      launch.getBody().walk([&](memref::AllocOp a) { allocs.push_back(a); });
+      Block &entry = launch.getBody().front();
+      OpBuilder builder(&entry, entry.begin());
+      for (memref::AllocOp alloc : allocs) {
+        if (!alloc.getDynamicSizes().empty() ||
+            !alloc.getSymbolOperands().empty()) {
+          alloc.emitOpError("inside a GPU kernel has a dynamic size; kernels "
+                            "can only hold static buffers");
+          failedAny = true;
+          continue;
+        }
+        FailureOr<SmallVector<memref::DeallocOp>> deallocs =
+            deallocsIfLocal(alloc);
+        if (failed(deallocs)) {
+          alloc.emitOpError("inside a GPU kernel outlives the loop iteration "
+                            "that allocates it (yielded, returned, stored or "
+                            "passed to a call); not supported by the CUDA "
+                            "pipeline");
+          failedAny = true;
+          continue;
+        }
+        for (memref::DeallocOp d : *deallocs)
+          d.erase();
+        auto alloca = memref::AllocaOp::create(
+            builder, alloc.getLoc(), alloc.getType(), ValueRange{},
+            alloc.getAlignmentAttr());
+        alloc.replaceAllUsesWith(alloca.getResult());
+        alloc.erase();
+      }
+    });
+    if (failedAny)
+      signalPassFailure();
+  }
+};
+
+} // namespace

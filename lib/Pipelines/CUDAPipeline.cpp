@@ -1,0 +1,123 @@
+//===- CUDAPipeline.cpp - hymir-cuda-pipeline -----------------------------===//
+//
+// hymir on tensors (static shapes) -> a host function that only allocates
+// buffers and launches kernels, plus one `gpu.binary` (cubin or PTX) per
+// kernel. lib/Target/CUDA reads that host function into the launch plan of
+// the artifact, so no host code is ever compiled for the GPU path: the
+// runtime executes the plan (DESIGN §4).
+//
+// Today every mixer takes the sequential fallback, as on the CPU: one thread
+// per (batch, head) (hymir-parallel-loops-to-gpu), element-wise work as
+// kernels of `threads-per-block` threads. The chunked tensor-core forms will
+// replace stage 1's lowering where they apply.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hymir/Pipelines/Pipelines.h"
+
+#include "hymir/Conversion/Passes.h"
+#include "hymir/Dialect/Hymir/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+static void addCleanup(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
+                                   const CUDAPipelineOptions &options) {
+  // 1. Hymir level, as on the CPU: classify, sequential fallback, element-wise
+  //    tensor ops as linalg.generic.
+  pm.addPass(createNormalizePass());
+  pm.addPass(createConvertHymirToLoopsPass());
+  pm.addPass(createConvertElementwiseToLinalgPass());
+  addCleanup(pm);
+
+  // 2. Bufferize. Entry-point arguments are read-only; results are fresh
+  //    device buffers. No deallocation pipeline: the runtime owns the host
+  //    level buffers (freed after the call) and hymir-gpu-private-buffers
+  //    turns kernel temporaries into stack buffers.
+  pm.addPass(createPrepareEntryPointsPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferize.allowReturnAllocsFromLoops = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  addCleanup(pm);
+
+  // 3. Parallel loops -> kernels. No canonicalization between the loop
+  //    conversion and the mapping: it would fold unit-trip parallel loops
+  //    into the host function.
+  pm.addPass(createMemRefCopyToLinalgPass());
+  pm.addPass(createForallToParallelLoopPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  ParallelLoopsToGPUPassOptions toGPU;
+  toGPU.threadsPerBlock = options.threadsPerBlock;
+  pm.addNestedPass<func::FuncOp>(createParallelLoopsToGPUPass(toGPU));
+  pm.addNestedPass<func::FuncOp>(createGPUPrivateBuffersPass());
+  pm.addPass(createLowerAffinePass());
+  addCleanup(pm);
+
+  // 4. Kernels -> NVVM -> cubin / PTX (TOOLCHAIN.md §3: +ptx80 or newer for
+  //    sm_90a; libdevice and ptxas from the toolkit).
+  pm.addPass(createGpuKernelOutliningPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = options.optLevel;
+  target.linkLibs.push_back(options.toolkit + "/nvvm/libdevice/libdevice.10.bc");
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(memref::createExpandStridedMetadataPass());
+  kernels.addPass(createLowerAffinePass());
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  // What libdevice has no function for (math.cttz, ctpop, ...) becomes LLVM
+  // intrinsics, which NVPTX lowers.
+  kernels.addPass(createConvertMathToLLVMPass());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.toolkitPath = options.toolkit;
+  binary.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void hymir::registerHymirCUDAPipeline() {
+  PassPipelineRegistration<CUDAPipelineOptions>(
+      "hymir-cuda-pipeline",
+      "Lower hymir on tensors with static shapes to kernels for NVIDIA GPUs "
+      "(gpu.binary) and a host function that only allocates and launches",
+      buildHymirCUDAPipeline);
+}
+
+void hymir::registerCUDAPipelineDialects(DialectRegistry &registry) {
+  registry.insert<gpu::GPUDialect, NVVM::NVVMDialect>();
+  // Lowering interfaces (convert-gpu-to-nvvm lowers every dialect a kernel
+  // holds through them), the NVVM target and the LLVM IR translations that
+  // gpu-module-to-binary serializes with (TOOLCHAIN.md §1.8).
+  registerAllExtensions(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerAllToLLVMIRTranslations(registry);
+}

@@ -1,0 +1,152 @@
+//===- cuda_plan.h - CUDA launch plans (compiler/runtime contract) -*- C -*-===//
+//
+// Part of the Hymir project, under the Apache License v2.0 with LLVM
+// Exceptions. SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// A CUDA artifact is a directory: `plan.txt` and one cubin (or PTX) file per
+// kernel module. The plan is data, not host code (DESIGN §4): what to
+// allocate and which kernels to launch with which grid, block and
+// parameters, for one entry point specialised to static shapes. The
+// compiler (lib/Target/CUDA) writes it and the runtime (src/cuda) executes
+// it; this header is the one definition of the format both sides use, and
+// docs/cuda-artifacts.md describes it with an example.
+//
+// The plan is line-oriented text, whitespace-separated tokens, '#' comments:
+//
+//   hymir-cuda-plan 1
+//   target sm_90a
+//   module <name> <file>                      one per kernel module
+//   function <name>
+//   input <i> <dtype> <rank> <dims...>        entry arguments, in order
+//   buffer <j> <dtype> <rank> <dims...>       device buffers it allocates
+//   launch <module> <kernel> <gx> <gy> <gz> <bx> <by> <bz> <smem> <nparams>
+//   param memref in|buf <index> <offset> <rank> <sizes...> <strides...>
+//   param i64|i32 <decimal>   param f32|f64 <hex bits>
+//   output <k> in|buf <index> <dtype> <rank> <dims...>
+//                                             results, in order: a whole
+//                                             input or buffer, seen with
+//                                             this shape (same elements)
+//   end
+//
+// A `memref` parameter is the expanded descriptor of MLIR's LLVM lowering:
+// allocated pointer, aligned pointer, offset, sizes, strides (one kernel
+// parameter each, 64-bit). Offsets and strides are in elements.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYMIR_RT_CUDA_PLAN_H
+#define HYMIR_RT_CUDA_PLAN_H
+
+#include "hymir_rt/array.h"
+#include "hymir_rt/status.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// First token of a plan and the format version this runtime reads.
+#define HYMIR_RT_CUDA_PLAN_MAGIC "hymir-cuda-plan"
+#define HYMIR_RT_CUDA_PLAN_VERSION 1
+/// File name of the plan inside an artifact directory.
+#define HYMIR_RT_CUDA_PLAN_FILE "plan.txt"
+
+/// Limits the parser enforces (a plan beyond them is rejected, not truncated).
+#define HYMIR_RT_CUDA_PLAN_MAX_NAME 255
+#define HYMIR_RT_CUDA_PLAN_MAX_PARAMS 4096
+
+typedef enum hymir_rt_cuda_param_kind {
+  HYMIR_RT_CUDA_PARAM_MEMREF = 1,
+  HYMIR_RT_CUDA_PARAM_I64 = 2,
+  HYMIR_RT_CUDA_PARAM_I32 = 3,
+  HYMIR_RT_CUDA_PARAM_F32 = 4,
+  HYMIR_RT_CUDA_PARAM_F64 = 5,
+} hymir_rt_cuda_param_kind;
+
+/// Where a memref parameter or an output lives.
+typedef enum hymir_rt_cuda_source {
+  HYMIR_RT_CUDA_SOURCE_INPUT = 1,
+  HYMIR_RT_CUDA_SOURCE_BUFFER = 2,
+} hymir_rt_cuda_source;
+
+typedef struct hymir_rt_cuda_param {
+  hymir_rt_cuda_param_kind kind;
+  /// MEMREF: the buffer and the view of it.
+  hymir_rt_cuda_source source;
+  size_t index;
+  int64_t offset;
+  int rank;
+  int64_t sizes[HYMIR_RT_MAX_RANK];
+  int64_t strides[HYMIR_RT_MAX_RANK];
+  /// Scalars: the value's bits (i32/f32 in the low 32 bits).
+  uint64_t bits;
+} hymir_rt_cuda_param;
+
+typedef struct hymir_rt_cuda_launch {
+  size_t module; ///< index into the plan's modules
+  char kernel[HYMIR_RT_CUDA_PLAN_MAX_NAME + 1];
+  uint32_t grid[3];
+  uint32_t block[3];
+  uint32_t shared_bytes;
+  size_t num_params;
+  hymir_rt_cuda_param *params;
+} hymir_rt_cuda_launch;
+
+/// A tensor of the plan: dtype and static shape.
+typedef struct hymir_rt_cuda_tensor {
+  hymir_rt_dtype dtype;
+  int rank;
+  int64_t shape[HYMIR_RT_MAX_RANK];
+} hymir_rt_cuda_tensor;
+
+typedef struct hymir_rt_cuda_output {
+  hymir_rt_cuda_source source;
+  size_t index;
+  /// The result's dtype and shape (a reshape of the tensor it names).
+  hymir_rt_cuda_tensor tensor;
+} hymir_rt_cuda_output;
+
+typedef struct hymir_rt_cuda_module {
+  char name[HYMIR_RT_CUDA_PLAN_MAX_NAME + 1];
+  char file[HYMIR_RT_CUDA_PLAN_MAX_NAME + 1];
+} hymir_rt_cuda_module;
+
+typedef struct hymir_rt_cuda_plan {
+  int version;
+  char target[HYMIR_RT_CUDA_PLAN_MAX_NAME + 1];
+  char function[HYMIR_RT_CUDA_PLAN_MAX_NAME + 1];
+  size_t num_modules, num_inputs, num_buffers, num_launches, num_outputs;
+  hymir_rt_cuda_module *modules;
+  hymir_rt_cuda_tensor *inputs;
+  hymir_rt_cuda_tensor *buffers;
+  hymir_rt_cuda_launch *launches;
+  hymir_rt_cuda_output *outputs;
+} hymir_rt_cuda_plan;
+
+/// Parses plan text `text[0..len)`. Every reference is checked: modules,
+/// inputs and buffers exist, memref views stay inside their buffer (offset,
+/// sizes and strides), shapes and sizes are positive and their byte counts
+/// do not overflow, grid and block fit CUDA's limits, module files are plain
+/// names (no '/'). Messages are `NAME:LINE: ...`. On failure `*out` is zeroed.
+int hymir_rt_cuda_plan_parse(const char *text, size_t len, const char *name,
+                             hymir_rt_cuda_plan *out, hymir_rt_error *err);
+
+/// Reads and parses DIR/plan.txt.
+int hymir_rt_cuda_plan_read(const char *artifact_dir, hymir_rt_cuda_plan *out,
+                            hymir_rt_error *err);
+
+/// Frees what a successful parse allocated and zeroes `*plan`.
+void hymir_rt_cuda_plan_free(hymir_rt_cuda_plan *plan);
+
+/// Bytes of one tensor of the plan (checked at parse time not to overflow).
+size_t hymir_rt_cuda_tensor_bytes(const hymir_rt_cuda_tensor *t);
+
+#ifdef __cplusplus
+} // extern "C"
+#endif
+
+#endif // HYMIR_RT_CUDA_PLAN_H

@@ -1,0 +1,145 @@
+// RUN: hymir-opt %s --split-input-file --verify-diagnostics \
+// RUN:   --pass-pipeline='builtin.module(func.func(hymir-parallel-loops-to-gpu{threads-per-block=128}))' \
+// RUN:   | FileCheck %s
+
+// An element-wise nest: one thread per iteration, 128 per block, the linear
+// index (guarded by the trip count 2*37*4 = 296 -> 3 blocks) delinearized
+// into the dimensions.
+
+// CHECK-LABEL: func.func @elementwise
+// CHECK: gpu.launch blocks(%[[BX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c3, %{{.+}} = %{{.+}}, %{{.+}} = %{{.+}}) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c128,
+// CHECK:   %[[MUL:.+]] = arith.muli %[[BX]], %{{.+}} : index
+// CHECK:   %[[LIN:.+]] = arith.addi %[[MUL]], %[[TX]] : index
+// CHECK:   %[[IN:.+]] = arith.cmpi ult, %[[LIN]], %{{.+}} : index
+// CHECK:   scf.if %[[IN]] {
+// CHECK:     arith.remui
+// CHECK:     arith.divui
+// CHECK:     memref.load
+// CHECK:     math.exp
+// CHECK:     memref.store
+// CHECK:   gpu.terminator
+func.func @elementwise(%a: memref<2x37x4xf32>, %b: memref<2x37x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c37 = arith.constant 37 : index
+  scf.parallel (%i, %j, %k) = (%c0, %c0, %c0) to (%c2, %c37, %c4) step (%c1, %c1, %c1) {
+    %x = memref.load %a[%i, %j, %k] : memref<2x37x4xf32>
+    %y = math.exp %x : f32
+    memref.store %y, %b[%i, %j, %k] : memref<2x37x4xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A (b, h) nest around a time loop: h on block x, b on block y, one thread;
+// the nested parallel loop stays and runs sequentially in the thread.
+
+// CHECK-LABEL: func.func @scan_nest
+// CHECK: gpu.launch blocks(%[[BX:.+]], %[[BY:.+]], %{{.+}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}) threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}})
+// CHECK:   scf.for %[[T:.+]] =
+// CHECK:     scf.parallel
+// CHECK:       memref.load %{{.+}}[%[[BY]], %[[T]], %[[BX]], %{{.+}}]
+func.func @scan_nest(%x: memref<2x37x4x8xf32>, %s: memref<2x4x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c37 = arith.constant 37 : index
+  scf.parallel (%b, %h) = (%c0, %c0) to (%c2, %c4) step (%c1, %c1) {
+    scf.for %t = %c0 to %c37 step %c1 {
+      scf.parallel (%k) = (%c0) to (%c8) step (%c1) {
+        %v = memref.load %x[%b, %t, %h, %k] : memref<2x37x4x8xf32>
+        %o = memref.load %s[%b, %h, %k] : memref<2x4x8xf32>
+        %n = arith.addf %v, %o : f32
+        memref.store %n, %s[%b, %h, %k] : memref<2x4x8xf32>
+        scf.reduce
+      }
+    }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Work at the top level that is not a parallel loop (a time loop whose unit
+// batch × heads loop folded away) becomes a one-thread kernel; a constant
+// global it reads is re-read inside the kernel.
+
+// CHECK-LABEL: func.func @host_work
+// CHECK-NOT: scf.for
+// CHECK: gpu.launch
+// CHECK:   memref.get_global @gamma
+// CHECK:   scf.for
+// CHECK:   gpu.terminator
+// CHECK: return
+memref.global "private" constant @gamma : memref<4xf32> = dense<[1.0, 2.0, 3.0, 4.0]>
+func.func @host_work(%s: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %g = memref.get_global @gamma : memref<4xf32>
+  scf.for %t = %c0 to %c4 step %c1 {
+    %a = memref.load %g[%t] : memref<4xf32>
+    %b = memref.load %s[%t] : memref<4xf32>
+    %c = arith.mulf %a, %b : f32
+    memref.store %c, %s[%t] : memref<4xf32>
+  }
+  return
+}
+
+// -----
+
+// Bounds must be static: the CUDA target specialises shapes first.
+
+func.func @dynamic(%a: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  // expected-error @+1 {{'scf.parallel' op has a dynamic bound or step; the CUDA pipeline compiles for static shapes}}
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %x = memref.load %a[%i] : memref<?xf32>
+    memref.store %x, %a[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// The host may not consume a value computed by work that moves into a
+// kernel.
+
+func.func @host_uses_kernel_value(%a: memref<4xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{'memref.load' op computes a value that the host uses}}
+  %x = memref.load %a[%c0] : memref<4xf32>
+  return %x : f32
+}
+
+// -----
+
+// Reductions of scf.parallel are not mapped yet: a diagnostic, not a wrong
+// kernel.
+
+func.func @reduction(%a: memref<8xf32>, %out: memref<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  // expected-error @+1 {{'scf.parallel' op with reductions is not supported by the CUDA pipeline yet}}
+  %r = scf.parallel (%i) = (%c0) to (%c8) step (%c1) init (%zero) -> f32 {
+    %x = memref.load %a[%i] : memref<8xf32>
+    scf.reduce(%x : f32) {
+    ^bb0(%l: f32, %r: f32):
+      %s = arith.addf %l, %r : f32
+      scf.reduce.return %s : f32
+    }
+  }
+  memref.store %r, %out[] : memref<f32>
+  return
+}

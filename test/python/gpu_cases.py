@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""The GPU test protocol (DESIGN.md §6): no machine has both the compiler and a GPU, so
+
+  gpu_cases.py prepare --hymir-compile PATH --examples DIR --out CASES [--only NAME ...]
+                       [--grid ci|full]
+
+runs here: for every gallery example and shape of the grid it writes the inputs (float32
+.npy, hymir_oracle.inputs with the seeds check_gallery.py uses), the float64 oracle results
+(hymir_oracle.ops) and the CUDA artifact `hymir-compile --target=cuda` makes for those
+shapes, plus CASES/manifest.json. With --compile-only it compiles (and ptxas-assembles)
+every case and writes no data: CI's check that every gallery op builds for sm_90a.
+
+  gpu_cases.py run --runner PATH --cases CASES [--tol 1e-4] [--summary FILE]
+
+runs on the GPU machine (numpy only): each artifact through the runtime's `hymir-rt-run`,
+each result compared with the oracle by relative RMS error (angles modulo 2 pi, as
+check_gallery.py does); one PASS/FAIL line per case and 'N passed, M failed'.
+"""
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+GRIDS = {
+    # T = 1, T not a multiple of any chunk, B = 1 and 2.
+    "ci": [(1, 1), (2, 37)],
+    "full": [(1, 1), (2, 1), (1, 37), (2, 37), (1, 300), (2, 300)],
+}
+from hymir_oracle.inputs import ANGLE_RESULTS  # noqa: E402  (numpy only)
+
+
+def shape_arg(a):
+    a = np.asarray(a)
+    return "scalar" if a.ndim == 0 else "x".join(str(d) for d in a.shape)
+
+
+def prepare(args):
+    from hymir_oracle import inputs, ops  # noqa: E402  (numpy oracle; here only)
+
+    names = args.only or sorted(os.path.splitext(f)[0] for f in os.listdir(args.examples)
+                                if f.endswith(".mlir"))
+    os.makedirs(args.out, exist_ok=True)
+    cases, failures = [], 0
+    for name in names:
+        for B, T in GRIDS[args.grid]:
+            tag = "%s_B%d_T%d" % (name, B, T)
+            case_dir = os.path.join(args.out, tag)
+            os.makedirs(case_dir, exist_ok=True)
+            data = inputs.make_inputs(name, B, T, inputs.seed_for(name, B, T))
+            data = [np.asarray(a, dtype=np.float32) for a in data]
+            cmd = [args.hymir_compile, os.path.join(args.examples, name + ".mlir"),
+                   "--target=cuda", "-o", os.path.join(case_dir, "artifact")]
+            cmd += ["--shape=" + shape_arg(a) for a in data]
+            t0 = time.time()
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            dt = time.time() - t0
+            if proc.returncode != 0:
+                failures += 1
+                print("FAIL compile %s: %s" % (tag, proc.stderr.strip()[-600:]))
+                continue
+            print("ok   compile %s (%.2f s)" % (tag, dt))
+            case = {"name": name, "B": B, "T": T, "artifact": tag + "/artifact",
+                    "inputs": [], "refs": []}
+            if not args.compile_only:
+                for i, a in enumerate(data):
+                    np.save(os.path.join(case_dir, "in%d.npy" % i), a)
+                    case["inputs"].append("%s/in%d.npy" % (tag, i))
+                refs = ops.ALL[name](*[np.asarray(a, dtype=np.float64) for a in data])
+                for j, r in enumerate(refs):
+                    np.save(os.path.join(case_dir, "ref%d.npy" % j), np.asarray(r, np.float64))
+                    case["refs"].append("%s/ref%d.npy" % (tag, j))
+            cases.append(case)
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump({"grid": args.grid, "cases": cases}, f, indent=1)
+    print("%d compiled, %d failed" % (len(cases), failures))
+    return 1 if failures else 0
+
+
+def rel_rms(out, ref, angle=False):
+    out = np.asarray(out, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    d = out - ref
+    if angle:
+        d = np.mod(d + math.pi, 2 * math.pi) - math.pi
+    nd = np.linalg.norm(d)
+    if not np.isfinite(nd):
+        return float("inf")
+    nr = np.linalg.norm(ref)
+    return float(nd / nr) if nr > 0 else float(nd)
+
+
+def run(args):
+    with open(os.path.join(args.cases, "manifest.json")) as f:
+        manifest = json.load(f)
+    lines, passed, failed = [], 0, 0
+    for case in manifest["cases"]:
+        label = "%s B=%d T=%d" % (case["name"], case["B"], case["T"])
+        outdir = os.path.join(args.cases, case["artifact"] + "-out")
+        os.makedirs(outdir, exist_ok=True)
+        cmd = [args.runner, os.path.join(args.cases, case["artifact"]),
+               "--output=" + outdir]
+        cmd += ["--input=" + os.path.join(args.cases, p) for p in case["inputs"]]
+        t0 = time.time()
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+        dt = time.time() - t0
+        problems, worst = [], 0.0
+        if proc.returncode != 0:
+            problems.append("runner failed: " + proc.stderr.strip()[-400:])
+        else:
+            for j, ref_path in enumerate(case["refs"]):
+                ref = np.load(os.path.join(args.cases, ref_path))
+                out = np.load(os.path.join(outdir, "out%d.npy" % j))
+                if out.shape != ref.shape:
+                    problems.append("out%d shape %s != %s" % (j, out.shape, ref.shape))
+                    continue
+                if not np.all(np.isfinite(out)):
+                    problems.append("out%d has non-finite values" % j)
+                e = rel_rms(out, ref, angle=(case["name"], j) in ANGLE_RESULTS)
+                worst = max(worst, e)
+                if not e <= args.tol:
+                    problems.append("out%d rel=%.3g > tol %.0e" % (j, e, args.tol))
+        ok = not problems
+        passed += ok
+        failed += not ok
+        lines.append("%s %s max_rel=%.3g (%.2f s)%s" % (
+            "PASS" if ok else "FAIL", label, worst, dt,
+            "" if ok else " (" + "; ".join(problems) + ")"))
+        print(lines[-1], flush=True)
+    lines.append("%d passed, %d failed" % (passed, failed))
+    print(lines[-1])
+    if args.summary:
+        with open(args.summary, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    return 1 if failed else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("--hymir-compile", required=True)
+    p.add_argument("--examples", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--only", nargs="*")
+    p.add_argument("--grid", choices=sorted(GRIDS), default="full")
+    p.add_argument("--compile-only", action="store_true")
+    r = sub.add_parser("run")
+    r.add_argument("--runner", required=True)
+    r.add_argument("--cases", required=True)
+    r.add_argument("--tol", type=float, default=1e-4)
+    r.add_argument("--timeout", type=float, default=120)
+    r.add_argument("--summary")
+    args = ap.parse_args()
+    return prepare(args) if args.cmd == "prepare" else run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
