@@ -285,6 +285,12 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   addCleanup(pm);
 }
 
+void hymir::addStepFusionPasses(OpPassManager &pm, bool foldStateCopies) {
+  pm.addNestedPass<func::FuncOp>(std::make_unique<FuseElementwise>());
+  if (foldStateCopies)
+    pm.addNestedPass<func::FuncOp>(std::make_unique<FoldStateCopies>());
+}
+
 void hymir::registerHymirCPUPipeline() {
   PassRegistration<HoistLoopBuffers>();
   PassRegistration<FuseElementwise>();

@@ -50,6 +50,8 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   pm.addPass(createConvertHymirToLoopsPass());
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);
+  addStepFusionPasses(pm, /*foldStateCopies=*/false);
+  addCleanup(pm);
 
   // 2. Bufferize. Entry-point arguments are read-only; results are fresh
   //    device buffers. No deallocation pipeline: the runtime owns the host
@@ -70,9 +72,11 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   //    into the host function.
   pm.addPass(createMemRefCopyToLinalgPass());
   pm.addPass(createForallToParallelLoopPass());
+  pm.addNestedPass<func::FuncOp>(createParallelDimsOutermostPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   ParallelLoopsToGPUPassOptions toGPU;
   toGPU.threadsPerBlock = options.threadsPerBlock;
+  toGPU.nestThreads = options.nestThreads;
   pm.addNestedPass<func::FuncOp>(createParallelLoopsToGPUPass(toGPU));
   pm.addNestedPass<func::FuncOp>(createGPUPrivateBuffersPass());
   pm.addPass(createLowerAffinePass());

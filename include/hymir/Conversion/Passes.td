@@ -94,11 +94,17 @@ def ParallelLoopsToGPUPass : Pass<"hymir-parallel-loops-to-gpu",
     * nests with loops inside (the batch × heads loop of a scan, recurrence
       or attention, whose body runs the time steps): up to three innermost
       dimensions on block x, y, z (within the grid limits), the rest as
-      `scf.for` loops, one thread per block; nested `scf.parallel` loops
-      stay and run sequentially.
+      `scf.for` loops, `nest-threads` threads per block running the body
+      SPMD: the sequential code (the time loop) in every thread, each
+      nested `scf.parallel` split across the threads (a strided loop over
+      its iterations), every other write in thread 0, a `gpu.barrier` on
+      both sides of each, and the step's temporaries in shared memory.
+      A body that does not fit (a write whose result is used, a dynamic
+      inner bound, more than 48 KiB of temporaries) runs in thread 0 alone.
 
     The second rule is DESIGN §1's sequential fallback on the GPU: correct
-    for every body, one thread per (batch, head). Upstream
+    for every body; the state update and read of a step are spread over
+    the block's threads. Upstream
     `convert-parallel-loops-to-gpu` is not used because it rejects bodies
     holding region ops other than parallel loops (the time loop).
 
@@ -120,12 +126,43 @@ def ParallelLoopsToGPUPass : Pass<"hymir-parallel-loops-to-gpu",
   let options = [
     Option<"threadsPerBlock", "threads-per-block", "int64_t", /*default=*/"256",
            "Threads per block of element-wise kernels">,
+    Option<"nestThreads", "nest-threads", "int64_t", /*default=*/"128",
+           "Threads per block of nest kernels (1: the block's single thread "
+           "runs the body)">,
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::gpu::GPUDialect",
     "mlir::scf::SCFDialect",
   ];
+}
+
+def ParallelDimsOutermostPass : Pass<"hymir-parallel-dims-outermost",
+                                     "mlir::func::FuncOp"> {
+  let summary = "order every linalg.generic's loops parallel first, reductions last";
+  let description = [{
+    `convert-linalg-to-parallel-loops` keeps a generic's loop order: a
+    reduction dimension that comes first (`hymir.read`'s `Σ_k S[k, v] q[k]`
+    iterates `k` outermost) becomes an `scf.for` around the `scf.parallel`,
+    and on the GPU every iteration of it costs two block barriers. Moving
+    the parallel dimensions outermost (stable within each kind) gives one
+    parallel loop whose iterations each run the reduction sequentially —
+    one barrier pair, and neighbouring threads read neighbouring elements.
+    Only the iteration order changes: each output element's reduction still
+    runs in order.
+
+    Before:
+    ```mlir
+    linalg.generic {indexing_maps = [(k, v) -> (k, v), (k, v) -> (k), (k, v) -> (v)],
+                    iterator_types = ["reduction", "parallel"]} ...
+    ```
+    After:
+    ```mlir
+    linalg.generic {indexing_maps = [(v, k) -> (k, v), (v, k) -> (k), (v, k) -> (v)],
+                    iterator_types = ["parallel", "reduction"]} ...
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
 def GPUPrivateBuffersPass : Pass<"hymir-gpu-private-buffers",

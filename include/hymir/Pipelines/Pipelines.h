@@ -50,6 +50,13 @@ struct CPUPipelineOptions
 void buildHymirCPUPipeline(mlir::OpPassManager &pm,
                            const CPUPipelineOptions &options);
 
+/// hymir-fuse-elementwise (one loop nest per element-wise step update) and,
+/// if `foldStateCopies`, hymir-fold-state-copies (written into the carried
+/// state) on every function. The CUDA pipeline leaves the second out for
+/// now: it can make bufferization yield fresh buffers from time loops,
+/// which kernels cannot allocate.
+void addStepFusionPasses(mlir::OpPassManager &pm, bool foldStateCopies);
+
 /// Registers `hymir-cpu-pipeline` with the pass registry.
 void registerHymirCPUPipeline();
 
@@ -86,6 +93,11 @@ struct CUDAPipelineOptions
       *this, "threads-per-block",
       llvm::cl::desc("Threads per block of element-wise kernels"),
       llvm::cl::init(256)};
+  Option<int64_t> nestThreads{
+      *this, "nest-threads",
+      llvm::cl::desc("Threads per (batch, head) block of scan, recurrence "
+                     "and attention kernels"),
+      llvm::cl::init(128)};
   Option<int64_t> chunkSize{
       *this, "chunk-size",
       llvm::cl::desc("Chunk length of chunked scans (unused for now: scans "

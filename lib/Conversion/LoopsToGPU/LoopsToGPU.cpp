@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -28,6 +29,7 @@ namespace hymir {
 #define GEN_PASS_DEF_MEMREFCOPYTOLINALGPASS
 #define GEN_PASS_DEF_PARALLELLOOPSTOGPUPASS
 #define GEN_PASS_DEF_GPUPRIVATEBUFFERSPASS
+#define GEN_PASS_DEF_PARALLELDIMSOUTERMOSTPASS
 #include "hymir/Conversion/Passes.h.inc"
 } // namespace hymir
 
@@ -52,6 +54,40 @@ struct MemRefCopyToLinalgPass
 };
 
 //===----------------------------------------------------------------------===//
+// hymir-parallel-dims-outermost
+//===----------------------------------------------------------------------===//
+
+struct ParallelDimsOutermostPass
+    : public hymir::impl::ParallelDimsOutermostPassBase<
+          ParallelDimsOutermostPass> {
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> generics;
+    getOperation().walk([&](linalg::GenericOp op) { generics.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (linalg::GenericOp op : generics) {
+      SmallVector<unsigned> order;
+      auto iterators = op.getIteratorTypesArray();
+      for (auto [i, kind] : llvm::enumerate(iterators))
+        if (kind == utils::IteratorType::parallel)
+          order.push_back(i);
+      for (auto [i, kind] : llvm::enumerate(iterators))
+        if (kind != utils::IteratorType::parallel)
+          order.push_back(i);
+      bool identity = llvm::all_of(llvm::enumerate(order), [](auto p) {
+        return p.index() == p.value();
+      });
+      if (identity)
+        continue;
+      rewriter.setInsertionPoint(op);
+      if (failed(linalg::interchangeGenericOp(rewriter, op, order))) {
+        op.emitOpError("could not reorder its loops");
+        return signalPassFailure();
+      }
+    }
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // hymir-parallel-loops-to-gpu
 //===----------------------------------------------------------------------===//
 
@@ -62,19 +98,23 @@ struct StaticLoop {
   SmallVector<int64_t> lbs, steps, trips;
 };
 
-/// Bounds of `loop`, or failure (with a diagnostic) if any bound or step is
-/// not a constant.
-static FailureOr<StaticLoop> staticBounds(scf::ParallelOp loop) {
+/// Bounds of `loop`, or failure if any bound or step is not a constant
+/// (with a diagnostic unless `quiet`).
+static FailureOr<StaticLoop> staticBounds(scf::ParallelOp loop,
+                                          bool quiet = false) {
   StaticLoop r;
   for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
                                        loop.getUpperBound(), loop.getStep())) {
     std::optional<int64_t> l = getConstantIntValue(lb),
                            u = getConstantIntValue(ub),
                            s = getConstantIntValue(step);
-    if (!l || !u || !s || *s <= 0)
+    if (!l || !u || !s || *s <= 0) {
+      if (quiet)
+        return failure();
       return loop.emitOpError(
           "has a dynamic bound or step; the CUDA pipeline compiles for static "
           "shapes (specialise the entry point's argument shapes first)");
+    }
     r.lbs.push_back(*l);
     r.steps.push_back(*s);
     r.trips.push_back(*u > *l ? (*u - *l + *s - 1) / *s : 0);
@@ -144,6 +184,318 @@ static LogicalResult wrapHostWork(func::FuncOp func) {
       op->moveBefore(loop.getBody()->getTerminator());
   }
   return success();
+}
+
+/// The deallocations of `alloc` (through views), or failure if a view of it
+/// may outlive the iteration that allocated it.
+static FailureOr<SmallVector<memref::DeallocOp>>
+deallocsIfLocal(memref::AllocOp alloc) {
+  SmallVector<memref::DeallocOp> deallocs;
+  SmallVector<Value> views{alloc.getResult()};
+  while (!views.empty()) {
+    Value view = views.pop_back_val();
+    for (Operation *user : view.getUsers()) {
+      if (auto d = dyn_cast<memref::DeallocOp>(user)) {
+        deallocs.push_back(d);
+        continue;
+      }
+      if (user->hasTrait<OpTrait::IsTerminator>() ||
+          isa<CallOpInterface>(user))
+        return failure();
+      if (auto store = dyn_cast<memref::StoreOp>(user))
+        if (store.getValueToStore() == view)
+          return failure();
+      if (auto viewLike = dyn_cast<ViewLikeOpInterface>(user))
+        if (viewLike.getViewSource() == view)
+          views.push_back(viewLike->getResult(0));
+    }
+  }
+  return deallocs;
+}
+
+
+//===----------------------------------------------------------------------===//
+// Threads inside a (batch, head) block
+//===----------------------------------------------------------------------===//
+//
+// The body of a nest kernel is sequential code (a time loop) around parallel
+// loops (the element-wise and reduction nests of a step). With N threads per
+// block it runs SPMD: every thread executes the sequential code (all values
+// it computes are uniform), each parallel loop is split across the threads
+// (a strided loop over its linearized iterations), and every op that writes
+// memory outside those loops runs in thread 0 only. A barrier precedes and
+// follows each parallel loop and each thread-0 region, so a write is never
+// concurrent with another thread's read of the same step. The step's
+// temporaries become shared memory (one copy per block), the largest of
+// them a slice of a global workspace when they exceed the static shared
+// memory limit. When a body does not fit this model (a write whose result
+// other code uses, a dynamic bound) the block has one thread.
+
+/// Static shared memory a kernel may declare without opting in to more.
+constexpr int64_t kStaticSharedLimit = 48 * 1024;
+
+/// Whether `op` (or an op nested in it) may write memory.
+static bool mayWrite(Operation *op) {
+  WalkResult r = op->walk([](Operation *nested) {
+    if (auto effects = dyn_cast<MemoryEffectOpInterface>(nested)) {
+      if (effects.hasEffect<MemoryEffects::Write>() ||
+          effects.hasEffect<MemoryEffects::Free>())
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    }
+    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+        nested->hasTrait<OpTrait::IsTerminator>())
+      return WalkResult::advance();
+    return WalkResult::interrupt(); // unknown effects: assume a write
+  });
+  return r.wasInterrupted();
+}
+
+static bool holdsParallel(Operation *op) {
+  return op->walk([](scf::ParallelOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+/// Whether `block` (the kernel body or a region of uniform control flow in
+/// it) can run SPMD.
+static bool canRunSPMD(Block &block) {
+  for (Operation &op : block) {
+    if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+      if (loop.getNumReductions() || failed(staticBounds(loop, /*quiet=*/true)))
+        return false;
+      continue;
+    }
+    if (op.getNumRegions() && holdsParallel(&op)) {
+      if (!isa<scf::ForOp, scf::IfOp>(op))
+        return false;
+      for (Region &region : op.getRegions())
+        for (Block &inner : region)
+          if (!canRunSPMD(inner))
+            return false;
+      continue;
+    }
+    if (mayWrite(&op) && op.getNumResults() != 0)
+      return false;
+  }
+  return true;
+}
+
+struct SPMDBuilder {
+  Value tid, zero;
+  int64_t threads;
+
+  void barrierBefore(Operation *op) {
+    if (isa_and_nonnull<gpu::BarrierOp>(op->getPrevNode()))
+      return;
+    OpBuilder b(op);
+    gpu::BarrierOp::create(b, op->getLoc());
+  }
+  void barrierAfter(Operation *op) {
+    if (isa_and_nonnull<gpu::BarrierOp>(op->getNextNode()))
+      return;
+    OpBuilder b(op->getContext());
+    b.setInsertionPointAfter(op);
+    gpu::BarrierOp::create(b, op->getLoc());
+  }
+
+  /// scf.parallel -> for (lin = tid; lin < total; lin += threads).
+  void splitLoop(scf::ParallelOp loop) {
+    StaticLoop bounds = *staticBounds(loop, /*quiet=*/true);
+    int64_t total = 1;
+    for (int64_t t : bounds.trips)
+      total *= t;
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    auto strided = scf::ForOp::create(b, loc, tid, cst(total), cst(threads));
+    b.setInsertionPoint(strided.getBody()->getTerminator());
+    Value linear = strided.getInductionVar();
+    SmallVector<Value> ivs(bounds.trips.size());
+    int64_t stride = 1;
+    for (size_t d = bounds.trips.size(); d-- > 0;) {
+      Value id = linear;
+      if (stride != 1)
+        id = arith::DivUIOp::create(b, loc, id, cst(stride));
+      if (d != 0)
+        id = arith::RemUIOp::create(b, loc, id, cst(bounds.trips[d]));
+      if (bounds.steps[d] != 1)
+        id = arith::MulIOp::create(b, loc, id, cst(bounds.steps[d]));
+      if (bounds.lbs[d] != 0)
+        id = arith::AddIOp::create(b, loc, id, cst(bounds.lbs[d]));
+      ivs[d] = id;
+      stride *= bounds.trips[d];
+    }
+    Block *body = loop.getBody();
+    body->getTerminator()->erase();
+    for (auto [arg, iv] : llvm::zip(body->getArguments(), ivs))
+      arg.replaceAllUsesWith(iv);
+    strided.getBody()->getOperations().splice(
+        Block::iterator(strided.getBody()->getTerminator()),
+        body->getOperations());
+    loop.erase();
+    barrierBefore(strided);
+    barrierAfter(strided);
+  }
+
+  /// Moves `ops` (consecutive, no results used) under `if (tid == 0)`.
+  void threadZero(ArrayRef<Operation *> ops) {
+    OpBuilder b(ops.front());
+    Location loc = ops.front()->getLoc();
+    Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid,
+                                         zero);
+    auto guard = scf::IfOp::create(b, loc, isZero, /*withElse=*/false);
+    for (Operation *op : ops)
+      op->moveBefore(guard.getThenRegion().front().getTerminator());
+    barrierBefore(guard);
+    barrierAfter(guard);
+  }
+
+  void run(Block &block) {
+    SmallVector<Operation *> pending; // consecutive writes for thread 0
+    auto flush = [&] {
+      if (!pending.empty())
+        threadZero(pending);
+      pending.clear();
+    };
+    for (Operation &op : llvm::make_early_inc_range(block)) {
+      if (op.hasTrait<OpTrait::IsTerminator>())
+        break;
+      if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+        flush();
+        splitLoop(loop);
+      } else if (op.getNumRegions() && holdsParallel(&op)) {
+        flush();
+        for (Region &region : op.getRegions())
+          for (Block &inner : region)
+            run(inner);
+      } else if (mayWrite(&op)) {
+        pending.push_back(&op);
+      } else {
+        flush();
+      }
+    }
+    flush();
+  }
+};
+
+/// Runs the body of `launch` (block x = `threads`) SPMD if it can, else
+/// makes the block one thread.
+static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
+  Block &body = launch.getBody().front();
+  MLIRContext *ctx = launch.getContext();
+  OpBuilder b(&body, body.begin());
+  Location loc = launch.getLoc();
+  Value tid = launch.getThreadIds().x;
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+
+  // Temporaries outside the parallel loops are per block: shared memory.
+  SmallVector<memref::AllocOp> shared;
+  int64_t sharedBytes = 0;
+  bool fits = true;
+  body.walk([&](memref::AllocOp alloc) {
+    if (alloc->getParentOfType<scf::ParallelOp>() &&
+        launch->isProperAncestor(alloc->getParentOfType<scf::ParallelOp>()))
+      return;
+    MemRefType type = alloc.getType();
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        failed(deallocsIfLocal(alloc)) ||
+        !type.getElementType().isIntOrFloat()) {
+      fits = false;
+      return;
+    }
+    sharedBytes += type.getNumElements() *
+                   ((type.getElementTypeBitWidth() + 7) / 8);
+    shared.push_back(alloc);
+  });
+  bool spmd = threads > 1 && fits && canRunSPMD(body);
+  if (!spmd) {
+    // The block's single thread runs the body.
+    zero.getDefiningOp()->erase();
+    b.setInsertionPoint(launch);
+    launch.getBlockSizeXMutable().assign(
+        arith::ConstantIndexOp::create(b, loc, 1));
+    return;
+  }
+  // The largest temporaries go to a global workspace (one slice per block)
+  // until the rest fits the static shared memory limit.
+  auto bytesOf = [](MemRefType type) {
+    return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+  };
+  // Largest first; ties in program order (deterministic code).
+  SmallVector<std::pair<int64_t, size_t>> order;
+  for (auto [i, alloc] : llvm::enumerate(shared))
+    order.push_back({-bytesOf(alloc.getType()), i});
+  llvm::sort(order);
+  SmallVector<memref::AllocOp> sorted;
+  for (auto [negBytes, i] : order)
+    sorted.push_back(shared[i]);
+  shared = std::move(sorted);
+  SmallVector<memref::AllocOp> global;
+  while (!shared.empty() && sharedBytes > kStaticSharedLimit) {
+    sharedBytes -= bytesOf(shared.front().getType());
+    global.push_back(shared.front());
+    shared.erase(shared.begin());
+  }
+  b.setInsertionPointAfter(zero.getDefiningOp());
+  if (!global.empty()) {
+    // Per block: each buffer at a 256-byte aligned offset.
+    SmallVector<int64_t> offsets;
+    int64_t perBlock = 0;
+    for (memref::AllocOp alloc : global) {
+      offsets.push_back(perBlock);
+      perBlock += (bytesOf(alloc.getType()) + 255) / 256 * 256;
+    }
+    int64_t grid[3];
+    Value gridValues[3] = {launch.getGridSizeX(), launch.getGridSizeY(),
+                           launch.getGridSizeZ()};
+    for (int i = 0; i < 3; ++i)
+      grid[i] = *getConstantIntValue(gridValues[i]);
+    OpBuilder host(launch);
+    auto wsType = MemRefType::get({grid[0] * grid[1] * grid[2] * perBlock},
+                                  host.getI8Type());
+    Value workspace = memref::AllocOp::create(host, loc, wsType,
+                                              host.getI64IntegerAttr(256));
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    // linear block id = bx + gx * (by + gy * bz)
+    Value linear = arith::AddIOp::create(
+        b, loc, launch.getBlockIds().x,
+        arith::MulIOp::create(
+            b, loc, cst(grid[0]),
+            arith::AddIOp::create(
+                b, loc, launch.getBlockIds().y,
+                arith::MulIOp::create(b, loc, cst(grid[1]),
+                                      launch.getBlockIds().z))));
+    Value base = arith::MulIOp::create(b, loc, linear, cst(perBlock));
+    for (auto [alloc, offset] : llvm::zip(global, offsets)) {
+      Value at = arith::AddIOp::create(b, loc, base, cst(offset));
+      Value view = memref::ViewOp::create(b, alloc.getLoc(), alloc.getType(),
+                                          workspace, at, ValueRange{});
+      for (memref::DeallocOp d : *deallocsIfLocal(alloc))
+        d.erase();
+      alloc.replaceAllUsesWith(view);
+      alloc.erase();
+    }
+  }
+  Attribute workgroup =
+      gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  for (memref::AllocOp alloc : shared) {
+    MemRefType type = alloc.getType();
+    auto sharedType = MemRefType::get(type.getShape(), type.getElementType(),
+                                      MemRefLayoutAttrInterface(), workgroup);
+    BlockArgument buffer =
+        launch.addWorkgroupAttribution(sharedType, alloc.getLoc());
+    Value generic =
+        memref::MemorySpaceCastOp::create(b, alloc.getLoc(), type, buffer);
+    for (memref::DeallocOp d : *deallocsIfLocal(alloc))
+      d.erase();
+    alloc.replaceAllUsesWith(generic);
+    alloc.erase();
+  }
+  SPMDBuilder{tid, zero, threads}.run(body);
 }
 
 struct ParallelLoopsToGPUPass
@@ -256,7 +608,7 @@ struct ParallelLoopsToGPUPass
     Value one = index(b, loc, 1);
     auto launch = gpu::LaunchOp::create(
         b, loc, index(b, loc, grid[0]), index(b, loc, grid[1]),
-        index(b, loc, grid[2]), one, one, one);
+        index(b, loc, grid[2]), index(b, loc, nestThreads), one, one);
     Block &kernel = launch.getBody().front();
     b.setInsertionPointToStart(&kernel);
     gpu::TerminatorOp::create(b, loc);
@@ -278,13 +630,16 @@ struct ParallelLoopsToGPUPass
       b.setInsertionPoint(seq.getBody()->getTerminator());
     }
     inlineBody(b, loop, ivs);
+    runNestSPMD(launch, nestThreads);
     return success();
   }
 
   void runOnOperation() override {
-    if (threadsPerBlock < 1 || threadsPerBlock > 1024) {
-      getOperation().emitError("threads-per-block must be in [1, 1024], got ")
-          << threadsPerBlock;
+    if (threadsPerBlock < 1 || threadsPerBlock > 1024 || nestThreads < 1 ||
+        nestThreads > 1024) {
+      getOperation().emitError("threads-per-block and nest-threads must be in "
+                               "[1, 1024], got ")
+          << threadsPerBlock << " and " << nestThreads;
       return signalPassFailure();
     }
     if (failed(wrapHostWork(getOperation())))
@@ -337,33 +692,6 @@ struct ParallelLoopsToGPUPass
 //===----------------------------------------------------------------------===//
 // hymir-gpu-private-buffers
 //===----------------------------------------------------------------------===//
-
-/// The deallocations of `alloc` (through views), or failure if a view of it
-/// may outlive the iteration that allocated it.
-static FailureOr<SmallVector<memref::DeallocOp>>
-deallocsIfLocal(memref::AllocOp alloc) {
-  SmallVector<memref::DeallocOp> deallocs;
-  SmallVector<Value> views{alloc.getResult()};
-  while (!views.empty()) {
-    Value view = views.pop_back_val();
-    for (Operation *user : view.getUsers()) {
-      if (auto d = dyn_cast<memref::DeallocOp>(user)) {
-        deallocs.push_back(d);
-        continue;
-      }
-      if (user->hasTrait<OpTrait::IsTerminator>() ||
-          isa<CallOpInterface>(user))
-        return failure();
-      if (auto store = dyn_cast<memref::StoreOp>(user))
-        if (store.getValueToStore() == view)
-          return failure();
-      if (auto viewLike = dyn_cast<ViewLikeOpInterface>(user))
-        if (viewLike.getViewSource() == view)
-          views.push_back(viewLike->getResult(0));
-    }
-  }
-  return deallocs;
-}
 
 struct GPUPrivateBuffersPass
     : public hymir::impl::GPUPrivateBuffersPassBase<GPUPrivateBuffersPass> {

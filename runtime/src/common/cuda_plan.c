@@ -311,7 +311,7 @@ static int parse_lines(parser *p, char *text, hymir_rt_cuda_plan *plan) {
       return fail(p, "expected 'function <name>' before", kw);
     } else if (strcmp(kw, "input") == 0 || strcmp(kw, "buffer") == 0) {
       int is_input = kw[0] == 'i';
-      int64_t index;
+      int64_t index = 0;
       if (p->ntok < 2 || parse_i64(p, p->tok[1], 0, INT32_MAX, &index))
         return fail(p, "expected <keyword> <index> <dtype> <rank> <dims...>",
                     NULL);
@@ -342,7 +342,7 @@ static int parse_lines(parser *p, char *text, hymir_rt_cuda_plan *plan) {
       launch->module = m;
       if (copy_name(p, launch->kernel, p->tok[2]))
         return p->err->code;
-      int64_t v[7], nparams;
+      int64_t v[7], nparams = 0;
       for (int i = 0; i < 7; ++i)
         if (parse_i64(p, p->tok[3 + i], 0, INT32_MAX, &v[i]))
           return p->err->code;
@@ -373,7 +373,7 @@ static int parse_lines(parser *p, char *text, hymir_rt_cuda_plan *plan) {
       ++launch->num_params;
       --params_left;
     } else if (strcmp(kw, "output") == 0) {
-      int64_t k, index;
+      int64_t k = 0, index = 0;
       if (p->ntok < 6 || parse_i64(p, p->tok[1], 0, INT32_MAX, &k) ||
           parse_i64(p, p->tok[3], 0, INT32_MAX, &index))
         return fail(p, "expected output <k> in|buf <index> <dtype> <rank> "

@@ -121,7 +121,7 @@ int hymir_rt_cuda_load(const char *dir, int device,
     free(data);
     if (cu != CUDA_SUCCESS) {
       char what[4200];
-      snprintf(what, sizeof(what), "loading %s (built for %s)", path,
+      snprintf(what, sizeof(what), "loading %.4000s (built for %.64s)", path,
                exe->plan.target);
       return cuda_fail(err, cu, what);
     }

@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""GPU benchmark cases (issue #5's shapes), in two halves like scripts/gpu-check.sh:
+
+  cases.py prepare --hymir-compile PATH --out DIR      (here: artifacts + inputs)
+  cases.py device  --runner PATH --cases DIR [--fla DIR] [--reps N]   (on the GPU)
+
+The device half times each Hymir artifact with `hymir-rt-run --bench` and, in the same
+process run, its peers with CUDA events: the copy ceiling (`torch.clone` of the state:
+what a decode step must at least move) and fla 0.5's Gated DeltaNet kernels
+(`fused_recurrent_gated_delta_rule` for decode, `chunk_gated_delta_rule` for prefill),
+imported from DIR (fla's source, fetched into the git-ignored third_party_peers/ and
+carried; never committed). It also checks that Hymir and fla agree on the bench inputs
+(relative RMS of the outputs). Prints one line per case with ms, peer ms and ratios.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+H, K, V = 16, 128, 128
+CASES = {
+    # name: (mlir, B, T or None for decode)
+    "gdn_decode_B64": ("bench/gpu/gdn_decode.mlir", 64, None),
+    "gdn_prefill_B4_T1024": ("bench/gpu/gdn.mlir", 4, 1024),
+}
+
+
+def gdn_inputs(B, T, rng):
+    tdims = (B,) if T is None else (B, T)
+    f = np.float32
+    q = rng.standard_normal(tdims + (H, K)).astype(f)
+    k = rng.standard_normal(tdims + (H, K)).astype(f)
+    v = rng.standard_normal(tdims + (H, V)).astype(f)
+    a = rng.standard_normal(tdims + (H,)).astype(f)
+    b = rng.standard_normal(tdims + (H,)).astype(f)
+    A_log = np.log(rng.uniform(1, 16, H)).astype(f)
+    dt_bias = (0.1 * rng.standard_normal(H)).astype(f)
+    S0 = (0.1 * rng.standard_normal((B, H, K, V))).astype(f)
+    return [q, k, v, a, b, A_log, dt_bias, S0]
+
+
+def case_inputs(name, B, T):
+    """The inputs of a case: deterministic (seeded by the case's name), made where they
+    are used (the B = 64 decode state alone is 64 MiB, more than can be carried)."""
+    rng = np.random.default_rng(sum(map(ord, name)))
+    return gdn_inputs(B, T, rng)
+
+
+def prepare(args):
+    manifest = []
+    for name, (mlir, B, T) in CASES.items():
+        d = os.path.join(args.out, name)
+        os.makedirs(d, exist_ok=True)
+        shapes = [x.shape for x in case_inputs(name, B, T)]
+        cmd = [args.hymir_compile, mlir, "--target=cuda", "-o", os.path.join(d, "artifact")]
+        cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]
+        subprocess.run(cmd, check=True)
+        manifest.append({"name": name, "B": B, "T": T, "artifact": name + "/artifact"})
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    return 0
+
+
+def cuda_ms(fn, reps):
+    import torch
+    for _ in range(3):
+        fn()
+    torch.cuda.synchronize()
+    start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(reps):
+        fn()
+    stop.record()
+    stop.synchronize()
+    return start.elapsed_time(stop) / reps
+
+
+def rel_rms(a, b):
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+
+
+def device(args):
+    import torch
+    if args.fla:
+        sys.path.insert(0, args.fla)
+    with open(os.path.join(args.cases, "manifest.json")) as f:
+        manifest = json.load(f)
+    print("device:", torch.cuda.get_device_name(), "| torch", torch.__version__)
+    for case in manifest:
+        name, B, T = case["name"], case["B"], case["T"]
+        outdir = os.path.join(args.cases, name, "out")
+        os.makedirs(outdir, exist_ok=True)
+        arrays = case_inputs(name, B, T)
+        paths = []
+        for i, x in enumerate(arrays):
+            paths.append(os.path.join(args.cases, name, "in%d.npy" % i))
+            np.save(paths[-1], x)
+        cmd = [args.runner, os.path.join(args.cases, case["artifact"]), "--output=" + outdir,
+               "--bench=%d" % args.reps]
+        cmd += ["--input=" + p for p in paths]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print("%s: hymir-rt-run failed: %s" % (name, proc.stderr.strip()))
+            continue
+        hymir_ms = float(proc.stdout.split()[-1])
+        data = [torch.from_numpy(x).cuda() for x in arrays]
+        q, k, v, a, b, A_log, dt_bias, S0 = data
+        state_bytes = S0.numel() * 4
+        line = "%-22s hymir %9.3f ms" % (name, hymir_ms)
+        if T is None:
+            copy_ms = cuda_ms(lambda: S0.clone(), args.reps)
+            copy_gbs = 2 * state_bytes / copy_ms / 1e6
+            hymir_gbs = 2 * state_bytes / hymir_ms / 1e6
+            line += " | copy %7.3f ms (%5.0f GB/s) | hymir %5.0f GB/s = %4.0f%% of copy" % (
+                copy_ms, copy_gbs, hymir_gbs, 100 * hymir_gbs / copy_gbs)
+        try:
+            from fla.ops.gated_delta_rule import (chunk_gated_delta_rule,
+                                                  fused_recurrent_gated_delta_rule)
+        except Exception as e:  # noqa: BLE001  (report, keep the other numbers)
+            print(line + " | fla unavailable: %s" % e)
+            continue
+        # fla computes g = -exp(A_log) softplus(a + dt_bias) and beta = sigmoid(b) itself
+        # with use_gate_in_kernel / use_beta_sigmoid_in_kernel (fused_recurrent) or from
+        # precomputed log-space g (chunk); both normalize q and k in the kernel.
+        tq, tk, tv, ta, tb = (x.unsqueeze(1) if T is None else x for x in (q, k, v, a, b))
+        if T is None:
+            def run():
+                return fused_recurrent_gated_delta_rule(
+                    tq, tk, tv, g=ta, beta=tb, scale=K ** -0.5, initial_state=S0,
+                    output_final_state=True, use_qk_l2norm_in_kernel=True,
+                    use_gate_in_kernel=True, A_log=A_log, dt_bias=dt_bias,
+                    use_beta_sigmoid_in_kernel=True)
+        else:
+            g = -torch.exp(A_log) * torch.nn.functional.softplus(ta + dt_bias)
+            beta = torch.sigmoid(tb)
+
+            def run():
+                return chunk_gated_delta_rule(
+                    tq, tk, tv, g=g, beta=beta, scale=K ** -0.5, initial_state=S0,
+                    output_final_state=True, use_qk_l2norm_in_kernel=True)
+        fla_ms = cuda_ms(run, args.reps)
+        o, S = run()
+        o_h = np.load(os.path.join(outdir, "out0.npy"))
+        S_h = np.load(os.path.join(outdir, "out1.npy"))
+        o_f = o.squeeze(1).float().cpu().numpy() if T is None else o.float().cpu().numpy()
+        diff = max(rel_rms(o_h, o_f), rel_rms(S_h, S.float().cpu().numpy()))
+        line += " | fla %8.3f ms | fla/hymir %.3f | rel. RMS diff. %.1e" % (
+            fla_ms, fla_ms / hymir_ms, diff)
+        print(line, flush=True)
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("--hymir-compile", required=True)
+    p.add_argument("--out", required=True)
+    d = sub.add_parser("device")
+    d.add_argument("--runner", required=True)
+    d.add_argument("--cases", required=True)
+    d.add_argument("--fla")
+    d.add_argument("--reps", type=int, default=20)
+    args = ap.parse_args()
+    return prepare(args) if args.cmd == "prepare" else device(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

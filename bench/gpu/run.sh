@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# GPU benchmark (issue #5 shapes) in two halves, like scripts/gpu-check.sh:
+#   bash bench/gpu/run.sh prepare   here: artifacts + inputs into build-gpu/bench
+#   bash bench/gpu/run.sh device    on the GPU machine, with build-gpu and
+#                                   third_party_peers (fla's source) carried;
+#                                   prints the table (and writes $OUT/bench-gpu.txt)
+# Results go to bench/results/gpu-<date>-<commit>.txt with the machine line.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+case "${1:-}" in
+  prepare)
+    bash scripts/build.sh >/dev/null
+    rm -rf build-gpu/bench
+    /usr/bin/python3 bench/gpu/cases.py prepare --hymir-compile build/bin/hymir-compile \
+      --out build-gpu/bench
+    ;;
+  device)
+    shift
+    if [ ! -x build-rt/hymir-rt-run ]; then
+      cmake -S runtime -B build-rt -DCMAKE_BUILD_TYPE=Release \
+        -DHYMIR_RT_BUILD_TESTS=OFF -DHYMIR_RT_CUDA=ON >/dev/null
+      cmake --build build-rt -j >/dev/null
+    fi
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+    python3 bench/gpu/cases.py device --runner build-rt/hymir-rt-run \
+      --cases build-gpu/bench --fla third_party_peers "$@" | tee "${OUT:-build-gpu}/bench-gpu.txt"
+    ;;
+  *)
+    echo "usage: bench/gpu/run.sh prepare|device" >&2
+    exit 2
+    ;;
+esac
