@@ -35,14 +35,18 @@ func.func @elementwise(%a: memref<2x37x4xf32>, %b: memref<2x37x4xf32>) {
 
 // -----
 
-// A (b, h) nest around a time loop: h on block x, b on block y, one thread;
-// the nested parallel loop stays and runs sequentially in the thread.
+// A (b, h) nest around a time loop: h on block x, b on block y, 128 threads
+// running the body SPMD: the time loop in every thread, the step's parallel
+// loop split over the threads (strided by 128) between two barriers.
 
 // CHECK-LABEL: func.func @scan_nest
-// CHECK: gpu.launch blocks(%[[BX:.+]], %[[BY:.+]], %{{.+}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}) threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}})
+// CHECK: gpu.launch blocks(%[[BX:.+]], %[[BY:.+]], %{{.+}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c128{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}})
 // CHECK:   scf.for %[[T:.+]] =
-// CHECK:     scf.parallel
-// CHECK:       memref.load %{{.+}}[%[[BY]], %[[T]], %[[BX]], %{{.+}}]
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for %[[K:.+]] = %[[TX]] to %c8{{(_[0-9]+)?}} step %c128
+// CHECK:       memref.load %{{.+}}[%[[BY]], %[[T]], %[[BX]], %[[K]]]
+// CHECK:       memref.store
+// CHECK:     gpu.barrier
 func.func @scan_nest(%x: memref<2x37x4x8xf32>, %s: memref<2x4x8xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -141,5 +145,109 @@ func.func @reduction(%a: memref<8xf32>, %out: memref<f32>) {
     }
   }
   memref.store %r, %out[] : memref<f32>
+  return
+}
+
+// -----
+
+// SPMD details: a store outside the parallel loops runs in thread 0 between
+// barriers; a step temporary becomes shared memory (workgroup attribution),
+// read through a generic-address-space view.
+
+// CHECK-LABEL: func.func @thread_zero_and_shared
+// CHECK: gpu.launch
+// CHECK-SAME: workgroup(%[[SH:.+]] : memref<8xf32, #gpu.address_space<workgroup>>)
+// CHECK: %[[TMP:.+]] = memref.memory_space_cast %[[SH]] : memref<8xf32, #gpu.address_space<workgroup>> to memref<8xf32>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c128
+// CHECK:   memref.store %{{.+}}, %[[TMP]]
+// CHECK: gpu.barrier
+// CHECK: %[[IS0:.+]] = arith.cmpi eq, %{{.+}}, %{{.+}} : index
+// CHECK: scf.if %[[IS0]] {
+// CHECK:   memref.store
+// CHECK: gpu.barrier
+func.func @thread_zero_and_shared(%x: memref<2x8xf32>, %out: memref<2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %tmp = memref.alloc() : memref<8xf32>
+    scf.parallel (%k) = (%c0) to (%c8) step (%c1) {
+      %v = memref.load %x[%b, %k] : memref<2x8xf32>
+      %w = arith.mulf %v, %v : f32
+      memref.store %w, %tmp[%k] : memref<8xf32>
+      scf.reduce
+    }
+    %first = memref.load %tmp[%c0] : memref<8xf32>
+    memref.store %first, %out[%b] : memref<2xf32>
+    memref.dealloc %tmp : memref<8xf32>
+    scf.for %t = %c0 to %c2 step %c1 {
+    }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A temporary beyond the 48 KiB of static shared memory (a 128 x 128 f32
+// state: 64 KiB) is a slice of a global workspace the host allocates, one
+// slice per block, viewed at the block's offset.
+
+// CHECK-LABEL: func.func @workspace
+// CHECK: %[[WS:.+]] = memref.alloc() {alignment = 256 : i64} : memref<131072xi8>
+// CHECK: gpu.launch
+// CHECK: memref.view %[[WS]][%{{.+}}][] : memref<131072xi8> to memref<128x128xf32>
+func.func @workspace(%x: memref<2x128x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c128 = arith.constant 128 : index
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %tmp = memref.alloc() : memref<128x128xf32>
+    scf.for %t = %c0 to %c2 step %c1 {
+      scf.parallel (%i, %j) = (%c0, %c0) to (%c128, %c128) step (%c1, %c1) {
+        %v = memref.load %x[%b, %i, %j] : memref<2x128x128xf32>
+        memref.store %v, %tmp[%i, %j] : memref<128x128xf32>
+        scf.reduce
+      }
+      scf.parallel (%i, %j) = (%c0, %c0) to (%c128, %c128) step (%c1, %c1) {
+        %v = memref.load %tmp[%j, %i] : memref<128x128xf32>
+        memref.store %v, %x[%b, %i, %j] : memref<2x128x128xf32>
+        scf.reduce
+      }
+    }
+    memref.dealloc %tmp : memref<128x128xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A write whose result other code uses cannot run in thread 0 alone (its
+// value would not reach the other threads): the block keeps one thread.
+
+// CHECK-LABEL: func.func @one_thread
+// CHECK: gpu.launch blocks({{.*}}) threads(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}})
+func.func @one_thread(%x: memref<2x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %sum = scf.for %k = %c0 to %c8 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %v = memref.load %x[%b, %k] : memref<2x8xf32>
+      memref.store %acc, %x[%b, %k] : memref<2x8xf32>
+      %n = arith.addf %acc, %v : f32
+      scf.yield %n : f32
+    }
+    scf.parallel (%k) = (%c0) to (%c8) step (%c1) {
+      memref.store %sum, %x[%b, %k] : memref<2x8xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
   return
 }
