@@ -33,8 +33,15 @@ if os.environ.get("HYMIR_OPT_CHECK_IR_ROUNDTRIP") == "1":
 
 tool_dirs = [config.hymir_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst("hymir-opt", command=opt), "hymir-run", "hymir-compile",
-         "hymir-rt-plan"]
+         "hymir-rt-plan", "hymir-rt-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.hymir_tools_dir, append_path=True)
 # `not` and `count` live with FileCheck; lit substitutes them only after a pipe.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# A machine with an NVIDIA driver (the CUDA runtime can run artifacts).
+# CI has none: tests of the "no driver" diagnostics are UNSUPPORTED where one
+# is present, since there the artifact runs instead.
+if any(os.path.exists(os.path.join(d, "libcuda.so.1"))
+       for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/cuda/compat")):
+    config.available_features.add("cuda-driver")

@@ -106,20 +106,20 @@ int main(int argc, char **argv) {
 
   hymir_rt_error err;
   hymir_rt_cuda_executable *exe = NULL;
-  if (hymir_rt_cuda_load(artifact, device, &exe, &err)) {
-    hymir_rt_cuda_unload(exe);
+  hymir_rt_cuda_plan plan;
+  // Plan and inputs are checked before the driver is touched, so a bad
+  // input is reported the same way on any machine.
+  if (hymir_rt_cuda_plan_read(artifact, &plan, &err))
     return report(&err);
-  }
-  const hymir_rt_cuda_plan *plan = hymir_rt_cuda_executable_plan(exe);
   hymir_rt_array *inputs = calloc(num_inputs + 1, sizeof(hymir_rt_array));
-  hymir_rt_array *outputs = calloc(plan->num_outputs + 1, sizeof(hymir_rt_array));
+  hymir_rt_array *outputs = calloc(plan.num_outputs + 1, sizeof(hymir_rt_array));
   int status = 1;
   if (!inputs || !outputs)
     goto done;
-  if (num_inputs != plan->num_inputs) {
+  if (num_inputs != plan.num_inputs) {
     fprintf(stderr,
             "hymir-rt-run: error: %s takes %zu inputs, %zu --input given\n",
-            plan->function, plan->num_inputs, num_inputs);
+            plan.function, plan.num_inputs, num_inputs);
     goto done;
   }
   for (size_t i = 0; i < num_inputs; ++i) {
@@ -127,7 +127,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "hymir-rt-run: error: input #%zu: %s\n", i, err.message);
       goto done;
     }
-    hymir_rt_dtype want = plan->inputs[i].dtype;
+    hymir_rt_dtype want = plan.inputs[i].dtype;
     if ((want == HYMIR_RT_DTYPE_BF16 || want == HYMIR_RT_DTYPE_F16) &&
         inputs[i].dtype == HYMIR_RT_DTYPE_F32) {
       hymir_rt_array rounded;
@@ -140,12 +140,20 @@ int main(int argc, char **argv) {
       inputs[i] = rounded;
     }
   }
+  if (hymir_rt_cuda_check_inputs(&plan, inputs, num_inputs, &err)) {
+    report(&err);
+    goto done;
+  }
+  if (hymir_rt_cuda_load(artifact, device, &exe, &err)) {
+    report(&err);
+    goto done;
+  }
   remove_stale_outputs(outdir);
   if (hymir_rt_cuda_run(exe, inputs, num_inputs, outputs, &err)) {
     report(&err);
     goto done;
   }
-  for (size_t k = 0; k < plan->num_outputs; ++k) {
+  for (size_t k = 0; k < plan.num_outputs; ++k) {
     hymir_rt_array *out = &outputs[k];
     if (out->dtype == HYMIR_RT_DTYPE_BF16 || out->dtype == HYMIR_RT_DTYPE_F16) {
       hymir_rt_array wide;
@@ -175,8 +183,9 @@ int main(int argc, char **argv) {
 done:
   for (size_t i = 0; inputs && i < num_inputs; ++i)
     hymir_rt_array_free(&inputs[i]);
-  for (size_t k = 0; outputs && k < plan->num_outputs; ++k)
+  for (size_t k = 0; outputs && k < plan.num_outputs; ++k)
     hymir_rt_array_free(&outputs[k]);
+  hymir_rt_cuda_plan_free(&plan);
   free(inputs);
   free(outputs);
   free(input_paths);

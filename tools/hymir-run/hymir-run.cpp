@@ -4,7 +4,8 @@
 // checks the .npy inputs against the entry function's signature, runs it and
 // writes one .npy per result. A plain driver, not JitRunnerMain (which cannot
 // pass tensors). `--reference` runs the float64 interpreter, `--target=cpu`
-// compiled code (JIT); `--target=cuda` will come with the GPU pipeline.
+// compiled code (JIT); `--target=cuda` compiles a CUDA artifact and runs it
+// with the runtime's hymir-rt-run (RunCUDA.cpp).
 // Models (docs/models.md) get their external `ml_program.global` weights from
 // a safetensors file (`--weights`), can be given deterministic random weights
 // (`--random-weights`), and run greedy generation (`--generate`).
@@ -15,6 +16,8 @@
 // out*.npy behind and a successful one leaves exactly its results.
 //
 //===----------------------------------------------------------------------===//
+
+#include "RunCUDA.h"
 
 #include "hymir/InitAll.h"
 #include "hymir/Reference/Interpreter.h"
@@ -102,7 +105,9 @@ Modes. --reference runs Hymir's float64 reference interpreter (every hymir
 op as its token-by-token definition, upstream arith/math/tensor/linalg/func
 ops in float64). --target=cpu compiles the module with hymir-cpu-pipeline,
 JIT-compiles it for the host and runs it in f32 (the default mode).
---target=cuda is not available yet.
+--target=cuda compiles the entry point for the inputs' shapes with
+hymir-cuda-pipeline and runs it with the runtime's hymir-rt-run (next to
+hymir-run or on PATH): it needs a machine with an NVIDIA driver.
 
 Models (docs/models.md). Weights are ml_program.global symbols with
 external values, bound by name from a safetensors file:
@@ -148,7 +153,7 @@ struct Options {
       "reference", cl::desc("Run the float64 reference interpreter"),
       cl::cat(category)};
   cl::opt<std::string> target{
-      "target", cl::desc("Compile and run for a target: cpu (cuda not yet)"),
+      "target", cl::desc("Compile and run for a target: cpu or cuda"),
       cl::value_desc("cpu|cuda"), cl::cat(category)};
   cl::opt<OutputDType> outputDType{
       "output-dtype", cl::desc("Element type of float results"),
@@ -777,7 +782,7 @@ int runGeneration(ModuleOp module, const Options &opts,
   return 0;
 }
 
-int run(Options &opts) {
+int run(Options &opts, const char *argv0) {
   // Whatever fails from here on leaves no out*.npy in the output directory.
   auto failRun = [&](int code) {
     removeOutputs(opts.output, "");
@@ -831,11 +836,6 @@ int run(Options &opts) {
     StringRef target = opts.target.empty() ? StringRef("cpu") : opts.target;
     if (target != "cpu" && target != "cuda") {
       error() << "unknown --target=" << target << " (expected cpu or cuda)\n";
-      return failRun(kExitUsage);
-    }
-    if (target == "cuda") {
-      error() << "--target=cuda is not available yet; use --target=cpu or "
-                 "--reference\n";
       return failRun(kExitUsage);
     }
     if (opts.outputDType == OutputDType::F64) {
@@ -932,6 +932,16 @@ int run(Options &opts) {
     args.push_back(std::move(*t));
   }
 
+  if (!opts.reference && opts.target == "cuda") {
+    llvm::SmallVector<llvm::SmallVector<int64_t>> shapes;
+    for (const Tensor &t : args)
+      shapes.emplace_back(t.getShape().begin(), t.getShape().end());
+    removeOutputs(opts.output, "");
+    int status = hymir::runOnCuda(*module, opts.entry, shapes, opts.inputs,
+                                  opts.output, argv0);
+    return status == 0 ? 0 : failRun(kExitFailure);
+  }
+
   FailureOr<llvm::SmallVector<Tensor>> results =
       opts.reference ? hymir::ref::runFunction(*module, opts.entry, args,
                                                &weights)
@@ -952,5 +962,5 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(opts.category);
   if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &llvm::errs()))
     return kExitUsage;
-  return run(opts);
+  return run(opts, argv[0]);
 }

@@ -142,6 +142,12 @@ int hymir_rt_cuda_plan_read(const char *artifact_dir, hymir_rt_cuda_plan *out,
 /// Frees what a successful parse allocated and zeroes `*plan`.
 void hymir_rt_cuda_plan_free(hymir_rt_cuda_plan *plan);
 
+/// Checks that `inputs` match the plan's inputs (count, dtype, shape); the
+/// message names the input and both shapes.
+int hymir_rt_cuda_check_inputs(const hymir_rt_cuda_plan *plan,
+                               const hymir_rt_array *inputs, size_t n,
+                               hymir_rt_error *err);
+
 /// Bytes of one tensor of the plan (checked at parse time not to overflow).
 size_t hymir_rt_cuda_tensor_bytes(const hymir_rt_cuda_tensor *t);
 

@@ -491,6 +491,41 @@ int hymir_rt_cuda_plan_read(const char *artifact_dir, hymir_rt_cuda_plan *out,
   return rc;
 }
 
+int hymir_rt_cuda_check_inputs(const hymir_rt_cuda_plan *plan,
+                        const hymir_rt_array *inputs, size_t n,
+                        hymir_rt_error *err) {
+  if (n != plan->num_inputs)
+    return hymir_rt_error_set(err, HYMIR_RT_INVALID_ARGUMENT,
+                              "%s takes %zu inputs, got %zu", plan->function,
+                              plan->num_inputs, n);
+  for (size_t i = 0; i < n; ++i) {
+    const hymir_rt_cuda_tensor *t = &plan->inputs[i];
+    int same = inputs[i].dtype == t->dtype && inputs[i].rank == t->rank;
+    for (int d = 0; same && d < t->rank; ++d)
+      same = inputs[i].shape[d] == t->shape[d];
+    if (!same) {
+      char want[256], got[256];
+      int w = snprintf(want, sizeof(want), "%s [", hymir_rt_dtype_name(t->dtype));
+      for (int d = 0; d < t->rank; ++d)
+        w += snprintf(want + w, sizeof(want) - (size_t)w, "%s%lld", d ? "," : "",
+                      (long long)t->shape[d]);
+      snprintf(want + w, sizeof(want) - (size_t)w, "]");
+      int g = snprintf(got, sizeof(got), "%s [",
+                       hymir_rt_dtype_name(inputs[i].dtype));
+      for (int d = 0; d < inputs[i].rank && d < HYMIR_RT_MAX_RANK; ++d)
+        g += snprintf(got + g, sizeof(got) - (size_t)g, "%s%lld", d ? "," : "",
+                      (long long)inputs[i].shape[d]);
+      snprintf(got + g, sizeof(got) - (size_t)g, "]");
+      return hymir_rt_error_set(
+          err, HYMIR_RT_INVALID_ARGUMENT,
+          "input #%zu: the artifact was compiled for %s, got %s (CUDA "
+          "artifacts are specialised per shape: compile one for this shape)",
+          i, want, got);
+    }
+  }
+  return 0;
+}
+
 void hymir_rt_cuda_plan_free(hymir_rt_cuda_plan *plan) {
   if (!plan)
     return;

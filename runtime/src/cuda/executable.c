@@ -13,12 +13,16 @@
 
 #include "hymir_rt/cuda.h"
 
-#include <cuda.h>
+#include "driver.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/// The driver table; every function below runs after hymir_rt_cuda_load
+/// has obtained it (a load without a driver fails first).
+static const hymir_rt_cuda_driver *CU;
 
 struct hymir_rt_cuda_executable {
   hymir_rt_cuda_plan plan;
@@ -32,8 +36,8 @@ struct hymir_rt_cuda_executable {
 /// Sets `err` from a driver error: "<what>: CUDA_ERROR_X (string)".
 static int cuda_fail(hymir_rt_error *err, CUresult rc, const char *what) {
   const char *name = NULL, *text = NULL;
-  cuGetErrorName(rc, &name);
-  cuGetErrorString(rc, &text);
+  CU->cuGetErrorName(rc, &name);
+  CU->cuGetErrorString(rc, &text);
   return hymir_rt_error_set(err, HYMIR_RT_DEVICE_ERROR, "%s: %s (%s)", what,
                             name ? name : "unknown CUDA error",
                             text ? text : "no description");
@@ -96,12 +100,14 @@ int hymir_rt_cuda_load(const char *dir, int device,
     return rc;
   }
   *out = exe; // from here on, hymir_rt_cuda_unload cleans up on failure
-  CU_CHECK(cuInit(0), "cuInit");
-  CU_CHECK(cuDeviceGet(&exe->device, device), "cuDeviceGet");
-  CU_CHECK(cuDevicePrimaryCtxRetain(&exe->context, exe->device),
+  if (!(CU = hymir_rt_cuda_driver_get(err)))
+    return err->code;
+  CU_CHECK(CU->cuInit(0), "cuInit");
+  CU_CHECK(CU->cuDeviceGet(&exe->device, device), "cuDeviceGet");
+  CU_CHECK(CU->cuDevicePrimaryCtxRetain(&exe->context, exe->device),
            "cuDevicePrimaryCtxRetain");
-  CU_CHECK(cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
-  CU_CHECK(cuStreamCreate(&exe->stream, CU_STREAM_NON_BLOCKING),
+  CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
+  CU_CHECK(CU->cuStreamCreate(&exe->stream, CU_STREAM_NON_BLOCKING),
            "cuStreamCreate");
   exe->modules = calloc(exe->plan.num_modules + 1, sizeof(CUmodule));
   exe->kernels = calloc(exe->plan.num_launches + 1, sizeof(CUfunction));
@@ -117,7 +123,7 @@ int hymir_rt_cuda_load(const char *dir, int device,
     size_t len = 0;
     if ((rc = read_file(path, &data, &len, err)))
       return rc;
-    CUresult cu = cuModuleLoadData(&exe->modules[m], data);
+    CUresult cu = CU->cuModuleLoadData(&exe->modules[m], data);
     free(data);
     if (cu != CUDA_SUCCESS) {
       char what[4200];
@@ -128,7 +134,7 @@ int hymir_rt_cuda_load(const char *dir, int device,
   }
   for (size_t l = 0; l < exe->plan.num_launches; ++l) {
     const hymir_rt_cuda_launch *launch = &exe->plan.launches[l];
-    CUresult cu = cuModuleGetFunction(
+    CUresult cu = CU->cuModuleGetFunction(
         &exe->kernels[l], exe->modules[launch->module], launch->kernel);
     if (cu != CUDA_SUCCESS) {
       char what[600];
@@ -137,7 +143,7 @@ int hymir_rt_cuda_load(const char *dir, int device,
       return cuda_fail(err, cu, what);
     }
     if (launch->shared_bytes > 48 * 1024)
-      CU_CHECK(cuFuncSetAttribute(
+      CU_CHECK(CU->cuFuncSetAttribute(
                    exe->kernels[l],
                    CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                    (int)launch->shared_bytes),
@@ -150,13 +156,13 @@ void hymir_rt_cuda_unload(hymir_rt_cuda_executable *exe) {
   if (!exe)
     return;
   if (exe->context) {
-    cuCtxSetCurrent(exe->context);
+    CU->cuCtxSetCurrent(exe->context);
     for (size_t m = 0; exe->modules && m < exe->plan.num_modules; ++m)
       if (exe->modules[m])
-        cuModuleUnload(exe->modules[m]);
+        CU->cuModuleUnload(exe->modules[m]);
     if (exe->stream)
-      cuStreamDestroy(exe->stream);
-    cuDevicePrimaryCtxRelease(exe->device);
+      CU->cuStreamDestroy(exe->stream);
+    CU->cuDevicePrimaryCtxRelease(exe->device);
   }
   free(exe->modules);
   free(exe->kernels);
@@ -169,41 +175,6 @@ hymir_rt_cuda_executable_plan(const hymir_rt_cuda_executable *exe) {
   return exe ? &exe->plan : NULL;
 }
 
-static int check_inputs(const hymir_rt_cuda_plan *plan,
-                        const hymir_rt_array *inputs, size_t n,
-                        hymir_rt_error *err) {
-  if (n != plan->num_inputs)
-    return hymir_rt_error_set(err, HYMIR_RT_INVALID_ARGUMENT,
-                              "%s takes %zu inputs, got %zu", plan->function,
-                              plan->num_inputs, n);
-  for (size_t i = 0; i < n; ++i) {
-    const hymir_rt_cuda_tensor *t = &plan->inputs[i];
-    int same = inputs[i].dtype == t->dtype && inputs[i].rank == t->rank;
-    for (int d = 0; same && d < t->rank; ++d)
-      same = inputs[i].shape[d] == t->shape[d];
-    if (!same) {
-      char want[256], got[256];
-      int w = snprintf(want, sizeof(want), "%s [", hymir_rt_dtype_name(t->dtype));
-      for (int d = 0; d < t->rank; ++d)
-        w += snprintf(want + w, sizeof(want) - (size_t)w, "%s%lld", d ? "," : "",
-                      (long long)t->shape[d]);
-      snprintf(want + w, sizeof(want) - (size_t)w, "]");
-      int g = snprintf(got, sizeof(got), "%s [",
-                       hymir_rt_dtype_name(inputs[i].dtype));
-      for (int d = 0; d < inputs[i].rank && d < HYMIR_RT_MAX_RANK; ++d)
-        g += snprintf(got + g, sizeof(got) - (size_t)g, "%s%lld", d ? "," : "",
-                      (long long)inputs[i].shape[d]);
-      snprintf(got + g, sizeof(got) - (size_t)g, "]");
-      return hymir_rt_error_set(
-          err, HYMIR_RT_INVALID_ARGUMENT,
-          "input #%zu: the artifact was compiled for %s, got %s (CUDA "
-          "artifacts are specialised per shape: compile one for this shape)",
-          i, want, got);
-    }
-  }
-  return 0;
-}
-
 /// Device memory of one run: the inputs' copies and the plan's buffers.
 typedef struct device_state {
   CUdeviceptr *inputs;
@@ -214,10 +185,10 @@ typedef struct device_state {
 static void free_state(device_state *s) {
   for (size_t i = 0; s->inputs && i < s->num_inputs; ++i)
     if (s->inputs[i])
-      cuMemFree(s->inputs[i]);
+      CU->cuMemFree(s->inputs[i]);
   for (size_t i = 0; s->buffers && i < s->num_buffers; ++i)
     if (s->buffers[i])
-      cuMemFree(s->buffers[i]);
+      CU->cuMemFree(s->buffers[i]);
   free(s->inputs);
   free(s->buffers);
   memset(s, 0, sizeof(*s));
@@ -235,14 +206,14 @@ static int alloc_state(hymir_rt_cuda_executable *exe,
     return hymir_rt_error_set(err, HYMIR_RT_OUT_OF_MEMORY, "out of memory");
   for (size_t i = 0; i < plan->num_inputs; ++i) {
     size_t bytes = hymir_rt_cuda_tensor_bytes(&plan->inputs[i]);
-    CU_CHECK(cuMemAlloc(&s->inputs[i], bytes), "cuMemAlloc (input)");
-    CU_CHECK(cuMemcpyHtoDAsync(s->inputs[i], inputs[i].data, bytes,
+    CU_CHECK(CU->cuMemAlloc(&s->inputs[i], bytes), "cuMemAlloc (input)");
+    CU_CHECK(CU->cuMemcpyHtoDAsync(s->inputs[i], inputs[i].data, bytes,
                                exe->stream),
              "cuMemcpyHtoD");
   }
   for (size_t i = 0; i < plan->num_buffers; ++i) {
     size_t bytes = hymir_rt_cuda_tensor_bytes(&plan->buffers[i]);
-    CU_CHECK(cuMemAlloc(&s->buffers[i], bytes), "cuMemAlloc (buffer)");
+    CU_CHECK(CU->cuMemAlloc(&s->buffers[i], bytes), "cuMemAlloc (buffer)");
   }
   return 0;
 }
@@ -293,7 +264,7 @@ static int launch_all(hymir_rt_cuda_executable *exe, const device_state *s,
     }
     for (size_t i = 0; i < slots; ++i)
       args[i] = &values[i];
-    CUresult rc = cuLaunchKernel(
+    CUresult rc = CU->cuLaunchKernel(
         exe->kernels[l], launch->grid[0], launch->grid[1], launch->grid[2],
         launch->block[0], launch->block[1], launch->block[2],
         launch->shared_bytes, exe->stream, args, NULL);
@@ -311,7 +282,7 @@ static int launch_all(hymir_rt_cuda_executable *exe, const device_state *s,
 
 /// Waits for the stream; an asynchronous kernel fault surfaces here.
 static int sync_stream(hymir_rt_cuda_executable *exe, hymir_rt_error *err) {
-  CUresult rc = cuStreamSynchronize(exe->stream);
+  CUresult rc = CU->cuStreamSynchronize(exe->stream);
   if (rc != CUDA_SUCCESS)
     return cuda_fail(err, rc,
                      "running the kernels of the plan (a kernel faulted)");
@@ -327,10 +298,10 @@ int hymir_rt_cuda_run(hymir_rt_cuda_executable *exe,
                               "hymir_rt_cuda_run: null argument");
   const hymir_rt_cuda_plan *plan = &exe->plan;
   memset(outputs, 0, plan->num_outputs * sizeof(*outputs));
-  int rc = check_inputs(plan, inputs, num_inputs, err);
+  int rc = hymir_rt_cuda_check_inputs(plan, inputs, num_inputs, err);
   if (rc)
     return rc;
-  CU_CHECK(cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
+  CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
   device_state state = {0};
   rc = alloc_state(exe, inputs, &state, err);
   if (!rc)
@@ -345,7 +316,7 @@ int hymir_rt_cuda_run(hymir_rt_cuda_executable *exe,
                           : state.buffers[o->index];
     rc = hymir_rt_array_alloc(t->dtype, t->rank, t->shape, &outputs[k], err);
     if (!rc) {
-      CUresult cu = cuMemcpyDtoH(outputs[k].data, src,
+      CUresult cu = CU->cuMemcpyDtoH(outputs[k].data, src,
                                  hymir_rt_cuda_tensor_bytes(t));
       if (cu != CUDA_SUCCESS)
         rc = cuda_fail(err, cu, "cuMemcpyDtoH (output)");
@@ -366,10 +337,10 @@ int hymir_rt_cuda_time(hymir_rt_cuda_executable *exe,
   if (!exe || !ms || repeats < 1 || warmup < 0)
     return hymir_rt_error_set(err, HYMIR_RT_INVALID_ARGUMENT,
                               "hymir_rt_cuda_time: bad argument");
-  int rc = check_inputs(&exe->plan, inputs, num_inputs, err);
+  int rc = hymir_rt_cuda_check_inputs(&exe->plan, inputs, num_inputs, err);
   if (rc)
     return rc;
-  CU_CHECK(cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
+  CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
   device_state state = {0};
   CUevent start = NULL, stop = NULL;
   rc = alloc_state(exe, inputs, &state, err);
@@ -378,23 +349,23 @@ int hymir_rt_cuda_time(hymir_rt_cuda_executable *exe,
   if (!rc)
     rc = sync_stream(exe, err);
   CUresult cu = CUDA_SUCCESS;
-  if (!rc && ((cu = cuEventCreate(&start, CU_EVENT_DEFAULT)) != CUDA_SUCCESS ||
-              (cu = cuEventCreate(&stop, CU_EVENT_DEFAULT)) != CUDA_SUCCESS ||
-              (cu = cuEventRecord(start, exe->stream)) != CUDA_SUCCESS))
+  if (!rc && ((cu = CU->cuEventCreate(&start, CU_EVENT_DEFAULT)) != CUDA_SUCCESS ||
+              (cu = CU->cuEventCreate(&stop, CU_EVENT_DEFAULT)) != CUDA_SUCCESS ||
+              (cu = CU->cuEventRecord(start, exe->stream)) != CUDA_SUCCESS))
     rc = cuda_fail(err, cu, "cuEvent");
   for (int i = 0; !rc && i < repeats; ++i)
     rc = launch_all(exe, &state, err);
   float elapsed = 0;
-  if (!rc && ((cu = cuEventRecord(stop, exe->stream)) != CUDA_SUCCESS ||
-              (cu = cuEventSynchronize(stop)) != CUDA_SUCCESS ||
-              (cu = cuEventElapsedTime(&elapsed, start, stop)) != CUDA_SUCCESS))
+  if (!rc && ((cu = CU->cuEventRecord(stop, exe->stream)) != CUDA_SUCCESS ||
+              (cu = CU->cuEventSynchronize(stop)) != CUDA_SUCCESS ||
+              (cu = CU->cuEventElapsedTime(&elapsed, start, stop)) != CUDA_SUCCESS))
     rc = cuda_fail(err, cu, "timing the kernels");
   if (!rc)
     *ms = (double)elapsed / repeats;
   if (start)
-    cuEventDestroy(start);
+    CU->cuEventDestroy(start);
   if (stop)
-    cuEventDestroy(stop);
+    CU->cuEventDestroy(stop);
   free_state(&state);
   return rc;
 }

@@ -3,8 +3,8 @@
 // RUN: rm -rf %t && mkdir -p %t/out
 // RUN: %python -c "import numpy as np; np.save('%t/x.npy', np.ones(4, np.float32))"
 
-// --target=cpu (also the default mode) compiles and runs the module; cuda is
-// not available yet: exit status 2 and a clear error.
+// --target=cpu (also the default mode) compiles and runs the module
+// (--target=cuda: test/Target/CUDA/hymir-rt-run.test).
 // DEFINE: %{exit} = %python -c "import subprocess, sys; r = subprocess.run(sys.argv[1:]); print('exit status', r.returncode)"
 // RUN: hymir-run %s --target=cpu --entry=twice --input=%t/x.npy --output=%t/out
 // RUN: %python -c "import numpy as np; assert np.load('%t/out/out0.npy').tolist() == [2.0] * 4"
@@ -13,9 +13,6 @@
 // RUN: %{exit} hymir-run %s --target=cpu --output-dtype=f64 --input=%t/x.npy --output=%t/out 2>&1 | FileCheck %s --check-prefix=CPU64
 // CPU64: error: --output-dtype=f64 needs --reference (compiled code computes in f32)
 // CPU64-NEXT: exit status 2
-// RUN: %{exit} hymir-run %s --target=cuda --input=%t/x.npy --output=%t/out 2>&1 | FileCheck %s --check-prefix=CUDA
-// CUDA: error: --target=cuda is not available yet; use --target=cpu or --reference
-// CUDA-NEXT: exit status 2
 // RUN: %{exit} hymir-run %s --target=tpu --input=%t/x.npy --output=%t/out 2>&1 | FileCheck %s --check-prefix=TPU
 // TPU: error: unknown --target=tpu (expected cpu or cuda)
 // TPU-NEXT: exit status 2
