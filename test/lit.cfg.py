@@ -32,7 +32,7 @@ if os.environ.get("HYMIR_OPT_CHECK_IR_ROUNDTRIP") == "1":
     opt = "hymir-opt --verify-roundtrip"
 
 tool_dirs = [config.hymir_tools_dir, config.llvm_tools_dir]
-tools = [ToolSubst("hymir-opt", command=opt), "hymir-run", "hymir-compile"]
+tools = [ToolSubst("hymir-opt", command=opt), "hymir-run", "hymir-compile", "hymir-import"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.hymir_tools_dir, append_path=True)
 # `not` and `count` live with FileCheck; lit substitutes them only after a pipe.

@@ -1,0 +1,614 @@
+//===- Import.cpp - config.json to a model module -------------------------===//
+//
+// One function per model family reads the family's config.json fields (the
+// names and defaults of Hugging Face's configuration classes) into a
+// `ModelSpec`; `emitModel` writes the module. Fields a family does not
+// implement (biases, RoPE scaling, other activations) are rejected by name
+// rather than ignored.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hymir/Import/Import.h"
+
+#include "ConfigReader.h"
+#include "ModelBuilder.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace hymir::import;
+
+namespace {
+
+std::string S(int64_t v) { return std::to_string(v); }
+std::string G(double v) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << llvm::format("%g", v);
+  return s;
+}
+
+/// A compact picture of the layer pattern: one letter per layer, in groups
+/// of the pattern's period when it has one.
+std::string patternLine(const ModelSpec &spec) {
+  std::string s;
+  for (const LayerSpec &l : spec.layers)
+    s += l.mixer == LayerSpec::Mixer::Attention       ? 'A'
+         : l.mixer == LayerSpec::Mixer::GatedDeltaNet ? 'G'
+                                                      : 'M';
+  return s;
+}
+
+std::string mlpLine(const MlpSpec &m) {
+  switch (m.kind) {
+  case MlpSpec::Kind::None:
+    return "none";
+  case MlpSpec::Kind::Dense:
+    return "dense SwiGLU " + S(m.intermediate);
+  case MlpSpec::Kind::QwenMoe:
+    return "MoE " + S(m.experts) + " experts top-" + S(m.topK) + " (SwiGLU " +
+           S(m.expertIntermediate) + ", softmax then top-k" +
+           (m.normTopK ? ", renormalised" : "") + ")" +
+           (m.sharedIntermediate
+                ? " + shared expert " + S(m.sharedIntermediate) +
+                      " gated by sigmoid(shared_expert_gate)"
+                : "");
+  case MlpSpec::Kind::GraniteMoe:
+    return (m.experts ? "MoE " + S(m.experts) + " experts top-" + S(m.topK) +
+                            " (SwiGLU " + S(m.expertIntermediate) +
+                            ", top-k logits then softmax)"
+                      : std::string("no routed experts")) +
+           (m.sharedIntermediate
+                ? " + shared SwiGLU MLP " + S(m.sharedIntermediate)
+                : "");
+  }
+  return "";
+}
+
+/// Rejects a hidden_act other than SiLU.
+void requireSilu(ConfigReader &cfg, llvm::StringRef field) {
+  if (!cfg.hasValue(field))
+    return;
+  std::string act = cfg.getString(field);
+  if (!cfg.failed() && act != "silu" && act != "swish")
+    cfg.fail(field, "'" + act + "' is not supported (only 'silu')");
+}
+
+//===----------------------------------------------------------------------===//
+// Qwen3-Next (HF Qwen3NextConfig)
+//===----------------------------------------------------------------------===//
+
+bool readQwen3Next(ConfigReader &cfg, ModelSpec &spec) {
+  spec.title = "Qwen3-Next (qwen3_next)";
+  spec.vocab = cfg.getPositive("vocab_size");
+  spec.hidden = cfg.getPositive("hidden_size");
+  int64_t layers = cfg.getPositive("num_hidden_layers");
+  spec.eps = cfg.getNumber("rms_norm_eps", 1e-6);
+  spec.normKind = NormKind::ZeroCentred;
+  if (cfg.getBool("tie_word_embeddings", false))
+    spec.lmHeadName.clear();
+  requireSilu(cfg, "hidden_act");
+  cfg.requireBool("attention_bias", false, "no bias in the projections");
+  if (cfg.failed())
+    return false;
+
+  // Layer pattern: layer_types, else every full_attention_interval-th layer.
+  std::vector<bool> isAttention(layers, false);
+  if (std::optional<std::vector<std::string>> types =
+          cfg.getStringList("layer_types")) {
+    if ((int64_t)types->size() != layers) {
+      cfg.fail("layer_types", "has " + llvm::Twine(types->size()) +
+                                  " entries but num_hidden_layers is " +
+                                  llvm::Twine(layers));
+      return false;
+    }
+    for (auto [i, t] : llvm::enumerate(*types)) {
+      if (t == "full_attention")
+        isAttention[i] = true;
+      else if (t != "linear_attention") {
+        cfg.fail("layer_types",
+                 "element " + llvm::Twine(i) + ": unknown layer type '" + t +
+                     "' (expected 'linear_attention' or 'full_attention')");
+        return false;
+      }
+    }
+  } else {
+    int64_t interval = cfg.getInt("full_attention_interval", 4, 1);
+    for (int64_t i = 0; i < layers; ++i)
+      isAttention[i] = (i + 1) % interval == 0;
+  }
+  if (cfg.failed())
+    return false;
+  bool anyLinear = llvm::is_contained(isAttention, false);
+  bool anyAttention = llvm::is_contained(isAttention, true);
+
+  GatedDeltaNetSpec gdn;
+  if (anyLinear) {
+    gdn.keyHeads = cfg.getPositive("linear_num_key_heads");
+    gdn.valueHeads = cfg.getPositive("linear_num_value_heads");
+    gdn.keyDim = cfg.getPositive("linear_key_head_dim");
+    gdn.valueDim = cfg.getPositive("linear_value_head_dim");
+    gdn.convKernel = cfg.getPositive("linear_conv_kernel_dim");
+    if (cfg.failed())
+      return false;
+    if (gdn.valueHeads % gdn.keyHeads) {
+      cfg.fail("linear_num_value_heads",
+               llvm::Twine(gdn.valueHeads) +
+                   " is not a multiple of linear_num_key_heads (" +
+                   llvm::Twine(gdn.keyHeads) + ")");
+      return false;
+    }
+    if (gdn.convKernel < 2) {
+      cfg.fail("linear_conv_kernel_dim",
+               "must be at least 2, got " + llvm::Twine(gdn.convKernel));
+      return false;
+    }
+  }
+
+  AttentionSpec attn;
+  if (anyAttention) {
+    attn.heads = cfg.getPositive("num_attention_heads");
+    attn.kvHeads = cfg.getPositive("num_key_value_heads");
+    if (cfg.failed())
+      return false;
+    attn.headDim = cfg.getInt("head_dim", spec.hidden / attn.heads, 1);
+    attn.outputGate = true;
+    attn.qkNorm = true;
+    attn.qkNormKind = NormKind::ZeroCentred;
+    double theta = cfg.getNumber("rope_theta", 10000.0);
+    double partial = cfg.getNumber("partial_rotary_factor", 0.25);
+    if (const llvm::json::Object *rope = cfg.getObject("rope_parameters")) {
+      ConfigReader sub(*rope, "");
+      theta = sub.getNumber("rope_theta", theta);
+      partial = sub.getNumber("partial_rotary_factor", partial);
+      std::string type = sub.getString("rope_type", "default");
+      if (sub.failed() || type != "default") {
+        cfg.fail("rope_parameters",
+                 sub.failed() ? llvm::Twine(sub.getMessage())
+                              : llvm::Twine("rope_type '") + type +
+                                    "' is not supported (only 'default')");
+        return false;
+      }
+    }
+    cfg.requireNull("rope_scaling", "RoPE scaling is not implemented");
+    if (cfg.failed())
+      return false;
+    if (attn.heads % attn.kvHeads) {
+      cfg.fail("num_attention_heads",
+               llvm::Twine(attn.heads) +
+                   " is not a multiple of num_key_value_heads (" +
+                   llvm::Twine(attn.kvHeads) + ")");
+      return false;
+    }
+    if (!(partial > 0.0 && partial <= 1.0)) {
+      cfg.fail("partial_rotary_factor",
+               "must be in (0, 1], got " + llvm::Twine(G(partial)));
+      return false;
+    }
+    if (!(theta > 0.0)) {
+      cfg.fail("rope_theta", "must be positive, got " + llvm::Twine(G(theta)));
+      return false;
+    }
+    attn.rotaryDim = static_cast<int64_t>(attn.headDim * partial);
+    if (attn.rotaryDim < 2 || attn.rotaryDim % 2) {
+      cfg.fail("partial_rotary_factor",
+               "head_dim " + llvm::Twine(attn.headDim) + " × " +
+                   llvm::Twine(G(partial)) + " gives " +
+                   llvm::Twine(attn.rotaryDim) +
+                   " rotary dims; an even number >= 2 is needed");
+      return false;
+    }
+    attn.ropeTheta = theta;
+    attn.scale = 1.0 / std::sqrt(double(attn.headDim));
+  }
+
+  // MLPs: MoE where num_experts > 0, the layer is not in mlp_only_layers and
+  // (i + 1) % decoder_sparse_step == 0; dense SwiGLU elsewhere.
+  int64_t experts = cfg.getInt("num_experts", 0);
+  std::vector<int64_t> mlpOnly = cfg.getIntList("mlp_only_layers");
+  int64_t sparseStep = cfg.getInt("decoder_sparse_step", 1, 1);
+  if (cfg.failed())
+    return false;
+  for (int64_t i : mlpOnly)
+    if (i < 0 || i >= layers) {
+      cfg.fail("mlp_only_layers", "layer " + llvm::Twine(i) +
+                                      " is out of range [0, " +
+                                      llvm::Twine(layers) + ")");
+      return false;
+    }
+  std::vector<bool> isMoe(layers, false);
+  for (int64_t i = 0; i < layers; ++i)
+    isMoe[i] = experts > 0 && !llvm::is_contained(mlpOnly, i) &&
+               (i + 1) % sparseStep == 0;
+  MlpSpec moe, dense;
+  if (llvm::is_contained(isMoe, true)) {
+    moe.kind = MlpSpec::Kind::QwenMoe;
+    moe.experts = experts;
+    moe.topK = cfg.getPositive("num_experts_per_tok");
+    moe.expertIntermediate = cfg.getPositive("moe_intermediate_size");
+    moe.sharedIntermediate = cfg.getInt("shared_expert_intermediate_size", 0);
+    moe.normTopK = cfg.getBool("norm_topk_prob", true);
+    if (cfg.failed())
+      return false;
+    if (moe.topK > experts) {
+      cfg.fail("num_experts_per_tok", llvm::Twine(moe.topK) +
+                                          " is more than num_experts (" +
+                                          llvm::Twine(experts) + ")");
+      return false;
+    }
+  }
+  if (llvm::is_contained(isMoe, false)) {
+    dense.kind = MlpSpec::Kind::Dense;
+    dense.intermediate = cfg.getPositive("intermediate_size");
+    if (cfg.failed())
+      return false;
+  }
+
+  for (int64_t i = 0; i < layers; ++i) {
+    LayerSpec l;
+    l.prefix = "model.layers." + S(i) + ".";
+    if (isAttention[i]) {
+      l.mixer = LayerSpec::Mixer::Attention;
+      l.mixerName = "self_attn";
+      l.attention = attn;
+    } else {
+      l.mixer = LayerSpec::Mixer::GatedDeltaNet;
+      l.mixerName = "linear_attn";
+      l.gdn = gdn;
+    }
+    l.mlp = isMoe[i] ? moe : dense;
+    spec.layers.push_back(l);
+  }
+
+  auto &d = spec.description;
+  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
+              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
+              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
+              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back("layers (G = Gated DeltaNet, A = gated attention): " +
+              patternLine(spec));
+  if (anyLinear)
+    d.push_back("Gated DeltaNet: " + S(gdn.keyHeads) + " q/k heads × " +
+                S(gdn.keyDim) + ", " + S(gdn.valueHeads) + " value heads × " +
+                S(gdn.valueDim) + ", conv kernel " + S(gdn.convKernel));
+  if (anyAttention)
+    d.push_back("gated attention: " + S(attn.heads) + " heads, " +
+                S(attn.kvHeads) + " kv heads, head_dim " + S(attn.headDim) +
+                ", RoPE on " + S(attn.rotaryDim) + " dims, theta " +
+                G(attn.ropeTheta));
+  if (moe.kind != MlpSpec::Kind::None)
+    d.push_back("MLP: " + mlpLine(moe) +
+                (dense.kind != MlpSpec::Kind::None
+                     ? "; dense layers: " + mlpLine(dense)
+                     : ""));
+  else
+    d.push_back("MLP: " + mlpLine(dense));
+  d.push_back("");
+  d.push_back("Conventions (docs/models.md): zero-centred RMSNorm x/rms(x)·(1+w) "
+              "everywhere but the");
+  d.push_back("GDN output norm (rmsnorm(o)·w·silu(z)); q_proj gives [q | gate] "
+              "per head; o_proj(o·sigmoid(gate)).");
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Mamba-2 (HF Mamba2Config) and Granite 4.0 (HF GraniteMoeHybridConfig)
+//===----------------------------------------------------------------------===//
+
+bool readMamba2(ConfigReader &cfg, ModelSpec &spec) {
+  spec.title = "Mamba-2 (mamba2)";
+  spec.vocab = cfg.getPositive("vocab_size");
+  spec.hidden = cfg.getPositive("hidden_size");
+  int64_t layers = cfg.getPositive("num_hidden_layers");
+  Mamba2Spec m;
+  m.heads = cfg.getPositive("num_heads");
+  m.headDim = cfg.getPositive("head_dim");
+  m.stateSize = cfg.getPositive("state_size");
+  m.groups = cfg.getInt("n_groups", 1, 1);
+  m.convKernel = cfg.getInt("conv_kernel", 4, 2);
+  int64_t expand = cfg.getInt("expand", 2, 1);
+  m.convBias = cfg.getBool("use_conv_bias", true);
+  spec.eps = cfg.getNumber("layer_norm_epsilon", 1e-5);
+  m.normEps = spec.eps;
+  if (cfg.getBool("tie_word_embeddings", false))
+    spec.lmHeadName.clear();
+  cfg.requireBool("use_bias", false, "no bias in in_proj / out_proj");
+  cfg.requireBool("rms_norm", true, "the gated RMSNorm is implemented");
+  cfg.requireBool("norm_before_gate", false,
+                  "the norm is applied after the gate");
+  requireSilu(cfg, "hidden_act");
+  if (std::optional<std::vector<double>> limit =
+          cfg.getNumberList("time_step_limit")) {
+    if (limit->size() != 2) {
+      cfg.fail("time_step_limit", "expected [min, max], got " +
+                                      llvm::Twine(limit->size()) +
+                                      " numbers");
+      return false;
+    }
+    m.dtMin = (*limit)[0];
+    m.dtMax = (*limit)[1];
+    if (!(m.dtMin >= 0.0 && m.dtMin < m.dtMax)) {
+      cfg.fail("time_step_limit", "expected 0 <= min < max");
+      return false;
+    }
+    m.dtClamp = m.dtMin > 0.0 || std::isfinite(m.dtMax);
+  }
+  if (cfg.failed())
+    return false;
+  if (m.heads * m.headDim != expand * spec.hidden) {
+    cfg.fail("num_heads", "num_heads × head_dim = " +
+                              llvm::Twine(m.heads * m.headDim) +
+                              " must equal expand × hidden_size = " +
+                              llvm::Twine(expand * spec.hidden));
+    return false;
+  }
+  if (m.heads % m.groups) {
+    cfg.fail("n_groups", llvm::Twine(m.groups) + " does not divide num_heads (" +
+                             llvm::Twine(m.heads) + ")");
+    return false;
+  }
+  spec.normKind = NormKind::Plain;
+  spec.embedName = "backbone.embeddings.weight";
+  spec.finalNormName = "backbone.norm_f.weight";
+  for (int64_t i = 0; i < layers; ++i) {
+    LayerSpec l;
+    l.mixer = LayerSpec::Mixer::Mamba2;
+    l.prefix = "backbone.layers." + S(i) + ".";
+    l.inputNorm = "norm.weight";
+    l.mixerName = "mixer";
+    l.mamba2 = m;
+    spec.layers.push_back(l);
+  }
+  auto &d = spec.description;
+  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
+              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
+              ", layer_norm_epsilon " + G(spec.eps) + ", tie_word_embeddings " +
+              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back("Mamba-2: " + S(m.heads) + " heads × " + S(m.headDim) +
+              ", state_size " + S(m.stateSize) + ", n_groups " + S(m.groups) +
+              ", conv kernel " + S(m.convKernel) +
+              (m.convBias ? " (with bias)" : "") +
+              (m.dtClamp ? ", dt clamped to [" + G(m.dtMin) + ", " +
+                               G(m.dtMax) + "]"
+                         : ""));
+  d.push_back("Block: h += mixer(rmsnorm(h)); no MLP. Gated norm: "
+              "rmsnorm(y·silu(z))·w per group (mamba_ssm's).");
+  return true;
+}
+
+bool readGranite(ConfigReader &cfg, ModelSpec &spec) {
+  spec.title = "Granite 4.0 hybrid (granitemoehybrid)";
+  spec.vocab = cfg.getPositive("vocab_size");
+  spec.hidden = cfg.getPositive("hidden_size");
+  int64_t layers = cfg.getPositive("num_hidden_layers");
+  spec.eps = cfg.getNumber("rms_norm_eps", 1e-6);
+  spec.normKind = NormKind::Plain;
+  if (cfg.getBool("tie_word_embeddings", false))
+    spec.lmHeadName.clear();
+  spec.embeddingMultiplier = cfg.getNumber("embedding_multiplier", 1.0);
+  spec.residualMultiplier = cfg.getNumber("residual_multiplier", 1.0);
+  spec.logitsScaling = cfg.getNumber("logits_scaling", 1.0);
+  requireSilu(cfg, "hidden_act");
+  cfg.requireBool("attention_bias", false, "no bias in the projections");
+  cfg.requireBool("mamba_proj_bias", false, "no bias in in_proj / out_proj");
+  cfg.requireString("normalization_function", "rmsnorm");
+  if (cfg.failed())
+    return false;
+  if (spec.logitsScaling == 0.0) {
+    cfg.fail("logits_scaling", "must not be 0");
+    return false;
+  }
+  std::optional<std::vector<std::string>> types =
+      cfg.getStringList("layer_types");
+  if (cfg.failed())
+    return false;
+  if (!types) {
+    cfg.fail("layer_types",
+             "missing (a list of 'mamba' / 'attention' per layer is required)");
+    return false;
+  }
+  if ((int64_t)types->size() != layers) {
+    cfg.fail("layer_types", "has " + llvm::Twine(types->size()) +
+                                " entries but num_hidden_layers is " +
+                                llvm::Twine(layers));
+    return false;
+  }
+  bool anyMamba = false, anyAttention = false;
+  for (auto [i, t] : llvm::enumerate(*types)) {
+    if (t == "mamba")
+      anyMamba = true;
+    else if (t == "attention")
+      anyAttention = true;
+    else {
+      cfg.fail("layer_types", "element " + llvm::Twine(i) +
+                                  ": unknown layer type '" + t +
+                                  "' (expected 'mamba' or 'attention')");
+      return false;
+    }
+  }
+
+  Mamba2Spec m;
+  if (anyMamba) {
+    m.heads = cfg.getPositive("mamba_n_heads");
+    m.stateSize = cfg.getPositive("mamba_d_state");
+    m.groups = cfg.getInt("mamba_n_groups", 1, 1);
+    m.convKernel = cfg.getInt("mamba_d_conv", 4, 2);
+    int64_t expand = cfg.getInt("mamba_expand", 2, 1);
+    m.convBias = cfg.getBool("mamba_conv_bias", true);
+    m.normEps = spec.eps;
+    if (cfg.failed())
+      return false;
+    int64_t inner = expand * spec.hidden;
+    // mamba_d_head: an integer, or "auto" (mamba_expand × hidden_size /
+    // mamba_n_heads), Hugging Face's default.
+    bool autoHead = !cfg.hasValue("mamba_d_head") ||
+                    cfg.isString("mamba_d_head");
+    if (autoHead && cfg.hasValue("mamba_d_head") &&
+        cfg.getString("mamba_d_head") != "auto")
+      cfg.fail("mamba_d_head", "expected a positive integer or \"auto\"");
+    if (!autoHead)
+      m.headDim = cfg.getInt("mamba_d_head", 0, 1);
+    if (cfg.failed())
+      return false;
+    if (autoHead) {
+      if (inner % m.heads) {
+        cfg.fail("mamba_n_heads", llvm::Twine(m.heads) +
+                                      " does not divide mamba_expand × "
+                                      "hidden_size = " +
+                                      llvm::Twine(inner));
+        return false;
+      }
+      m.headDim = inner / m.heads;
+    }
+    if (m.heads * m.headDim != inner) {
+      cfg.fail("mamba_n_heads", "mamba_n_heads × mamba_d_head = " +
+                                    llvm::Twine(m.heads * m.headDim) +
+                                    " must equal mamba_expand × hidden_size = " +
+                                    llvm::Twine(inner));
+      return false;
+    }
+    if (m.heads % m.groups) {
+      cfg.fail("mamba_n_groups", llvm::Twine(m.groups) +
+                                     " does not divide mamba_n_heads (" +
+                                     llvm::Twine(m.heads) + ")");
+      return false;
+    }
+  }
+
+  AttentionSpec attn;
+  if (anyAttention) {
+    attn.heads = cfg.getPositive("num_attention_heads");
+    attn.kvHeads = cfg.getPositive("num_key_value_heads");
+    if (cfg.failed())
+      return false;
+    if (attn.heads % attn.kvHeads || spec.hidden % attn.heads) {
+      cfg.fail("num_attention_heads",
+               llvm::Twine(attn.heads) + " must divide hidden_size (" +
+                   llvm::Twine(spec.hidden) +
+                   ") and be a multiple of num_key_value_heads (" +
+                   llvm::Twine(attn.kvHeads) + ")");
+      return false;
+    }
+    attn.headDim = spec.hidden / attn.heads;
+    attn.scale = cfg.getNumber("attention_multiplier", 1.0);
+    std::string pos = cfg.getString("position_embedding_type", "nope");
+    if (cfg.failed())
+      return false;
+    if (pos == "rope") {
+      attn.rotaryDim = attn.headDim;
+      attn.ropeTheta = cfg.getNumber("rope_theta", 10000.0);
+      cfg.requireNull("rope_scaling", "RoPE scaling is not implemented");
+    } else if (pos != "nope") {
+      cfg.fail("position_embedding_type",
+               "'" + pos + "' is not supported (expected 'nope' or 'rope')");
+    }
+    if (cfg.failed())
+      return false;
+  }
+
+  MlpSpec mlp;
+  mlp.kind = MlpSpec::Kind::GraniteMoe;
+  mlp.experts = cfg.getInt("num_local_experts", 0);
+  mlp.sharedIntermediate = cfg.getInt("shared_intermediate_size", 0);
+  if (mlp.experts > 0) {
+    mlp.topK = cfg.getPositive("num_experts_per_tok");
+    mlp.expertIntermediate = cfg.getPositive("intermediate_size");
+    if (!cfg.failed() && mlp.topK > mlp.experts) {
+      cfg.fail("num_experts_per_tok", llvm::Twine(mlp.topK) +
+                                          " is more than num_local_experts (" +
+                                          llvm::Twine(mlp.experts) + ")");
+    }
+  }
+  if (cfg.failed())
+    return false;
+  if (mlp.experts == 0 && mlp.sharedIntermediate == 0) {
+    cfg.fail("shared_intermediate_size",
+             "must be positive when num_local_experts is 0 (a layer needs an "
+             "MLP)");
+    return false;
+  }
+
+  for (int64_t i = 0; i < layers; ++i) {
+    LayerSpec l;
+    l.prefix = "model.layers." + S(i) + ".";
+    if ((*types)[i] == "attention") {
+      l.mixer = LayerSpec::Mixer::Attention;
+      l.mixerName = "self_attn";
+      l.attention = attn;
+    } else {
+      l.mixer = LayerSpec::Mixer::Mamba2;
+      l.mixerName = "mamba";
+      l.mamba2 = m;
+    }
+    l.mlp = mlp;
+    spec.layers.push_back(l);
+  }
+  auto &d = spec.description;
+  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
+              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
+              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
+              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back("embedding_multiplier " + G(spec.embeddingMultiplier) +
+              ", residual_multiplier " + G(spec.residualMultiplier) +
+              ", logits_scaling " + G(spec.logitsScaling));
+  d.push_back("layers (M = Mamba-2, A = attention): " + patternLine(spec));
+  if (anyMamba)
+    d.push_back("Mamba-2: " + S(m.heads) + " heads × " + S(m.headDim) +
+                ", d_state " + S(m.stateSize) + ", n_groups " + S(m.groups) +
+                ", conv kernel " + S(m.convKernel));
+  if (anyAttention)
+    d.push_back("attention: " + S(attn.heads) + " heads, " + S(attn.kvHeads) +
+                " kv heads, head_dim " + S(attn.headDim) + ", scale " +
+                G(attn.scale) +
+                (attn.rotaryDim ? ", RoPE theta " + G(attn.ropeTheta)
+                                : ", no positional encoding (nope)"));
+  d.push_back("MLP: " + mlpLine(mlp));
+  d.push_back("Block: h += residual_multiplier · mixer(rmsnorm(h)); h += "
+              "residual_multiplier · mlp(rmsnorm(h)).");
+  return true;
+}
+
+} // namespace
+
+llvm::StringRef hymir::import::getSupportedModelTypes() {
+  return "granitemoehybrid, mamba2, qwen3_next";
+}
+
+llvm::Expected<ImportedModel>
+hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName) {
+  auto fail = [&](const llvm::Twine &msg) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+  };
+  llvm::Expected<llvm::json::Value> value = llvm::json::parse(json);
+  if (!value)
+    return fail(fileName + ": invalid JSON: " +
+                llvm::toString(value.takeError()));
+  const llvm::json::Object *object = value->getAsObject();
+  if (!object)
+    return fail(fileName + ": expected a JSON object at the top level");
+  ConfigReader cfg(*object, fileName);
+  std::string type = cfg.getString("model_type");
+  if (cfg.failed())
+    return fail(cfg.getMessage());
+  ModelSpec spec;
+  bool ok;
+  if (type == "qwen3_next")
+    ok = readQwen3Next(cfg, spec);
+  else if (type == "mamba2")
+    ok = readMamba2(cfg, spec);
+  else if (type == "granitemoehybrid")
+    ok = readGranite(cfg, spec);
+  else
+    return fail(fileName + ": field 'model_type': unsupported model type '" +
+                type + "' (supported: " + getSupportedModelTypes() + ")");
+  if (!ok || cfg.failed())
+    return fail(cfg.getMessage());
+  ImportedModel model = emitModel(spec);
+  model.modelType = type;
+  return model;
+}

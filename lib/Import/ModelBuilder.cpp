@@ -1,0 +1,1366 @@
+//===- ModelBuilder.cpp - Emit model modules as MLIR text -----------------===//
+//
+// The layer library of hymir-import. Every function it writes follows the
+// conventions of examples/models/tiny_qwen3_next.mlir (docs/models.md):
+// activations are `tensor<?x?xDxf32>` ([B, T, D]), a projection is a
+// `linalg.contract` against the checkpoint's [out, in] weight, element-wise
+// work is a `linalg.generic`, the token mixers are hymir ops. SSA names are
+// unique within a function (a counter), so nested regions never shadow.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelBuilder.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <set>
+
+using namespace hymir::import;
+
+namespace {
+
+std::string S(int64_t v) { return std::to_string(v); }
+
+/// An f32 literal the MLIR parser accepts ("1.000000000e-06").
+std::string F(double v) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << llvm::format("%.9e", v);
+  return s;
+}
+
+std::string t3(int64_t d) { return "tensor<?x?x" + S(d) + "xf32>"; }
+std::string t4(int64_t h, int64_t d) {
+  return "tensor<?x?x" + S(h) + "x" + S(d) + "xf32>";
+}
+std::string tw(const std::vector<int64_t> &shape) {
+  std::string s = "tensor<";
+  for (int64_t d : shape)
+    s += S(d) + "x";
+  return s + "f32>";
+}
+/// A state of static shape but for the batch: tensor<?x...xf32>.
+std::string tb(const std::vector<int64_t> &shape) {
+  std::string s = "tensor<?x";
+  for (int64_t d : shape)
+    s += S(d) + "x";
+  return s + "f32>";
+}
+
+/// The body of one function under construction.
+struct Fn {
+  std::string text;
+  unsigned counter = 0;
+  std::string fresh(llvm::StringRef hint) {
+    return "%" + hint.str() + "_" + S(counter++);
+  }
+  void line(const std::string &s) { text += "  " + s + "\n"; }
+  /// %c0, %c1, %zero, %B and %T of an activation x [B, T, ...].
+  void prologue(const std::string &x, const std::string &type) {
+    line("%c0 = arith.constant 0 : index");
+    line("%c1 = arith.constant 1 : index");
+    line("%zero = arith.constant 0.0 : f32");
+    line("%B = tensor.dim " + x + ", %c0 : " + type);
+    line("%T = tensor.dim " + x + ", %c1 : " + type);
+  }
+};
+
+struct Operand {
+  std::string value, type, map;
+};
+
+/// One recurrent state or KV-cache tensor of a layer.
+struct StateSpec {
+  std::string type;
+  /// Static shape without the batch (recurrent states start at zero).
+  std::vector<int64_t> shape;
+  bool isCache = false;
+  std::string meaning;
+};
+
+class Builder {
+public:
+  explicit Builder(const ModelSpec &spec) : spec(spec) {}
+  ImportedModel build();
+
+private:
+  // Weights.
+  std::string load(Fn &fn, const std::string &name,
+                   const std::vector<int64_t> &shape, WeightInit init);
+  WeightInit normInit(NormKind kind) const {
+    return kind == NormKind::ZeroCentred ? WeightInit::NearZero
+                                         : WeightInit::NearOne;
+  }
+
+  // Building blocks (activations [B, T, D] of the current function).
+  std::string generic(Fn &fn, const std::vector<Operand> &ins,
+                      const std::string &outType, const std::string &outMap,
+                      const std::string &init, int rank, int reductions,
+                      const std::function<std::string(
+                          Fn &, const std::vector<std::string> &)> &body);
+  std::string empty3(Fn &fn, int64_t d, bool zero);
+  std::string linear(Fn &fn, const std::string &x, int64_t in,
+                     const std::string &w, int64_t out);
+  std::string slice3(Fn &fn, const std::string &x, int64_t d, int64_t off,
+                     int64_t len);
+  std::string slice4(Fn &fn, const std::string &x, int64_t h, int64_t d,
+                     int64_t off, int64_t len);
+  std::string expand(Fn &fn, const std::string &x, int64_t h, int64_t d);
+  std::string collapse(Fn &fn, const std::string &x, int64_t h, int64_t d);
+  std::string norm(Fn &fn, const std::string &x, const std::string &type,
+                   const std::string &w, int64_t d, NormKind kind, double eps);
+  std::string siluMul(Fn &fn, const std::string &g, const std::string &u,
+                      int64_t d);
+  std::string scaleConst(Fn &fn, const std::string &x, int64_t d, double c);
+  std::string residual(Fn &fn, const std::string &h, const std::string &y,
+                       int64_t d);
+  static std::string sigmoid(Fn &fn, const std::string &v);
+  static std::string silu(Fn &fn, const std::string &v);
+  static std::string softplus(Fn &fn, const std::string &v);
+
+  // Layers.
+  std::vector<StateSpec> statesOf(const LayerSpec &layer) const;
+  void emitRecurrentLayer(unsigned index, const LayerSpec &layer);
+  void emitAttentionLayer(unsigned index, const LayerSpec &layer, bool decode);
+  std::string emitMlp(Fn &fn, const LayerSpec &layer, const std::string &x);
+  std::string routing(Fn &fn, const std::string &logits, int64_t e,
+                      int64_t k, bool renormalise);
+  void emitGatedDeltaNet(Fn &fn, const LayerSpec &layer, const std::string &x,
+                         std::string &y, std::vector<std::string> &states);
+  void emitMamba2(Fn &fn, const LayerSpec &layer, const std::string &x,
+                  std::string &y, std::vector<std::string> &states);
+  void attentionQkv(Fn &fn, const LayerSpec &layer, const std::string &x,
+                    const std::string &pos0, std::string &q, std::string &k,
+                    std::string &v, std::string &gate);
+  std::string attentionOut(Fn &fn, const LayerSpec &layer,
+                           const std::string &o, const std::string &gate);
+  std::string ropeHelper(int64_t headDim, int64_t rot, double theta);
+  std::string expertHelper(int64_t d, int64_t i, int64_t e);
+  void emitEmbedAndHead();
+  void emitEntryPoints();
+  std::string header();
+
+  const ModelSpec &spec;
+  std::string globals, helpers, layerFuncs;
+  std::vector<WeightSpec> weights;
+  std::map<std::string, std::vector<int64_t>> declared;
+  std::set<std::string> helperNames;
+};
+
+//===----------------------------------------------------------------------===//
+// Weights and building blocks
+//===----------------------------------------------------------------------===//
+
+std::string Builder::load(Fn &fn, const std::string &name,
+                          const std::vector<int64_t> &shape, WeightInit init) {
+  if (!declared.count(name)) {
+    declared[name] = shape;
+    weights.push_back({name, shape, init});
+    globals += "ml_program.global private @\"" + name +
+               "\"(#ml_program.extern : " + tw(shape) + ") : " + tw(shape) +
+               "\n";
+  }
+  std::string v = fn.fresh("w");
+  fn.line(v + " = ml_program.global_load_const @\"" + name + "\" : " +
+          tw(shape));
+  return v;
+}
+
+std::string Builder::generic(
+    Fn &fn, const std::vector<Operand> &ins, const std::string &outType,
+    const std::string &outMap, const std::string &init, int rank,
+    int reductions,
+    const std::function<std::string(Fn &, const std::vector<std::string> &)>
+        &body) {
+  std::string out = init;
+  if (out.empty()) {
+    out = fn.fresh("e");
+    fn.line(out + " = tensor.empty(%B, %T) : " + outType);
+  }
+  std::string maps, iters, vals, types, args;
+  std::vector<std::string> argNames;
+  for (const Operand &op : ins) {
+    maps += op.map + ", ";
+    vals += (vals.empty() ? "" : ", ") + op.value;
+    types += (types.empty() ? "" : ", ") + op.type;
+    std::string a = fn.fresh("a");
+    argNames.push_back(a);
+    args += a + ": f32, ";
+  }
+  maps += outMap;
+  for (int i = 0; i < rank; ++i)
+    iters += std::string(i ? ", " : "") +
+             (i >= rank - reductions ? "\"reduction\"" : "\"parallel\"");
+  std::string acc = fn.fresh("acc");
+  argNames.push_back(acc);
+  args += acc + ": f32";
+  std::string r = fn.fresh("g");
+  fn.line(r + " = linalg.generic {indexing_maps = [" + maps +
+          "], iterator_types = [" + iters + "]}");
+  fn.line("    ins(" + vals + " : " + types + ") outs(" + out + " : " +
+          outType + ") {");
+  fn.line("^bb0(" + args + "):");
+  std::string y = body(fn, argNames);
+  fn.line("  linalg.yield " + y + " : f32");
+  fn.line("} -> " + outType);
+  return r;
+}
+
+std::string Builder::empty3(Fn &fn, int64_t d, bool zero) {
+  std::string e = fn.fresh("e");
+  fn.line(e + " = tensor.empty(%B, %T) : " + t3(d));
+  if (!zero)
+    return e;
+  std::string z = fn.fresh("z");
+  fn.line(z + " = linalg.fill ins(%zero : f32) outs(" + e + " : " + t3(d) +
+          ") -> " + t3(d));
+  return z;
+}
+
+std::string Builder::linear(Fn &fn, const std::string &x, int64_t in,
+                            const std::string &w, int64_t out) {
+  std::string z = empty3(fn, out, true);
+  std::string y = fn.fresh("y");
+  fn.line(y + " = linalg.contract indexing_maps = [#px, #pw, #py] ins(" + x +
+          ", " + w + " : " + t3(in) + ", " + tw({out, in}) + ") outs(" + z +
+          " : " + t3(out) + ") -> " + t3(out));
+  return y;
+}
+
+std::string Builder::slice3(Fn &fn, const std::string &x, int64_t d,
+                            int64_t off, int64_t len) {
+  std::string v = fn.fresh("s");
+  fn.line(v + " = tensor.extract_slice " + x + "[0, 0, " + S(off) +
+          "] [%B, %T, " + S(len) + "] [1, 1, 1] : " + t3(d) + " to " +
+          t3(len));
+  return v;
+}
+
+std::string Builder::slice4(Fn &fn, const std::string &x, int64_t h,
+                            int64_t d, int64_t off, int64_t len) {
+  std::string v = fn.fresh("s");
+  fn.line(v + " = tensor.extract_slice " + x + "[0, 0, 0, " + S(off) +
+          "] [%B, %T, " + S(h) + ", " + S(len) + "] [1, 1, 1, 1] : " +
+          t4(h, d) + " to " + t4(h, len));
+  return v;
+}
+
+std::string Builder::expand(Fn &fn, const std::string &x, int64_t h,
+                            int64_t d) {
+  std::string v = fn.fresh("x");
+  fn.line(v + " = tensor.expand_shape " + x +
+          " [[0], [1], [2, 3]] output_shape [%B, %T, " + S(h) + ", " + S(d) +
+          "] : " + t3(h * d) + " into " + t4(h, d));
+  return v;
+}
+
+std::string Builder::collapse(Fn &fn, const std::string &x, int64_t h,
+                              int64_t d) {
+  std::string v = fn.fresh("x");
+  fn.line(v + " = tensor.collapse_shape " + x + " [[0], [1], [2, 3]] : " +
+          t4(h, d) + " into " + t3(h * d));
+  return v;
+}
+
+std::string Builder::norm(Fn &fn, const std::string &x,
+                          const std::string &type, const std::string &w,
+                          int64_t d, NormKind kind, double eps) {
+  std::string weight = w;
+  if (kind == NormKind::ZeroCentred) {
+    std::string one = fn.fresh("one");
+    fn.line(one + " = arith.constant dense<1.0> : " + tw({d}));
+    weight = fn.fresh("w1");
+    fn.line(weight + " = arith.addf " + w + ", " + one + " : " + tw({d}));
+  }
+  std::string y = fn.fresh("n");
+  fn.line(y + " = hymir.rms_norm " + x + ", " + weight + " {eps = " + F(eps) +
+          " : f32} : " + type + ", " + tw({d}));
+  return y;
+}
+
+std::string Builder::sigmoid(Fn &fn, const std::string &v) {
+  std::string one = fn.fresh("one"), n = fn.fresh("neg"), e = fn.fresh("exp"),
+              d = fn.fresh("den"), r = fn.fresh("sig");
+  fn.line("  " + one + " = arith.constant 1.0 : f32");
+  fn.line("  " + n + " = arith.negf " + v + " : f32");
+  fn.line("  " + e + " = math.exp " + n + " : f32");
+  fn.line("  " + d + " = arith.addf " + one + ", " + e + " : f32");
+  fn.line("  " + r + " = arith.divf " + one + ", " + d + " : f32");
+  return r;
+}
+
+std::string Builder::silu(Fn &fn, const std::string &v) {
+  std::string s = sigmoid(fn, v), r = fn.fresh("silu");
+  fn.line("  " + r + " = arith.mulf " + v + ", " + s + " : f32");
+  return r;
+}
+
+/// softplus(v) = max(v, 0) + log1p(exp(−|v|)).
+std::string Builder::softplus(Fn &fn, const std::string &v) {
+  std::string z = fn.fresh("zero"), a = fn.fresh("abs"), n = fn.fresh("nabs"),
+              e = fn.fresh("exp"), l = fn.fresh("log1p"), p = fn.fresh("pos"),
+              r = fn.fresh("softplus");
+  fn.line("  " + z + " = arith.constant 0.0 : f32");
+  fn.line("  " + a + " = math.absf " + v + " : f32");
+  fn.line("  " + n + " = arith.negf " + a + " : f32");
+  fn.line("  " + e + " = math.exp " + n + " : f32");
+  fn.line("  " + l + " = math.log1p " + e + " : f32");
+  fn.line("  " + p + " = arith.maximumf " + v + ", " + z + " : f32");
+  fn.line("  " + r + " = arith.addf " + p + ", " + l + " : f32");
+  return r;
+}
+
+std::string Builder::siluMul(Fn &fn, const std::string &g,
+                             const std::string &u, int64_t d) {
+  return generic(fn, {{g, t3(d), "#id3"}, {u, t3(d), "#id3"}}, t3(d), "#id3",
+                 "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+                   std::string s = silu(fn, a[0]), r = fn.fresh("r");
+                   fn.line("  " + r + " = arith.mulf " + s + ", " + a[1] +
+                           " : f32");
+                   return r;
+                 });
+}
+
+std::string Builder::scaleConst(Fn &fn, const std::string &x, int64_t d,
+                                double c) {
+  return generic(fn, {{x, t3(d), "#id3"}}, t3(d), "#id3", "", 3, 0,
+                 [&](Fn &fn, const std::vector<std::string> &a) {
+                   std::string k = fn.fresh("k"), r = fn.fresh("r");
+                   fn.line("  " + k + " = arith.constant " + F(c) + " : f32");
+                   fn.line("  " + r + " = arith.mulf " + a[0] + ", " + k +
+                           " : f32");
+                   return r;
+                 });
+}
+
+/// h + residual_multiplier · y.
+std::string Builder::residual(Fn &fn, const std::string &h,
+                              const std::string &y, int64_t d) {
+  std::string ys = y;
+  if (spec.residualMultiplier != 1.0)
+    ys = scaleConst(fn, y, d, spec.residualMultiplier);
+  std::string r = fn.fresh("h");
+  fn.line(r + " = arith.addf " + h + ", " + ys + " : " + t3(d));
+  return r;
+}
+
+//===----------------------------------------------------------------------===//
+// MLPs
+//===----------------------------------------------------------------------===//
+
+/// The routing weights [B, T, E] of a top-k MoE: p = softmax(logits); an
+/// expert is selected when fewer than k experts rank before it (higher p,
+/// or equal p and a lower index); w = p on the selected experts, 0
+/// elsewhere, divided by its sum when `renormalise`.
+std::string Builder::routing(Fn &fn, const std::string &logits, int64_t e,
+                             int64_t k, bool renormalise) {
+  std::string tbt = "tensor<?x?xf32>";
+  auto rowReduce = [&](const std::string &x, const std::string &initValue,
+                       bool isMax) {
+    std::string em = fn.fresh("e"), init = fn.fresh("init");
+    fn.line(em + " = tensor.empty(%B, %T) : " + tbt);
+    fn.line(init + " = linalg.fill ins(" + initValue + " : f32) outs(" + em +
+            " : " + tbt + ") -> " + tbt);
+    return generic(fn, {{x, t3(e), "#id3"}}, tbt, "#bt3", init, 3, 1,
+                   [&](Fn &fn, const std::vector<std::string> &a) {
+                     std::string r = fn.fresh("r");
+                     fn.line("  " + r + " = " +
+                             (isMax ? "arith.maximumf " : "arith.addf ") +
+                             a[0] + ", " + a[1] + " : f32");
+                     return r;
+                   });
+  };
+  auto divideRows = [&](const std::string &x, const std::string &s) {
+    return generic(fn, {{x, t3(e), "#id3"}, {s, tbt, "#bt3"}}, t3(e), "#id3",
+                   "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+                     std::string r = fn.fresh("r");
+                     fn.line("  " + r + " = arith.divf " + a[0] + ", " + a[1] +
+                             " : f32");
+                     return r;
+                   });
+  };
+  std::string ninf = fn.fresh("ninf");
+  fn.line(ninf + " = arith.constant 0xFF800000 : f32");
+  std::string m = rowReduce(logits, ninf, true);
+  std::string ex = generic(
+      fn, {{logits, t3(e), "#id3"}, {m, tbt, "#bt3"}}, t3(e), "#id3", "", 3, 0,
+      [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string d = fn.fresh("d"), r = fn.fresh("r");
+        fn.line("  " + d + " = arith.subf " + a[0] + ", " + a[1] + " : f32");
+        fn.line("  " + r + " = math.exp " + d + " : f32");
+        return r;
+      });
+  std::string p = divideRows(ex, rowReduce(ex, "%zero", false));
+  std::string rank = generic(
+      fn, {{p, t3(e), "#rke"}, {p, t3(e), "#rkf"}}, t3(e), "#rke",
+      empty3(fn, e, true), 4, 1,
+      [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string ie = fn.fresh("ie"), jf = fn.fresh("jf"),
+                    gt = fn.fresh("gt"), eq = fn.fresh("eq"),
+                    lt = fn.fresh("lt"), tie = fn.fresh("tie"),
+                    before = fn.fresh("before"), one = fn.fresh("one"),
+                    zero = fn.fresh("zero"), inc = fn.fresh("inc"),
+                    r = fn.fresh("r");
+        fn.line("  " + ie + " = linalg.index 2 : index");
+        fn.line("  " + jf + " = linalg.index 3 : index");
+        fn.line("  " + gt + " = arith.cmpf ogt, " + a[1] + ", " + a[0] +
+                " : f32");
+        fn.line("  " + eq + " = arith.cmpf oeq, " + a[1] + ", " + a[0] +
+                " : f32");
+        fn.line("  " + lt + " = arith.cmpi ult, " + jf + ", " + ie +
+                " : index");
+        fn.line("  " + tie + " = arith.andi " + eq + ", " + lt + " : i1");
+        fn.line("  " + before + " = arith.ori " + gt + ", " + tie + " : i1");
+        fn.line("  " + one + " = arith.constant 1.0 : f32");
+        fn.line("  " + zero + " = arith.constant 0.0 : f32");
+        fn.line("  " + inc + " = arith.select " + before + ", " + one + ", " +
+                zero + " : f32");
+        fn.line("  " + r + " = arith.addf " + a[2] + ", " + inc + " : f32");
+        return r;
+      });
+  std::string w = generic(
+      fn, {{p, t3(e), "#id3"}, {rank, t3(e), "#id3"}}, t3(e), "#id3", "", 3, 0,
+      [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string kk = fn.fresh("k"), sel = fn.fresh("sel"),
+                    zero = fn.fresh("zero"), r = fn.fresh("r");
+        fn.line("  " + kk + " = arith.constant " + F(double(k)) + " : f32");
+        fn.line("  " + zero + " = arith.constant 0.0 : f32");
+        fn.line("  " + sel + " = arith.cmpf olt, " + a[1] + ", " + kk +
+                " : f32");
+        fn.line("  " + r + " = arith.select " + sel + ", " + a[0] + ", " +
+                zero + " : f32");
+        return r;
+      });
+  if (renormalise)
+    w = divideRows(w, rowReduce(w, "%zero", false));
+  return w;
+}
+
+/// @moe_expert_D_I_E(acc, x, w, e, gate, up, down) = acc + w[.., e] ·
+/// down(silu(gate x) · up x): one routed expert of Qwen3-Next's MoE, on every
+/// token (the reference computes densely; w is 0 where not routed).
+std::string Builder::expertHelper(int64_t d, int64_t i, int64_t e) {
+  std::string name = "moe_expert_" + S(d) + "_" + S(i) + "_" + S(e);
+  if (!helperNames.insert(name).second)
+    return name;
+  Fn fn;
+  fn.prologue("%x", t3(d));
+  std::string g = linear(fn, "%x", d, "%w_gate", i);
+  std::string u = linear(fn, "%x", d, "%w_up", i);
+  std::string a = siluMul(fn, g, u, i);
+  std::string y = linear(fn, a, i, "%w_down", d);
+  std::string we = fn.fresh("we"), we2 = fn.fresh("we");
+  fn.line(we + " = tensor.extract_slice %w[0, 0, %e] [%B, %T, 1] [1, 1, 1] : " +
+          t3(e) + " to tensor<?x?x1xf32>");
+  fn.line(we2 + " = tensor.collapse_shape " + we +
+          " [[0], [1, 2]] : tensor<?x?x1xf32> into tensor<?x?xf32>");
+  std::string r = generic(
+      fn, {{"%acc", t3(d), "#id3"}, {y, t3(d), "#id3"},
+           {we2, "tensor<?x?xf32>", "#bt3"}},
+      t3(d), "#id3", "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string r = fn.fresh("r");
+        fn.line("  " + r + " = math.fma " + a[1] + ", " + a[2] + ", " + a[0] +
+                " : f32");
+        return r;
+      });
+  helpers += "// One routed expert (SwiGLU " + S(d) + " -> " + S(i) +
+             " -> " + S(d) + ") weighted by its routing weight w[.., e].\n";
+  helpers += "func.func private @" + name + "(%acc: " + t3(d) + ", %x: " +
+             t3(d) + ", %w: " + t3(e) + ", %e: index, %w_gate: " +
+             tw({i, d}) + ", %w_up: " + tw({i, d}) + ", %w_down: " +
+             tw({d, i}) + ") -> " + t3(d) + " {\n" + fn.text + "  return " +
+             r + " : " + t3(d) + "\n}\n\n";
+  return name;
+}
+
+std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
+                             const std::string &x) {
+  const MlpSpec &m = layer.mlp;
+  int64_t d = spec.hidden;
+  std::string p = layer.prefix + layer.mlpName + ".";
+  auto dense = [&](const std::string &pre, int64_t inter) {
+    std::string wg = load(fn, pre + "gate_proj.weight", {inter, d},
+                          WeightInit::FanIn);
+    std::string wu =
+        load(fn, pre + "up_proj.weight", {inter, d}, WeightInit::FanIn);
+    std::string wd =
+        load(fn, pre + "down_proj.weight", {d, inter}, WeightInit::FanIn);
+    std::string a =
+        siluMul(fn, linear(fn, x, d, wg, inter), linear(fn, x, d, wu, inter),
+                inter);
+    return linear(fn, a, inter, wd, d);
+  };
+  switch (m.kind) {
+  case MlpSpec::Kind::None:
+    return "";
+  case MlpSpec::Kind::Dense:
+    return dense(p, m.intermediate);
+  case MlpSpec::Kind::QwenMoe: {
+    int64_t e = m.experts;
+    std::string router =
+        load(fn, p + "gate.weight", {e, d}, WeightInit::FanIn);
+    std::string w =
+        routing(fn, linear(fn, x, d, router, e), e, m.topK, m.normTopK);
+    std::string helper = expertHelper(d, m.expertIntermediate, e);
+    std::string acc = empty3(fn, d, true);
+    for (int64_t j = 0; j < e; ++j) {
+      std::string pe = p + "experts." + S(j) + ".";
+      int64_t i = m.expertIntermediate;
+      std::string wg =
+          load(fn, pe + "gate_proj.weight", {i, d}, WeightInit::FanIn);
+      std::string wu =
+          load(fn, pe + "up_proj.weight", {i, d}, WeightInit::FanIn);
+      std::string wd =
+          load(fn, pe + "down_proj.weight", {d, i}, WeightInit::FanIn);
+      std::string c = fn.fresh("ce"), r = fn.fresh("moe");
+      fn.line(c + " = arith.constant " + S(j) + " : index");
+      fn.line(r + " = func.call @" + helper + "(" + acc + ", " + x + ", " + w +
+              ", " + c + ", " + wg + ", " + wu + ", " + wd + ") : (" + t3(d) +
+              ", " + t3(d) + ", " + t3(e) + ", index, " + tw({i, d}) + ", " +
+              tw({i, d}) + ", " + tw({d, i}) + ") -> " + t3(d));
+      acc = r;
+    }
+    if (m.sharedIntermediate > 0) {
+      std::string ys = dense(p + "shared_expert.", m.sharedIntermediate);
+      std::string wsg = load(fn, p + "shared_expert_gate.weight", {1, d},
+                             WeightInit::FanIn);
+      std::string gl = linear(fn, x, d, wsg, 1);
+      std::string g2 = fn.fresh("sg");
+      fn.line(g2 + " = tensor.collapse_shape " + gl +
+              " [[0], [1, 2]] : tensor<?x?x1xf32> into tensor<?x?xf32>");
+      std::string yg = generic(
+          fn, {{ys, t3(d), "#id3"}, {g2, "tensor<?x?xf32>", "#bt3"}}, t3(d),
+          "#id3", "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+            std::string s = sigmoid(fn, a[1]), r = fn.fresh("r");
+            fn.line("  " + r + " = arith.mulf " + a[0] + ", " + s + " : f32");
+            return r;
+          });
+      std::string r = fn.fresh("moe");
+      fn.line(r + " = arith.addf " + acc + ", " + yg + " : " + t3(d));
+      acc = r;
+    }
+    return acc;
+  }
+  case MlpSpec::Kind::GraniteMoe: {
+    std::string acc;
+    if (m.experts > 0) {
+      int64_t e = m.experts, i = m.expertIntermediate;
+      std::string pm = layer.prefix + "block_sparse_moe.";
+      std::string router =
+          load(fn, pm + "router.layer.weight", {e, d}, WeightInit::FanIn);
+      std::string w = routing(fn, linear(fn, x, d, router, e), e, m.topK,
+                              /*renormalise=*/true);
+      std::string win = load(fn, pm + "input_linear.weight", {e, 2 * i, d},
+                             WeightInit::FanIn);
+      std::string wout = load(fn, pm + "output_linear.weight", {e, d, i},
+                              WeightInit::FanIn);
+      // Every expert on every token: gu[b, t, e, o] = Σ_k x[b, t, k] W[e, o, k].
+      std::string t5 = t4(e, 2 * i);
+      std::string em = fn.fresh("e"), z = fn.fresh("z"), gu = fn.fresh("gu");
+      fn.line(em + " = tensor.empty(%B, %T) : " + t5);
+      fn.line(z + " = linalg.fill ins(%zero : f32) outs(" + em + " : " + t5 +
+              ") -> " + t5);
+      fn.line(gu + " = linalg.contract indexing_maps = [#sx, #sw, #sy] ins(" +
+              x + ", " + win + " : " + t3(d) + ", " + tw({e, 2 * i, d}) +
+              ") outs(" + z + " : " + t5 + ") -> " + t5);
+      std::string g = slice4(fn, gu, e, 2 * i, 0, i);
+      std::string u = slice4(fn, gu, e, 2 * i, i, i);
+      // a = silu(g) · u · w[b, t, e]
+      std::string a = generic(
+          fn, {{g, t4(e, i), "#id4"}, {u, t4(e, i), "#id4"},
+               {w, t3(e), "#bte4"}},
+          t4(e, i), "#id4", "", 4, 0,
+          [&](Fn &fn, const std::vector<std::string> &a) {
+            std::string s = silu(fn, a[0]), r1 = fn.fresh("r"),
+                        r2 = fn.fresh("r");
+            fn.line("  " + r1 + " = arith.mulf " + s + ", " + a[1] + " : f32");
+            fn.line("  " + r2 + " = arith.mulf " + r1 + ", " + a[2] + " : f32");
+            return r2;
+          });
+      std::string z2 = empty3(fn, d, true), y = fn.fresh("moe");
+      fn.line(y + " = linalg.contract indexing_maps = [#dx, #dw, #dy] ins(" +
+              a + ", " + wout + " : " + t4(e, i) + ", " + tw({e, d, i}) +
+              ") outs(" + z2 + " : " + t3(d) + ") -> " + t3(d));
+      acc = y;
+    }
+    if (m.sharedIntermediate > 0) {
+      int64_t s = m.sharedIntermediate;
+      std::string ps = layer.prefix + "shared_mlp.";
+      std::string win = load(fn, ps + "input_linear.weight", {2 * s, d},
+                             WeightInit::FanIn);
+      std::string wout =
+          load(fn, ps + "output_linear.weight", {d, s}, WeightInit::FanIn);
+      std::string gu = linear(fn, x, d, win, 2 * s);
+      std::string a = siluMul(fn, slice3(fn, gu, 2 * s, 0, s),
+                              slice3(fn, gu, 2 * s, s, s), s);
+      std::string y = linear(fn, a, s, wout, d);
+      if (acc.empty()) {
+        acc = y;
+      } else {
+        std::string r = fn.fresh("moe");
+        fn.line(r + " = arith.addf " + acc + ", " + y + " : " + t3(d));
+        acc = r;
+      }
+    }
+    return acc;
+  }
+  }
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Mixers
+//===----------------------------------------------------------------------===//
+
+std::vector<StateSpec> Builder::statesOf(const LayerSpec &layer) const {
+  switch (layer.mixer) {
+  case LayerSpec::Mixer::Attention: {
+    const AttentionSpec &a = layer.attention;
+    std::string t = t4(a.kvHeads, a.headDim);
+    return {{t, {}, true, "keys of the tokens so far (after the norms and RoPE)"},
+            {t, {}, true, "values of the tokens so far"}};
+  }
+  case LayerSpec::Mixer::GatedDeltaNet: {
+    const GatedDeltaNetSpec &g = layer.gdn;
+    int64_t c = 2 * g.keyHeads * g.keyDim + g.valueHeads * g.valueDim;
+    std::vector<int64_t> conv{g.convKernel - 1, c},
+        s{g.valueHeads, g.keyDim, g.valueDim};
+    return {{tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (q, k, v)"},
+            {tb(s), s, false, "delta-rule state per value head, key-major"}};
+  }
+  case LayerSpec::Mixer::Mamba2: {
+    const Mamba2Spec &m = layer.mamba2;
+    std::vector<int64_t> conv{m.convKernel - 1, m.convDim()},
+        s{m.heads, m.stateSize, m.headDim};
+    return {{tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x, B, C)"},
+            {tb(s), s, false, "SSM state per head [N, P], key-major (mamba_ssm's transposed)"}};
+  }
+  }
+  return {};
+}
+
+void Builder::emitGatedDeltaNet(Fn &fn, const LayerSpec &layer,
+                                const std::string &x, std::string &y,
+                                std::vector<std::string> &states) {
+  const GatedDeltaNetSpec &g = layer.gdn;
+  int64_t d = spec.hidden, hk = g.keyHeads, hv = g.valueHeads, dk = g.keyDim,
+          dv = g.valueDim, r = hv / hk, kw = g.convKernel;
+  int64_t group = 2 * dk + 2 * r * dv, qkvz = hk * group, ba = 2 * hv;
+  int64_t c = 2 * hk * dk + hv * dv;
+  std::string p = layer.prefix + layer.mixerName + ".";
+  std::string wqkvz =
+      load(fn, p + "in_proj_qkvz.weight", {qkvz, d}, WeightInit::FanIn);
+  std::string wba = load(fn, p + "in_proj_ba.weight", {ba, d}, WeightInit::FanIn);
+  std::string wconv =
+      load(fn, p + "conv1d.weight", {c, 1, kw}, WeightInit::FanIn);
+  std::string dtBias = load(fn, p + "dt_bias", {hv}, WeightInit::NearOne);
+  std::string aLog = load(fn, p + "A_log", {hv}, WeightInit::ALog);
+  std::string wnorm = load(fn, p + "norm.weight", {dv}, WeightInit::NearOne);
+  std::string wout =
+      load(fn, p + "out_proj.weight", {d, hv * dv}, WeightInit::FanIn);
+
+  fn.line("// Projections per key-head group: [q " + S(dk) + " | k " + S(dk) +
+          " | v " + S(r * dv) + " | z " + S(r * dv) + "], [b " + S(r) +
+          " | a " + S(r) + "].");
+  std::string qkvzG = expand(fn, linear(fn, x, d, wqkvz, qkvz), hk, group);
+  std::string qG = slice4(fn, qkvzG, hk, group, 0, dk);
+  std::string kG = slice4(fn, qkvzG, hk, group, dk, dk);
+  std::string vG = slice4(fn, qkvzG, hk, group, 2 * dk, r * dv);
+  std::string zG = slice4(fn, qkvzG, hk, group, 2 * dk + r * dv, r * dv);
+  std::string baG = expand(fn, linear(fn, x, d, wba, ba), hk, 2 * r);
+  std::string b = collapse(fn, slice4(fn, baG, hk, 2 * r, 0, r), hk, r);
+  std::string a = collapse(fn, slice4(fn, baG, hk, 2 * r, r, r), hk, r);
+
+  fn.line("// One short conv over concat(q, k, v) (" + S(c) +
+          " channels) + SiLU, carrying the last " + S(kw - 1) + " inputs.");
+  std::string qF = collapse(fn, qG, hk, dk), kF = collapse(fn, kG, hk, dk),
+              vF = collapse(fn, vG, hk, r * dv);
+  std::string qkv = fn.fresh("qkv");
+  fn.line(qkv + " = tensor.concat dim(2) " + qF + ", " + kF + ", " + vF +
+          " : (" + t3(hk * dk) + ", " + t3(hk * dk) + ", " + t3(hv * dv) +
+          ") -> " + t3(c));
+  std::string wc = fn.fresh("wc");
+  fn.line(wc + " = tensor.collapse_shape " + wconv + " [[0, 1], [2]] : " +
+          tw({c, 1, kw}) + " into " + tw({c, kw}));
+  std::string convT = tb({kw - 1, c});
+  std::string qkvC = fn.fresh("qkv_c"), convOut = fn.fresh("conv_out");
+  fn.line(qkvC + ", " + convOut + " = hymir.causal_conv1d " + qkv + ", " + wc +
+          " state(%conv) {activation = #hymir.activation<silu>} : " + t3(c) +
+          ", " + tw({c, kw}) + ", " + convT + " -> " + t3(c) + ", " + convT);
+  std::string q = expand(fn, slice3(fn, qkvC, c, 0, hk * dk), hk, dk);
+  std::string k = expand(fn, slice3(fn, qkvC, c, hk * dk, hk * dk), hk, dk);
+  std::string v = expand(fn, slice3(fn, qkvC, c, 2 * hk * dk, hv * dv), hv, dv);
+
+  fn.line("// The gated delta rule over " + S(hv) +
+          " value heads; value head h reads q/k head h // " + S(r) + ".");
+  std::string aExp = fn.fresh("A_exp"), aNeg = fn.fresh("A");
+  fn.line(aExp + " = math.exp " + aLog + " : " + tw({hv}));
+  fn.line(aNeg + " = arith.negf " + aExp + " : " + tw({hv}));
+  std::string vecK = tw({dk}), vecV = tw({dv}), st = tw({dk, dv});
+  std::string o = fn.fresh("o"), sT = fn.fresh("S_T");
+  fn.line(o + ", " + sT + " = hymir.scan heads = " + S(hv));
+  fn.line("    ins(" + q + ", " + k + ", " + v + ", " + a + ", " + b + " : " +
+          t4(hk, dk) + ", " + t4(hk, dk) + ", " + t4(hv, dv) + ", " + t3(hv) +
+          ", " + t3(hv) + ")");
+  fn.line("    params(" + aNeg + ", " + dtBias + " : " + tw({hv}) + ", " +
+          tw({hv}) + ")");
+  fn.line("    inits(%S : " + tb({hv, dk, dv}) + ") -> (" + t4(hv, dv) +
+          ") {");
+  std::string qt = fn.fresh("q_t"), kt = fn.fresh("k_t"), vt = fn.fresh("v_t"),
+              at = fn.fresh("a_t"), bt = fn.fresh("b_t"), ah = fn.fresh("A_h"),
+              dth = fn.fresh("dt_bias_h"), sS = fn.fresh("S");
+  fn.line("^bb0(" + qt + ": " + vecK + ", " + kt + ": " + vecK + ", " + vt +
+          ": " + vecV + ", " + at + ": f32, " + bt + ": f32, " + ah +
+          ": f32, " + dth + ": f32, " + sS + ": " + st + "):");
+  std::string scale = fn.fresh("scale"), qn = fn.fresh("q_n"),
+              kn = fn.fresh("k_n"), s = fn.fresh("s");
+  fn.line("  " + scale + " = arith.constant " + F(1.0 / std::sqrt(double(dk))) +
+          " : f32");
+  fn.line("  " + qn + " = hymir.l2_norm " + qt + " {eps = 1.0e-06 : f32} : " +
+          vecK);
+  fn.line("  " + kn + " = hymir.l2_norm " + kt + " {eps = 1.0e-06 : f32} : " +
+          vecK);
+  fn.line("  // g = A_h · softplus(a + dt_bias_h),  β = sigmoid(b)");
+  fn.line("  " + s + " = arith.addf " + at + ", " + dth + " : f32");
+  std::string sp = softplus(fn, s), gt = fn.fresh("g_t");
+  fn.line("  " + gt + " = arith.mulf " + ah + ", " + sp + " : f32");
+  std::string beta = sigmoid(fn, bt);
+  fn.line("  // S' = exp(g) S;  u = β (v − S'ᵀ k̂);  S_new = S' + k̂ ⊗ u;  o = "
+          "S_newᵀ (q̂ / √dk)");
+  std::string alpha = fn.fresh("alpha"), sd = fn.fresh("S_decayed"),
+              pred = fn.fresh("pred"), err = fn.fresh("err"),
+              ut = fn.fresh("u_t"), ku = fn.fresh("ku"), sn = fn.fresh("S_new"),
+              qs = fn.fresh("q_s"), ot = fn.fresh("o_t");
+  fn.line("  " + alpha + " = math.exp " + gt + " : f32");
+  fn.line("  " + sd + " = hymir.scale " + sS + ", " + alpha + " : " + st +
+          ", f32");
+  fn.line("  " + pred + " = hymir.read " + sd + ", " + kn + " : " + st + ", " +
+          vecK + " -> " + vecV);
+  fn.line("  " + err + " = arith.subf " + vt + ", " + pred + " : " + vecV);
+  fn.line("  " + ut + " = hymir.scale " + err + ", " + beta + " : " + vecV +
+          ", f32");
+  fn.line("  " + ku + " = hymir.outer " + kn + ", " + ut + " : " + vecK + ", " +
+          vecV + " -> " + st);
+  fn.line("  " + sn + " = arith.addf " + sd + ", " + ku + " : " + st);
+  fn.line("  " + qs + " = hymir.scale " + qn + ", " + scale + " : " + vecK +
+          ", f32");
+  fn.line("  " + ot + " = hymir.read " + sn + ", " + qs + " : " + st + ", " +
+          vecK + " -> " + vecV);
+  fn.line("  hymir.yield " + ot + ", " + sn + " : " + vecV + ", " + st);
+  fn.line("}");
+
+  fn.line("// Gated RMSNorm per value head: rmsnorm(o) · w · silu(z), then "
+          "out_proj.");
+  std::string z = expand(fn, collapse(fn, zG, hk, r * dv), hv, dv);
+  std::string on = norm(fn, o, t4(hv, dv), wnorm, dv, NormKind::Plain,
+                        spec.eps);
+  std::string og = generic(
+      fn, {{on, t4(hv, dv), "#id4"}, {z, t4(hv, dv), "#id4"}}, t4(hv, dv),
+      "#id4", "", 4, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string sz = silu(fn, a[1]), r = fn.fresh("r");
+        fn.line("  " + r + " = arith.mulf " + a[0] + ", " + sz + " : f32");
+        return r;
+      });
+  y = linear(fn, collapse(fn, og, hv, dv), hv * dv, wout, d);
+  states = {convOut, sT};
+}
+
+void Builder::emitMamba2(Fn &fn, const LayerSpec &layer, const std::string &x,
+                         std::string &y, std::vector<std::string> &states) {
+  const Mamba2Spec &m = layer.mamba2;
+  int64_t d = spec.hidden, h = m.heads, pd = m.headDim, n = m.stateSize,
+          g = m.groups, kw = m.convKernel, di = m.inner(), cd = m.convDim();
+  int64_t proj = di + cd + h;
+  std::string p = layer.prefix + layer.mixerName + ".";
+  std::string win = load(fn, p + "in_proj.weight", {proj, d}, WeightInit::FanIn);
+  std::string wconv =
+      load(fn, p + "conv1d.weight", {cd, 1, kw}, WeightInit::FanIn);
+  std::string bconv;
+  if (m.convBias)
+    bconv = load(fn, p + "conv1d.bias", {cd}, WeightInit::NearZero);
+  std::string dtBias = load(fn, p + "dt_bias", {h}, WeightInit::DtBias);
+  std::string aLog = load(fn, p + "A_log", {h}, WeightInit::ALog);
+  std::string dSkip = load(fn, p + "D", {h}, WeightInit::NearOne);
+  std::string wnorm = load(fn, p + "norm.weight", {di}, WeightInit::NearOne);
+  std::string wout = load(fn, p + "out_proj.weight", {d, di}, WeightInit::FanIn);
+
+  fn.line("// in_proj: [z " + S(di) + " | xBC " + S(cd) + " | dt " + S(h) +
+          "].");
+  std::string zxd = linear(fn, x, d, win, proj);
+  std::string z = slice3(fn, zxd, proj, 0, di);
+  std::string xbc = slice3(fn, zxd, proj, di, cd);
+  std::string dt = slice3(fn, zxd, proj, di + cd, h);
+  fn.line("// Short conv over [x | B | C] (" + S(cd) +
+          " channels) + SiLU, carrying the last " + S(kw - 1) + " inputs.");
+  std::string wc = fn.fresh("wc");
+  fn.line(wc + " = tensor.collapse_shape " + wconv + " [[0, 1], [2]] : " +
+          tw({cd, 1, kw}) + " into " + tw({cd, kw}));
+  std::string convT = tb({kw - 1, cd});
+  std::string xc = fn.fresh("xbc_c"), convOut = fn.fresh("conv_out");
+  fn.line(xc + ", " + convOut + " = hymir.causal_conv1d " + xbc + ", " + wc +
+          (m.convBias ? " bias(" + bconv + ")" : std::string()) +
+          " state(%conv) {activation = #hymir.activation<silu>} : " + t3(cd) +
+          ", " + tw({cd, kw}) +
+          (m.convBias ? ", " + tw({cd}) : std::string()) + ", " + convT +
+          " -> " + t3(cd) + ", " + convT);
+  std::string xs = expand(fn, slice3(fn, xc, cd, 0, di), h, pd);
+  std::string bs = expand(fn, slice3(fn, xc, cd, di, g * n), g, n);
+  std::string cs = expand(fn, slice3(fn, xc, cd, di + g * n, g * n), g, n);
+
+  fn.line("// SSD: S ← exp(Δ A_h) S + Δ B ⊗ x,  y = Sᵀ C + D_h x;  head h "
+          "reads B/C group h // " + S(h / g) + ".");
+  std::string aExp = fn.fresh("A_exp"), aNeg = fn.fresh("A");
+  fn.line(aExp + " = math.exp " + aLog + " : " + tw({h}));
+  fn.line(aNeg + " = arith.negf " + aExp + " : " + tw({h}));
+  std::string vecP = tw({pd}), vecN = tw({n}), st = tw({n, pd});
+  std::string ys = fn.fresh("y"), sT = fn.fresh("S_T");
+  fn.line(ys + ", " + sT + " = hymir.scan heads = " + S(h));
+  fn.line("    ins(" + xs + ", " + dt + ", " + bs + ", " + cs + " : " +
+          t4(h, pd) + ", " + t3(h) + ", " + t4(g, n) + ", " + t4(g, n) + ")");
+  fn.line("    params(" + aNeg + ", " + dSkip + ", " + dtBias + " : " +
+          tw({h}) + ", " + tw({h}) + ", " + tw({h}) + ")");
+  fn.line("    inits(%S : " + tb({h, n, pd}) + ") -> (" + t4(h, pd) + ") {");
+  std::string xt = fn.fresh("x_t"), dtt = fn.fresh("dt_t"),
+              bt = fn.fresh("B_t"), ct = fn.fresh("C_t"), ah = fn.fresh("A_h"),
+              dh = fn.fresh("D_h"), dbh = fn.fresh("dt_bias_h"),
+              sS = fn.fresh("S");
+  fn.line("^bb0(" + xt + ": " + vecP + ", " + dtt + ": f32, " + bt + ": " +
+          vecN + ", " + ct + ": " + vecN + ", " + ah + ": f32, " + dh +
+          ": f32, " + dbh + ": f32, " + sS + ": " + st + "):");
+  std::string v = fn.fresh("v");
+  fn.line("  " + v + " = arith.addf " + dtt + ", " + dbh + " : f32");
+  std::string delta = softplus(fn, v);
+  if (m.dtClamp) {
+    std::string lo = fn.fresh("lo"), hi = fn.fresh("hi"),
+                d1 = fn.fresh("delta"), d2 = fn.fresh("delta");
+    fn.line("  " + lo + " = arith.constant " + F(m.dtMin) + " : f32");
+    fn.line("  " + hi + " = arith.constant " + F(m.dtMax) + " : f32");
+    fn.line("  " + d1 + " = arith.maximumf " + delta + ", " + lo + " : f32");
+    fn.line("  " + d2 + " = arith.minimumf " + d1 + ", " + hi + " : f32");
+    delta = d2;
+  }
+  std::string da = fn.fresh("dA"), alpha = fn.fresh("alpha"),
+              sd = fn.fresh("S_decayed"), xdt = fn.fresh("x_dt"),
+              bx = fn.fresh("Bx"), sn = fn.fresh("S_new"), sc = fn.fresh("SC"),
+              dx = fn.fresh("Dx"), yt = fn.fresh("y_t");
+  fn.line("  " + da + " = arith.mulf " + delta + ", " + ah + " : f32");
+  fn.line("  " + alpha + " = math.exp " + da + " : f32");
+  fn.line("  " + sd + " = hymir.scale " + sS + ", " + alpha + " : " + st +
+          ", f32");
+  fn.line("  " + xdt + " = hymir.scale " + xt + ", " + delta + " : " + vecP +
+          ", f32");
+  fn.line("  " + bx + " = hymir.outer " + bt + ", " + xdt + " : " + vecN +
+          ", " + vecP + " -> " + st);
+  fn.line("  " + sn + " = arith.addf " + sd + ", " + bx + " : " + st);
+  fn.line("  " + sc + " = hymir.read " + sn + ", " + ct + " : " + st + ", " +
+          vecN + " -> " + vecP);
+  fn.line("  " + dx + " = hymir.scale " + xt + ", " + dh + " : " + vecP +
+          ", f32");
+  fn.line("  " + yt + " = arith.addf " + sc + ", " + dx + " : " + vecP);
+  fn.line("  hymir.yield " + yt + ", " + sn + " : " + vecP + ", " + st);
+  fn.line("}");
+
+  fn.line("// Gated RMSNorm (norm_before_gate = False): rmsnorm(y · silu(z)) "
+          "· w, per group of " + S(di / g) + " channels; then out_proj.");
+  std::string yf = collapse(fn, ys, h, pd);
+  std::string yg = generic(
+      fn, {{yf, t3(di), "#id3"}, {z, t3(di), "#id3"}}, t3(di), "#id3", "", 3,
+      0, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string sz = silu(fn, a[1]), r = fn.fresh("r");
+        fn.line("  " + r + " = arith.mulf " + a[0] + ", " + sz + " : f32");
+        return r;
+      });
+  std::string yn;
+  if (g == 1) {
+    yn = norm(fn, yg, t3(di), wnorm, di, NormKind::Plain, m.normEps);
+  } else {
+    int64_t gs = di / g;
+    std::string one = fn.fresh("one");
+    fn.line(one + " = arith.constant dense<1.0> : " + tw({gs}));
+    std::string n4 = fn.fresh("n");
+    fn.line(n4 + " = hymir.rms_norm " + expand(fn, yg, g, gs) + ", " + one +
+            " {eps = " + F(m.normEps) + " : f32} : " + t4(g, gs) + ", " +
+            tw({gs}));
+    std::string nf = collapse(fn, n4, g, gs);
+    yn = generic(fn, {{nf, t3(di), "#id3"}, {wnorm, tw({di}), "#ch3"}}, t3(di),
+                 "#id3", "", 3, 0,
+                 [&](Fn &fn, const std::vector<std::string> &a) {
+                   std::string r = fn.fresh("r");
+                   fn.line("  " + r + " = arith.mulf " + a[0] + ", " + a[1] +
+                           " : f32");
+                   return r;
+                 });
+  }
+  y = linear(fn, yn, di, wout, d);
+  states = {convOut, sT};
+}
+
+std::string Builder::ropeHelper(int64_t headDim, int64_t rot, double theta) {
+  std::string name = "rope_" + S(headDim) + "_" + S(rot);
+  if (!helperNames.insert(name).second)
+    return name;
+  int64_t half = rot / 2;
+  std::string freqs;
+  for (int64_t i = 0; i < half; ++i)
+    freqs += (i ? ", " : "") +
+             F(std::pow(theta, -2.0 * double(i) / double(rot)));
+  std::string tx = "tensor<?x?x?x" + S(headDim) + "xf32>",
+              ta = "tensor<?x?x?x" + S(half) + "xf32>";
+  helpers += "// Rotary embedding (rotate-half) of the first " + S(rot) +
+             " of " + S(headDim) + " dims at positions pos0 + t:\n"
+             "// φ_i = (pos0 + t) · θ^(−2i/" + S(rot) + "), θ = " +
+             F(theta) + ".\n";
+  helpers += "func.func private @" + name + "(%x: " + tx +
+             ", %pos0: index) -> " + tx + " {\n";
+  helpers += "  %c0 = arith.constant 0 : index\n"
+             "  %c1 = arith.constant 1 : index\n"
+             "  %c2 = arith.constant 2 : index\n";
+  helpers += "  %inv_freq = arith.constant dense<[" + freqs + "]> : " +
+             tw({half}) + "\n";
+  helpers += "  %B = tensor.dim %x, %c0 : " + tx + "\n";
+  helpers += "  %T = tensor.dim %x, %c1 : " + tx + "\n";
+  helpers += "  %H = tensor.dim %x, %c2 : " + tx + "\n";
+  helpers += "  %e = tensor.empty(%B, %T, %H) : " + ta + "\n";
+  helpers += "  %angles = linalg.generic {indexing_maps = [#frq, #id4], "
+             "iterator_types = [\"parallel\", \"parallel\", \"parallel\", "
+             "\"parallel\"]}\n";
+  helpers += "      ins(%inv_freq : " + tw({half}) + ") outs(%e : " + ta +
+             ") {\n";
+  helpers += "  ^bb0(%f: f32, %out: f32):\n"
+             "    %t = linalg.index 1 : index\n"
+             "    %p = arith.addi %pos0, %t : index\n"
+             "    %p_i = arith.index_cast %p : index to i64\n"
+             "    %p_f = arith.sitofp %p_i : i64 to f32\n"
+             "    %phi = arith.mulf %p_f, %f : f32\n"
+             "    linalg.yield %phi : f32\n";
+  helpers += "  } -> " + ta + "\n";
+  helpers += "  %y = hymir.rotary %x, %angles : " + tx + ", " + ta + "\n";
+  helpers += "  return %y : " + tx + "\n}\n\n";
+  return name;
+}
+
+void Builder::attentionQkv(Fn &fn, const LayerSpec &layer,
+                           const std::string &x, const std::string &pos0,
+                           std::string &q, std::string &k, std::string &v,
+                           std::string &gate) {
+  const AttentionSpec &a = layer.attention;
+  int64_t d = spec.hidden, h = a.heads, hkv = a.kvHeads, hd = a.headDim;
+  std::string p = layer.prefix + layer.mixerName + ".";
+  int64_t qOut = h * hd * (a.outputGate ? 2 : 1);
+  std::string wq = load(fn, p + "q_proj.weight", {qOut, d}, WeightInit::FanIn);
+  std::string wk =
+      load(fn, p + "k_proj.weight", {hkv * hd, d}, WeightInit::FanIn);
+  std::string wv =
+      load(fn, p + "v_proj.weight", {hkv * hd, d}, WeightInit::FanIn);
+  std::string qRaw;
+  if (a.outputGate) {
+    fn.line("// q_proj gives per head [q " + S(hd) + " | gate " + S(hd) + "].");
+    std::string qg = expand(fn, linear(fn, x, d, wq, qOut), h, 2 * hd);
+    qRaw = slice4(fn, qg, h, 2 * hd, 0, hd);
+    gate = slice4(fn, qg, h, 2 * hd, hd, hd);
+  } else {
+    qRaw = expand(fn, linear(fn, x, d, wq, qOut), h, hd);
+    gate.clear();
+  }
+  std::string kRaw = expand(fn, linear(fn, x, d, wk, hkv * hd), hkv, hd);
+  v = expand(fn, linear(fn, x, d, wv, hkv * hd), hkv, hd);
+  if (a.qkNorm) {
+    WeightInit init = normInit(a.qkNormKind);
+    std::string wqn = load(fn, p + "q_norm.weight", {hd}, init);
+    std::string wkn = load(fn, p + "k_norm.weight", {hd}, init);
+    qRaw = norm(fn, qRaw, t4(h, hd), wqn, hd, a.qkNormKind, spec.eps);
+    kRaw = norm(fn, kRaw, t4(hkv, hd), wkn, hd, a.qkNormKind, spec.eps);
+  }
+  if (a.rotaryDim > 0) {
+    std::string rope = ropeHelper(hd, a.rotaryDim, a.ropeTheta);
+    std::string tx = "tensor<?x?x?x" + S(hd) + "xf32>";
+    auto apply = [&](const std::string &t, int64_t heads) {
+      std::string c = fn.fresh("cast"), r = fn.fresh("rope"),
+                  back = fn.fresh("cast");
+      fn.line(c + " = tensor.cast " + t + " : " + t4(heads, hd) + " to " + tx);
+      fn.line(r + " = func.call @" + rope + "(" + c + ", " + pos0 + ") : (" +
+              tx + ", index) -> " + tx);
+      fn.line(back + " = tensor.cast " + r + " : " + tx + " to " +
+              t4(heads, hd));
+      return back;
+    };
+    qRaw = apply(qRaw, h);
+    kRaw = apply(kRaw, hkv);
+  }
+  q = qRaw;
+  k = kRaw;
+}
+
+std::string Builder::attentionOut(Fn &fn, const LayerSpec &layer,
+                                  const std::string &o,
+                                  const std::string &gate) {
+  const AttentionSpec &a = layer.attention;
+  int64_t d = spec.hidden, h = a.heads, hd = a.headDim;
+  std::string p = layer.prefix + layer.mixerName + ".";
+  std::string wo = load(fn, p + "o_proj.weight", {d, h * hd}, WeightInit::FanIn);
+  std::string og = o;
+  if (!gate.empty())
+    og = generic(fn, {{o, t4(h, hd), "#id4"}, {gate, t4(h, hd), "#id4"}},
+                 t4(h, hd), "#id4", "", 4, 0,
+                 [&](Fn &fn, const std::vector<std::string> &a) {
+                   std::string s = sigmoid(fn, a[1]), r = fn.fresh("r");
+                   fn.line("  " + r + " = arith.mulf " + a[0] + ", " + s +
+                           " : f32");
+                   return r;
+                 });
+  return linear(fn, collapse(fn, og, h, hd), h * hd, wo, d);
+}
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+void Builder::emitRecurrentLayer(unsigned index, const LayerSpec &layer) {
+  int64_t d = spec.hidden;
+  std::vector<StateSpec> st = statesOf(layer);
+  Fn fn;
+  fn.prologue("%h", t3(d));
+  std::string win = load(fn, layer.prefix + layer.inputNorm, {d},
+                         normInit(spec.normKind));
+  std::string x = norm(fn, "%h", t3(d), win, d, spec.normKind, spec.eps);
+  std::string y;
+  std::vector<std::string> states;
+  if (layer.mixer == LayerSpec::Mixer::GatedDeltaNet)
+    emitGatedDeltaNet(fn, layer, x, y, states);
+  else
+    emitMamba2(fn, layer, x, y, states);
+  std::string h = residual(fn, "%h", y, d);
+  if (layer.mlp.kind != MlpSpec::Kind::None) {
+    std::string wp = load(fn, layer.prefix + layer.postNorm, {d},
+                          normInit(spec.normKind));
+    std::string x2 = norm(fn, h, t3(d), wp, d, spec.normKind, spec.eps);
+    h = residual(fn, h, emitMlp(fn, layer, x2), d);
+  }
+  std::string types = t3(d);
+  for (const StateSpec &s : st)
+    types += ", " + s.type;
+  layerFuncs += "func.func private @layer_" + S(index) + "(%h: " + t3(d) +
+                ", %conv: " + st[0].type + ", %S: " + st[1].type + ")\n    -> (" +
+                types + ") {\n" + fn.text + "  return " + h + ", " +
+                states[0] + ", " + states[1] + " : " + types + "\n}\n\n";
+}
+
+void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
+                                 bool decode) {
+  const AttentionSpec &a = layer.attention;
+  int64_t d = spec.hidden, h = a.heads, hkv = a.kvHeads, hd = a.headDim;
+  std::string kvT = t4(hkv, hd);
+  Fn fn;
+  fn.prologue("%h", t3(d));
+  std::string pos0 = "%c0";
+  if (decode) {
+    pos0 = "%L";
+    fn.line("%L = tensor.dim %k_cache, %c1 : " + kvT);
+  }
+  std::string win = load(fn, layer.prefix + layer.inputNorm, {d},
+                         normInit(spec.normKind));
+  std::string x = norm(fn, "%h", t3(d), win, d, spec.normKind, spec.eps);
+  std::string q, k, v, gate;
+  attentionQkv(fn, layer, x, pos0, q, k, v, gate);
+  std::string scale = F(a.scale);
+  std::string o, kOut = k, vOut = v;
+  if (!decode) {
+    o = fn.fresh("o");
+    fn.line(o + " = hymir.attention " + q + ", " + k + ", " + v +
+            " {causal, scale = " + scale + " : f32} : " + t4(h, hd) + ", " +
+            kvT + ", " + kvT + " -> " + t4(h, hd));
+  } else {
+    fn.line("// Append the token's key and value; it sits at position L.");
+    kOut = fn.fresh("k_all");
+    vOut = fn.fresh("v_all");
+    fn.line(kOut + " = tensor.concat dim(1) %k_cache, " + k + " : (" + kvT +
+            ", " + kvT + ") -> " + kvT);
+    fn.line(vOut + " = tensor.concat dim(1) %v_cache, " + v + " : (" + kvT +
+            ", " + kvT + ") -> " + kvT);
+    std::string q1 = fn.fresh("q1"), qt = fn.fresh("q_t"), ot = fn.fresh("o_t"),
+                o1 = fn.fresh("o1");
+    std::string tq1 = "tensor<?x1x" + S(h) + "x" + S(hd) + "xf32>",
+                tq = "tensor<?x" + S(h) + "x" + S(hd) + "xf32>";
+    fn.line(q1 + " = tensor.cast " + q + " : " + t4(h, hd) + " to " + tq1);
+    fn.line(qt + " = tensor.collapse_shape " + q1 + " [[0, 1], [2], [3]] : " +
+            tq1 + " into " + tq);
+    fn.line(ot + " = hymir.attention_decode " + qt + ", " + kOut + ", " + vOut +
+            " {scale = " + scale + " : f32} : " + tq + ", " + kvT + ", " + kvT +
+            " -> " + tq);
+    fn.line(o1 + " = tensor.expand_shape " + ot +
+            " [[0, 1], [2], [3]] output_shape [%B, 1, " + S(h) + ", " + S(hd) +
+            "] : " + tq + " into " + tq1);
+    o = fn.fresh("o");
+    fn.line(o + " = tensor.cast " + o1 + " : " + tq1 + " to " + t4(h, hd));
+  }
+  std::string y = attentionOut(fn, layer, o, gate);
+  std::string hh = residual(fn, "%h", y, d);
+  if (layer.mlp.kind != MlpSpec::Kind::None) {
+    std::string wp = load(fn, layer.prefix + layer.postNorm, {d},
+                          normInit(spec.normKind));
+    std::string x2 = norm(fn, hh, t3(d), wp, d, spec.normKind, spec.eps);
+    hh = residual(fn, hh, emitMlp(fn, layer, x2), d);
+  }
+  std::string types = t3(d) + ", " + kvT + ", " + kvT;
+  if (!decode)
+    layerFuncs += "// Layer " + S(index) +
+                  " over a whole prompt (positions 0 .. T-1): returns the "
+                  "prompt's keys and values.\n"
+                  "func.func private @layer_" + S(index) + "_prefill(%h: " +
+                  t3(d) + ")\n    -> (" + types + ") {\n";
+  else
+    layerFuncs += "// Layer " + S(index) +
+                  " for one new token per sequence (h is [B, 1, D]) against "
+                  "a KV cache of L tokens.\n"
+                  "func.func private @layer_" + S(index) + "_decode(%h: " +
+                  t3(d) + ", %k_cache: " + kvT + ", %v_cache: " + kvT +
+                  ")\n    -> (" + types + ") {\n";
+  layerFuncs += fn.text + "  return " + hh + ", " + kOut + ", " + vOut + " : " +
+                types + "\n}\n\n";
+}
+
+void Builder::emitEmbedAndHead() {
+  int64_t v = spec.vocab, d = spec.hidden;
+  {
+    Fn fn;
+    fn.line("%c0 = arith.constant 0 : index");
+    fn.line("%c1 = arith.constant 1 : index");
+    fn.line("%B = tensor.dim %tokens, %c0 : tensor<?x?xi32>");
+    fn.line("%T = tensor.dim %tokens, %c1 : tensor<?x?xi32>");
+    std::string table =
+        load(fn, spec.embedName, {v, d}, WeightInit::FanIn);
+    fn.line("%e = tensor.empty(%B, %T) : " + t3(d));
+    fn.line("%h = linalg.generic {indexing_maps = [#bt3, #id3], iterator_types "
+            "= [\"parallel\", \"parallel\", \"parallel\"]}");
+    fn.line("    ins(%tokens : tensor<?x?xi32>) outs(%e : " + t3(d) + ") {");
+    fn.line("^bb0(%id: i32, %out: f32):");
+    fn.line("  %row = arith.index_cast %id : i32 to index");
+    fn.line("  %col = linalg.index 2 : index");
+    fn.line("  %val = tensor.extract " + table + "[%row, %col] : " +
+            tw({v, d}));
+    fn.line("  linalg.yield %val : f32");
+    fn.line("} -> " + t3(d));
+    std::string h = "%h";
+    if (spec.embeddingMultiplier != 1.0) {
+      fn.line("%zero = arith.constant 0.0 : f32");
+      h = scaleConst(fn, h, d, spec.embeddingMultiplier);
+    }
+    helpers += "// Token embedding: a gather of rows of the embedding table" +
+               std::string(spec.embeddingMultiplier != 1.0
+                               ? ", times embedding_multiplier"
+                               : "") +
+               ".\nfunc.func private @embed(%tokens: tensor<?x?xi32>) -> " +
+               t3(d) + " {\n" + fn.text + "  return " + h + " : " + t3(d) +
+               "\n}\n\n";
+  }
+  {
+    Fn fn;
+    fn.prologue("%h", t3(d));
+    std::string wn = load(fn, spec.finalNormName, {d}, normInit(spec.normKind));
+    std::string x = norm(fn, "%h", t3(d), wn, d, spec.normKind, spec.eps);
+    bool tied = spec.lmHeadName.empty();
+    std::string wh = load(fn, tied ? spec.embedName : spec.lmHeadName, {v, d},
+                          WeightInit::FanIn);
+    std::string logits = linear(fn, x, d, wh, v);
+    if (spec.logitsScaling != 1.0)
+      logits = scaleConst(fn, logits, v, 1.0 / spec.logitsScaling);
+    helpers += std::string("// Final norm and LM head") +
+               (tied ? " (tied to the embedding)" : "") +
+               (spec.logitsScaling != 1.0 ? ", logits / logits_scaling" : "") +
+               ".\nfunc.func private @lm_head(%h: " + t3(d) + ") -> " + t3(v) +
+               " {\n" + fn.text + "  return " + logits + " : " + t3(v) +
+               "\n}\n\n";
+  }
+}
+
+void Builder::emitEntryPoints() {
+  int64_t v = spec.vocab, d = spec.hidden;
+  std::vector<std::string> stateTypes;
+  for (const LayerSpec &l : spec.layers)
+    for (const StateSpec &s : statesOf(l))
+      stateTypes.push_back(s.type);
+  std::string results = t3(v);
+  for (const std::string &t : stateTypes)
+    results += ", " + t;
+  std::string decodeResults = "tensor<?x" + S(v) + "xf32>";
+  for (const std::string &t : stateTypes)
+    decodeResults += ", " + t;
+
+  // @prefill
+  Fn pf;
+  pf.line("%c0 = arith.constant 0 : index");
+  pf.line("%zero = arith.constant 0.0 : f32");
+  pf.line("%B = tensor.dim %tokens, %c0 : tensor<?x?xi32>");
+  pf.line("// A prefill starts a sequence: zero recurrent states.");
+  std::map<std::string, std::string> zeros;
+  for (const LayerSpec &l : spec.layers)
+    for (const StateSpec &s : statesOf(l)) {
+      if (s.isCache || zeros.count(s.type))
+        continue;
+      std::string e = pf.fresh("e"), z = pf.fresh("zeros");
+      pf.line(e + " = tensor.empty(%B) : " + s.type);
+      pf.line(z + " = linalg.fill ins(%zero : f32) outs(" + e + " : " + s.type +
+              ") -> " + s.type);
+      zeros[s.type] = z;
+    }
+  std::string h = pf.fresh("h");
+  pf.line(h + " = func.call @embed(%tokens) : (tensor<?x?xi32>) -> " + t3(d));
+  std::vector<std::string> outStates;
+  for (auto [i, l] : llvm::enumerate(spec.layers)) {
+    std::vector<StateSpec> st = statesOf(l);
+    std::string h2 = pf.fresh("h"), s0 = pf.fresh("s"), s1 = pf.fresh("s");
+    std::string types = t3(d) + ", " + st[0].type + ", " + st[1].type;
+    if (l.mixer == LayerSpec::Mixer::Attention) {
+      pf.line(h2 + ", " + s0 + ", " + s1 + " = func.call @layer_" + S(i) +
+              "_prefill(" + h + ") : (" + t3(d) + ") -> (" + types + ")");
+    } else {
+      pf.line(h2 + ", " + s0 + ", " + s1 + " = func.call @layer_" + S(i) + "(" +
+              h + ", " + zeros[st[0].type] + ", " + zeros[st[1].type] +
+              ") : (" + t3(d) + ", " + st[0].type + ", " + st[1].type +
+              ") -> (" + types + ")");
+    }
+    h = h2;
+    outStates.push_back(s0);
+    outStates.push_back(s1);
+  }
+  pf.line("%logits = func.call @lm_head(" + h + ") : (" + t3(d) + ") -> " +
+          t3(v));
+  std::string ret = "%logits";
+  for (const std::string &s : outStates)
+    ret += ", " + s;
+
+  std::string out;
+  out += "func.func @prefill(%tokens: tensor<?x?xi32>)\n    -> (" + results +
+         ") {\n" + pf.text + "  return " + ret + "\n      : " + results +
+         "\n}\n\n";
+
+  // @decode
+  Fn df;
+  df.line("%c0 = arith.constant 0 : index");
+  df.line("%B = tensor.dim %tokens, %c0 : tensor<?xi32>");
+  df.line("// One token per sequence is a sequence of length 1.");
+  df.line("%tok = tensor.expand_shape %tokens [[0, 1]] output_shape [%B, 1] : "
+          "tensor<?xi32> into tensor<?x1xi32>");
+  df.line("%tok_d = tensor.cast %tok : tensor<?x1xi32> to tensor<?x?xi32>");
+  h = df.fresh("h");
+  df.line(h + " = func.call @embed(%tok_d) : (tensor<?x?xi32>) -> " + t3(d));
+  std::string args;
+  unsigned si = 0;
+  outStates.clear();
+  for (auto [i, l] : llvm::enumerate(spec.layers)) {
+    std::vector<StateSpec> st = statesOf(l);
+    std::string in0 = "%state" + S(si), in1 = "%state" + S(si + 1);
+    args += ", " + in0 + ": " + st[0].type + ", " + in1 + ": " + st[1].type;
+    si += 2;
+    std::string h2 = df.fresh("h"), s0 = df.fresh("s"), s1 = df.fresh("s");
+    std::string types = t3(d) + ", " + st[0].type + ", " + st[1].type;
+    std::string callee = l.mixer == LayerSpec::Mixer::Attention
+                             ? "@layer_" + S(i) + "_decode"
+                             : "@layer_" + S(i);
+    df.line(h2 + ", " + s0 + ", " + s1 + " = func.call " + callee + "(" + h +
+            ", " + in0 + ", " + in1 + ") : (" + types + ") -> (" + types + ")");
+    h = h2;
+    outStates.push_back(s0);
+    outStates.push_back(s1);
+  }
+  std::string lt = df.fresh("logits"), l1 = df.fresh("logits");
+  df.line(lt + " = func.call @lm_head(" + h + ") : (" + t3(d) + ") -> " +
+          t3(v));
+  df.line(l1 + " = tensor.cast " + lt + " : " + t3(v) + " to tensor<?x1x" +
+          S(v) + "xf32>");
+  df.line("%logits = tensor.collapse_shape " + l1 + " [[0, 1], [2]] : tensor<?x1x" +
+          S(v) + "xf32> into tensor<?x" + S(v) + "xf32>");
+  ret = "%logits";
+  for (const std::string &s : outStates)
+    ret += ", " + s;
+  out += "func.func @decode(%tokens: tensor<?xi32>" + args + ")\n    -> (" +
+         decodeResults + ") {\n" + df.text + "  return " + ret + "\n      : " +
+         decodeResults + "\n}\n\n";
+  layerFuncs = out + layerFuncs;
+}
+
+std::string Builder::header() {
+  std::string s = "// " + spec.title +
+                  " — generated by hymir-import (docs/models.md).\n//\n";
+  for (const std::string &l : spec.description)
+    s += l.empty() ? "//\n" : "//   " + l + "\n";
+  s += "//\n// Entry points (batch B, prompt length T; states in this order):\n";
+  s += "//   @prefill(tokens [B, T] i32) -> (logits [B, T, " + S(spec.vocab) +
+       "], states...)\n";
+  s += "//   @decode(tokens [B] i32, states...) -> (logits [B, " +
+       S(spec.vocab) + "], states...)\n";
+  s += "// States:\n";
+  unsigned n = 0;
+  for (auto [i, l] : llvm::enumerate(spec.layers))
+    for (const StateSpec &st : statesOf(l))
+      s += "//   #" + S(n++) + " layer " + S(i) + ": " + st.type + "  " +
+           st.meaning + (st.isCache ? " (L = tokens so far)" : "") + "\n";
+  return s + "\n";
+}
+
+ImportedModel Builder::build() {
+  emitEmbedAndHead();
+  for (auto [i, l] : llvm::enumerate(spec.layers)) {
+    if (l.mixer == LayerSpec::Mixer::Attention) {
+      emitAttentionLayer(i, l, /*decode=*/false);
+      emitAttentionLayer(i, l, /*decode=*/true);
+    } else {
+      emitRecurrentLayer(i, l);
+    }
+  }
+  emitEntryPoints();
+  std::string maps =
+      "// Projections: y[b, t, o] = Σ_i x[b, t, i] · W[o, i] (W in the "
+      "checkpoint's [out, in] layout).\n"
+      "#px = affine_map<(b, t, o, i) -> (b, t, i)>\n"
+      "#pw = affine_map<(b, t, o, i) -> (o, i)>\n"
+      "#py = affine_map<(b, t, o, i) -> (b, t, o)>\n"
+      "// Stacked experts: y[b, t, e, o] = Σ_i x[b, t, i] · W[e, o, i], and "
+      "back: y[b, t, o] = Σ_{e, i} a[b, t, e, i] · W[e, o, i].\n"
+      "#sx = affine_map<(b, t, e, o, i) -> (b, t, i)>\n"
+      "#sw = affine_map<(b, t, e, o, i) -> (e, o, i)>\n"
+      "#sy = affine_map<(b, t, e, o, i) -> (b, t, e, o)>\n"
+      "#dx = affine_map<(b, t, o, e, i) -> (b, t, e, i)>\n"
+      "#dw = affine_map<(b, t, o, e, i) -> (e, o, i)>\n"
+      "#dy = affine_map<(b, t, o, e, i) -> (b, t, o)>\n"
+      "// Element-wise, broadcast and reduction maps.\n"
+      "#id3 = affine_map<(b, t, d) -> (b, t, d)>\n"
+      "#id4 = affine_map<(b, t, h, d) -> (b, t, h, d)>\n"
+      "#bt3 = affine_map<(b, t, d) -> (b, t)>\n"
+      "#ch3 = affine_map<(b, t, d) -> (d)>\n"
+      "#bte4 = affine_map<(b, t, e, i) -> (b, t, e)>\n"
+      "#rke = affine_map<(b, t, e, f) -> (b, t, e)>\n"
+      "#rkf = affine_map<(b, t, e, f) -> (b, t, f)>\n"
+      "#frq = affine_map<(b, t, h, i) -> (i)>\n\n";
+  ImportedModel m;
+  m.mlir = header() + maps +
+           "//===----------------------------------------------------------"
+           "------------===//\n// Weights: external values bound by name (the "
+           "checkpoint's tensor names).\n//===----------------------------"
+           "------------------------------------------===//\n\n" +
+           globals +
+           "\n//===--------------------------------------------------------"
+           "--------------===//\n// Entry points and layers\n//===----------"
+           "------------------------------------------------------------===/"
+           "/\n\n" +
+           layerFuncs +
+           "//===----------------------------------------------------------"
+           "------------===//\n// Blocks\n//===--------------------------------"
+           "--------------------------------------===//\n\n" +
+           helpers;
+  m.weights = std::move(weights);
+  return m;
+}
+
+} // namespace
+
+ImportedModel hymir::import::emitModel(const ModelSpec &spec) {
+  return Builder(spec).build();
+}

@@ -1,0 +1,130 @@
+//===- ModelBuilder.h - Emit model modules as MLIR text ---------*- C++ -*-===//
+//
+// Private to HymirImport. The layer library of hymir-import: a model is
+// described by a `ModelSpec` (layers, each a mixer and an MLP, with the
+// checkpoint's tensor names), and `emitModel` writes the module in the
+// format of docs/models.md as MLIR text: one function per layer (attention
+// layers have a prefill and a decode function), `@prefill`, `@decode`, and
+// the blocks the layers share.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYMIR_LIB_IMPORT_MODELBUILDER_H
+#define HYMIR_LIB_IMPORT_MODELBUILDER_H
+
+#include "hymir/Import/Import.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hymir {
+namespace import {
+
+/// How an RMSNorm applies its weight.
+enum class NormKind {
+  /// x / rms(x) · w
+  Plain,
+  /// x / rms(x) · (1 + w): Qwen3-Next's zero-centred norm.
+  ZeroCentred,
+};
+
+/// Softmax attention with a KV cache.
+struct AttentionSpec {
+  int64_t heads = 0, kvHeads = 0, headDim = 0;
+  /// q_proj gives per head [q | gate]; the output is o · sigmoid(gate).
+  bool outputGate = false;
+  /// Per-head q_norm / k_norm (RMSNorm over the head dim) when set.
+  bool qkNorm = false;
+  NormKind qkNormKind = NormKind::Plain;
+  /// Rotary dims (rotate-half) at the start of each head; 0: no RoPE.
+  int64_t rotaryDim = 0;
+  double ropeTheta = 10000.0;
+  double scale = 0.0;
+};
+
+/// Qwen3-Next's Gated DeltaNet.
+struct GatedDeltaNetSpec {
+  int64_t keyHeads = 0, valueHeads = 0, keyDim = 0, valueDim = 0, convKernel = 0;
+};
+
+/// A Mamba-2 mixer (HF Mamba2Mixer / GraniteMoeHybridMambaLayer).
+struct Mamba2Spec {
+  int64_t heads = 0, headDim = 0, stateSize = 0, groups = 0, convKernel = 0;
+  bool convBias = true;
+  /// dt is clamped to [dtMin, dtMax] when set.
+  bool dtClamp = false;
+  double dtMin = 0.0, dtMax = 0.0;
+  double normEps = 1e-5;
+  int64_t inner() const { return heads * headDim; }
+  int64_t convDim() const { return inner() + 2 * groups * stateSize; }
+};
+
+/// The feed-forward part of a layer.
+struct MlpSpec {
+  enum class Kind {
+    None,
+    /// SwiGLU with gate_proj, up_proj, down_proj.
+    Dense,
+    /// Qwen3-Next's sparse MoE: per-expert SwiGLU tensors
+    /// (experts.E.{gate,up,down}_proj), router `gate`, softmax → top-k
+    /// (→ renormalised), a shared expert scaled by sigmoid(shared_expert_gate).
+    QwenMoe,
+    /// Granite 4.0's MoE: stacked experts (input_linear [E, 2I, D],
+    /// output_linear [E, D, I]), router `router.layer`, top-k of the logits
+    /// then softmax over them; plus a shared SwiGLU MLP (shared_mlp).
+    GraniteMoe,
+  };
+  Kind kind = Kind::None;
+  int64_t intermediate = 0;
+  int64_t experts = 0, topK = 0, expertIntermediate = 0, sharedIntermediate = 0;
+  bool normTopK = true;
+};
+
+struct LayerSpec {
+  enum class Mixer { Attention, GatedDeltaNet, Mamba2 };
+  Mixer mixer = Mixer::Attention;
+  /// "model.layers.3."
+  std::string prefix;
+  /// Tensor name of the input norm, relative to the prefix.
+  std::string inputNorm = "input_layernorm.weight";
+  /// Mixer module name relative to the prefix ("self_attn", "linear_attn",
+  /// "mixer", "mamba").
+  std::string mixerName;
+  AttentionSpec attention;
+  GatedDeltaNetSpec gdn;
+  Mamba2Spec mamba2;
+  /// The MLP (with its norm post_attention_layernorm) when kind != None.
+  MlpSpec mlp;
+  std::string postNorm = "post_attention_layernorm.weight";
+  /// MLP module name ("mlp", "feed_forward", ...); Granite's MoE uses
+  /// block_sparse_moe and shared_mlp regardless.
+  std::string mlpName = "mlp";
+};
+
+struct ModelSpec {
+  /// Used in the header and the file name of the tool's messages.
+  std::string title;
+  /// Lines of the header comment describing the config (without "// ").
+  std::vector<std::string> description;
+  int64_t vocab = 0, hidden = 0;
+  double eps = 1e-6;
+  NormKind normKind = NormKind::Plain;
+  std::string embedName = "model.embed_tokens.weight";
+  std::string finalNormName = "model.norm.weight";
+  /// Empty: tied to the embedding.
+  std::string lmHeadName = "lm_head.weight";
+  double embeddingMultiplier = 1.0;
+  double residualMultiplier = 1.0;
+  /// logits / logitsScaling.
+  double logitsScaling = 1.0;
+  std::vector<LayerSpec> layers;
+};
+
+/// Emits the module for `spec`.
+ImportedModel emitModel(const ModelSpec &spec);
+
+} // namespace import
+} // namespace hymir
+
+#endif // HYMIR_LIB_IMPORT_MODELBUILDER_H
