@@ -20,6 +20,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace hymir::import;
 
@@ -319,8 +320,8 @@ bool readMamba2(ConfigReader &cfg, ModelSpec &spec) {
     spec.lmHeadName.clear();
   cfg.requireBool("use_bias", false, "no bias in in_proj / out_proj");
   cfg.requireBool("rms_norm", true, "the gated RMSNorm is implemented");
-  cfg.requireBool("norm_before_gate", false,
-                  "the norm is applied after the gate");
+  // norm_before_gate is not read: Hugging Face's Mamba2 (like mamba_ssm's
+  // Mamba2 module) always gates first, rmsnorm(y · silu(z)) · w.
   requireSilu(cfg, "hidden_act");
   if (std::optional<std::vector<double>> limit =
           cfg.getNumberList("time_step_limit")) {
@@ -573,6 +574,37 @@ bool readGranite(ConfigReader &cfg, ModelSpec &spec) {
   return true;
 }
 
+/// Python's json module writes the non-finite floats as the bare tokens
+/// `Infinity`, `-Infinity` and `NaN` (Mamba-2 configs carry
+/// "time_step_limit": [0.0, Infinity]); standard JSON has none. Outside
+/// strings, the infinities become 1e999 (which parses as ±inf) and NaN is
+/// left for the parser to reject.
+std::string acceptPythonInfinity(llvm::StringRef json) {
+  std::string out;
+  out.reserve(json.size());
+  bool inString = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    if (inString) {
+      out += c;
+      if (c == '\\' && i + 1 < json.size())
+        out += json[++i];
+      else if (c == '"')
+        inString = false;
+      continue;
+    }
+    if (c == '"')
+      inString = true;
+    if (json.substr(i).starts_with("Infinity")) {
+      out += "1e999";
+      i += strlen("Infinity") - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 } // namespace
 
 llvm::StringRef hymir::import::getSupportedModelTypes() {
@@ -584,7 +616,8 @@ hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName) {
   auto fail = [&](const llvm::Twine &msg) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
   };
-  llvm::Expected<llvm::json::Value> value = llvm::json::parse(json);
+  llvm::Expected<llvm::json::Value> value =
+      llvm::json::parse(acceptPythonInfinity(json));
   if (!value)
     return fail(fileName + ": invalid JSON: " +
                 llvm::toString(value.takeError()));
