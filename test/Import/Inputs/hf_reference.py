@@ -1,0 +1,304 @@
+"""Independent float64 forward passes of the families hymir-import supports.
+
+  hf_reference.py CONFIG.json W.safetensors IDS OUT.npy
+
+Writes the logits [T, V] of the token ids IDS (comma separated, one
+sequence) as float64. Written from Hugging Face's modeling code
+(Qwen3NextForCausalLM, Mamba2ForCausalLM, GraniteMoeHybridForCausalLM) in
+its own layouts, not from Hymir's IR: per-token loops for the recurrences
+(the Mamba state as [H, P, N], the delta-rule state as [H, dk, dv]),
+explicit causal softmax attention, and MoE routing by sorting. It shares
+nothing with hymir-import but the config and the tensor names.
+"""
+import json
+import struct
+import sys
+
+import numpy as np
+
+
+def read_safetensors(path):
+    raw = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", (name, info["dtype"])
+        b, e = info["data_offsets"]
+        out[name] = np.frombuffer(data[b:e], np.float32).reshape(info["shape"]).astype(np.float64)
+    return out
+
+
+def rmsnorm(x, w, eps):
+    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * w
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def silu(x):
+    return x * sigmoid(x)
+
+
+def softplus(x):
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0.0)
+
+
+def causal_conv(x, w, bias=None):
+    """x [T, C], w [C, 1, K]: depthwise causal conv1d, zero history."""
+    t_len, c = x.shape
+    k = w.shape[2]
+    xp = np.concatenate([np.zeros((k - 1, c)), x], axis=0)
+    y = np.zeros_like(x)
+    for t in range(t_len):
+        y[t] = np.sum(w[:, 0, :].T * xp[t:t + k], axis=0)
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def attention(q, k, v, scale):
+    """q [T, H, D], k/v [T, Hkv, D]: causal softmax attention, GQA."""
+    t_len, h, _ = q.shape
+    rep = h // k.shape[1]
+    o = np.zeros((t_len, h, v.shape[2]))
+    for hh in range(h):
+        kk, vv = k[:, hh // rep], v[:, hh // rep]
+        s = q[:, hh] @ kk.T * scale
+        s = np.where(np.tril(np.ones((t_len, t_len), bool)), s, -np.inf)
+        p = np.exp(s - s.max(axis=1, keepdims=True))
+        o[:, hh] = (p / p.sum(axis=1, keepdims=True)) @ vv
+    return o
+
+
+def swiglu(x, wg, wu, wd):
+    return (silu(x @ wg.T) * (x @ wu.T)) @ wd.T
+
+
+# ----------------------------------------------------------------------------
+# Qwen3-Next
+# ----------------------------------------------------------------------------
+
+def qwen3_next(cfg, W, ids):
+    eps = cfg.get("rms_norm_eps", 1e-6)
+    n_layers = cfg["num_hidden_layers"]
+    types = cfg.get("layer_types") or [
+        "full_attention" if (i + 1) % cfg.get("full_attention_interval", 4) == 0
+        else "linear_attention" for i in range(n_layers)]
+    zc = lambda x, w: rmsnorm(x, 1.0 + w, eps)
+    h = W["model.embed_tokens.weight"][ids]
+    T = len(ids)
+    for i in range(n_layers):
+        p = "model.layers.%d." % i
+        x = zc(h, W[p + "input_layernorm.weight"])
+        if types[i] == "linear_attention":
+            y = gated_delta_net(cfg, W, p + "linear_attn.", x, eps)
+        else:
+            y = gated_attention(cfg, W, p + "self_attn.", x, zc)
+        h = h + y
+        x = zc(h, W[p + "post_attention_layernorm.weight"])
+        moe = (cfg.get("num_experts", 0) > 0 and i not in cfg.get("mlp_only_layers", [])
+               and (i + 1) % cfg.get("decoder_sparse_step", 1) == 0)
+        h = h + (qwen_moe(cfg, W, p + "mlp.", x) if moe else
+                 swiglu(x, W[p + "mlp.gate_proj.weight"], W[p + "mlp.up_proj.weight"],
+                        W[p + "mlp.down_proj.weight"]))
+    head = W.get("lm_head.weight", W["model.embed_tokens.weight"])
+    return zc(h, W["model.norm.weight"]) @ head.T
+
+
+def gated_delta_net(cfg, W, p, x, eps):
+    T = x.shape[0]
+    hk, hv = cfg["linear_num_key_heads"], cfg["linear_num_value_heads"]
+    dk, dv = cfg["linear_key_head_dim"], cfg["linear_value_head_dim"]
+    r = hv // hk
+    qkvz = (x @ W[p + "in_proj_qkvz.weight"].T).reshape(T, hk, 2 * dk + 2 * r * dv)
+    q, k = qkvz[..., :dk], qkvz[..., dk:2 * dk]
+    v = qkvz[..., 2 * dk:2 * dk + r * dv].reshape(T, hv, dv)
+    z = qkvz[..., 2 * dk + r * dv:].reshape(T, hv, dv)
+    ba = (x @ W[p + "in_proj_ba.weight"].T).reshape(T, hk, 2 * r)
+    b, a = ba[..., :r].reshape(T, hv), ba[..., r:].reshape(T, hv)
+    mixed = np.concatenate([q.reshape(T, -1), k.reshape(T, -1), v.reshape(T, -1)], axis=1)
+    mixed = silu(causal_conv(mixed, W[p + "conv1d.weight"]))
+    q = mixed[:, :hk * dk].reshape(T, hk, dk)
+    k = mixed[:, hk * dk:2 * hk * dk].reshape(T, hk, dk)
+    v = mixed[:, 2 * hk * dk:].reshape(T, hv, dv)
+    beta = sigmoid(b)
+    g = -np.exp(W[p + "A_log"]) * softplus(a + W[p + "dt_bias"])
+    q, k = np.repeat(q, r, axis=1), np.repeat(k, r, axis=1)
+    l2 = lambda u: u / np.sqrt(np.sum(u * u, axis=-1, keepdims=True) + 1e-6)
+    q, k = l2(q) / np.sqrt(dk), l2(k)
+    S = np.zeros((hv, dk, dv))
+    o = np.zeros((T, hv, dv))
+    for t in range(T):
+        S = S * np.exp(g[t])[:, None, None]
+        mem = np.einsum("hk,hkv->hv", k[t], S)
+        delta = (v[t] - mem) * beta[t][:, None]
+        S = S + k[t][:, :, None] * delta[:, None, :]
+        o[t] = np.einsum("hk,hkv->hv", q[t], S)
+    o = rmsnorm(o, W[p + "norm.weight"], eps) * silu(z)
+    return o.reshape(T, -1) @ W[p + "out_proj.weight"].T
+
+
+def rope(x, positions, rot, theta):
+    inv = theta ** (-np.arange(0, rot, 2) / rot)
+    ang = positions[:, None] * inv[None, :]
+    cos = np.concatenate([np.cos(ang)] * 2, axis=1)[:, None, :]
+    sin = np.concatenate([np.sin(ang)] * 2, axis=1)[:, None, :]
+    xr = x[..., :rot]
+    rot_half = np.concatenate([-xr[..., rot // 2:], xr[..., :rot // 2]], axis=-1)
+    return np.concatenate([xr * cos + rot_half * sin, x[..., rot:]], axis=-1)
+
+
+def gated_attention(cfg, W, p, x, zc):
+    T = x.shape[0]
+    h, hkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    d = cfg.get("head_dim", cfg["hidden_size"] // h)
+    qg = (x @ W[p + "q_proj.weight"].T).reshape(T, h, 2 * d)
+    q, gate = qg[..., :d], qg[..., d:].reshape(T, h * d)
+    k = (x @ W[p + "k_proj.weight"].T).reshape(T, hkv, d)
+    v = (x @ W[p + "v_proj.weight"].T).reshape(T, hkv, d)
+    q, k = zc(q, W[p + "q_norm.weight"]), zc(k, W[p + "k_norm.weight"])
+    rot = int(d * cfg.get("partial_rotary_factor", 0.25))
+    pos = np.arange(T, dtype=np.float64)
+    theta = cfg.get("rope_theta", 10000.0)
+    q, k = rope(q, pos, rot, theta), rope(k, pos, rot, theta)
+    o = attention(q, k, v, d ** -0.5).reshape(T, h * d) * sigmoid(gate)
+    return o @ W[p + "o_proj.weight"].T
+
+
+def qwen_moe(cfg, W, p, x):
+    T = x.shape[0]
+    e, k = cfg["num_experts"], cfg["num_experts_per_tok"]
+    logits = x @ W[p + "gate.weight"].T
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    out = np.zeros_like(x)
+    for t in range(T):
+        top = np.argsort(-probs[t], kind="stable")[:k]
+        w = probs[t, top]
+        if cfg.get("norm_topk_prob", True):
+            w = w / w.sum()
+        for j, wj in zip(top, w):
+            q = p + "experts.%d." % j
+            out[t] += wj * swiglu(x[t:t + 1], W[q + "gate_proj.weight"], W[q + "up_proj.weight"],
+                                  W[q + "down_proj.weight"])[0]
+    if cfg.get("shared_expert_intermediate_size", 0) > 0:
+        q = p + "shared_expert."
+        ys = swiglu(x, W[q + "gate_proj.weight"], W[q + "up_proj.weight"], W[q + "down_proj.weight"])
+        out += ys * sigmoid(x @ W[p + "shared_expert_gate.weight"].T)
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Mamba-2 and Granite 4.0
+# ----------------------------------------------------------------------------
+
+def mamba2_mixer(W, p, x, H, P, N, G, eps, dt_limit=(0.0, np.inf), conv_bias=True):
+    T = x.shape[0]
+    di = H * P
+    cd = di + 2 * G * N
+    zxbcdt = x @ W[p + "in_proj.weight"].T
+    z, xbc, dt = zxbcdt[:, :di], zxbcdt[:, di:di + cd], zxbcdt[:, di + cd:]
+    xbc = silu(causal_conv(xbc, W[p + "conv1d.weight"], W[p + "conv1d.bias"] if conv_bias else None))
+    xs = xbc[:, :di].reshape(T, H, P)
+    Bs = xbc[:, di:di + G * N].reshape(T, G, N)
+    Cs = xbc[:, di + G * N:].reshape(T, G, N)
+    dt = np.clip(softplus(dt + W[p + "dt_bias"]), dt_limit[0], dt_limit[1])
+    A = -np.exp(W[p + "A_log"])
+    D = W[p + "D"]
+    state = np.zeros((H, P, N))
+    y = np.zeros((T, H, P))
+    grp = np.arange(H) // (H // G)
+    for t in range(T):
+        dA = np.exp(dt[t] * A)
+        state = state * dA[:, None, None] + (dt[t][:, None] * xs[t])[:, :, None] * Bs[t][grp][:, None, :]
+        y[t] = np.einsum("hpn,hn->hp", state, Cs[t][grp]) + D[:, None] * xs[t]
+    y = y.reshape(T, di) * silu(z)
+    y = y.reshape(T, G, di // G)
+    y = (y / np.sqrt(np.mean(y * y, axis=-1, keepdims=True) + eps)).reshape(T, di)
+    y = y * W[p + "norm.weight"]
+    return y @ W[p + "out_proj.weight"].T
+
+
+def mamba2(cfg, W, ids):
+    eps = cfg.get("layer_norm_epsilon", 1e-5)
+    H, P, N, G = cfg["num_heads"], cfg["head_dim"], cfg["state_size"], cfg.get("n_groups", 1)
+    limit = tuple(cfg.get("time_step_limit", (0.0, np.inf)))
+    h = W["backbone.embeddings.weight"][ids]
+    for i in range(cfg["num_hidden_layers"]):
+        p = "backbone.layers.%d." % i
+        h = h + mamba2_mixer(W, p + "mixer.", rmsnorm(h, W[p + "norm.weight"], eps), H, P, N, G,
+                             eps, limit, cfg.get("use_conv_bias", True))
+    head = W.get("lm_head.weight", W["backbone.embeddings.weight"])
+    return rmsnorm(h, W["backbone.norm_f.weight"], eps) @ head.T
+
+
+def granite(cfg, W, ids):
+    eps = cfg.get("rms_norm_eps", 1e-6)
+    D = cfg["hidden_size"]
+    rm = cfg.get("residual_multiplier", 1.0)
+    h = W["model.embed_tokens.weight"][ids] * cfg.get("embedding_multiplier", 1.0)
+    T = len(ids)
+    for i, kind in enumerate(cfg["layer_types"]):
+        p = "model.layers.%d." % i
+        x = rmsnorm(h, W[p + "input_layernorm.weight"], eps)
+        if kind == "mamba":
+            H = cfg["mamba_n_heads"]
+            P = cfg.get("mamba_d_head", "auto")
+            if P == "auto":
+                P = cfg.get("mamba_expand", 2) * D // H
+            y = mamba2_mixer(W, p + "mamba.", x, H, P, cfg["mamba_d_state"],
+                             cfg.get("mamba_n_groups", 1), eps,
+                             conv_bias=cfg.get("mamba_conv_bias", True))
+        else:
+            nh, nkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+            d = D // nh
+            q = (x @ W[p + "self_attn.q_proj.weight"].T).reshape(T, nh, d)
+            k = (x @ W[p + "self_attn.k_proj.weight"].T).reshape(T, nkv, d)
+            v = (x @ W[p + "self_attn.v_proj.weight"].T).reshape(T, nkv, d)
+            if cfg.get("position_embedding_type") == "rope":
+                pos = np.arange(T, dtype=np.float64)
+                q = rope(q, pos, d, cfg.get("rope_theta", 10000.0))
+                k = rope(k, pos, d, cfg.get("rope_theta", 10000.0))
+            o = attention(q, k, v, cfg.get("attention_multiplier", 1.0))
+            y = o.reshape(T, nh * d) @ W[p + "self_attn.o_proj.weight"].T
+        h = h + y * rm
+        x = rmsnorm(h, W[p + "post_attention_layernorm.weight"], eps)
+        m = np.zeros_like(x)
+        E = cfg.get("num_local_experts", 0)
+        if E > 0:
+            k_top = cfg["num_experts_per_tok"]
+            logits = x @ W[p + "block_sparse_moe.router.layer.weight"].T
+            win = W[p + "block_sparse_moe.input_linear.weight"]
+            wout = W[p + "block_sparse_moe.output_linear.weight"]
+            for t in range(T):
+                top = np.argsort(-logits[t], kind="stable")[:k_top]
+                g = np.exp(logits[t, top] - logits[t, top].max())
+                g /= g.sum()
+                for j, gj in zip(top, g):
+                    gu = win[j] @ x[t]
+                    a = silu(gu[:gu.shape[0] // 2]) * gu[gu.shape[0] // 2:]
+                    m[t] += gj * (wout[j] @ a)
+        if cfg.get("shared_intermediate_size", 0) > 0:
+            gu = x @ W[p + "shared_mlp.input_linear.weight"].T
+            s = gu.shape[1] // 2
+            m += (silu(gu[:, :s]) * gu[:, s:]) @ W[p + "shared_mlp.output_linear.weight"].T
+        h = h + m * rm
+    head = W.get("lm_head.weight", W["model.embed_tokens.weight"])
+    return (rmsnorm(h, W["model.norm.weight"], eps) @ head.T) / cfg.get("logits_scaling", 1.0)
+
+
+def main():
+    cfg = json.load(open(sys.argv[1]))
+    W = read_safetensors(sys.argv[2])
+    ids = np.array([int(t) for t in sys.argv[3].split(",")])
+    family = {"qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite}
+    np.save(sys.argv[4], family[cfg["model_type"]](cfg, W, ids))
+
+
+if __name__ == "__main__":
+    main()
