@@ -574,6 +574,196 @@ bool readGranite(ConfigReader &cfg, ModelSpec &spec) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// Jamba (HF JambaConfig) and Mamba-1 (HF MambaConfig)
+//===----------------------------------------------------------------------===//
+
+/// dt rank: an integer, or "auto" = ceil(hidden_size / 16).
+int64_t readDtRank(ConfigReader &cfg, llvm::StringRef field, int64_t hidden) {
+  if (!cfg.hasValue(field) || cfg.isString(field)) {
+    if (cfg.hasValue(field) && cfg.getString(field) != "auto")
+      cfg.fail(field, "expected a positive integer or \"auto\"");
+    return (hidden + 15) / 16;
+  }
+  return cfg.getPositive(field);
+}
+
+bool readJamba(ConfigReader &cfg, ModelSpec &spec) {
+  spec.title = "Jamba (jamba)";
+  spec.vocab = cfg.getPositive("vocab_size");
+  spec.hidden = cfg.getPositive("hidden_size");
+  int64_t layers = cfg.getPositive("num_hidden_layers");
+  spec.eps = cfg.getNumber("rms_norm_eps", 1e-6);
+  spec.normKind = NormKind::Plain;
+  spec.finalNormName = "model.final_layernorm.weight";
+  if (cfg.getBool("tie_word_embeddings", false))
+    spec.lmHeadName.clear();
+  requireSilu(cfg, "hidden_act");
+  cfg.requireBool("mamba_proj_bias", false, "no bias in in_proj / out_proj");
+  cfg.requireNull("sliding_window", "sliding-window attention is not "
+                                    "implemented for Jamba");
+  int64_t attnPeriod = cfg.getInt("attn_layer_period", 8, 1);
+  int64_t attnOffset = cfg.getInt("attn_layer_offset", 4, 0);
+  int64_t expertPeriod = cfg.getInt("expert_layer_period", 2, 1);
+  int64_t expertOffset = cfg.getInt("expert_layer_offset", 1, 0);
+  int64_t experts = cfg.getInt("num_experts", 16, 1);
+  if (cfg.failed())
+    return false;
+  if (attnOffset >= attnPeriod) {
+    cfg.fail("attn_layer_offset", llvm::Twine(attnOffset) +
+                                      " must be less than attn_layer_period (" +
+                                      llvm::Twine(attnPeriod) + ")");
+    return false;
+  }
+  if (expertOffset >= expertPeriod) {
+    cfg.fail("expert_layer_offset", llvm::Twine(expertOffset) +
+                                        " must be less than expert_layer_period (" +
+                                        llvm::Twine(expertPeriod) + ")");
+    return false;
+  }
+  std::vector<bool> isAttention(layers), isMoe(layers);
+  for (int64_t i = 0; i < layers; ++i) {
+    isAttention[i] = i % attnPeriod == attnOffset;
+    isMoe[i] = experts > 1 && i % expertPeriod == expertOffset;
+  }
+
+  Mamba1Spec m;
+  if (llvm::is_contained(isAttention, false)) {
+    m.stateSize = cfg.getInt("mamba_d_state", 16, 1);
+    m.convKernel = cfg.getInt("mamba_d_conv", 4, 2);
+    m.inner = cfg.getInt("mamba_expand", 2, 1) * spec.hidden;
+    m.dtRank = readDtRank(cfg, "mamba_dt_rank", spec.hidden);
+    m.convBias = cfg.getBool("mamba_conv_bias", true);
+    m.innerNorms = true;
+  }
+  AttentionSpec attn;
+  if (llvm::is_contained(isAttention, true)) {
+    attn.heads = cfg.getPositive("num_attention_heads");
+    attn.kvHeads = cfg.getPositive("num_key_value_heads");
+    if (cfg.failed())
+      return false;
+    if (attn.heads % attn.kvHeads || spec.hidden % attn.heads) {
+      cfg.fail("num_attention_heads",
+               llvm::Twine(attn.heads) + " must divide hidden_size (" +
+                   llvm::Twine(spec.hidden) +
+                   ") and be a multiple of num_key_value_heads (" +
+                   llvm::Twine(attn.kvHeads) + ")");
+      return false;
+    }
+    attn.headDim = spec.hidden / attn.heads;
+    attn.scale = 1.0 / std::sqrt(double(attn.headDim));
+  }
+  MlpSpec dense, moe;
+  dense.kind = MlpSpec::Kind::Dense;
+  dense.intermediate = cfg.getPositive("intermediate_size");
+  if (llvm::is_contained(isMoe, true)) {
+    moe.kind = MlpSpec::Kind::QwenMoe;
+    moe.experts = experts;
+    moe.topK = cfg.getPositive("num_experts_per_tok");
+    moe.expertIntermediate = dense.intermediate;
+    moe.normTopK = false;
+    moe.routerName = "router.weight";
+    if (!cfg.failed() && moe.topK > experts)
+      cfg.fail("num_experts_per_tok", llvm::Twine(moe.topK) +
+                                          " is more than num_experts (" +
+                                          llvm::Twine(experts) + ")");
+  }
+  if (cfg.failed())
+    return false;
+
+  for (int64_t i = 0; i < layers; ++i) {
+    LayerSpec l;
+    l.prefix = "model.layers." + S(i) + ".";
+    if (isAttention[i]) {
+      l.mixer = LayerSpec::Mixer::Attention;
+      l.mixerName = "self_attn";
+      l.attention = attn;
+    } else {
+      l.mixer = LayerSpec::Mixer::Mamba1;
+      l.mixerName = "mamba";
+      l.mamba1 = m;
+    }
+    l.mlp = isMoe[i] ? moe : dense;
+    l.mlpName = "feed_forward";
+    l.postNorm = "pre_ff_layernorm.weight";
+    spec.layers.push_back(l);
+  }
+  auto &d = spec.description;
+  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
+              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
+              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
+              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back("layers (M = Mamba-1, A = attention; attention where i % " +
+              S(attnPeriod) + " == " + S(attnOffset) + "): " +
+              patternLine(spec));
+  std::string moePattern;
+  for (bool b : isMoe)
+    moePattern += b ? 'E' : 'D';
+  d.push_back("MLPs (E = MoE, D = dense; MoE where i % " + S(expertPeriod) +
+              " == " + S(expertOffset) + "): " + moePattern);
+  if (llvm::is_contained(isAttention, false))
+    d.push_back("Mamba-1: d_inner " + S(m.inner) + ", d_state " +
+                S(m.stateSize) + ", dt_rank " + S(m.dtRank) + ", conv kernel " +
+                S(m.convKernel) + ", dt/B/C RMS-normed");
+  if (llvm::is_contained(isAttention, true))
+    d.push_back("attention: " + S(attn.heads) + " heads, " + S(attn.kvHeads) +
+                " kv heads, head_dim " + S(attn.headDim) +
+                ", no positional encoding");
+  d.push_back("MLP: " + mlpLine(dense) +
+              (moe.kind != MlpSpec::Kind::None ? "; " + mlpLine(moe) : ""));
+  return true;
+}
+
+bool readMamba(ConfigReader &cfg, ModelSpec &spec) {
+  spec.title = "Mamba (mamba)";
+  spec.vocab = cfg.getPositive("vocab_size");
+  spec.hidden = cfg.getPositive("hidden_size");
+  int64_t layers = cfg.getPositive("num_hidden_layers");
+  Mamba1Spec m;
+  m.stateSize = cfg.getInt("state_size", 16, 1);
+  m.convKernel = cfg.getInt("conv_kernel", 4, 2);
+  m.inner = cfg.getInt("expand", 2, 1) * spec.hidden;
+  m.dtRank = readDtRank(cfg, "time_step_rank", spec.hidden);
+  m.convBias = cfg.getBool("use_conv_bias", true);
+  spec.eps = cfg.getNumber("layer_norm_epsilon", 1e-5);
+  if (cfg.getBool("tie_word_embeddings", true))
+    spec.lmHeadName.clear();
+  cfg.requireBool("use_bias", false, "no bias in in_proj / out_proj");
+  requireSilu(cfg, "hidden_act");
+  int64_t inter = cfg.getInt("intermediate_size", m.inner, 1);
+  if (cfg.failed())
+    return false;
+  if (inter != m.inner) {
+    cfg.fail("intermediate_size", llvm::Twine(inter) +
+                                      " must equal expand × hidden_size = " +
+                                      llvm::Twine(m.inner));
+    return false;
+  }
+  spec.normKind = NormKind::Plain;
+  spec.embedName = "backbone.embeddings.weight";
+  spec.finalNormName = "backbone.norm_f.weight";
+  for (int64_t i = 0; i < layers; ++i) {
+    LayerSpec l;
+    l.mixer = LayerSpec::Mixer::Mamba1;
+    l.prefix = "backbone.layers." + S(i) + ".";
+    l.inputNorm = "norm.weight";
+    l.mixerName = "mixer";
+    l.mamba1 = m;
+    spec.layers.push_back(l);
+  }
+  auto &d = spec.description;
+  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
+              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
+              ", layer_norm_epsilon " + G(spec.eps) + ", tie_word_embeddings " +
+              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back("Mamba-1: d_inner " + S(m.inner) + ", state_size " +
+              S(m.stateSize) + ", time_step_rank " + S(m.dtRank) +
+              ", conv kernel " + S(m.convKernel) +
+              (m.convBias ? " (with bias)" : ""));
+  d.push_back("Block: h += mixer(rmsnorm(h)); no MLP.");
+  return true;
+}
+
 /// Python's json module writes the non-finite floats as the bare tokens
 /// `Infinity`, `-Infinity` and `NaN` (Mamba-2 configs carry
 /// "time_step_limit": [0.0, Infinity]); standard JSON has none. Outside
@@ -608,7 +798,7 @@ std::string acceptPythonInfinity(llvm::StringRef json) {
 } // namespace
 
 llvm::StringRef hymir::import::getSupportedModelTypes() {
-  return "granitemoehybrid, mamba2, qwen3_next";
+  return "granitemoehybrid, jamba, mamba, mamba2, qwen3_next";
 }
 
 llvm::Expected<ImportedModel>
@@ -636,6 +826,10 @@ hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName) {
     ok = readMamba2(cfg, spec);
   else if (type == "granitemoehybrid")
     ok = readGranite(cfg, spec);
+  else if (type == "jamba")
+    ok = readJamba(cfg, spec);
+  else if (type == "mamba")
+    ok = readMamba(cfg, spec);
   else
     return fail(fileName + ": field 'model_type': unsupported model type '" +
                 type + "' (supported: " + getSupportedModelTypes() + ")");

@@ -136,6 +136,8 @@ private:
                          std::string &y, std::vector<std::string> &states);
   void emitMamba2(Fn &fn, const LayerSpec &layer, const std::string &x,
                   std::string &y, std::vector<std::string> &states);
+  void emitMamba1(Fn &fn, const LayerSpec &layer, const std::string &x,
+                  std::string &y, std::vector<std::string> &states);
   void attentionQkv(Fn &fn, const LayerSpec &layer, const std::string &x,
                     const std::string &pos0, std::string &q, std::string &k,
                     std::string &v, std::string &gate);
@@ -505,7 +507,7 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
   case MlpSpec::Kind::QwenMoe: {
     int64_t e = m.experts;
     std::string router =
-        load(fn, p + "gate.weight", {e, d}, WeightInit::FanIn);
+        load(fn, p + m.routerName, {e, d}, WeightInit::FanIn);
     std::string w =
         routing(fn, linear(fn, x, d, router, e), e, m.topK, m.normTopK);
     std::string helper = expertHelper(d, m.expertIntermediate, e);
@@ -641,6 +643,13 @@ std::vector<StateSpec> Builder::statesOf(const LayerSpec &layer) const {
         s{m.heads, m.stateSize, m.headDim};
     return {{tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x, B, C)"},
             {tb(s), s, false, "SSM state per head [N, P], key-major (mamba_ssm's transposed)"}};
+  }
+  case LayerSpec::Mixer::Mamba1: {
+    const Mamba1Spec &m = layer.mamba1;
+    std::vector<int64_t> conv{m.convKernel - 1, m.inner},
+        s{m.inner, m.stateSize};
+    return {{tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x)"},
+            {tb(s), s, false, "SSM state [Di, N], channel-major (mamba_ssm's)"}};
   }
   }
   return {};
@@ -902,6 +911,125 @@ void Builder::emitMamba2(Fn &fn, const LayerSpec &layer, const std::string &x,
   states = {convOut, sT};
 }
 
+void Builder::emitMamba1(Fn &fn, const LayerSpec &layer, const std::string &x,
+                         std::string &y, std::vector<std::string> &states) {
+  const Mamba1Spec &m = layer.mamba1;
+  int64_t d = spec.hidden, di = m.inner, n = m.stateSize, r = m.dtRank,
+          kw = m.convKernel;
+  std::string p = layer.prefix + layer.mixerName + ".";
+  std::string win =
+      load(fn, p + "in_proj.weight", {2 * di, d}, WeightInit::FanIn);
+  std::string wconv =
+      load(fn, p + "conv1d.weight", {di, 1, kw}, WeightInit::FanIn);
+  std::string bconv;
+  if (m.convBias)
+    bconv = load(fn, p + "conv1d.bias", {di}, WeightInit::NearZero);
+  std::string wx =
+      load(fn, p + "x_proj.weight", {r + 2 * n, di}, WeightInit::FanIn);
+  std::string wdt = load(fn, p + "dt_proj.weight", {di, r}, WeightInit::FanIn);
+  std::string bdt = load(fn, p + "dt_proj.bias", {di}, WeightInit::DtBias);
+  std::string aLog = load(fn, p + "A_log", {di, n}, WeightInit::ALog);
+  std::string dSkip = load(fn, p + "D", {di}, WeightInit::NearOne);
+  std::string wout = load(fn, p + "out_proj.weight", {d, di}, WeightInit::FanIn);
+  std::string wdtn, wbn, wcn;
+  if (m.innerNorms) {
+    wdtn = load(fn, p + "dt_layernorm.weight", {r}, WeightInit::NearOne);
+    wbn = load(fn, p + "b_layernorm.weight", {n}, WeightInit::NearOne);
+    wcn = load(fn, p + "c_layernorm.weight", {n}, WeightInit::NearOne);
+  }
+
+  fn.line("// in_proj: [x " + S(di) + " | z " + S(di) + "]; short conv + SiLU "
+          "on x, carrying the last " + S(kw - 1) + " inputs.");
+  std::string xz = linear(fn, x, d, win, 2 * di);
+  std::string xs = slice3(fn, xz, 2 * di, 0, di);
+  std::string z = slice3(fn, xz, 2 * di, di, di);
+  std::string wc = fn.fresh("wc");
+  fn.line(wc + " = tensor.collapse_shape " + wconv + " [[0, 1], [2]] : " +
+          tw({di, 1, kw}) + " into " + tw({di, kw}));
+  std::string convT = tb({kw - 1, di});
+  std::string xc = fn.fresh("x_c"), convOut = fn.fresh("conv_out");
+  fn.line(xc + ", " + convOut + " = hymir.causal_conv1d " + xs + ", " + wc +
+          (m.convBias ? " bias(" + bconv + ")" : std::string()) +
+          " state(%conv) {activation = #hymir.activation<silu>} : " + t3(di) +
+          ", " + tw({di, kw}) + (m.convBias ? ", " + tw({di}) : std::string()) +
+          ", " + convT + " -> " + t3(di) + ", " + convT);
+  fn.line("// x_proj: [dt " + S(r) + " | B " + S(n) + " | C " + S(n) + "]" +
+          (m.innerNorms ? ", each RMS-normed (dt/b/c_layernorm)" : "") +
+          "; dt_proj.");
+  std::string ssm = linear(fn, xc, di, wx, r + 2 * n);
+  std::string dt = slice3(fn, ssm, r + 2 * n, 0, r);
+  std::string bm = slice3(fn, ssm, r + 2 * n, r, n);
+  std::string cm = slice3(fn, ssm, r + 2 * n, r + n, n);
+  if (m.innerNorms) {
+    dt = norm(fn, dt, t3(r), wdtn, r, NormKind::Plain, spec.eps);
+    bm = norm(fn, bm, t3(n), wbn, n, NormKind::Plain, spec.eps);
+    cm = norm(fn, cm, t3(n), wcn, n, NormKind::Plain, spec.eps);
+  }
+  std::string delta = linear(fn, dt, r, wdt, di);
+
+  fn.line("// Selective scan: h ← exp(Δ ⊙ A) ⊙ h + (Δ ⊙ x) ⊗ B,  y = h C + D ⊙ x,"
+          "  out = y ⊙ silu(z);  Δ = softplus(dt_proj(dt) + bias).");
+  std::string aExp = fn.fresh("A_exp"), aNeg = fn.fresh("A");
+  fn.line(aExp + " = math.exp " + aLog + " : " + tw({di, n}));
+  fn.line(aNeg + " = arith.negf " + aExp + " : " + tw({di, n}));
+  std::string vd = tw({di}), vn = tw({n}), st = tw({di, n});
+  std::string ys = fn.fresh("y"), sT = fn.fresh("S_T");
+  fn.line(ys + ", " + sT + " = hymir.scan");
+  fn.line("    ins(" + xc + ", " + delta + ", " + bm + ", " + cm + ", " + z +
+          " : " + t3(di) + ", " + t3(di) + ", " + t3(n) + ", " + t3(n) + ", " +
+          t3(di) + ")");
+  fn.line("    params(" + aNeg + ", " + dSkip + ", " + bdt + " : " + st + ", " +
+          vd + ", " + vd + ")");
+  fn.line("    inits(%S : " + tb({di, n}) + ") -> (" + t3(di) + ") {");
+  std::string ut = fn.fresh("u_t"), dtt = fn.fresh("dt_t"),
+              bt = fn.fresh("B_t"), ct = fn.fresh("C_t"), zt = fn.fresh("z_t"),
+              ap = fn.fresh("A_p"), dp = fn.fresh("D_p"), bp = fn.fresh("bias_p"),
+              hS = fn.fresh("h");
+  fn.line("^bb0(" + ut + ": " + vd + ", " + dtt + ": " + vd + ", " + bt + ": " +
+          vn + ", " + ct + ": " + vn + ", " + zt + ": " + vd + ", " + ap + ": " +
+          st + ", " + dp + ": " + vd + ", " + bp + ": " + vd + ", " + hS +
+          ": " + st + "):");
+  auto v = [&](const char *hint) { return fn.fresh(hint); };
+  std::string zero = v("zero"), one = v("one"), s0 = v("v"), sa = v("abs"),
+              sn = v("nabs"), se = v("exp"), sl = v("log1p"), sp = v("pos"),
+              delt = v("delta"), da = v("dA"), dec = v("decay"),
+              hd = v("h_decayed"), du = v("dt_u"), upd = v("upd"),
+              hn = v("h_new"), hc = v("hC"), dx = v("Du"), yt = v("y_t"),
+              zn = v("z_neg"), ze = v("z_exp"), zd = v("z_den"), zs = v("z_sig"),
+              zsl = v("z_silu"), ot = v("out_t");
+  fn.line("  " + zero + " = arith.constant dense<0.0> : " + vd);
+  fn.line("  " + one + " = arith.constant dense<1.0> : " + vd);
+  fn.line("  " + s0 + " = arith.addf " + dtt + ", " + bp + " : " + vd);
+  fn.line("  " + sa + " = math.absf " + s0 + " : " + vd);
+  fn.line("  " + sn + " = arith.negf " + sa + " : " + vd);
+  fn.line("  " + se + " = math.exp " + sn + " : " + vd);
+  fn.line("  " + sl + " = math.log1p " + se + " : " + vd);
+  fn.line("  " + sp + " = arith.maximumf " + s0 + ", " + zero + " : " + vd);
+  fn.line("  " + delt + " = arith.addf " + sp + ", " + sl + " : " + vd);
+  fn.line("  " + da + " = hymir.scale " + ap + ", " + delt + " along rows : " +
+          st + ", " + vd);
+  fn.line("  " + dec + " = math.exp " + da + " : " + st);
+  fn.line("  " + hd + " = arith.mulf " + dec + ", " + hS + " : " + st);
+  fn.line("  " + du + " = arith.mulf " + delt + ", " + ut + " : " + vd);
+  fn.line("  " + upd + " = hymir.outer " + du + ", " + bt + " : " + vd + ", " +
+          vn + " -> " + st);
+  fn.line("  " + hn + " = arith.addf " + hd + ", " + upd + " : " + st);
+  fn.line("  " + hc + " = hymir.read " + hn + ", " + ct + " along cols : " + st +
+          ", " + vn + " -> " + vd);
+  fn.line("  " + dx + " = arith.mulf " + dp + ", " + ut + " : " + vd);
+  fn.line("  " + yt + " = arith.addf " + hc + ", " + dx + " : " + vd);
+  fn.line("  " + zn + " = arith.negf " + zt + " : " + vd);
+  fn.line("  " + ze + " = math.exp " + zn + " : " + vd);
+  fn.line("  " + zd + " = arith.addf " + one + ", " + ze + " : " + vd);
+  fn.line("  " + zs + " = arith.divf " + one + ", " + zd + " : " + vd);
+  fn.line("  " + zsl + " = arith.mulf " + zt + ", " + zs + " : " + vd);
+  fn.line("  " + ot + " = arith.mulf " + yt + ", " + zsl + " : " + vd);
+  fn.line("  hymir.yield " + ot + ", " + hn + " : " + vd + ", " + st);
+  fn.line("}");
+  y = linear(fn, ys, di, wout, d);
+  states = {convOut, sT};
+}
+
 std::string Builder::ropeHelper(int64_t headDim, int64_t rot, double theta) {
   std::string name = "rope_" + S(headDim) + "_" + S(rot);
   if (!helperNames.insert(name).second)
@@ -1034,8 +1162,10 @@ void Builder::emitRecurrentLayer(unsigned index, const LayerSpec &layer) {
   std::vector<std::string> states;
   if (layer.mixer == LayerSpec::Mixer::GatedDeltaNet)
     emitGatedDeltaNet(fn, layer, x, y, states);
-  else
+  else if (layer.mixer == LayerSpec::Mixer::Mamba2)
     emitMamba2(fn, layer, x, y, states);
+  else
+    emitMamba1(fn, layer, x, y, states);
   std::string h = residual(fn, "%h", y, d);
   if (layer.mlp.kind != MlpSpec::Kind::None) {
     std::string wp = load(fn, layer.prefix + layer.postNorm, {d},

@@ -60,15 +60,26 @@ struct Mamba2Spec {
   int64_t convDim() const { return inner() + 2 * groups * stateSize; }
 };
 
+/// A Mamba-1 mixer (HF MambaMixer / JambaMambaMixer): in_proj → [x | z],
+/// short conv + SiLU on x, x_proj → [dt (rank R) | B | C] (each RMS-normed
+/// when `innerNorms`, Jamba's dt/b/c_layernorm), dt_proj (+ bias), the
+/// selective scan with a per-channel A [Di, N], D skip and silu(z) gate.
+struct Mamba1Spec {
+  int64_t inner = 0, stateSize = 0, dtRank = 0, convKernel = 0;
+  bool convBias = true;
+  bool innerNorms = false;
+};
+
 /// The feed-forward part of a layer.
 struct MlpSpec {
   enum class Kind {
     None,
     /// SwiGLU with gate_proj, up_proj, down_proj.
     Dense,
-    /// Qwen3-Next's sparse MoE: per-expert SwiGLU tensors
-    /// (experts.E.{gate,up,down}_proj), router `gate`, softmax → top-k
-    /// (→ renormalised), a shared expert scaled by sigmoid(shared_expert_gate).
+    /// Qwen3-Next's (and Jamba's) sparse MoE: per-expert SwiGLU tensors
+    /// (experts.E.{gate,up,down}_proj), a router, softmax → top-k
+    /// (→ renormalised), a shared expert scaled by sigmoid(shared_expert_gate)
+    /// when sharedIntermediate > 0.
     QwenMoe,
     /// Granite 4.0's MoE: stacked experts (input_linear [E, 2I, D],
     /// output_linear [E, D, I]), router `router.layer`, top-k of the logits
@@ -79,10 +90,13 @@ struct MlpSpec {
   int64_t intermediate = 0;
   int64_t experts = 0, topK = 0, expertIntermediate = 0, sharedIntermediate = 0;
   bool normTopK = true;
+  /// QwenMoe's router, relative to the MLP module ("gate.weight"; Jamba's
+  /// "router.weight").
+  std::string routerName = "gate.weight";
 };
 
 struct LayerSpec {
-  enum class Mixer { Attention, GatedDeltaNet, Mamba2 };
+  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1 };
   Mixer mixer = Mixer::Attention;
   /// "model.layers.3."
   std::string prefix;
@@ -94,6 +108,7 @@ struct LayerSpec {
   AttentionSpec attention;
   GatedDeltaNetSpec gdn;
   Mamba2Spec mamba2;
+  Mamba1Spec mamba1;
   /// The MLP (with its norm post_attention_layernorm) when kind != None.
   MlpSpec mlp;
   std::string postNorm = "post_attention_layernorm.weight";

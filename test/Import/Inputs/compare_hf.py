@@ -34,8 +34,7 @@ def main():
     logits = np.load(os.path.join(out, "out0.npy"))
     assert logits.shape == (b, t, cfg["vocab_size"]), logits.shape
     W = hf_reference.read_safetensors(weights)
-    family = {"qwen3_next": hf_reference.qwen3_next, "mamba2": hf_reference.mamba2,
-              "granitemoehybrid": hf_reference.granite}[cfg["model_type"]]
+    family = hf_reference.FAMILIES[cfg["model_type"]]
     worst = 0.0
     for i in range(b):
         ref = family(cfg, W, ids[i])

@@ -292,12 +292,100 @@ def granite(cfg, W, ids):
     return (rmsnorm(h, W["model.norm.weight"], eps) @ head.T) / cfg.get("logits_scaling", 1.0)
 
 
+# ----------------------------------------------------------------------------
+# Mamba-1 and Jamba
+# ----------------------------------------------------------------------------
+
+def mamba1_mixer(W, p, x, n, r, eps, inner_norms, conv_bias=True):
+    """HF MambaMixer / JambaMambaMixer slow_forward, state [Di, N]."""
+    T = x.shape[0]
+    xz = x @ W[p + "in_proj.weight"].T
+    di = xz.shape[1] // 2
+    xs, z = xz[:, :di], xz[:, di:]
+    xs = silu(causal_conv(xs, W[p + "conv1d.weight"], W[p + "conv1d.bias"] if conv_bias else None))
+    ssm = xs @ W[p + "x_proj.weight"].T
+    dt, B, C = ssm[:, :r], ssm[:, r:r + n], ssm[:, r + n:]
+    if inner_norms:
+        dt = rmsnorm(dt, W[p + "dt_layernorm.weight"], eps)
+        B = rmsnorm(B, W[p + "b_layernorm.weight"], eps)
+        C = rmsnorm(C, W[p + "c_layernorm.weight"], eps)
+    dt = softplus(dt @ W[p + "dt_proj.weight"].T + W[p + "dt_proj.bias"])
+    A = -np.exp(W[p + "A_log"])
+    h = np.zeros((di, n))
+    y = np.zeros((T, di))
+    for t in range(T):
+        h = np.exp(A * dt[t][:, None]) * h + (dt[t] * xs[t])[:, None] * B[t][None, :]
+        y[t] = h @ C[t] + W[p + "D"] * xs[t]
+    return (y * silu(z)) @ W[p + "out_proj.weight"].T
+
+
+def dt_rank(value, hidden):
+    return -(-hidden // 16) if value in (None, "auto") else value
+
+
+def mamba(cfg, W, ids):
+    eps = cfg.get("layer_norm_epsilon", 1e-5)
+    r = dt_rank(cfg.get("time_step_rank"), cfg["hidden_size"])
+    h = W["backbone.embeddings.weight"][ids]
+    for i in range(cfg["num_hidden_layers"]):
+        p = "backbone.layers.%d." % i
+        h = h + mamba1_mixer(W, p + "mixer.", rmsnorm(h, W[p + "norm.weight"], eps),
+                             cfg.get("state_size", 16), r, eps, False,
+                             cfg.get("use_conv_bias", True))
+    head = W.get("lm_head.weight", W["backbone.embeddings.weight"])
+    return rmsnorm(h, W["backbone.norm_f.weight"], eps) @ head.T
+
+
+def jamba(cfg, W, ids):
+    eps = cfg.get("rms_norm_eps", 1e-6)
+    D = cfg["hidden_size"]
+    T = len(ids)
+    r = dt_rank(cfg.get("mamba_dt_rank"), D)
+    h = W["model.embed_tokens.weight"][ids]
+    for i in range(cfg["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        x = rmsnorm(h, W[p + "input_layernorm.weight"], eps)
+        if i % cfg.get("attn_layer_period", 8) == cfg.get("attn_layer_offset", 4):
+            nh, nkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+            d = D // nh
+            q = (x @ W[p + "self_attn.q_proj.weight"].T).reshape(T, nh, d)
+            k = (x @ W[p + "self_attn.k_proj.weight"].T).reshape(T, nkv, d)
+            v = (x @ W[p + "self_attn.v_proj.weight"].T).reshape(T, nkv, d)
+            y = attention(q, k, v, d ** -0.5).reshape(T, D) @ W[p + "self_attn.o_proj.weight"].T
+        else:
+            y = mamba1_mixer(W, p + "mamba.", x, cfg.get("mamba_d_state", 16), r, eps, True,
+                             cfg.get("mamba_conv_bias", True))
+        h = h + y
+        x = rmsnorm(h, W[p + "pre_ff_layernorm.weight"], eps)
+        f = p + "feed_forward."
+        E = cfg.get("num_experts", 16)
+        if E > 1 and i % cfg.get("expert_layer_period", 2) == cfg.get("expert_layer_offset", 1):
+            # HF JambaSparseMoeBlock: softmax over all experts, top-k, no renormalisation.
+            logits = x @ W[f + "router.weight"].T
+            probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probs /= probs.sum(axis=1, keepdims=True)
+            m = np.zeros_like(x)
+            for t in range(T):
+                for j in np.argsort(-probs[t], kind="stable")[:cfg["num_experts_per_tok"]]:
+                    e = f + "experts.%d." % j
+                    m[t] += probs[t, j] * swiglu(x[t:t + 1], W[e + "gate_proj.weight"],
+                                                 W[e + "up_proj.weight"], W[e + "down_proj.weight"])[0]
+        else:
+            m = swiglu(x, W[f + "gate_proj.weight"], W[f + "up_proj.weight"], W[f + "down_proj.weight"])
+        h = h + m
+    head = W.get("lm_head.weight", W["model.embed_tokens.weight"])
+    return rmsnorm(h, W["model.final_layernorm.weight"], eps) @ head.T
+
+
+FAMILIES = {"qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
+            "jamba": jamba, "mamba": mamba}
+
+
 def main():
     cfg = json.load(open(sys.argv[1]))
     W = read_safetensors(sys.argv[2])
     ids = np.array([int(t) for t in sys.argv[3].split(",")])
-    family = {"qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite}
-    np.save(sys.argv[4], family[cfg["model_type"]](cfg, W, ids))
+    np.save(sys.argv[4], FAMILIES[cfg["model_type"]](cfg, W, ids))
 
 
 if __name__ == "__main__":
