@@ -41,6 +41,7 @@ std::string patternLine(const ModelSpec &spec) {
   for (const LayerSpec &l : spec.layers)
     s += l.mixer == LayerSpec::Mixer::Attention       ? 'A'
          : l.mixer == LayerSpec::Mixer::GatedDeltaNet ? 'G'
+         : l.mixer == LayerSpec::Mixer::RgLru         ? 'R'
                                                       : 'M';
   return s;
 }
@@ -764,6 +765,155 @@ bool readMamba(ConfigReader &cfg, ModelSpec &spec) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// RecurrentGemma (HF RecurrentGemmaConfig)
+//===----------------------------------------------------------------------===//
+
+/// x rounded to bfloat16 (round to nearest even): RecurrentGemma multiplies
+/// the embeddings by sqrt(hidden_size) held as a bfloat16.
+double roundToBf16(double x) {
+  float f = static_cast<float>(x);
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  u += 0x7fff + ((u >> 16) & 1);
+  u &= 0xffff0000u;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+bool readRecurrentGemma(ConfigReader &cfg, ModelSpec &spec) {
+  spec.title = "RecurrentGemma (recurrent_gemma)";
+  spec.vocab = cfg.getPositive("vocab_size");
+  spec.hidden = cfg.getPositive("hidden_size");
+  int64_t layers = cfg.getPositive("num_hidden_layers");
+  spec.eps = cfg.getNumber("rms_norm_eps", 1e-6);
+  spec.normKind = NormKind::ZeroCentred;
+  spec.finalNormName = "model.final_norm.weight";
+  if (cfg.getBool("tie_word_embeddings", true))
+    spec.lmHeadName.clear();
+  // HF's RecurrentGemmaModel always scales the embeddings.
+  cfg.requireBool("embeddings_scale_by_sqrt_dim", true,
+                  "the embeddings are always scaled by sqrt(hidden_size)");
+  spec.embeddingMultiplier = roundToBf16(std::sqrt(double(spec.hidden)));
+  spec.logitsSoftcap = cfg.getNumber("logits_soft_cap", 30.0);
+  cfg.requireBool("attention_bias", false, "no bias in q/k/v_proj");
+  std::string act = cfg.getString("hidden_activation", "gelu_pytorch_tanh");
+  if (!cfg.failed() && act != "gelu_pytorch_tanh")
+    cfg.fail("hidden_activation",
+             "'" + act + "' is not supported (only 'gelu_pytorch_tanh')");
+  std::optional<std::vector<std::string>> blocks =
+      cfg.getStringList("block_types");
+  if (cfg.failed())
+    return false;
+  if (!blocks)
+    blocks = std::vector<std::string>{"recurrent", "recurrent", "attention"};
+  if (blocks->empty()) {
+    cfg.fail("block_types", "must not be empty");
+    return false;
+  }
+  for (auto [i, b] : llvm::enumerate(*blocks))
+    if (b != "recurrent" && b != "attention") {
+      cfg.fail("block_types", "element " + llvm::Twine(i) +
+                                  ": unknown block type '" + b +
+                                  "' (expected 'recurrent' or 'attention')");
+      return false;
+    }
+
+  AttentionSpec attn;
+  attn.heads = cfg.getPositive("num_attention_heads");
+  attn.kvHeads = cfg.getInt("num_key_value_heads", attn.heads, 1);
+  if (cfg.failed())
+    return false;
+  if (spec.hidden % attn.heads || attn.heads % attn.kvHeads) {
+    cfg.fail("num_attention_heads",
+             llvm::Twine(attn.heads) + " must divide hidden_size (" +
+                 llvm::Twine(spec.hidden) +
+                 ") and be a multiple of num_key_value_heads (" +
+                 llvm::Twine(attn.kvHeads) + ")");
+    return false;
+  }
+  attn.headDim = spec.hidden / attn.heads;
+  attn.scale = 1.0 / std::sqrt(double(attn.headDim));
+  attn.window = cfg.getInt("attention_window_size", 2048, 1);
+  attn.ropeTheta = cfg.getNumber("rope_theta", 10000.0);
+  double partial = cfg.getNumber("partial_rotary_factor", 0.5);
+  attn.outputBias = true;
+  if (cfg.failed())
+    return false;
+  attn.rotaryDim = static_cast<int64_t>(attn.headDim * partial);
+  if (!(partial > 0.0 && partial <= 1.0) || attn.rotaryDim < 2 ||
+      attn.rotaryDim % 2) {
+    cfg.fail("partial_rotary_factor",
+             "head_dim " + llvm::Twine(attn.headDim) + " × " +
+                 llvm::Twine(G(partial)) +
+                 " must give an even number >= 2 of rotary dims");
+    return false;
+  }
+
+  RgLruSpec rg;
+  rg.width = cfg.getInt("lru_width", spec.hidden, 1);
+  rg.blocks = attn.heads;
+  rg.convKernel = cfg.getInt("conv1d_width", 4, 2);
+  if (cfg.failed())
+    return false;
+  if (rg.width % rg.blocks) {
+    cfg.fail("lru_width", llvm::Twine(rg.width) +
+                              " is not a multiple of num_attention_heads (" +
+                              llvm::Twine(rg.blocks) + ")");
+    return false;
+  }
+  MlpSpec mlp;
+  mlp.kind = MlpSpec::Kind::Dense;
+  int64_t inter = cfg.getPositive("intermediate_size");
+  if (cfg.failed())
+    return false;
+  if (inter % 2) {
+    cfg.fail("intermediate_size",
+             llvm::Twine(inter) + " is odd (the MLP width is half of it)");
+    return false;
+  }
+  mlp.intermediate = inter / 2;
+  mlp.geluTanh = true;
+  mlp.bias = true;
+
+  for (int64_t i = 0; i < layers; ++i) {
+    LayerSpec l;
+    l.prefix = "model.layers." + S(i) + ".";
+    l.inputNorm = "temporal_pre_norm.weight";
+    l.postNorm = "channel_pre_norm.weight";
+    l.mixerName = "temporal_block";
+    l.mlpName = "mlp_block";
+    if ((*blocks)[i % blocks->size()] == "attention") {
+      l.mixer = LayerSpec::Mixer::Attention;
+      l.attention = attn;
+    } else {
+      l.mixer = LayerSpec::Mixer::RgLru;
+      l.rglru = rg;
+    }
+    l.mlp = mlp;
+    spec.layers.push_back(l);
+  }
+  auto &d = spec.description;
+  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
+              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
+              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
+              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back("layers (R = recurrent RG-LRU block, A = local attention): " +
+              patternLine(spec));
+  d.push_back("RG-LRU: width " + S(rg.width) + " in " + S(rg.blocks) +
+              " gate blocks, conv width " + S(rg.convKernel));
+  d.push_back("local attention: " + S(attn.heads) + " heads, " +
+              S(attn.kvHeads) + " kv heads, head_dim " + S(attn.headDim) +
+              ", window " + S(attn.window) + ", RoPE on " +
+              S(attn.rotaryDim) + " dims, theta " + G(attn.ropeTheta));
+  d.push_back("MLP: gelu_tanh(gate) · up, width " + S(mlp.intermediate) +
+              ", with biases");
+  d.push_back("embeddings × " + G(spec.embeddingMultiplier) +
+              " (sqrt(hidden_size) in bfloat16); logits soft cap " +
+              G(spec.logitsSoftcap) + "; norms x/rms(x)·(1+w)");
+  return true;
+}
+
 /// Python's json module writes the non-finite floats as the bare tokens
 /// `Infinity`, `-Infinity` and `NaN` (Mamba-2 configs carry
 /// "time_step_limit": [0.0, Infinity]); standard JSON has none. Outside
@@ -798,7 +948,8 @@ std::string acceptPythonInfinity(llvm::StringRef json) {
 } // namespace
 
 llvm::StringRef hymir::import::getSupportedModelTypes() {
-  return "granitemoehybrid, jamba, mamba, mamba2, qwen3_next";
+  return "granitemoehybrid, jamba, mamba, mamba2, qwen3_next, "
+         "recurrent_gemma";
 }
 
 llvm::Expected<ImportedModel>
@@ -830,6 +981,8 @@ hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName) {
     ok = readJamba(cfg, spec);
   else if (type == "mamba")
     ok = readMamba(cfg, spec);
+  else if (type == "recurrent_gemma")
+    ok = readRecurrentGemma(cfg, spec);
   else
     return fail(fileName + ": field 'model_type': unsupported model type '" +
                 type + "' (supported: " + getSupportedModelTypes() + ")");

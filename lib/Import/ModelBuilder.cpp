@@ -138,6 +138,11 @@ private:
                   std::string &y, std::vector<std::string> &states);
   void emitMamba1(Fn &fn, const LayerSpec &layer, const std::string &x,
                   std::string &y, std::vector<std::string> &states);
+  void emitRgLru(Fn &fn, const LayerSpec &layer, const std::string &x,
+                 std::string &y, std::vector<std::string> &states);
+  std::string addBias(Fn &fn, const std::string &x, const std::string &b,
+                      int64_t d);
+  static std::string geluTanh(Fn &fn, const std::string &v);
   void attentionQkv(Fn &fn, const LayerSpec &layer, const std::string &x,
                     const std::string &pos0, std::string &q, std::string &k,
                     std::string &v, std::string &gate);
@@ -494,10 +499,27 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
         load(fn, pre + "up_proj.weight", {inter, d}, WeightInit::FanIn);
     std::string wd =
         load(fn, pre + "down_proj.weight", {d, inter}, WeightInit::FanIn);
-    std::string a =
-        siluMul(fn, linear(fn, x, d, wg, inter), linear(fn, x, d, wu, inter),
-                inter);
-    return linear(fn, a, inter, wd, d);
+    std::string g = linear(fn, x, d, wg, inter), u = linear(fn, x, d, wu, inter);
+    if (m.bias) {
+      g = addBias(fn, g, load(fn, pre + "gate_proj.bias", {inter}, WeightInit::NearZero), inter);
+      u = addBias(fn, u, load(fn, pre + "up_proj.bias", {inter}, WeightInit::NearZero), inter);
+    }
+    std::string a;
+    if (m.geluTanh)
+      a = generic(fn, {{g, t3(inter), "#id3"}, {u, t3(inter), "#id3"}},
+                  t3(inter), "#id3", "", 3, 0,
+                  [&](Fn &fn, const std::vector<std::string> &a) {
+                    std::string gg = geluTanh(fn, a[0]), r = fn.fresh("r");
+                    fn.line("  " + r + " = arith.mulf " + gg + ", " + a[1] +
+                            " : f32");
+                    return r;
+                  });
+    else
+      a = siluMul(fn, g, u, inter);
+    std::string y = linear(fn, a, inter, wd, d);
+    if (m.bias)
+      y = addBias(fn, y, load(fn, pre + "down_proj.bias", {d}, WeightInit::NearZero), d);
+    return y;
   };
   switch (m.kind) {
   case MlpSpec::Kind::None:
@@ -650,6 +672,12 @@ std::vector<StateSpec> Builder::statesOf(const LayerSpec &layer) const {
         s{m.inner, m.stateSize};
     return {{tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x)"},
             {tb(s), s, false, "SSM state [Di, N], channel-major (mamba_ssm's)"}};
+  }
+  case LayerSpec::Mixer::RgLru: {
+    const RgLruSpec &r = layer.rglru;
+    std::vector<int64_t> conv{r.convKernel - 1, r.width}, s{r.width};
+    return {{tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x branch)"},
+            {tb(s), s, false, "RG-LRU state"}};
   }
   }
   return {};
@@ -1030,6 +1058,171 @@ void Builder::emitMamba1(Fn &fn, const LayerSpec &layer, const std::string &x,
   states = {convOut, sT};
 }
 
+std::string Builder::addBias(Fn &fn, const std::string &x,
+                             const std::string &b, int64_t d) {
+  return generic(fn, {{x, t3(d), "#id3"}, {b, tw({d}), "#ch3"}}, t3(d), "#id3",
+                 "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+                   std::string r = fn.fresh("r");
+                   fn.line("  " + r + " = arith.addf " + a[0] + ", " + a[1] +
+                           " : f32");
+                   return r;
+                 });
+}
+
+/// gelu_tanh(v) = 0.5 v (1 + tanh(√(2/π) (v + 0.044715 v³))).
+std::string Builder::geluTanh(Fn &fn, const std::string &v) {
+  std::string half = fn.fresh("half"), one = fn.fresh("one"),
+              c = fn.fresh("c"), k = fn.fresh("k"), v2 = fn.fresh("v2"),
+              v3 = fn.fresh("v3"), in = fn.fresh("in"), sc = fn.fresh("sc"),
+              th = fn.fresh("th"), p = fn.fresh("p"), hv = fn.fresh("hv"),
+              r = fn.fresh("gelu");
+  fn.line("  " + half + " = arith.constant 0.5 : f32");
+  fn.line("  " + one + " = arith.constant 1.0 : f32");
+  fn.line("  " + c + " = arith.constant " + F(std::sqrt(2.0 / M_PI)) + " : f32");
+  fn.line("  " + k + " = arith.constant 4.471500000e-02 : f32");
+  fn.line("  " + v2 + " = arith.mulf " + v + ", " + v + " : f32");
+  fn.line("  " + v3 + " = arith.mulf " + v2 + ", " + v + " : f32");
+  fn.line("  " + in + " = math.fma " + k + ", " + v3 + ", " + v + " : f32");
+  fn.line("  " + sc + " = arith.mulf " + c + ", " + in + " : f32");
+  fn.line("  " + th + " = math.tanh " + sc + " : f32");
+  fn.line("  " + p + " = arith.addf " + one + ", " + th + " : f32");
+  fn.line("  " + hv + " = arith.mulf " + half + ", " + v + " : f32");
+  fn.line("  " + r + " = arith.mulf " + hv + ", " + p + " : f32");
+  return r;
+}
+
+void Builder::emitRgLru(Fn &fn, const LayerSpec &layer, const std::string &x,
+                        std::string &y, std::vector<std::string> &states) {
+  const RgLruSpec &r = layer.rglru;
+  int64_t d = spec.hidden, w = r.width, nb = r.blocks, bw = r.width / r.blocks,
+          kw = r.convKernel;
+  std::string p = layer.prefix + layer.mixerName + ".";
+  std::string wy = load(fn, p + "linear_y.weight", {w, d}, WeightInit::FanIn);
+  std::string by = load(fn, p + "linear_y.bias", {w}, WeightInit::NearZero);
+  std::string wx = load(fn, p + "linear_x.weight", {w, d}, WeightInit::FanIn);
+  std::string bx = load(fn, p + "linear_x.bias", {w}, WeightInit::NearZero);
+  std::string wo = load(fn, p + "linear_out.weight", {d, w}, WeightInit::FanIn);
+  std::string bo = load(fn, p + "linear_out.bias", {d}, WeightInit::NearZero);
+  std::string wconv =
+      load(fn, p + "conv_1d.weight", {w, 1, kw}, WeightInit::FanIn);
+  std::string bconv = load(fn, p + "conv_1d.bias", {w}, WeightInit::NearZero);
+  std::string q = p + "rg_lru.";
+  std::string param =
+      load(fn, q + "recurrent_param", {w}, WeightInit::NearZero);
+  std::string wig = load(fn, q + "input_gate_weight", {nb, bw, bw},
+                         WeightInit::FanIn);
+  std::string big =
+      load(fn, q + "input_gate_bias", {nb, bw}, WeightInit::NearZero);
+  std::string wrg = load(fn, q + "recurrent_gate_weight", {nb, bw, bw},
+                         WeightInit::FanIn);
+  std::string brg =
+      load(fn, q + "recurrent_gate_bias", {nb, bw}, WeightInit::NearZero);
+
+  fn.line("// y branch: gelu_tanh(linear_y x); x branch: linear_x x → short "
+          "conv (bias, no activation).");
+  std::string yb = generic(
+      fn, {{addBias(fn, linear(fn, x, d, wy, w), by, w), t3(w), "#id3"}}, t3(w),
+      "#id3", "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+        return geluTanh(fn, a[0]);
+      });
+  std::string xb = addBias(fn, linear(fn, x, d, wx, w), bx, w);
+  std::string wc = fn.fresh("wc");
+  fn.line(wc + " = tensor.collapse_shape " + wconv + " [[0, 1], [2]] : " +
+          tw({w, 1, kw}) + " into " + tw({w, kw}));
+  std::string convT = tb({kw - 1, w});
+  std::string xc = fn.fresh("x_c"), convOut = fn.fresh("conv_out");
+  fn.line(xc + ", " + convOut + " = hymir.causal_conv1d " + xb + ", " + wc +
+          " bias(" + bconv + ") state(%conv) : " + t3(w) + ", " + tw({w, kw}) +
+          ", " + tw({w}) + ", " + convT + " -> " + t3(w) + ", " + convT);
+
+  fn.line("// RG-LRU gates, block-diagonal over " + S(nb) + " blocks of " +
+          S(bw) + ": sigmoid(x_blk W_blk + b_blk).");
+  std::string xh = expand(fn, xc, nb, bw);
+  auto gate = [&](const std::string &wgt, const std::string &bias) {
+    std::string em = fn.fresh("e"), z = fn.fresh("z"), g = fn.fresh("gate");
+    fn.line(em + " = tensor.empty(%B, %T) : " + t4(nb, bw));
+    fn.line(z + " = linalg.fill ins(%zero : f32) outs(" + em + " : " +
+            t4(nb, bw) + ") -> " + t4(nb, bw));
+    fn.line(g + " = linalg.contract indexing_maps = [#gx, #gw, #gy] ins(" + xh +
+            ", " + wgt + " : " + t4(nb, bw) + ", " + tw({nb, bw, bw}) +
+            ") outs(" + z + " : " + t4(nb, bw) + ") -> " + t4(nb, bw));
+    std::string s = generic(
+        fn, {{g, t4(nb, bw), "#id4"}, {bias, tw({nb, bw}), "#hb4"}}, t4(nb, bw),
+        "#id4", "", 4, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+          std::string v = fn.fresh("v");
+          fn.line("  " + v + " = arith.addf " + a[0] + ", " + a[1] + " : f32");
+          return sigmoid(fn, v);
+        });
+    return collapse(fn, s, nb, bw);
+  };
+  std::string gx = gate(wig, big), ga = gate(wrg, brg);
+  fn.line("// log a = −8 · r · softplus(Λ);  u = x · i · (1 at position 0, "
+          "else sqrt(1 − a²)).");
+  std::string la = generic(
+      fn, {{ga, t3(w), "#id3"}, {param, tw({w}), "#ch3"}}, t3(w), "#id3", "", 3,
+      0, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string sp = softplus(fn, a[1]), m8 = fn.fresh("m8"),
+                    t1 = fn.fresh("t"), r = fn.fresh("log_a");
+        fn.line("  " + m8 + " = arith.constant -8.0 : f32");
+        fn.line("  " + t1 + " = arith.mulf " + m8 + ", " + a[0] + " : f32");
+        fn.line("  " + r + " = arith.mulf " + t1 + ", " + sp + " : f32");
+        return r;
+      });
+  std::string aa = generic(fn, {{la, t3(w), "#id3"}}, t3(w), "#id3", "", 3, 0,
+                           [&](Fn &fn, const std::vector<std::string> &a) {
+                             std::string r = fn.fresh("a");
+                             fn.line("  " + r + " = math.exp " + a[0] +
+                                     " : f32");
+                             return r;
+                           });
+  std::string u = generic(
+      fn, {{xc, t3(w), "#id3"}, {gx, t3(w), "#id3"}, {la, t3(w), "#id3"}},
+      t3(w), "#id3", "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string t = fn.fresh("t"), pos = fn.fresh("pos"),
+                    first = fn.fresh("first"), two = fn.fresh("two"),
+                    one = fn.fresh("one"), l2 = fn.fresh("l2"),
+                    a2 = fn.fresh("a2"), om = fn.fresh("om"),
+                    sq = fn.fresh("sq"), mult = fn.fresh("mult"),
+                    xi = fn.fresh("xi"), r = fn.fresh("u");
+        fn.line("  " + t + " = linalg.index 1 : index");
+        fn.line("  " + pos + " = arith.addi %pos0, " + t + " : index");
+        fn.line("  " + first + " = arith.cmpi eq, " + pos + ", %c0 : index");
+        fn.line("  " + two + " = arith.constant 2.0 : f32");
+        fn.line("  " + one + " = arith.constant 1.0 : f32");
+        fn.line("  " + l2 + " = arith.mulf " + two + ", " + a[2] + " : f32");
+        fn.line("  " + a2 + " = math.exp " + l2 + " : f32");
+        fn.line("  " + om + " = arith.subf " + one + ", " + a2 + " : f32");
+        fn.line("  " + sq + " = math.sqrt " + om + " : f32");
+        fn.line("  " + mult + " = arith.select " + first + ", " + one + ", " +
+                sq + " : f32");
+        fn.line("  " + xi + " = arith.mulf " + a[0] + ", " + a[1] + " : f32");
+        fn.line("  " + r + " = arith.mulf " + xi + ", " + mult + " : f32");
+        return r;
+      });
+  fn.line("// h_t = a_t ⊙ h_{t−1} + u_t");
+  std::string vw = tw({w});
+  std::string hs = fn.fresh("h_seq"), sT = fn.fresh("S_T");
+  fn.line(hs + ", " + sT + " = hymir.scan ins(" + aa + ", " + u + " : " + t3(w) +
+          ", " + t3(w) + ") inits(%S : " + tb({w}) + ") -> (" + t3(w) + ") {");
+  std::string at = fn.fresh("a_t"), ut = fn.fresh("u_t"), hS = fn.fresh("h"),
+              hd = fn.fresh("h_decayed"), hn = fn.fresh("h_new");
+  fn.line("^bb0(" + at + ": " + vw + ", " + ut + ": " + vw + ", " + hS + ": " +
+          vw + "):");
+  fn.line("  " + hd + " = arith.mulf " + at + ", " + hS + " : " + vw);
+  fn.line("  " + hn + " = arith.addf " + hd + ", " + ut + " : " + vw);
+  fn.line("  hymir.yield " + hn + ", " + hn + " : " + vw + ", " + vw);
+  fn.line("}");
+  std::string prod = generic(
+      fn, {{hs, t3(w), "#id3"}, {yb, t3(w), "#id3"}}, t3(w), "#id3", "", 3, 0,
+      [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string r = fn.fresh("r");
+        fn.line("  " + r + " = arith.mulf " + a[0] + ", " + a[1] + " : f32");
+        return r;
+      });
+  y = addBias(fn, linear(fn, prod, w, wo, d), bo, d);
+  states = {convOut, sT};
+}
+
 std::string Builder::ropeHelper(int64_t headDim, int64_t rot, double theta) {
   std::string name = "rope_" + S(headDim) + "_" + S(rot);
   if (!helperNames.insert(name).second)
@@ -1143,7 +1336,10 @@ std::string Builder::attentionOut(Fn &fn, const LayerSpec &layer,
                            " : f32");
                    return r;
                  });
-  return linear(fn, collapse(fn, og, h, hd), h * hd, wo, d);
+  std::string y = linear(fn, collapse(fn, og, h, hd), h * hd, wo, d);
+  if (a.outputBias)
+    y = addBias(fn, y, load(fn, p + "o_proj.bias", {d}, WeightInit::NearZero), d);
+  return y;
 }
 
 //===----------------------------------------------------------------------===//
@@ -1164,8 +1360,10 @@ void Builder::emitRecurrentLayer(unsigned index, const LayerSpec &layer) {
     emitGatedDeltaNet(fn, layer, x, y, states);
   else if (layer.mixer == LayerSpec::Mixer::Mamba2)
     emitMamba2(fn, layer, x, y, states);
-  else
+  else if (layer.mixer == LayerSpec::Mixer::Mamba1)
     emitMamba1(fn, layer, x, y, states);
+  else
+    emitRgLru(fn, layer, x, y, states);
   std::string h = residual(fn, "%h", y, d);
   if (layer.mlp.kind != MlpSpec::Kind::None) {
     std::string wp = load(fn, layer.prefix + layer.postNorm, {d},
@@ -1176,8 +1374,10 @@ void Builder::emitRecurrentLayer(unsigned index, const LayerSpec &layer) {
   std::string types = t3(d);
   for (const StateSpec &s : st)
     types += ", " + s.type;
+  bool needsPos = layer.mixer == LayerSpec::Mixer::RgLru;
   layerFuncs += "func.func private @layer_" + S(index) + "(%h: " + t3(d) +
-                ", %conv: " + st[0].type + ", %S: " + st[1].type + ")\n    -> (" +
+                ", %conv: " + st[0].type + ", %S: " + st[1].type +
+                (needsPos ? ", %pos0: index" : "") + ")\n    -> (" +
                 types + ") {\n" + fn.text + "  return " + h + ", " +
                 states[0] + ", " + states[1] + " : " + types + "\n}\n\n";
 }
@@ -1204,7 +1404,9 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
   if (!decode) {
     o = fn.fresh("o");
     fn.line(o + " = hymir.attention " + q + ", " + k + ", " + v +
-            " {causal, scale = " + scale + " : f32} : " + t4(h, hd) + ", " +
+            " {causal, scale = " + scale + " : f32" +
+            (a.window ? ", window = " + S(a.window) + " : i64" : "") + "} : " +
+            t4(h, hd) + ", " +
             kvT + ", " + kvT + " -> " + t4(h, hd));
   } else {
     fn.line("// Append the token's key and value; it sits at position L.");
@@ -1222,7 +1424,9 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
     fn.line(qt + " = tensor.collapse_shape " + q1 + " [[0, 1], [2], [3]] : " +
             tq1 + " into " + tq);
     fn.line(ot + " = hymir.attention_decode " + qt + ", " + kOut + ", " + vOut +
-            " {scale = " + scale + " : f32} : " + tq + ", " + kvT + ", " + kvT +
+            " {scale = " + scale + " : f32" +
+            (a.window ? ", window = " + S(a.window) + " : i64" : "") + "} : " +
+            tq + ", " + kvT + ", " + kvT +
             " -> " + tq);
     fn.line(o1 + " = tensor.expand_shape " + ot +
             " [[0, 1], [2], [3]] output_shape [%B, 1, " + S(h) + ", " + S(hd) +
@@ -1301,9 +1505,27 @@ void Builder::emitEmbedAndHead() {
     std::string logits = linear(fn, x, d, wh, v);
     if (spec.logitsScaling != 1.0)
       logits = scaleConst(fn, logits, v, 1.0 / spec.logitsScaling);
+    if (spec.logitsSoftcap > 0.0)
+      logits = generic(fn, {{logits, t3(v), "#id3"}}, t3(v), "#id3", "", 3, 0,
+                       [&](Fn &fn, const std::vector<std::string> &a) {
+                         std::string c = fn.fresh("cap"), ic = fn.fresh("icap"),
+                                     s = fn.fresh("s"), t = fn.fresh("t"),
+                                     r = fn.fresh("r");
+                         fn.line("  " + c + " = arith.constant " +
+                                 F(spec.logitsSoftcap) + " : f32");
+                         fn.line("  " + ic + " = arith.constant " +
+                                 F(1.0 / spec.logitsSoftcap) + " : f32");
+                         fn.line("  " + s + " = arith.mulf " + a[0] + ", " +
+                                 ic + " : f32");
+                         fn.line("  " + t + " = math.tanh " + s + " : f32");
+                         fn.line("  " + r + " = arith.mulf " + c + ", " + t +
+                                 " : f32");
+                         return r;
+                       });
     helpers += std::string("// Final norm and LM head") +
                (tied ? " (tied to the embedding)" : "") +
                (spec.logitsScaling != 1.0 ? ", logits / logits_scaling" : "") +
+               (spec.logitsSoftcap > 0.0 ? ", cap · tanh(logits / cap)" : "") +
                ".\nfunc.func private @lm_head(%h: " + t3(d) + ") -> " + t3(v) +
                " {\n" + fn.text + "  return " + logits + " : " + t3(v) +
                "\n}\n\n";
@@ -1351,10 +1573,12 @@ void Builder::emitEntryPoints() {
       pf.line(h2 + ", " + s0 + ", " + s1 + " = func.call @layer_" + S(i) +
               "_prefill(" + h + ") : (" + t3(d) + ") -> (" + types + ")");
     } else {
+      bool pos = l.mixer == LayerSpec::Mixer::RgLru;
       pf.line(h2 + ", " + s0 + ", " + s1 + " = func.call @layer_" + S(i) + "(" +
               h + ", " + zeros[st[0].type] + ", " + zeros[st[1].type] +
-              ") : (" + t3(d) + ", " + st[0].type + ", " + st[1].type +
-              ") -> (" + types + ")");
+              (pos ? ", %c0" : "") + ") : (" + t3(d) + ", " + st[0].type +
+              ", " + st[1].type + (pos ? ", index" : "") + ") -> (" + types +
+              ")");
     }
     h = h2;
     outStates.push_back(s0);
@@ -1374,6 +1598,7 @@ void Builder::emitEntryPoints() {
   // @decode
   Fn df;
   df.line("%c0 = arith.constant 0 : index");
+  df.line("%c1 = arith.constant 1 : index");
   df.line("%B = tensor.dim %tokens, %c0 : tensor<?xi32>");
   df.line("// One token per sequence is a sequence of length 1.");
   df.line("%tok = tensor.expand_shape %tokens [[0, 1]] output_shape [%B, 1] : "
@@ -1394,8 +1619,12 @@ void Builder::emitEntryPoints() {
     std::string callee = l.mixer == LayerSpec::Mixer::Attention
                              ? "@layer_" + S(i) + "_decode"
                              : "@layer_" + S(i);
+    // RG-LRU layers only need to know that a decoded token is not the first
+    // of its sequence (the input normalisation is skipped at position 0).
+    bool pos = l.mixer == LayerSpec::Mixer::RgLru;
     df.line(h2 + ", " + s0 + ", " + s1 + " = func.call " + callee + "(" + h +
-            ", " + in0 + ", " + in1 + ") : (" + types + ") -> (" + types + ")");
+            ", " + in0 + ", " + in1 + (pos ? ", %c1" : "") + ") : (" + types +
+            (pos ? ", index" : "") + ") -> (" + types + ")");
     h = h2;
     outStates.push_back(s0);
     outStates.push_back(s1);
@@ -1468,7 +1697,12 @@ ImportedModel Builder::build() {
       "#bte4 = affine_map<(b, t, e, i) -> (b, t, e)>\n"
       "#rke = affine_map<(b, t, e, f) -> (b, t, e)>\n"
       "#rkf = affine_map<(b, t, e, f) -> (b, t, f)>\n"
-      "#frq = affine_map<(b, t, h, i) -> (i)>\n\n";
+      "#frq = affine_map<(b, t, h, i) -> (i)>\n"
+      "#hb4 = affine_map<(b, t, h, j) -> (h, j)>\n"
+      "// Block-diagonal gates: y[b, t, h, j] = Σ_i x[b, t, h, i] · W[h, i, j].\n"
+      "#gx = affine_map<(b, t, h, j, i) -> (b, t, h, i)>\n"
+      "#gw = affine_map<(b, t, h, j, i) -> (h, i, j)>\n"
+      "#gy = affine_map<(b, t, h, j, i) -> (b, t, h, j)>\n\n";
   ImportedModel m;
   m.mlir = header() + maps +
            "//===----------------------------------------------------------"

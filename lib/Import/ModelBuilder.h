@@ -41,6 +41,17 @@ struct AttentionSpec {
   int64_t rotaryDim = 0;
   double ropeTheta = 10000.0;
   double scale = 0.0;
+  /// Local attention: each query sees the last `window` keys (0: all).
+  int64_t window = 0;
+  /// o_proj has a bias (RecurrentGemma).
+  bool outputBias = false;
+};
+
+/// Griffin's recurrent block (HF RecurrentGemmaRecurrentBlock): linear_y →
+/// gelu_tanh; linear_x → short conv (bias, no activation) → RG-LRU; the
+/// product through linear_out. All linears have biases.
+struct RgLruSpec {
+  int64_t width = 0, blocks = 0, convKernel = 0;
 };
 
 /// Qwen3-Next's Gated DeltaNet.
@@ -90,13 +101,17 @@ struct MlpSpec {
   int64_t intermediate = 0;
   int64_t experts = 0, topK = 0, expertIntermediate = 0, sharedIntermediate = 0;
   bool normTopK = true;
+  /// Dense MLP: the activation of the gate (SiLU, or GELU with the tanh
+  /// approximation) and whether the three projections have biases.
+  bool geluTanh = false;
+  bool bias = false;
   /// QwenMoe's router, relative to the MLP module ("gate.weight"; Jamba's
   /// "router.weight").
   std::string routerName = "gate.weight";
 };
 
 struct LayerSpec {
-  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1 };
+  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru };
   Mixer mixer = Mixer::Attention;
   /// "model.layers.3."
   std::string prefix;
@@ -109,6 +124,7 @@ struct LayerSpec {
   GatedDeltaNetSpec gdn;
   Mamba2Spec mamba2;
   Mamba1Spec mamba1;
+  RgLruSpec rglru;
   /// The MLP (with its norm post_attention_layernorm) when kind != None.
   MlpSpec mlp;
   std::string postNorm = "post_attention_layernorm.weight";
@@ -133,6 +149,8 @@ struct ModelSpec {
   double residualMultiplier = 1.0;
   /// logits / logitsScaling.
   double logitsScaling = 1.0;
+  /// logits = cap · tanh(logits / cap) when > 0.
+  double logitsSoftcap = 0.0;
   std::vector<LayerSpec> layers;
 };
 

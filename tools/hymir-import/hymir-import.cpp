@@ -58,7 +58,8 @@ default unless only --random-weights is given).
 
 Model types: qwen3_next (Qwen3-Next: Gated DeltaNet + gated attention,
 dense or MoE MLPs), mamba2 (Mamba-2), granitemoehybrid (Granite 4.0:
-Mamba-2 + attention, MoE with a shared MLP).
+Mamba-2 + attention, MoE with a shared MLP), jamba (Mamba-1 + attention,
+MoE), mamba (Mamba-1), recurrent_gemma (RG-LRU + local attention).
 
 --random-weights writes deterministic random values for every weight of
 the module to a safetensors file (f32): per tensor a stream seeded from
@@ -66,6 +67,7 @@ the module to a safetensors file (f32): per tensor a stream seeded from
 weights applied as w 1 + normal(0, 0.1), zero-centred norm weights and
 biases normal(0, 0.1), A_log log(uniform(1, 16)), Mamba's dt_bias the
 inverse softplus of a log-uniform dt in [1e-3, 1e-1], D 1 + normal(0, 0.1).
+(docs/models.md lists the rule of every tensor.)
 
 A problem with the config is one line, 'error: CONFIG.json: field 'x': ...',
 and exit status 1; a bad command line exits with 2.

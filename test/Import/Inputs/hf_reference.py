@@ -61,15 +61,19 @@ def causal_conv(x, w, bias=None):
     return y
 
 
-def attention(q, k, v, scale):
-    """q [T, H, D], k/v [T, Hkv, D]: causal softmax attention, GQA."""
+def attention(q, k, v, scale, window=None):
+    """q [T, H, D], k/v [T, Hkv, D]: causal softmax attention, GQA; with a
+    window, query i sees keys i - window < j <= i."""
     t_len, h, _ = q.shape
     rep = h // k.shape[1]
     o = np.zeros((t_len, h, v.shape[2]))
+    allowed = np.tril(np.ones((t_len, t_len), bool))
+    if window is not None:
+        allowed &= ~np.tril(np.ones((t_len, t_len), bool), -window)
     for hh in range(h):
         kk, vv = k[:, hh // rep], v[:, hh // rep]
         s = q[:, hh] @ kk.T * scale
-        s = np.where(np.tril(np.ones((t_len, t_len), bool)), s, -np.inf)
+        s = np.where(allowed, s, -np.inf)
         p = np.exp(s - s.max(axis=1, keepdims=True))
         o[:, hh] = (p / p.sum(axis=1, keepdims=True)) @ vv
     return o
@@ -377,7 +381,81 @@ def jamba(cfg, W, ids):
     return rmsnorm(h, W["model.final_layernorm.weight"], eps) @ head.T
 
 
-FAMILIES = {"qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
+# ----------------------------------------------------------------------------
+# RecurrentGemma
+# ----------------------------------------------------------------------------
+
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
+
+
+def bf16(x):
+    """Rounds a float to bfloat16 (to nearest even)."""
+    u = np.array([x], np.float32).view(np.uint32)[0]
+    u = (int(u) + 0x7FFF + ((int(u) >> 16) & 1)) & 0xFFFF0000
+    return float(np.array([u], np.uint32).view(np.float32)[0])
+
+
+def recurrent_gemma(cfg, W, ids):
+    eps = cfg.get("rms_norm_eps", 1e-6)
+    D = cfg["hidden_size"]
+    T = len(ids)
+    nh = cfg["num_attention_heads"]
+    nkv = cfg.get("num_key_value_heads", nh)
+    hd = D // nh
+    lw = cfg.get("lru_width") or D
+    blocks = cfg.get("block_types", ["recurrent", "recurrent", "attention"])
+    gn = lambda x, w: rmsnorm(x, 1.0 + w, eps)
+    h = W["model.embed_tokens.weight"][ids] * bf16(np.sqrt(D))
+    pos = np.arange(T, dtype=np.float64)
+    for i in range(cfg["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        b = p + "temporal_block."
+        x = gn(h, W[p + "temporal_pre_norm.weight"])
+        if blocks[i % len(blocks)] == "attention":
+            q = (x @ W[b + "q_proj.weight"].T).reshape(T, nh, hd)
+            k = (x @ W[b + "k_proj.weight"].T).reshape(T, nkv, hd)
+            v = (x @ W[b + "v_proj.weight"].T).reshape(T, nkv, hd)
+            rot = int(hd * cfg.get("partial_rotary_factor", 0.5))
+            q = rope(q, pos, rot, cfg.get("rope_theta", 10000.0))
+            k = rope(k, pos, rot, cfg.get("rope_theta", 10000.0))
+            o = attention(q, k, v, hd ** -0.5, cfg.get("attention_window_size", 2048))
+            y = o.reshape(T, D) @ W[b + "o_proj.weight"].T + W[b + "o_proj.bias"]
+        else:
+            yb = gelu_tanh(x @ W[b + "linear_y.weight"].T + W[b + "linear_y.bias"])
+            xb = x @ W[b + "linear_x.weight"].T + W[b + "linear_x.bias"]
+            xb = causal_conv(xb, W[b + "conv_1d.weight"], W[b + "conv_1d.bias"])
+            r = b + "rg_lru."
+            bw = lw // nh
+            xr = xb.reshape(T, nh, bw)
+            gate_x = sigmoid(np.einsum("thi,hij->thj", xr, W[r + "input_gate_weight"])
+                             + W[r + "input_gate_bias"]).reshape(T, lw)
+            gate_a = sigmoid(np.einsum("thi,hij->thj", xr, W[r + "recurrent_gate_weight"])
+                             + W[r + "recurrent_gate_bias"]).reshape(T, lw)
+            log_a = -8.0 * gate_a * softplus(W[r + "recurrent_param"])
+            a = np.exp(log_a)
+            mult = np.sqrt(1.0 - np.exp(2.0 * log_a))
+            mult[0] = 1.0  # position 0: reset
+            u = xb * gate_x * mult
+            state = np.zeros(lw)
+            out = np.zeros((T, lw))
+            for t in range(T):
+                state = (a[t] if t > 0 else 0.0) * state + u[t]
+                out[t] = state
+            y = (out * yb) @ W[b + "linear_out.weight"].T + W[b + "linear_out.bias"]
+        h = h + y
+        x = gn(h, W[p + "channel_pre_norm.weight"])
+        m = p + "mlp_block."
+        g = gelu_tanh(x @ W[m + "gate_proj.weight"].T + W[m + "gate_proj.bias"])
+        up = x @ W[m + "up_proj.weight"].T + W[m + "up_proj.bias"]
+        h = h + (g * up) @ W[m + "down_proj.weight"].T + W[m + "down_proj.bias"]
+    head = W.get("lm_head.weight", W["model.embed_tokens.weight"])
+    logits = gn(h, W["model.final_norm.weight"]) @ head.T
+    cap = cfg.get("logits_soft_cap", 30.0)
+    return np.tanh(logits / cap) * cap
+
+
+FAMILIES = {"recurrent_gemma": recurrent_gemma, "qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
             "jamba": jamba, "mamba": mamba}
 
 
