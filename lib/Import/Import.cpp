@@ -42,6 +42,7 @@ std::string patternLine(const ModelSpec &spec) {
     s += l.mixer == LayerSpec::Mixer::Attention       ? 'A'
          : l.mixer == LayerSpec::Mixer::GatedDeltaNet ? 'G'
          : l.mixer == LayerSpec::Mixer::RgLru         ? 'R'
+         : l.mixer == LayerSpec::Mixer::MLstm         ? 'X'
                                                       : 'M';
   return s;
 }
@@ -914,6 +915,103 @@ bool readRecurrentGemma(ConfigReader &cfg, ModelSpec &spec) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// xLSTM (HF xLSTMConfig; NX-AI/xLSTM-7b)
+//===----------------------------------------------------------------------===//
+
+bool readXLstm(ConfigReader &cfg, ModelSpec &spec) {
+  spec.title = "xLSTM (xlstm)";
+  spec.vocab = cfg.getPositive("vocab_size");
+  // hidden_size / embedding_dim and num_hidden_layers / num_blocks are
+  // aliases (HF fills one from the other).
+  spec.hidden = cfg.hasValue("hidden_size") ? cfg.getPositive("hidden_size")
+                                            : cfg.getPositive("embedding_dim");
+  int64_t layers = cfg.hasValue("num_hidden_layers")
+                       ? cfg.getPositive("num_hidden_layers")
+                       : cfg.getPositive("num_blocks");
+  spec.eps = cfg.getNumber("norm_eps", 1e-6);
+  spec.normKind = NormKind::Plain;
+  spec.embedName = "backbone.embeddings.weight";
+  spec.finalNormName = "backbone.out_norm.weight";
+  if (cfg.getBool("tie_word_embeddings", false))
+    spec.lmHeadName.clear();
+  spec.logitsSoftcap = cfg.getNumber("output_logit_soft_cap", 30.0);
+  cfg.requireBool("use_bias", false, "no bias in the projections and norms");
+  cfg.requireBool("add_out_norm", true, "the output norm is implemented");
+  cfg.requireString("weight_mode", "single");
+  MLstmSpec m;
+  m.heads = cfg.getInt("num_heads", 8, 1);
+  m.gateSoftCap = cfg.getNumber("gate_soft_cap", 15.0);
+  m.eps = cfg.getNumber("eps", 1e-6);
+  double qkf = cfg.getNumber("qk_dim_factor", 0.5);
+  double vf = cfg.getNumber("v_dim_factor", 1.0);
+  double ffnFactor = cfg.getNumber("ffn_proj_factor", 2.667);
+  int64_t ffnMultiple = cfg.getInt("ffn_round_up_to_multiple_of", 64, 1);
+  if (cfg.failed())
+    return false;
+  if (!(m.gateSoftCap > 0.0) || !(spec.logitsSoftcap > 0.0)) {
+    cfg.fail(m.gateSoftCap > 0.0 ? "output_logit_soft_cap" : "gate_soft_cap",
+             "must be positive");
+    return false;
+  }
+  // xLSTMLayer: qk_dim = int(hidden · qk_dim_factor), v_dim likewise.
+  int64_t qk = static_cast<int64_t>(spec.hidden * qkf);
+  int64_t vd = static_cast<int64_t>(spec.hidden * vf);
+  if (qk <= 0 || qk % m.heads) {
+    cfg.fail("qk_dim_factor", "hidden_size × qk_dim_factor = " +
+                                  llvm::Twine(qk) +
+                                  " must be a positive multiple of num_heads (" +
+                                  llvm::Twine(m.heads) + ")");
+    return false;
+  }
+  if (vd <= 0 || vd % m.heads) {
+    cfg.fail("v_dim_factor", "hidden_size × v_dim_factor = " + llvm::Twine(vd) +
+                                 " must be a positive multiple of num_heads (" +
+                                 llvm::Twine(m.heads) + ")");
+    return false;
+  }
+  m.qkHeadDim = qk / m.heads;
+  m.vHeadDim = vd / m.heads;
+  if (!(ffnFactor > 0.0)) {
+    cfg.fail("ffn_proj_factor", "must be positive");
+    return false;
+  }
+  // round_up_to_next_multiple_of(hidden · ffn_proj_factor, multiple).
+  double raw = spec.hidden * ffnFactor;
+  MlpSpec mlp;
+  mlp.kind = MlpSpec::Kind::Dense;
+  mlp.intermediate = static_cast<int64_t>(
+      std::floor((raw + ffnMultiple - 1) / ffnMultiple) * ffnMultiple);
+  mlp.gateName = "proj_up_gate";
+  mlp.upName = "proj_up";
+  mlp.downName = "proj_down";
+  for (int64_t i = 0; i < layers; ++i) {
+    LayerSpec l;
+    l.mixer = LayerSpec::Mixer::MLstm;
+    l.prefix = "backbone.blocks." + S(i) + ".";
+    l.inputNorm = "norm_mlstm.weight";
+    l.mixerName = "mlstm_layer";
+    l.mlstm = m;
+    l.mlp = mlp;
+    l.postNorm = "norm_ffn.weight";
+    l.mlpName = "ffn";
+    spec.layers.push_back(l);
+  }
+  auto &d = spec.description;
+  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
+              S(spec.hidden) + ", num_blocks " + S(layers) + ", norm_eps " +
+              G(spec.eps) + ", tie_word_embeddings " +
+              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back("mLSTM: " + S(m.heads) + " heads, q/k head dim " +
+              S(m.qkHeadDim) + ", v head dim " + S(m.vHeadDim) +
+              ", gate soft cap " + G(m.gateSoftCap) + ", eps " + G(m.eps));
+  d.push_back("FFN: silu(proj_up_gate x) · proj_up x → proj_down, width " +
+              S(mlp.intermediate));
+  d.push_back("logits soft cap " + G(spec.logitsSoftcap) +
+              "; states per block: C [H, dqk, dv], n [H, dqk], m [H]");
+  return true;
+}
+
 /// Python's json module writes the non-finite floats as the bare tokens
 /// `Infinity`, `-Infinity` and `NaN` (Mamba-2 configs carry
 /// "time_step_limit": [0.0, Infinity]); standard JSON has none. Outside
@@ -949,7 +1047,7 @@ std::string acceptPythonInfinity(llvm::StringRef json) {
 
 llvm::StringRef hymir::import::getSupportedModelTypes() {
   return "granitemoehybrid, jamba, mamba, mamba2, qwen3_next, "
-         "recurrent_gemma";
+         "recurrent_gemma, xlstm";
 }
 
 llvm::Expected<ImportedModel>
@@ -983,6 +1081,8 @@ hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName) {
     ok = readMamba(cfg, spec);
   else if (type == "recurrent_gemma")
     ok = readRecurrentGemma(cfg, spec);
+  else if (type == "xlstm")
+    ok = readXLstm(cfg, spec);
   else
     return fail(fileName + ": field 'model_type': unsupported model type '" +
                 type + "' (supported: " + getSupportedModelTypes() + ")");

@@ -78,6 +78,8 @@ struct Operand {
 
 /// One recurrent state or KV-cache tensor of a layer.
 struct StateSpec {
+  /// Argument name of the recurrent layer function ("conv", "S", ...).
+  std::string arg;
   std::string type;
   /// Static shape without the batch (recurrent states start at zero).
   std::vector<int64_t> shape;
@@ -139,6 +141,8 @@ private:
   void emitMamba1(Fn &fn, const LayerSpec &layer, const std::string &x,
                   std::string &y, std::vector<std::string> &states);
   void emitRgLru(Fn &fn, const LayerSpec &layer, const std::string &x,
+                 std::string &y, std::vector<std::string> &states);
+  void emitMLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
                  std::string &y, std::vector<std::string> &states);
   std::string addBias(Fn &fn, const std::string &x, const std::string &b,
                       int64_t d);
@@ -493,16 +497,16 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
   int64_t d = spec.hidden;
   std::string p = layer.prefix + layer.mlpName + ".";
   auto dense = [&](const std::string &pre, int64_t inter) {
-    std::string wg = load(fn, pre + "gate_proj.weight", {inter, d},
+    std::string wg = load(fn, pre + m.gateName + ".weight", {inter, d},
                           WeightInit::FanIn);
     std::string wu =
-        load(fn, pre + "up_proj.weight", {inter, d}, WeightInit::FanIn);
+        load(fn, pre + m.upName + ".weight", {inter, d}, WeightInit::FanIn);
     std::string wd =
-        load(fn, pre + "down_proj.weight", {d, inter}, WeightInit::FanIn);
+        load(fn, pre + m.downName + ".weight", {d, inter}, WeightInit::FanIn);
     std::string g = linear(fn, x, d, wg, inter), u = linear(fn, x, d, wu, inter);
     if (m.bias) {
-      g = addBias(fn, g, load(fn, pre + "gate_proj.bias", {inter}, WeightInit::NearZero), inter);
-      u = addBias(fn, u, load(fn, pre + "up_proj.bias", {inter}, WeightInit::NearZero), inter);
+      g = addBias(fn, g, load(fn, pre + m.gateName + ".bias", {inter}, WeightInit::NearZero), inter);
+      u = addBias(fn, u, load(fn, pre + m.upName + ".bias", {inter}, WeightInit::NearZero), inter);
     }
     std::string a;
     if (m.geluTanh)
@@ -518,7 +522,7 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
       a = siluMul(fn, g, u, inter);
     std::string y = linear(fn, a, inter, wd, d);
     if (m.bias)
-      y = addBias(fn, y, load(fn, pre + "down_proj.bias", {d}, WeightInit::NearZero), d);
+      y = addBias(fn, y, load(fn, pre + m.downName + ".bias", {d}, WeightInit::NearZero), d);
     return y;
   };
   switch (m.kind) {
@@ -648,36 +652,44 @@ std::vector<StateSpec> Builder::statesOf(const LayerSpec &layer) const {
   case LayerSpec::Mixer::Attention: {
     const AttentionSpec &a = layer.attention;
     std::string t = t4(a.kvHeads, a.headDim);
-    return {{t, {}, true, "keys of the tokens so far (after the norms and RoPE)"},
-            {t, {}, true, "values of the tokens so far"}};
+    return {{"k_cache", t, {}, true, "keys of the tokens so far (after the norms and RoPE)"},
+            {"v_cache", t, {}, true, "values of the tokens so far"}};
   }
   case LayerSpec::Mixer::GatedDeltaNet: {
     const GatedDeltaNetSpec &g = layer.gdn;
     int64_t c = 2 * g.keyHeads * g.keyDim + g.valueHeads * g.valueDim;
     std::vector<int64_t> conv{g.convKernel - 1, c},
         s{g.valueHeads, g.keyDim, g.valueDim};
-    return {{tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (q, k, v)"},
-            {tb(s), s, false, "delta-rule state per value head, key-major"}};
+    return {{"conv", tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (q, k, v)"},
+            {"S", tb(s), s, false, "delta-rule state per value head, key-major"}};
   }
   case LayerSpec::Mixer::Mamba2: {
     const Mamba2Spec &m = layer.mamba2;
     std::vector<int64_t> conv{m.convKernel - 1, m.convDim()},
         s{m.heads, m.stateSize, m.headDim};
-    return {{tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x, B, C)"},
-            {tb(s), s, false, "SSM state per head [N, P], key-major (mamba_ssm's transposed)"}};
+    return {{"conv", tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x, B, C)"},
+            {"S", tb(s), s, false, "SSM state per head [N, P], key-major (mamba_ssm's transposed)"}};
   }
   case LayerSpec::Mixer::Mamba1: {
     const Mamba1Spec &m = layer.mamba1;
     std::vector<int64_t> conv{m.convKernel - 1, m.inner},
         s{m.inner, m.stateSize};
-    return {{tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x)"},
-            {tb(s), s, false, "SSM state [Di, N], channel-major (mamba_ssm's)"}};
+    return {{"conv", tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x)"},
+            {"S", tb(s), s, false, "SSM state [Di, N], channel-major (mamba_ssm's)"}};
   }
   case LayerSpec::Mixer::RgLru: {
     const RgLruSpec &r = layer.rglru;
     std::vector<int64_t> conv{r.convKernel - 1, r.width}, s{r.width};
-    return {{tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x branch)"},
-            {tb(s), s, false, "RG-LRU state"}};
+    return {{"conv", tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x branch)"},
+            {"S", tb(s), s, false, "RG-LRU state"}};
+  }
+  case LayerSpec::Mixer::MLstm: {
+    const MLstmSpec &m = layer.mlstm;
+    std::vector<int64_t> c{m.heads, m.qkHeadDim, m.vHeadDim},
+        n{m.heads, m.qkHeadDim}, mm{m.heads};
+    return {{"C", tb(c), c, false, "mLSTM matrix memory per head (stabilised), key-major"},
+            {"n", tb(n), n, false, "mLSTM normaliser per head (stabilised)"},
+            {"m", tb(mm), mm, false, "mLSTM stabiliser per head"}};
   }
   }
   return {};
@@ -1223,6 +1235,138 @@ void Builder::emitRgLru(Fn &fn, const LayerSpec &layer, const std::string &x,
   states = {convOut, sT};
 }
 
+/// cap · tanh(v / cap).
+static std::string softCap(Fn &fn, const std::string &v, double cap) {
+  std::string c = fn.fresh("cap"), ic = fn.fresh("icap"), s = fn.fresh("s"),
+              t = fn.fresh("t"), r = fn.fresh("capped");
+  fn.line("  " + c + " = arith.constant " + F(cap) + " : f32");
+  fn.line("  " + ic + " = arith.constant " + F(1.0 / cap) + " : f32");
+  fn.line("  " + s + " = arith.mulf " + v + ", " + ic + " : f32");
+  fn.line("  " + t + " = math.tanh " + s + " : f32");
+  fn.line("  " + r + " = arith.mulf " + c + ", " + t + " : f32");
+  return r;
+}
+
+void Builder::emitMLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
+                        std::string &y, std::vector<std::string> &states) {
+  const MLstmSpec &m = layer.mlstm;
+  int64_t d = spec.hidden, h = m.heads, dk = m.qkHeadDim, dv = m.vHeadDim;
+  int64_t qk = h * dk, vd = h * dv;
+  std::string p = layer.prefix + layer.mixerName + ".";
+  std::string wq = load(fn, p + "q.weight", {qk, d}, WeightInit::FanIn);
+  std::string wk = load(fn, p + "k.weight", {qk, d}, WeightInit::FanIn);
+  std::string wv = load(fn, p + "v.weight", {vd, d}, WeightInit::FanIn);
+  std::string wo =
+      load(fn, p + "ogate_preact.weight", {vd, d}, WeightInit::FanIn);
+  std::string wi =
+      load(fn, p + "igate_preact.weight", {h, d}, WeightInit::FanIn);
+  std::string bi =
+      load(fn, p + "igate_preact.bias", {h}, WeightInit::NearZero);
+  std::string wf =
+      load(fn, p + "fgate_preact.weight", {h, d}, WeightInit::FanIn);
+  std::string bf = load(fn, p + "fgate_preact.bias", {h}, WeightInit::NearOne);
+  std::string wn =
+      load(fn, p + "multihead_norm.weight", {vd}, WeightInit::NearOne);
+  std::string wout = load(fn, p + "out_proj.weight", {d, vd}, WeightInit::FanIn);
+
+  fn.line("// q, k [" + S(h) + " × " + S(dk) + "], v [" + S(h) + " × " + S(dv) +
+          "]; gate pre-activations soft-capped at " + F(m.gateSoftCap) + ".");
+  std::string q = expand(fn, linear(fn, x, d, wq, qk), h, dk);
+  std::string k = expand(fn, linear(fn, x, d, wk, qk), h, dk);
+  std::string v = expand(fn, linear(fn, x, d, wv, vd), h, dv);
+  auto gatePre = [&](const std::string &w, const std::string &b) {
+    return generic(fn, {{addBias(fn, linear(fn, x, d, w, h), b, h), t3(h), "#id3"}},
+                   t3(h), "#id3", "", 3, 0,
+                   [&](Fn &fn, const std::vector<std::string> &a) {
+                     return softCap(fn, a[0], m.gateSoftCap);
+                   });
+  };
+  std::string ig = gatePre(wi, bi), fg = gatePre(wf, bf);
+
+  fn.line("// The stabilised mLSTM (xLSTM's mlstm_recurrent_step): m_t = max(logσ(f) + "
+          "m, i), C_t = f' C + i' k ⊗ v, n_t = f' n + i' k,");
+  fn.line("// h_t = C_tᵀ q̂ / (max(|n_t · q̂|, exp(−m_t)) + " + F(m.eps) +
+          "), q̂ = q / √" + S(dk) + ".");
+  std::string vk = tw({dk}), vvv = tw({dv}), st = tw({dk, dv});
+  std::string hs = fn.fresh("h_seq"), cT = fn.fresh("C_T"), nT = fn.fresh("n_T"),
+              mT = fn.fresh("m_T");
+  fn.line(hs + ", " + cT + ", " + nT + ", " + mT + " = hymir.scan heads = " +
+          S(h));
+  fn.line("    ins(" + q + ", " + k + ", " + v + ", " + ig + ", " + fg + " : " +
+          t4(h, dk) + ", " + t4(h, dk) + ", " + t4(h, dv) + ", " + t3(h) + ", " +
+          t3(h) + ")");
+  fn.line("    inits(%C, %n, %m : " + tb({h, dk, dv}) + ", " + tb({h, dk}) +
+          ", " + tb({h}) + ") -> (" + t4(h, dv) + ") {");
+  auto f = [&](const char *hint) { return fn.fresh(hint); };
+  std::string qt = f("q_t"), kt = f("k_t"), vt = f("v_t"), it = f("i_t"),
+              ft = f("f_t"), cS = f("C"), nS = f("n"), mS = f("m");
+  fn.line("^bb0(" + qt + ": " + vk + ", " + kt + ": " + vk + ", " + vt + ": " +
+          vvv + ", " + it + ": f32, " + ft + ": f32, " + cS + ": " + st + ", " +
+          nS + ": " + vk + ", " + mS + ": f32):");
+  std::string nf = f("nf");
+  fn.line("  " + nf + " = arith.negf " + ft + " : f32");
+  std::string sp = softplus(fn, nf);
+  std::string lf = f("lf"), lfm = f("lf_m"), mn = f("m_new"), flog = f("f_log"),
+              fgt = f("f_gate"), ilog = f("i_log"), igt = f("i_gate"),
+              cd = f("C_decayed"), vi = f("v_i"), kv = f("kv"), cn = f("C_new"),
+              nd = f("n_decayed"), ki = f("k_i"), nn = f("n_new"),
+              sc = f("scale"), qs = f("q_s"), num = f("num"), nq = f("nq"),
+              nqa = f("nq_abs"), mneg = f("m_neg"), mfl = f("m_floor"),
+              dmax = f("den_max"), eps = f("eps"), den = f("den"),
+              denv = f("den_v"), ht = f("h_t");
+  fn.line("  " + lf + " = arith.negf " + sp + " : f32");
+  fn.line("  " + lfm + " = arith.addf " + lf + ", " + mS + " : f32");
+  fn.line("  " + mn + " = arith.maximumf " + lfm + ", " + it + " : f32");
+  fn.line("  " + flog + " = arith.subf " + lfm + ", " + mn + " : f32");
+  fn.line("  " + fgt + " = math.exp " + flog + " : f32");
+  fn.line("  " + ilog + " = arith.subf " + it + ", " + mn + " : f32");
+  fn.line("  " + igt + " = math.exp " + ilog + " : f32");
+  fn.line("  " + cd + " = hymir.scale " + cS + ", " + fgt + " : " + st + ", f32");
+  fn.line("  " + vi + " = hymir.scale " + vt + ", " + igt + " : " + vvv + ", f32");
+  fn.line("  " + kv + " = hymir.outer " + kt + ", " + vi + " : " + vk + ", " +
+          vvv + " -> " + st);
+  fn.line("  " + cn + " = arith.addf " + cd + ", " + kv + " : " + st);
+  fn.line("  " + nd + " = hymir.scale " + nS + ", " + fgt + " : " + vk + ", f32");
+  fn.line("  " + ki + " = hymir.scale " + kt + ", " + igt + " : " + vk + ", f32");
+  fn.line("  " + nn + " = arith.addf " + nd + ", " + ki + " : " + vk);
+  fn.line("  " + sc + " = arith.constant " + F(1.0 / std::sqrt(double(dk))) +
+          " : f32");
+  fn.line("  " + qs + " = hymir.scale " + qt + ", " + sc + " : " + vk + ", f32");
+  fn.line("  " + num + " = hymir.read " + cn + ", " + qs + " : " + st + ", " +
+          vk + " -> " + vvv);
+  fn.line("  " + nq + " = hymir.dot " + nn + ", " + qs + " : " + vk + ", " + vk +
+          " -> f32");
+  fn.line("  " + nqa + " = math.absf " + nq + " : f32");
+  fn.line("  " + mneg + " = arith.negf " + mn + " : f32");
+  fn.line("  " + mfl + " = math.exp " + mneg + " : f32");
+  fn.line("  " + dmax + " = arith.maximumf " + nqa + ", " + mfl + " : f32");
+  fn.line("  " + eps + " = arith.constant " + F(m.eps) + " : f32");
+  fn.line("  " + den + " = arith.addf " + dmax + ", " + eps + " : f32");
+  fn.line("  " + denv + " = tensor.splat " + den + " : " + vvv);
+  fn.line("  " + ht + " = arith.divf " + num + ", " + denv + " : " + vvv);
+  fn.line("  hymir.yield " + ht + ", " + cn + ", " + nn + ", " + mn + " : " +
+          vvv + ", " + st + ", " + vk + ", f32");
+  fn.line("}");
+
+  fn.line("// Multi-head LayerNorm (no bias) · weight, times sigmoid(o), out_proj.");
+  std::string ln = fn.fresh("ln");
+  fn.line(ln + " = hymir.layer_norm " + hs + " {eps = " + F(spec.eps) +
+          " : f32} : " + t4(h, dv));
+  std::string hn = collapse(fn, ln, h, dv);
+  std::string op = linear(fn, x, d, wo, vd);
+  std::string out = generic(
+      fn, {{hn, t3(vd), "#id3"}, {wn, tw({vd}), "#ch3"}, {op, t3(vd), "#id3"}},
+      t3(vd), "#id3", "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string s = sigmoid(fn, a[2]), r1 = fn.fresh("r"),
+                    r2 = fn.fresh("r");
+        fn.line("  " + r1 + " = arith.mulf " + a[0] + ", " + a[1] + " : f32");
+        fn.line("  " + r2 + " = arith.mulf " + r1 + ", " + s + " : f32");
+        return r2;
+      });
+  y = linear(fn, out, vd, wout, d);
+  states = {cT, nT, mT};
+}
+
 std::string Builder::ropeHelper(int64_t headDim, int64_t rot, double theta) {
   std::string name = "rope_" + S(headDim) + "_" + S(rot);
   if (!helperNames.insert(name).second)
@@ -1362,8 +1506,10 @@ void Builder::emitRecurrentLayer(unsigned index, const LayerSpec &layer) {
     emitMamba2(fn, layer, x, y, states);
   else if (layer.mixer == LayerSpec::Mixer::Mamba1)
     emitMamba1(fn, layer, x, y, states);
-  else
+  else if (layer.mixer == LayerSpec::Mixer::RgLru)
     emitRgLru(fn, layer, x, y, states);
+  else
+    emitMLstm(fn, layer, x, y, states);
   std::string h = residual(fn, "%h", y, d);
   if (layer.mlp.kind != MlpSpec::Kind::None) {
     std::string wp = load(fn, layer.prefix + layer.postNorm, {d},
@@ -1375,11 +1521,15 @@ void Builder::emitRecurrentLayer(unsigned index, const LayerSpec &layer) {
   for (const StateSpec &s : st)
     types += ", " + s.type;
   bool needsPos = layer.mixer == LayerSpec::Mixer::RgLru;
+  std::string args, rets;
+  for (auto [s, v] : llvm::zip(st, states)) {
+    args += ", %" + s.arg + ": " + s.type;
+    rets += ", " + v;
+  }
   layerFuncs += "func.func private @layer_" + S(index) + "(%h: " + t3(d) +
-                ", %conv: " + st[0].type + ", %S: " + st[1].type +
-                (needsPos ? ", %pos0: index" : "") + ")\n    -> (" +
-                types + ") {\n" + fn.text + "  return " + h + ", " +
-                states[0] + ", " + states[1] + " : " + types + "\n}\n\n";
+                args + (needsPos ? ", %pos0: index" : "") + ")\n    -> (" +
+                types + ") {\n" + fn.text + "  return " + h + rets + " : " +
+                types + "\n}\n\n";
 }
 
 void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
@@ -1567,22 +1717,25 @@ void Builder::emitEntryPoints() {
   std::vector<std::string> outStates;
   for (auto [i, l] : llvm::enumerate(spec.layers)) {
     std::vector<StateSpec> st = statesOf(l);
-    std::string h2 = pf.fresh("h"), s0 = pf.fresh("s"), s1 = pf.fresh("s");
-    std::string types = t3(d) + ", " + st[0].type + ", " + st[1].type;
+    std::string h2 = pf.fresh("h"), results = h2, types = t3(d), ins, inTypes;
+    for (const StateSpec &ss : st) {
+      std::string r = pf.fresh("s");
+      results += ", " + r;
+      types += ", " + ss.type;
+      ins += ", " + zeros[ss.type];
+      inTypes += ", " + ss.type;
+      outStates.push_back(r);
+    }
     if (l.mixer == LayerSpec::Mixer::Attention) {
-      pf.line(h2 + ", " + s0 + ", " + s1 + " = func.call @layer_" + S(i) +
-              "_prefill(" + h + ") : (" + t3(d) + ") -> (" + types + ")");
+      pf.line(results + " = func.call @layer_" + S(i) + "_prefill(" + h +
+              ") : (" + t3(d) + ") -> (" + types + ")");
     } else {
       bool pos = l.mixer == LayerSpec::Mixer::RgLru;
-      pf.line(h2 + ", " + s0 + ", " + s1 + " = func.call @layer_" + S(i) + "(" +
-              h + ", " + zeros[st[0].type] + ", " + zeros[st[1].type] +
-              (pos ? ", %c0" : "") + ") : (" + t3(d) + ", " + st[0].type +
-              ", " + st[1].type + (pos ? ", index" : "") + ") -> (" + types +
-              ")");
+      pf.line(results + " = func.call @layer_" + S(i) + "(" + h + ins +
+              (pos ? ", %c0" : "") + ") : (" + t3(d) + inTypes +
+              (pos ? ", index" : "") + ") -> (" + types + ")");
     }
     h = h2;
-    outStates.push_back(s0);
-    outStates.push_back(s1);
   }
   pf.line("%logits = func.call @lm_head(" + h + ") : (" + t3(d) + ") -> " +
           t3(v));
@@ -1611,23 +1764,25 @@ void Builder::emitEntryPoints() {
   outStates.clear();
   for (auto [i, l] : llvm::enumerate(spec.layers)) {
     std::vector<StateSpec> st = statesOf(l);
-    std::string in0 = "%state" + S(si), in1 = "%state" + S(si + 1);
-    args += ", " + in0 + ": " + st[0].type + ", " + in1 + ": " + st[1].type;
-    si += 2;
-    std::string h2 = df.fresh("h"), s0 = df.fresh("s"), s1 = df.fresh("s");
-    std::string types = t3(d) + ", " + st[0].type + ", " + st[1].type;
+    std::string h2 = df.fresh("h"), results = h2, types = t3(d), ins;
+    for (const StateSpec &ss : st) {
+      std::string in = "%state" + S(si++), r = df.fresh("s");
+      args += ", " + in + ": " + ss.type;
+      ins += ", " + in;
+      results += ", " + r;
+      types += ", " + ss.type;
+      outStates.push_back(r);
+    }
     std::string callee = l.mixer == LayerSpec::Mixer::Attention
                              ? "@layer_" + S(i) + "_decode"
                              : "@layer_" + S(i);
     // RG-LRU layers only need to know that a decoded token is not the first
     // of its sequence (the input normalisation is skipped at position 0).
     bool pos = l.mixer == LayerSpec::Mixer::RgLru;
-    df.line(h2 + ", " + s0 + ", " + s1 + " = func.call " + callee + "(" + h +
-            ", " + in0 + ", " + in1 + (pos ? ", %c1" : "") + ") : (" + types +
-            (pos ? ", index" : "") + ") -> (" + types + ")");
+    df.line(results + " = func.call " + callee + "(" + h + ins +
+            (pos ? ", %c1" : "") + ") : (" + types + (pos ? ", index" : "") +
+            ") -> (" + types + ")");
     h = h2;
-    outStates.push_back(s0);
-    outStates.push_back(s1);
   }
   std::string lt = df.fresh("logits"), l1 = df.fresh("logits");
   df.line(lt + " = func.call @lm_head(" + h + ") : (" + t3(d) + ") -> " +

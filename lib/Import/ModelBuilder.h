@@ -81,6 +81,15 @@ struct Mamba1Spec {
   bool innerNorms = false;
 };
 
+/// xLSTM's mLSTM layer (HF xLSTMLayer, weight_mode "single"): q, k, v,
+/// output gate, soft-capped input / forget gate pre-activations (with bias),
+/// the stabilised matrix-memory recurrence, a multi-head LayerNorm, out_proj.
+struct MLstmSpec {
+  int64_t heads = 0, qkHeadDim = 0, vHeadDim = 0;
+  double gateSoftCap = 15.0;
+  double eps = 1e-6;
+};
+
 /// The feed-forward part of a layer.
 struct MlpSpec {
   enum class Kind {
@@ -105,13 +114,16 @@ struct MlpSpec {
   /// approximation) and whether the three projections have biases.
   bool geluTanh = false;
   bool bias = false;
+  /// Dense MLP tensor names, relative to the MLP module (xLSTM:
+  /// proj_up_gate / proj_up / proj_down).
+  std::string gateName = "gate_proj", upName = "up_proj", downName = "down_proj";
   /// QwenMoe's router, relative to the MLP module ("gate.weight"; Jamba's
   /// "router.weight").
   std::string routerName = "gate.weight";
 };
 
 struct LayerSpec {
-  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru };
+  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru, MLstm };
   Mixer mixer = Mixer::Attention;
   /// "model.layers.3."
   std::string prefix;
@@ -125,6 +137,7 @@ struct LayerSpec {
   Mamba2Spec mamba2;
   Mamba1Spec mamba1;
   RgLruSpec rglru;
+  MLstmSpec mlstm;
   /// The MLP (with its norm post_attention_layernorm) when kind != None.
   MlpSpec mlp;
   std::string postNorm = "post_attention_layernorm.weight";

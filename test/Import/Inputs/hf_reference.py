@@ -455,7 +455,65 @@ def recurrent_gemma(cfg, W, ids):
     return np.tanh(logits / cap) * cap
 
 
-FAMILIES = {"recurrent_gemma": recurrent_gemma, "qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
+# ----------------------------------------------------------------------------
+# xLSTM
+# ----------------------------------------------------------------------------
+
+def xlstm(cfg, W, ids):
+    """HF xLSTMForCausalLM, weight_mode "single", mlstm_recurrent_step_native
+    per token (C, n, m start at zero)."""
+    D = cfg.get("hidden_size") or cfg["embedding_dim"]
+    L = cfg.get("num_hidden_layers") or cfg["num_blocks"]
+    nh = cfg.get("num_heads", 8)
+    eps_norm = cfg.get("norm_eps", 1e-6)
+    eps = cfg.get("eps", 1e-6)
+    gcap = cfg.get("gate_soft_cap", 15.0)
+    qk = int(D * cfg.get("qk_dim_factor", 0.5))
+    vd = int(D * cfg.get("v_dim_factor", 1.0))
+    dk, dv = qk // nh, vd // nh
+    cap = lambda x, c: c * np.tanh(x / c)
+    T = len(ids)
+    h = W["backbone.embeddings.weight"][ids]
+    for i in range(L):
+        p = "backbone.blocks.%d." % i
+        x = rmsnorm(h, W[p + "norm_mlstm.weight"], eps_norm)
+        m_ = p + "mlstm_layer."
+        q = (x @ W[m_ + "q.weight"].T).reshape(T, nh, dk)
+        k = (x @ W[m_ + "k.weight"].T).reshape(T, nh, dk)
+        v = (x @ W[m_ + "v.weight"].T).reshape(T, nh, dv)
+        o = x @ W[m_ + "ogate_preact.weight"].T
+        ig = cap(x @ W[m_ + "igate_preact.weight"].T + W[m_ + "igate_preact.bias"], gcap)
+        fg = cap(x @ W[m_ + "fgate_preact.weight"].T + W[m_ + "fgate_preact.bias"], gcap)
+        C = np.zeros((nh, dk, dv))
+        n = np.zeros((nh, dk))
+        m = np.zeros(nh)
+        hs = np.zeros((T, nh, dv))
+        for t in range(T):
+            lf = -np.log1p(np.exp(-fg[t]))  # logsigmoid
+            m_new = np.maximum(lf + m, ig[t])
+            fa = np.exp(lf + m - m_new)
+            ia = np.exp(ig[t] - m_new)
+            C = fa[:, None, None] * C + ia[:, None, None] * k[t][:, :, None] * v[t][:, None, :]
+            n = fa[:, None] * n + ia[:, None] * k[t]
+            qs = q[t] * dk ** -0.5
+            num = np.einsum("hk,hkv->hv", qs, C)
+            den = np.maximum(np.abs(np.sum(qs * n, axis=1)), np.exp(-m_new)) + eps
+            hs[t] = num / den[:, None]
+            m = m_new
+        mu = hs.mean(axis=-1, keepdims=True)
+        var = ((hs - mu) ** 2).mean(axis=-1, keepdims=True)
+        hn = ((hs - mu) / np.sqrt(var + eps_norm)).reshape(T, vd) * W[m_ + "multihead_norm.weight"]
+        h = h + (sigmoid(o) * hn) @ W[m_ + "out_proj.weight"].T
+        x = rmsnorm(h, W[p + "norm_ffn.weight"], eps_norm)
+        f = p + "ffn."
+        h = h + (silu(x @ W[f + "proj_up_gate.weight"].T) * (x @ W[f + "proj_up.weight"].T)) \
+            @ W[f + "proj_down.weight"].T
+    head = W.get("lm_head.weight", W["backbone.embeddings.weight"])
+    logits = rmsnorm(h, W["backbone.out_norm.weight"], eps_norm) @ head.T
+    return cap(logits, cfg.get("output_logit_soft_cap", 30.0))
+
+
+FAMILIES = {"xlstm": xlstm, "recurrent_gemma": recurrent_gemma, "qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
             "jamba": jamba, "mamba": mamba}
 
 
