@@ -1012,6 +1012,170 @@ bool readXLstm(ConfigReader &cfg, ModelSpec &spec) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// OLMo Hybrid (HF OlmoHybridConfig)
+//===----------------------------------------------------------------------===//
+
+bool readOlmoHybrid(ConfigReader &cfg, ModelSpec &spec) {
+  spec.title = "OLMo Hybrid (olmo_hybrid)";
+  spec.vocab = cfg.getPositive("vocab_size");
+  spec.hidden = cfg.getPositive("hidden_size");
+  int64_t layers = cfg.getPositive("num_hidden_layers");
+  spec.eps = cfg.getNumber("rms_norm_eps", 1e-6);
+  spec.normKind = NormKind::Plain;
+  if (cfg.getBool("tie_word_embeddings", false))
+    spec.lmHeadName.clear();
+  requireSilu(cfg, "hidden_act");
+  cfg.requireBool("attention_bias", false, "no bias in the projections");
+  cfg.requireBool("mlp_bias", false, "no bias in the MLP");
+  cfg.requireNull("rope_scaling", "RoPE scaling is not implemented");
+  AttentionSpec attn;
+  attn.heads = cfg.getPositive("num_attention_heads");
+  attn.kvHeads = cfg.getInt("num_key_value_heads", attn.heads, 1);
+  MlpSpec mlp;
+  mlp.kind = MlpSpec::Kind::Dense;
+  mlp.intermediate = cfg.getPositive("intermediate_size");
+  if (cfg.failed())
+    return false;
+  if (spec.hidden % attn.heads || attn.heads % attn.kvHeads) {
+    cfg.fail("num_attention_heads",
+             llvm::Twine(attn.heads) + " must divide hidden_size (" +
+                 llvm::Twine(spec.hidden) +
+                 ") and be a multiple of num_key_value_heads (" +
+                 llvm::Twine(attn.kvHeads) + ")");
+    return false;
+  }
+  attn.headDim = spec.hidden / attn.heads;
+  attn.scale = 1.0 / std::sqrt(double(attn.headDim));
+  attn.qkNormFull = true;
+  // RoPE only when rope_parameters (or a top-level rope_theta) gives a
+  // theta; the released checkpoints have none (NoPE).
+  double theta = 0.0;
+  if (const llvm::json::Object *rope = cfg.getObject("rope_parameters")) {
+    ConfigReader sub(*rope, "");
+    theta = sub.getNumber("rope_theta", 0.0);
+    std::string type = sub.getString("rope_type", "default");
+    if (sub.failed() || type != "default") {
+      cfg.fail("rope_parameters",
+               sub.failed() ? llvm::Twine(sub.getMessage())
+                            : llvm::Twine("rope_type '") + type +
+                                  "' is not supported (only 'default')");
+      return false;
+    }
+  } else {
+    theta = cfg.getNumber("rope_theta", 0.0);
+  }
+  if (cfg.failed())
+    return false;
+  if (theta < 0.0) {
+    cfg.fail("rope_theta", "must be positive");
+    return false;
+  }
+  if (theta > 0.0) {
+    attn.rotaryDim = attn.headDim;
+    attn.ropeTheta = theta;
+  }
+
+  // Layer pattern: layer_types, else full attention at i % 4 == 3 (the last
+  // layer when none is).
+  std::vector<bool> isAttention(layers, false);
+  if (std::optional<std::vector<std::string>> types =
+          cfg.getStringList("layer_types")) {
+    if ((int64_t)types->size() != layers) {
+      cfg.fail("layer_types", "has " + llvm::Twine(types->size()) +
+                                  " entries but num_hidden_layers is " +
+                                  llvm::Twine(layers));
+      return false;
+    }
+    for (auto [i, t] : llvm::enumerate(*types)) {
+      if (t == "full_attention")
+        isAttention[i] = true;
+      else if (t != "linear_attention") {
+        cfg.fail("layer_types",
+                 "element " + llvm::Twine(i) + ": unknown layer type '" + t +
+                     "' (expected 'linear_attention' or 'full_attention')");
+        return false;
+      }
+    }
+  } else {
+    for (int64_t i = 0; i < layers; ++i)
+      isAttention[i] = i % 4 == 3;
+    if (!llvm::is_contained(isAttention, true))
+      isAttention.back() = true;
+  }
+  if (cfg.failed())
+    return false;
+  if (!llvm::is_contained(isAttention, false) ||
+      !llvm::is_contained(isAttention, true)) {
+    cfg.fail("layer_types", "OLMo Hybrid needs both 'linear_attention' and "
+                            "'full_attention' layers");
+    return false;
+  }
+
+  GatedDeltaNetSpec gdn;
+  gdn.keyHeads = cfg.getInt("linear_num_key_heads", attn.heads, 1);
+  gdn.valueHeads = cfg.getInt("linear_num_value_heads", attn.heads, 1);
+  if (cfg.failed())
+    return false;
+  gdn.keyDim = cfg.getInt("linear_key_head_dim",
+                          static_cast<int64_t>(0.75 * spec.hidden / gdn.keyHeads),
+                          1);
+  gdn.valueDim = cfg.getInt("linear_value_head_dim", 2 * gdn.keyDim, 1);
+  gdn.convKernel = cfg.getInt("linear_conv_kernel_dim", 4, 2);
+  gdn.separateProjections = true;
+  gdn.betaScale = cfg.getBool("linear_allow_neg_eigval", true) ? 2.0 : 1.0;
+  gdn.normEps = 1e-5; // fla's FusedRMSNormGated default, as HF's o_norm
+  if (cfg.failed())
+    return false;
+  if (gdn.keyDim <= 0) {
+    cfg.fail("linear_key_head_dim", "must be positive");
+    return false;
+  }
+  if (gdn.valueHeads % gdn.keyHeads) {
+    cfg.fail("linear_num_value_heads",
+             llvm::Twine(gdn.valueHeads) +
+                 " is not a multiple of linear_num_key_heads (" +
+                 llvm::Twine(gdn.keyHeads) + ")");
+    return false;
+  }
+
+  for (int64_t i = 0; i < layers; ++i) {
+    LayerSpec l;
+    l.prefix = "model.layers." + S(i) + ".";
+    if (isAttention[i]) {
+      l.mixer = LayerSpec::Mixer::Attention;
+      l.mixerName = "self_attn";
+      l.attention = attn;
+      l.postNormBlock = true;
+    } else {
+      l.mixer = LayerSpec::Mixer::GatedDeltaNet;
+      l.mixerName = "linear_attn";
+      l.gdn = gdn;
+    }
+    l.mlp = mlp;
+    spec.layers.push_back(l);
+  }
+  auto &d = spec.description;
+  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
+              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
+              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
+              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back("layers (G = Gated DeltaNet, pre-norm; A = attention, OLMo-3 "
+              "post-norm): " + patternLine(spec));
+  d.push_back("Gated DeltaNet: " + S(gdn.keyHeads) + " q/k heads × " +
+              S(gdn.keyDim) + ", " + S(gdn.valueHeads) + " value heads × " +
+              S(gdn.valueDim) + ", conv kernel " + S(gdn.convKernel) +
+              ", beta × " + G(gdn.betaScale) +
+              ", separate q/k/v/a/b/g projections, o_norm eps 1e-05");
+  d.push_back("attention: " + S(attn.heads) + " heads, " + S(attn.kvHeads) +
+              " kv heads, head_dim " + S(attn.headDim) +
+              ", q_norm / k_norm over all heads, " +
+              (attn.rotaryDim ? "RoPE theta " + G(attn.ropeTheta)
+                              : std::string("no positional encoding (NoPE)")));
+  d.push_back("MLP: " + mlpLine(mlp));
+  return true;
+}
+
 /// Python's json module writes the non-finite floats as the bare tokens
 /// `Infinity`, `-Infinity` and `NaN` (Mamba-2 configs carry
 /// "time_step_limit": [0.0, Infinity]); standard JSON has none. Outside
@@ -1046,7 +1210,7 @@ std::string acceptPythonInfinity(llvm::StringRef json) {
 } // namespace
 
 llvm::StringRef hymir::import::getSupportedModelTypes() {
-  return "granitemoehybrid, jamba, mamba, mamba2, qwen3_next, "
+  return "granitemoehybrid, jamba, mamba, mamba2, olmo_hybrid, qwen3_next, "
          "recurrent_gemma, xlstm";
 }
 
@@ -1083,6 +1247,8 @@ hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName) {
     ok = readRecurrentGemma(cfg, spec);
   else if (type == "xlstm")
     ok = readXLstm(cfg, spec);
+  else if (type == "olmo_hybrid")
+    ok = readOlmoHybrid(cfg, spec);
   else
     return fail(fileName + ": field 'model_type': unsupported model type '" +
                 type + "' (supported: " + getSupportedModelTypes() + ")");

@@ -704,37 +704,66 @@ void Builder::emitGatedDeltaNet(Fn &fn, const LayerSpec &layer,
   int64_t group = 2 * dk + 2 * r * dv, qkvz = hk * group, ba = 2 * hv;
   int64_t c = 2 * hk * dk + hv * dv;
   std::string p = layer.prefix + layer.mixerName + ".";
-  std::string wqkvz =
-      load(fn, p + "in_proj_qkvz.weight", {qkvz, d}, WeightInit::FanIn);
-  std::string wba = load(fn, p + "in_proj_ba.weight", {ba, d}, WeightInit::FanIn);
-  std::string wconv =
-      load(fn, p + "conv1d.weight", {c, 1, kw}, WeightInit::FanIn);
-  std::string dtBias = load(fn, p + "dt_bias", {hv}, WeightInit::NearOne);
-  std::string aLog = load(fn, p + "A_log", {hv}, WeightInit::ALog);
-  std::string wnorm = load(fn, p + "norm.weight", {dv}, WeightInit::NearOne);
-  std::string wout =
-      load(fn, p + "out_proj.weight", {d, hv * dv}, WeightInit::FanIn);
+  std::string wconv, dtBias, aLog, wnorm, wout, qkv, zFlat, a, b;
+  if (!g.separateProjections) {
+    // Qwen3-Next: fused in_proj_qkvz / in_proj_ba, laid out per key-head group.
+    std::string wqkvz =
+        load(fn, p + "in_proj_qkvz.weight", {qkvz, d}, WeightInit::FanIn);
+    std::string wba =
+        load(fn, p + "in_proj_ba.weight", {ba, d}, WeightInit::FanIn);
+    wconv = load(fn, p + "conv1d.weight", {c, 1, kw}, WeightInit::FanIn);
+    dtBias = load(fn, p + "dt_bias", {hv}, WeightInit::NearOne);
+    aLog = load(fn, p + "A_log", {hv}, WeightInit::ALog);
+    wnorm = load(fn, p + "norm.weight", {dv}, WeightInit::NearOne);
+    wout = load(fn, p + "out_proj.weight", {d, hv * dv}, WeightInit::FanIn);
 
-  fn.line("// Projections per key-head group: [q " + S(dk) + " | k " + S(dk) +
-          " | v " + S(r * dv) + " | z " + S(r * dv) + "], [b " + S(r) +
-          " | a " + S(r) + "].");
-  std::string qkvzG = expand(fn, linear(fn, x, d, wqkvz, qkvz), hk, group);
-  std::string qG = slice4(fn, qkvzG, hk, group, 0, dk);
-  std::string kG = slice4(fn, qkvzG, hk, group, dk, dk);
-  std::string vG = slice4(fn, qkvzG, hk, group, 2 * dk, r * dv);
-  std::string zG = slice4(fn, qkvzG, hk, group, 2 * dk + r * dv, r * dv);
-  std::string baG = expand(fn, linear(fn, x, d, wba, ba), hk, 2 * r);
-  std::string b = collapse(fn, slice4(fn, baG, hk, 2 * r, 0, r), hk, r);
-  std::string a = collapse(fn, slice4(fn, baG, hk, 2 * r, r, r), hk, r);
+    fn.line("// Projections per key-head group: [q " + S(dk) + " | k " + S(dk) +
+            " | v " + S(r * dv) + " | z " + S(r * dv) + "], [b " + S(r) +
+            " | a " + S(r) + "].");
+    std::string qkvzG = expand(fn, linear(fn, x, d, wqkvz, qkvz), hk, group);
+    std::string qG = slice4(fn, qkvzG, hk, group, 0, dk);
+    std::string kG = slice4(fn, qkvzG, hk, group, dk, dk);
+    std::string vG = slice4(fn, qkvzG, hk, group, 2 * dk, r * dv);
+    std::string zG = slice4(fn, qkvzG, hk, group, 2 * dk + r * dv, r * dv);
+    std::string baG = expand(fn, linear(fn, x, d, wba, ba), hk, 2 * r);
+    b = collapse(fn, slice4(fn, baG, hk, 2 * r, 0, r), hk, r);
+    a = collapse(fn, slice4(fn, baG, hk, 2 * r, r, r), hk, r);
+    zFlat = collapse(fn, zG, hk, r * dv);
 
-  fn.line("// One short conv over concat(q, k, v) (" + S(c) +
-          " channels) + SiLU, carrying the last " + S(kw - 1) + " inputs.");
-  std::string qF = collapse(fn, qG, hk, dk), kF = collapse(fn, kG, hk, dk),
-              vF = collapse(fn, vG, hk, r * dv);
-  std::string qkv = fn.fresh("qkv");
-  fn.line(qkv + " = tensor.concat dim(2) " + qF + ", " + kF + ", " + vF +
-          " : (" + t3(hk * dk) + ", " + t3(hk * dk) + ", " + t3(hv * dv) +
-          ") -> " + t3(c));
+    fn.line("// One short conv over concat(q, k, v) (" + S(c) +
+            " channels) + SiLU, carrying the last " + S(kw - 1) + " inputs.");
+    std::string qF = collapse(fn, qG, hk, dk), kF = collapse(fn, kG, hk, dk),
+                vF = collapse(fn, vG, hk, r * dv);
+    qkv = fn.fresh("qkv");
+    fn.line(qkv + " = tensor.concat dim(2) " + qF + ", " + kF + ", " + vF +
+            " : (" + t3(hk * dk) + ", " + t3(hk * dk) + ", " + t3(hv * dv) +
+            ") -> " + t3(c));
+  } else {
+    // OLMo Hybrid (fla's layout): separate q/k/v/a/b/g projections.
+    std::string wq = load(fn, p + "q_proj.weight", {hk * dk, d}, WeightInit::FanIn);
+    std::string wk = load(fn, p + "k_proj.weight", {hk * dk, d}, WeightInit::FanIn);
+    std::string wv = load(fn, p + "v_proj.weight", {hv * dv, d}, WeightInit::FanIn);
+    std::string wa = load(fn, p + "a_proj.weight", {hv, d}, WeightInit::FanIn);
+    std::string wb = load(fn, p + "b_proj.weight", {hv, d}, WeightInit::FanIn);
+    std::string wg = load(fn, p + "g_proj.weight", {hv * dv, d}, WeightInit::FanIn);
+    wconv = load(fn, p + "conv1d.weight", {c, 1, kw}, WeightInit::FanIn);
+    dtBias = load(fn, p + "dt_bias", {hv}, WeightInit::DtBias);
+    aLog = load(fn, p + "A_log", {hv}, WeightInit::ALog);
+    wnorm = load(fn, p + "o_norm.weight", {dv}, WeightInit::NearOne);
+    wout = load(fn, p + "o_proj.weight", {d, hv * dv}, WeightInit::FanIn);
+    fn.line("// Separate projections q, k, v, a, b, g (the output gate); one "
+            "short conv over concat(q, k, v) (" + S(c) + " channels) + SiLU.");
+    std::string qF = linear(fn, x, d, wq, hk * dk);
+    std::string kF = linear(fn, x, d, wk, hk * dk);
+    std::string vF = linear(fn, x, d, wv, hv * dv);
+    a = linear(fn, x, d, wa, hv);
+    b = linear(fn, x, d, wb, hv);
+    zFlat = linear(fn, x, d, wg, hv * dv);
+    qkv = fn.fresh("qkv");
+    fn.line(qkv + " = tensor.concat dim(2) " + qF + ", " + kF + ", " + vF +
+            " : (" + t3(hk * dk) + ", " + t3(hk * dk) + ", " + t3(hv * dv) +
+            ") -> " + t3(c));
+  }
   std::string wc = fn.fresh("wc");
   fn.line(wc + " = tensor.collapse_shape " + wconv + " [[0, 1], [2]] : " +
           tw({c, 1, kw}) + " into " + tw({c, kw}));
@@ -781,6 +810,12 @@ void Builder::emitGatedDeltaNet(Fn &fn, const LayerSpec &layer,
   std::string sp = softplus(fn, s), gt = fn.fresh("g_t");
   fn.line("  " + gt + " = arith.mulf " + ah + ", " + sp + " : f32");
   std::string beta = sigmoid(fn, bt);
+  if (g.betaScale != 1.0) {
+    std::string k2 = fn.fresh("two"), b2 = fn.fresh("beta");
+    fn.line("  " + k2 + " = arith.constant " + F(g.betaScale) + " : f32");
+    fn.line("  " + b2 + " = arith.mulf " + beta + ", " + k2 + " : f32");
+    beta = b2;
+  }
   fn.line("  // S' = exp(g) S;  u = β (v − S'ᵀ k̂);  S_new = S' + k̂ ⊗ u;  o = "
           "S_newᵀ (q̂ / √dk)");
   std::string alpha = fn.fresh("alpha"), sd = fn.fresh("S_decayed"),
@@ -807,9 +842,9 @@ void Builder::emitGatedDeltaNet(Fn &fn, const LayerSpec &layer,
 
   fn.line("// Gated RMSNorm per value head: rmsnorm(o) · w · silu(z), then "
           "out_proj.");
-  std::string z = expand(fn, collapse(fn, zG, hk, r * dv), hv, dv);
+  std::string z = expand(fn, zFlat, hv, dv);
   std::string on = norm(fn, o, t4(hv, dv), wnorm, dv, NormKind::Plain,
-                        spec.eps);
+                        g.normEps > 0.0 ? g.normEps : spec.eps);
   std::string og = generic(
       fn, {{on, t4(hv, dv), "#id4"}, {z, t4(hv, dv), "#id4"}}, t4(hv, dv),
       "#id4", "", 4, 0, [&](Fn &fn, const std::vector<std::string> &a) {
@@ -1431,10 +1466,19 @@ void Builder::attentionQkv(Fn &fn, const LayerSpec &layer,
     qRaw = slice4(fn, qg, h, 2 * hd, 0, hd);
     gate = slice4(fn, qg, h, 2 * hd, hd, hd);
   } else {
-    qRaw = expand(fn, linear(fn, x, d, wq, qOut), h, hd);
+    std::string qf = linear(fn, x, d, wq, qOut);
+    if (a.qkNormFull)
+      qf = norm(fn, qf, t3(qOut), load(fn, p + "q_norm.weight", {qOut}, normInit(NormKind::Plain)),
+                qOut, NormKind::Plain, spec.eps);
+    qRaw = expand(fn, qf, h, hd);
     gate.clear();
   }
-  std::string kRaw = expand(fn, linear(fn, x, d, wk, hkv * hd), hkv, hd);
+  std::string kf = linear(fn, x, d, wk, hkv * hd);
+  if (a.qkNormFull)
+    kf = norm(fn, kf, t3(hkv * hd),
+              load(fn, p + "k_norm.weight", {hkv * hd}, normInit(NormKind::Plain)),
+              hkv * hd, NormKind::Plain, spec.eps);
+  std::string kRaw = expand(fn, kf, hkv, hd);
   v = expand(fn, linear(fn, x, d, wv, hkv * hd), hkv, hd);
   if (a.qkNorm) {
     WeightInit init = normInit(a.qkNormKind);
@@ -1539,14 +1583,18 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
   std::string kvT = t4(hkv, hd);
   Fn fn;
   fn.prologue("%h", t3(d));
+  std::string hhOverride;
   std::string pos0 = "%c0";
   if (decode) {
     pos0 = "%L";
     fn.line("%L = tensor.dim %k_cache, %c1 : " + kvT);
   }
-  std::string win = load(fn, layer.prefix + layer.inputNorm, {d},
-                         normInit(spec.normKind));
-  std::string x = norm(fn, "%h", t3(d), win, d, spec.normKind, spec.eps);
+  std::string x = "%h";
+  if (!layer.postNormBlock) {
+    std::string win = load(fn, layer.prefix + layer.inputNorm, {d},
+                           normInit(spec.normKind));
+    x = norm(fn, "%h", t3(d), win, d, spec.normKind, spec.eps);
+  }
   std::string q, k, v, gate;
   attentionQkv(fn, layer, x, pos0, q, k, v, gate);
   std::string scale = F(a.scale);
@@ -1585,8 +1633,23 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
     fn.line(o + " = tensor.cast " + o1 + " : " + tq1 + " to " + t4(h, hd));
   }
   std::string y = attentionOut(fn, layer, o, gate);
-  std::string hh = residual(fn, "%h", y, d);
-  if (layer.mlp.kind != MlpSpec::Kind::None) {
+  if (layer.postNormBlock) {
+    fn.line("// Post-norm block (OLMo): h += norm(attn(h)); h += norm(mlp(h)).");
+    std::string wa = load(fn, layer.prefix + layer.postNorm, {d},
+                          normInit(spec.normKind));
+    std::string h1 = residual(
+        fn, "%h", norm(fn, y, t3(d), wa, d, spec.normKind, spec.eps), d);
+    std::string wf = load(fn, layer.prefix + layer.postFfnNorm, {d},
+                          normInit(spec.normKind));
+    std::string mo = emitMlp(fn, layer, h1);
+    std::string h2 = residual(
+        fn, h1, norm(fn, mo, t3(d), wf, d, spec.normKind, spec.eps), d);
+    y.clear();
+    // Reuse the common return below.
+    hhOverride = h2;
+  }
+  std::string hh = hhOverride.empty() ? residual(fn, "%h", y, d) : hhOverride;
+  if (hhOverride.empty() && layer.mlp.kind != MlpSpec::Kind::None) {
     std::string wp = load(fn, layer.prefix + layer.postNorm, {d},
                           normInit(spec.normKind));
     std::string x2 = norm(fn, hh, t3(d), wp, d, spec.normKind, spec.eps);

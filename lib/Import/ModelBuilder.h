@@ -36,6 +36,8 @@ struct AttentionSpec {
   bool outputGate = false;
   /// Per-head q_norm / k_norm (RMSNorm over the head dim) when set.
   bool qkNorm = false;
+  /// OLMo's q_norm / k_norm: RMSNorm over the whole projection (H·D).
+  bool qkNormFull = false;
   NormKind qkNormKind = NormKind::Plain;
   /// Rotary dims (rotate-half) at the start of each head; 0: no RoPE.
   int64_t rotaryDim = 0;
@@ -57,6 +59,14 @@ struct RgLruSpec {
 /// Qwen3-Next's Gated DeltaNet.
 struct GatedDeltaNetSpec {
   int64_t keyHeads = 0, valueHeads = 0, keyDim = 0, valueDim = 0, convKernel = 0;
+  /// OLMo Hybrid / fla: q_proj, k_proj, v_proj, a_proj, b_proj, g_proj,
+  /// o_norm, o_proj instead of Qwen3-Next's in_proj_qkvz / in_proj_ba /
+  /// norm / out_proj.
+  bool separateProjections = false;
+  /// β = betaScale · sigmoid(b) (2 with allow_neg_eigval).
+  double betaScale = 1.0;
+  /// eps of the gated output norm (0: the model's rms_norm_eps).
+  double normEps = 0.0;
 };
 
 /// A Mamba-2 mixer (HF Mamba2Mixer / GraniteMoeHybridMambaLayer).
@@ -141,6 +151,10 @@ struct LayerSpec {
   /// The MLP (with its norm post_attention_layernorm) when kind != None.
   MlpSpec mlp;
   std::string postNorm = "post_attention_layernorm.weight";
+  /// OLMo-2/3's post-norm block: h += norm_a(mixer(h)); h += norm_f(mlp(h))
+  /// with norm_a = postNorm and norm_f = postFfnNorm, no input norm.
+  bool postNormBlock = false;
+  std::string postFfnNorm = "post_feedforward_layernorm.weight";
   /// MLP module name ("mlp", "feed_forward", ...); Granite's MoE uses
   /// block_sparse_moe and shared_mlp regardless.
   std::string mlpName = "mlp";

@@ -513,7 +513,79 @@ def xlstm(cfg, W, ids):
     return cap(logits, cfg.get("output_logit_soft_cap", 30.0))
 
 
-FAMILIES = {"xlstm": xlstm, "recurrent_gemma": recurrent_gemma, "qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
+# ----------------------------------------------------------------------------
+# OLMo Hybrid
+# ----------------------------------------------------------------------------
+
+def olmo_hybrid(cfg, W, ids):
+    """HF OlmoHybridForCausalLM: pre-norm GDN layers (separate q/k/v/a/b/g
+    projections, beta x2 with allow_neg_eigval, o_norm eps 1e-5) and OLMo-3
+    post-norm attention layers (q_norm / k_norm over all heads)."""
+    eps = cfg.get("rms_norm_eps", 1e-6)
+    D = cfg["hidden_size"]
+    L = cfg["num_hidden_layers"]
+    nh = cfg["num_attention_heads"]
+    nkv = cfg.get("num_key_value_heads") or nh
+    hd = D // nh
+    types = cfg.get("layer_types") or ["full_attention" if i % 4 == 3 else "linear_attention"
+                                       for i in range(L)]
+    hk = cfg.get("linear_num_key_heads") or nh
+    hv = cfg.get("linear_num_value_heads") or nh
+    dk = cfg.get("linear_key_head_dim") or int(0.75 * D / hk)
+    dv = cfg.get("linear_value_head_dim") or 2 * dk
+    r = hv // hk
+    rope_params = cfg.get("rope_parameters") or {}
+    theta = rope_params.get("rope_theta", cfg.get("rope_theta"))
+    T = len(ids)
+    h = W["model.embed_tokens.weight"][ids]
+    for i in range(L):
+        p = "model.layers.%d." % i
+        mlp = lambda x: swiglu(x, W[p + "mlp.gate_proj.weight"], W[p + "mlp.up_proj.weight"],
+                               W[p + "mlp.down_proj.weight"])
+        if types[i] == "linear_attention":
+            a_ = p + "linear_attn."
+            x = rmsnorm(h, W[p + "input_layernorm.weight"], eps)
+            q = x @ W[a_ + "q_proj.weight"].T
+            k = x @ W[a_ + "k_proj.weight"].T
+            v = x @ W[a_ + "v_proj.weight"].T
+            mixed = silu(causal_conv(np.concatenate([q, k, v], axis=1), W[a_ + "conv1d.weight"]))
+            q = mixed[:, :hk * dk].reshape(T, hk, dk)
+            k = mixed[:, hk * dk:2 * hk * dk].reshape(T, hk, dk)
+            v = mixed[:, 2 * hk * dk:].reshape(T, hv, dv)
+            beta = sigmoid(x @ W[a_ + "b_proj.weight"].T)
+            if cfg.get("linear_allow_neg_eigval", True):
+                beta = beta * 2.0
+            g = -np.exp(W[a_ + "A_log"]) * softplus(x @ W[a_ + "a_proj.weight"].T + W[a_ + "dt_bias"])
+            q, k = np.repeat(q, r, axis=1), np.repeat(k, r, axis=1)
+            l2 = lambda u: u / np.sqrt(np.sum(u * u, axis=-1, keepdims=True) + 1e-6)
+            q, k = l2(q) / np.sqrt(dk), l2(k)
+            S = np.zeros((hv, dk, dv))
+            o = np.zeros((T, hv, dv))
+            for t in range(T):
+                S = S * np.exp(g[t])[:, None, None]
+                delta = (v[t] - np.einsum("hk,hkv->hv", k[t], S)) * beta[t][:, None]
+                S = S + k[t][:, :, None] * delta[:, None, :]
+                o[t] = np.einsum("hk,hkv->hv", q[t], S)
+            gate = (x @ W[a_ + "g_proj.weight"].T).reshape(T, hv, dv)
+            o = rmsnorm(o, W[a_ + "o_norm.weight"], 1e-5) * silu(gate)
+            h = h + o.reshape(T, -1) @ W[a_ + "o_proj.weight"].T
+            h = h + mlp(rmsnorm(h, W[p + "post_attention_layernorm.weight"], eps))
+        else:
+            a_ = p + "self_attn."
+            q = rmsnorm(h @ W[a_ + "q_proj.weight"].T, W[a_ + "q_norm.weight"], eps).reshape(T, nh, hd)
+            k = rmsnorm(h @ W[a_ + "k_proj.weight"].T, W[a_ + "k_norm.weight"], eps).reshape(T, nkv, hd)
+            v = (h @ W[a_ + "v_proj.weight"].T).reshape(T, nkv, hd)
+            if theta:
+                pos = np.arange(T, dtype=np.float64)
+                q, k = rope(q, pos, hd, theta), rope(k, pos, hd, theta)
+            y = attention(q, k, v, hd ** -0.5).reshape(T, nh * hd) @ W[a_ + "o_proj.weight"].T
+            h = h + rmsnorm(y, W[p + "post_attention_layernorm.weight"], eps)
+            h = h + rmsnorm(mlp(h), W[p + "post_feedforward_layernorm.weight"], eps)
+    head = W.get("lm_head.weight", W["model.embed_tokens.weight"])
+    return rmsnorm(h, W["model.norm.weight"], eps) @ head.T
+
+
+FAMILIES = {"olmo_hybrid": olmo_hybrid, "xlstm": xlstm, "recurrent_gemma": recurrent_gemma, "qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
             "jamba": jamba, "mamba": mamba}
 
 
