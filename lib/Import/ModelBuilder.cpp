@@ -1583,7 +1583,6 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
   std::string kvT = t4(hkv, hd);
   Fn fn;
   fn.prologue("%h", t3(d));
-  std::string hhOverride;
   std::string pos0 = "%c0";
   if (decode) {
     pos0 = "%L";
@@ -1633,27 +1632,26 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
     fn.line(o + " = tensor.cast " + o1 + " : " + tq1 + " to " + t4(h, hd));
   }
   std::string y = attentionOut(fn, layer, o, gate);
+  std::string hh;
   if (layer.postNormBlock) {
     fn.line("// Post-norm block (OLMo): h += norm(attn(h)); h += norm(mlp(h)).");
     std::string wa = load(fn, layer.prefix + layer.postNorm, {d},
                           normInit(spec.normKind));
-    std::string h1 = residual(
-        fn, "%h", norm(fn, y, t3(d), wa, d, spec.normKind, spec.eps), d);
+    hh = residual(fn, "%h", norm(fn, y, t3(d), wa, d, spec.normKind, spec.eps),
+                  d);
     std::string wf = load(fn, layer.prefix + layer.postFfnNorm, {d},
                           normInit(spec.normKind));
-    std::string mo = emitMlp(fn, layer, h1);
-    std::string h2 = residual(
-        fn, h1, norm(fn, mo, t3(d), wf, d, spec.normKind, spec.eps), d);
-    y.clear();
-    // Reuse the common return below.
-    hhOverride = h2;
-  }
-  std::string hh = hhOverride.empty() ? residual(fn, "%h", y, d) : hhOverride;
-  if (hhOverride.empty() && layer.mlp.kind != MlpSpec::Kind::None) {
-    std::string wp = load(fn, layer.prefix + layer.postNorm, {d},
-                          normInit(spec.normKind));
-    std::string x2 = norm(fn, hh, t3(d), wp, d, spec.normKind, spec.eps);
-    hh = residual(fn, hh, emitMlp(fn, layer, x2), d);
+    std::string mo = emitMlp(fn, layer, hh);
+    hh = residual(fn, hh, norm(fn, mo, t3(d), wf, d, spec.normKind, spec.eps),
+                  d);
+  } else {
+    hh = residual(fn, "%h", y, d);
+    if (layer.mlp.kind != MlpSpec::Kind::None) {
+      std::string wp = load(fn, layer.prefix + layer.postNorm, {d},
+                            normInit(spec.normKind));
+      std::string x2 = norm(fn, hh, t3(d), wp, d, spec.normKind, spec.eps);
+      hh = residual(fn, hh, emitMlp(fn, layer, x2), d);
+    }
   }
   std::string types = t3(d) + ", " + kvT + ", " + kvT;
   if (!decode)
