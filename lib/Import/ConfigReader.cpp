@@ -34,6 +34,11 @@ bool ConfigReader::isString(llvm::StringRef field) const {
   return v && v->kind() == Value::String;
 }
 
+bool ConfigReader::isArray(llvm::StringRef field) const {
+  const Value *v = object.get(field);
+  return v && v->kind() == Value::Array;
+}
+
 std::string ConfigReader::describe(const Value &value) {
   switch (value.kind()) {
   case Value::Null:

@@ -41,6 +41,8 @@ public:
   bool hasValue(llvm::StringRef field) const;
   /// Present and a string.
   bool isString(llvm::StringRef field) const;
+  /// Present and an array.
+  bool isArray(llvm::StringRef field) const;
 
   /// A required positive integer.
   int64_t getPositive(llvm::StringRef field);

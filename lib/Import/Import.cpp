@@ -19,6 +19,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -43,6 +44,7 @@ std::string patternLine(const ModelSpec &spec) {
          : l.mixer == LayerSpec::Mixer::GatedDeltaNet ? 'G'
          : l.mixer == LayerSpec::Mixer::RgLru         ? 'R'
          : l.mixer == LayerSpec::Mixer::MLstm         ? 'X'
+         : l.mixer == LayerSpec::Mixer::Rwkv7         ? 'W'
                                                       : 'M';
   return s;
 }
@@ -1176,6 +1178,123 @@ bool readOlmoHybrid(ConfigReader &cfg, ModelSpec &spec) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// RWKV-7 (fla's RWKV7Config, the fla-hub/rwkv7-* checkpoints)
+//===----------------------------------------------------------------------===//
+
+/// fla's default LoRA rank: max(32, round(c · √hidden · factor / 32) · 32)
+/// (Python's round: half to even).
+int64_t rwkvRank(double c, int64_t hidden, double factor) {
+  double x = std::nearbyint(c * std::sqrt(double(hidden)) * factor / 32.0) * 32.0;
+  return std::max<int64_t>(32, static_cast<int64_t>(x));
+}
+
+bool readRwkv7(ConfigReader &cfg, ModelSpec &spec) {
+  spec.title = "RWKV-7 (rwkv7)";
+  spec.vocab = cfg.getPositive("vocab_size");
+  spec.hidden = cfg.getPositive("hidden_size");
+  int64_t layers = cfg.getPositive("num_hidden_layers");
+  spec.eps = cfg.getNumber("norm_eps", 1e-5);
+  spec.normKind = NormKind::LayerNormAffine;
+  spec.embedName = "model.embeddings.weight";
+  if (cfg.getBool("tie_word_embeddings", false))
+    spec.lmHeadName.clear();
+  std::string act = cfg.getString("hidden_act", "sqrelu");
+  if (!cfg.failed() && act != "sqrelu")
+    cfg.fail("hidden_act", "'" + act + "' is not supported (only 'sqrelu')");
+  cfg.requireBool("norm_bias", true, "the LayerNorms have biases");
+  cfg.requireNull("attn", "hybrid attention layers are not implemented");
+  bool normFirst = cfg.getBool("norm_first", true);
+  if (cfg.failed())
+    return false;
+  Rwkv7Spec r;
+  // head_dim wins over num_heads (fla's RWKV7Attention).
+  if (cfg.hasValue("head_dim")) {
+    r.keyDim = cfg.getPositive("head_dim");
+    if (cfg.failed())
+      return false;
+    if (spec.hidden % r.keyDim) {
+      cfg.fail("head_dim", llvm::Twine(r.keyDim) + " does not divide hidden_size (" +
+                               llvm::Twine(spec.hidden) + ")");
+      return false;
+    }
+    r.heads = spec.hidden / r.keyDim;
+  } else {
+    r.heads = cfg.getPositive("num_heads");
+    if (cfg.failed())
+      return false;
+    if (spec.hidden % r.heads) {
+      cfg.fail("num_heads", llvm::Twine(r.heads) + " does not divide hidden_size (" +
+                                llvm::Twine(spec.hidden) + ")");
+      return false;
+    }
+    r.keyDim = spec.hidden / r.heads;
+  }
+  double factor = r.keyDim / 64.0;
+  r.decayRank = cfg.getInt("decay_low_rank_dim", rwkvRank(2.5, spec.hidden, factor), 1);
+  r.gateRank = cfg.getInt("gate_low_rank_dim", rwkvRank(5.0, spec.hidden, 1.0), 1);
+  r.aRank = cfg.getInt("a_low_rank_dim", rwkvRank(2.5, spec.hidden, factor), 1);
+  r.vRank = cfg.getInt("v_low_rank_dim", rwkvRank(1.7, spec.hidden, factor), 1);
+  r.normEps = spec.eps;
+  double ratio = cfg.getNumber("hidden_ratio", 4.0);
+  int64_t inter = static_cast<int64_t>(spec.hidden * ratio);
+  inter = 32 * ((inter + 31) / 32);
+  r.intermediate = cfg.getInt("intermediate_size", inter, 1);
+  // value_dim: null (hidden_size), an integer, or one per layer.
+  std::vector<int64_t> valueDims(layers, spec.hidden);
+  if (cfg.isArray("value_dim")) {
+    std::vector<int64_t> list = cfg.getIntList("value_dim");
+    if (cfg.failed())
+      return false;
+    if ((int64_t)list.size() != layers) {
+      cfg.fail("value_dim", "has " + llvm::Twine(list.size()) +
+                                " entries but num_hidden_layers is " +
+                                llvm::Twine(layers));
+      return false;
+    }
+    valueDims = list;
+  } else if (cfg.hasValue("value_dim")) {
+    valueDims.assign(layers, cfg.getPositive("value_dim"));
+  }
+  for (int64_t v : valueDims)
+    if (v <= 0 || v % r.heads) {
+      cfg.fail("value_dim", llvm::Twine(v) +
+                                " is not a positive multiple of the number of "
+                                "heads (" + llvm::Twine(r.heads) + ")");
+      return false;
+    }
+  if (cfg.failed())
+    return false;
+  if (r.intermediate <= 0 || r.decayRank <= 0) {
+    cfg.fail("intermediate_size", "must be positive");
+    return false;
+  }
+  for (int64_t i = 0; i < layers; ++i) {
+    LayerSpec l;
+    l.mixer = LayerSpec::Mixer::Rwkv7;
+    l.prefix = "model.layers." + S(i) + ".";
+    l.rwkv7 = r;
+    l.rwkv7.valueDim = valueDims[i];
+    l.rwkv7.first = i == 0;
+    l.rwkv7.preNorm = i == 0 && normFirst;
+    spec.layers.push_back(l);
+  }
+  auto &d = spec.description;
+  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
+              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
+              ", norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
+              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back("RWKV-7: " + S(r.heads) + " heads × " + S(r.keyDim) +
+              ", LoRA ranks decay " + S(r.decayRank) + ", a " + S(r.aRank) +
+              ", v " + S(r.vRank) + ", gate " + S(r.gateRank) +
+              "; channel mix width " + S(r.intermediate));
+  d.push_back("Blocks: LayerNorms with bias" +
+              std::string(normFirst ? " (block 0 pre_norm)" : "") +
+              "; three states per block: time-mix shift, the state S, "
+              "channel-mix shift; v_first flows from block 0 to the others.");
+  return true;
+}
+
 /// Python's json module writes the non-finite floats as the bare tokens
 /// `Infinity`, `-Infinity` and `NaN` (Mamba-2 configs carry
 /// "time_step_limit": [0.0, Infinity]); standard JSON has none. Outside
@@ -1211,7 +1330,7 @@ std::string acceptPythonInfinity(llvm::StringRef json) {
 
 llvm::StringRef hymir::import::getSupportedModelTypes() {
   return "granitemoehybrid, jamba, mamba, mamba2, olmo_hybrid, qwen3_next, "
-         "recurrent_gemma, xlstm";
+         "recurrent_gemma, rwkv7, xlstm";
 }
 
 llvm::Expected<ImportedModel>
@@ -1249,6 +1368,8 @@ hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName) {
     ok = readXLstm(cfg, spec);
   else if (type == "olmo_hybrid")
     ok = readOlmoHybrid(cfg, spec);
+  else if (type == "rwkv7")
+    ok = readRwkv7(cfg, spec);
   else
     return fail(fileName + ": field 'model_type': unsupported model type '" +
                 type + "' (supported: " + getSupportedModelTypes() + ")");

@@ -144,6 +144,14 @@ private:
                  std::string &y, std::vector<std::string> &states);
   void emitMLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
                  std::string &y, std::vector<std::string> &states);
+  void emitRwkv7Layer(unsigned index, const LayerSpec &layer);
+  std::string layerNormAffine(Fn &fn, const std::string &x,
+                              const std::string &name, int64_t d);
+  void tokenShift(Fn &fn, const std::string &x, const std::string &state,
+                  int64_t d, std::string &prev, std::string &last);
+  std::string lora(Fn &fn, const std::string &x, const std::string &name,
+                   int64_t rank, int64_t out, const char *activation,
+                   bool bias);
   std::string addBias(Fn &fn, const std::string &x, const std::string &b,
                       int64_t d);
   static std::string geluTanh(Fn &fn, const std::string &v);
@@ -682,6 +690,14 @@ std::vector<StateSpec> Builder::statesOf(const LayerSpec &layer) const {
     std::vector<int64_t> conv{r.convKernel - 1, r.width}, s{r.width};
     return {{"conv", tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x branch)"},
             {"S", tb(s), s, false, "RG-LRU state"}};
+  }
+  case LayerSpec::Mixer::Rwkv7: {
+    const Rwkv7Spec &r = layer.rwkv7;
+    std::vector<int64_t> shift{1, spec.hidden},
+        st{r.heads, r.keyDim, r.valueDim / r.heads};
+    return {{"shift_a", tb(shift), shift, false, "token shift of the time mix: the last input"},
+            {"S", tb(st), st, false, "RWKV-7 state per head, key-major"},
+            {"shift_f", tb(shift), shift, false, "token shift of the channel mix: the last input"}};
   }
   case LayerSpec::Mixer::MLstm: {
     const MLstmSpec &m = layer.mlstm;
@@ -1402,6 +1418,297 @@ void Builder::emitMLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
   states = {cT, nT, mT};
 }
 
+/// LayerNorm with weight and bias (`<name>.weight`, `<name>.bias`).
+std::string Builder::layerNormAffine(Fn &fn, const std::string &x,
+                                     const std::string &name, int64_t d) {
+  std::string w = load(fn, name + ".weight", {d}, WeightInit::NearOne);
+  std::string b = load(fn, name + ".bias", {d}, WeightInit::NearZero);
+  std::string n = fn.fresh("ln");
+  fn.line(n + " = hymir.layer_norm " + x + " {eps = " + F(spec.eps) +
+          " : f32} : " + t3(d));
+  return generic(fn, {{n, t3(d), "#id3"}, {w, tw({d}), "#ch3"}, {b, tw({d}), "#ch3"}},
+                 t3(d), "#id3", "", 3, 0,
+                 [&](Fn &fn, const std::vector<std::string> &a) {
+                   std::string r = fn.fresh("r");
+                   fn.line("  " + r + " = math.fma " + a[0] + ", " + a[1] +
+                           ", " + a[2] + " : f32");
+                   return r;
+                 });
+}
+
+/// prev[t] = x[t − 1] (state for t = 0); last = x[T − 1].
+void Builder::tokenShift(Fn &fn, const std::string &x, const std::string &state,
+                         int64_t d, std::string &prev, std::string &last) {
+  std::string cat = fn.fresh("cat"), tm1 = fn.fresh("tm1");
+  prev = fn.fresh("prev");
+  last = fn.fresh("last");
+  fn.line(cat + " = tensor.concat dim(1) " + state + ", " + x + " : (" +
+          tb({1, d}) + ", " + t3(d) + ") -> " + t3(d));
+  fn.line(prev + " = tensor.extract_slice " + cat + "[0, 0, 0] [%B, %T, " +
+          S(d) + "] [1, 1, 1] : " + t3(d) + " to " + t3(d));
+  fn.line(tm1 + " = arith.subi %T, %c1 : index");
+  fn.line(last + " = tensor.extract_slice " + x + "[0, " + tm1 + ", 0] [%B, 1, " +
+          S(d) + "] [1, 1, 1] : " + t3(d) + " to " + tb({1, d}));
+}
+
+/// fla's LoRA: lora.2(act(lora.0 x)) (+ lora.2.bias).
+std::string Builder::lora(Fn &fn, const std::string &x, const std::string &name,
+                          int64_t rank, int64_t out, const char *activation,
+                          bool bias) {
+  int64_t d = spec.hidden;
+  std::string w0 = load(fn, name + ".lora.0.weight", {rank, d}, WeightInit::FanIn);
+  std::string w2 = load(fn, name + ".lora.2.weight", {out, rank}, WeightInit::FanIn);
+  std::string hdn = linear(fn, x, d, w0, rank);
+  std::string act = activation;
+  if (act == "tanh" || act == "sigmoid")
+    hdn = generic(fn, {{hdn, t3(rank), "#id3"}}, t3(rank), "#id3", "", 3, 0,
+                  [&](Fn &fn, const std::vector<std::string> &a) {
+                    if (act == "sigmoid")
+                      return sigmoid(fn, a[0]);
+                    std::string r = fn.fresh("tanh");
+                    fn.line("  " + r + " = math.tanh " + a[0] + " : f32");
+                    return r;
+                  });
+  std::string y = linear(fn, hdn, rank, w2, out);
+  if (bias)
+    y = addBias(fn, y, load(fn, name + ".lora.2.bias", {out}, WeightInit::NearZero),
+                out);
+  return y;
+}
+
+void Builder::emitRwkv7Layer(unsigned index, const LayerSpec &layer) {
+  const Rwkv7Spec &r = layer.rwkv7;
+  int64_t d = spec.hidden, h = r.heads, dk = r.keyDim, vd = r.valueDim,
+          dv = vd / h, inter = r.intermediate;
+  std::string p = layer.prefix, a_ = p + "attn.";
+  std::vector<StateSpec> st = statesOf(layer);
+  Fn fn;
+  fn.prologue("%h", t3(d));
+  std::string resid = "%h";
+  if (r.first && r.preNorm)
+    resid = layerNormAffine(fn, "%h", p + "pre_norm", d);
+  std::string x = layerNormAffine(fn, resid, p + "attn_norm", d);
+
+  fn.line("// Time mix: x_c = x + (x_{t−1} − x) · μ_c for c in r, w, k, v, a, g.");
+  std::string prev, lastA;
+  tokenShift(fn, x, "%shift_a", d, prev, lastA);
+  auto mix = [&](const std::string &mu, const std::string &xx,
+                 const std::string &pv) {
+    return generic(fn, {{xx, t3(d), "#id3"}, {pv, t3(d), "#id3"}, {mu, tw({d}), "#ch3"}},
+                   t3(d), "#id3", "", 3, 0,
+                   [&](Fn &fn, const std::vector<std::string> &a) {
+                     std::string df = fn.fresh("d"), r2 = fn.fresh("r");
+                     fn.line("  " + df + " = arith.subf " + a[1] + ", " + a[0] +
+                             " : f32");
+                     fn.line("  " + r2 + " = math.fma " + df + ", " + a[2] + ", " +
+                             a[0] + " : f32");
+                     return r2;
+                   });
+  };
+  auto mixParam = [&](const char *n) {
+    std::string w = load(fn, a_ + n, {1, 1, d}, WeightInit::NearZero);
+    std::string c = fn.fresh("mu");
+    fn.line(c + " = tensor.collapse_shape " + w + " [[0, 1, 2]] : " +
+            tw({1, 1, d}) + " into " + tw({d}));
+    return mix(c, x, prev);
+  };
+  std::string xr = mixParam("x_r"), xw = mixParam("x_w"), xk = mixParam("x_k"),
+              xv = mixParam("x_v"), xa = mixParam("x_a"), xg = mixParam("x_g");
+  std::string rr = linear(fn, xr, d, load(fn, a_ + "r_proj.weight", {dk * h, d}, WeightInit::FanIn), dk * h);
+  std::string kk0 = linear(fn, xk, d, load(fn, a_ + "k_proj.weight", {dk * h, d}, WeightInit::FanIn), dk * h);
+  std::string vv = linear(fn, xv, d, load(fn, a_ + "v_proj.weight", {vd, d}, WeightInit::FanIn), vd);
+  fn.line("// w = −e^{−1/2} · sigmoid(w_lora(x_w)) (log decay), a = sigmoid(a_lora(x_a)), "
+          "g = g_lora(x_g).");
+  std::string wl = lora(fn, xw, a_ + "w_lora", r.decayRank, dk * h, "tanh", true);
+  std::string w = generic(fn, {{wl, t3(dk * h), "#id3"}}, t3(dk * h), "#id3", "", 3,
+                          0, [&](Fn &fn, const std::vector<std::string> &a) {
+                            std::string s = sigmoid(fn, a[0]), c = fn.fresh("c"),
+                                        r2 = fn.fresh("w");
+                            fn.line("  " + c + " = arith.constant " +
+                                    F(-0.6065306597126334) + " : f32");
+                            fn.line("  " + r2 + " = arith.mulf " + c + ", " + s +
+                                    " : f32");
+                            return r2;
+                          });
+  std::string av = generic(
+      fn, {{lora(fn, xa, a_ + "a_lora", r.aRank, dk * h, "none", true), t3(dk * h), "#id3"}},
+      t3(dk * h), "#id3", "", 3, 0,
+      [&](Fn &fn, const std::vector<std::string> &a) { return sigmoid(fn, a[0]); });
+  std::string g = lora(fn, xg, a_ + "g_lora", r.gateRank, vd, "sigmoid", false);
+  std::string vfirst;
+  if (r.first) {
+    vfirst = vv;
+  } else {
+    fn.line("// Value residual: v = lerp(v, v_first, sigmoid(v_lora(x_v))).");
+    std::string vl = lora(fn, xv, a_ + "v_lora", r.vRank, vd, "none", true);
+    vv = generic(fn, {{vv, t3(vd), "#id3"}, {"%v_first", t3(vd), "#id3"}, {vl, t3(vd), "#id3"}},
+                 t3(vd), "#id3", "", 3, 0,
+                 [&](Fn &fn, const std::vector<std::string> &a) {
+                   std::string s = sigmoid(fn, a[2]), df = fn.fresh("d"),
+                               r2 = fn.fresh("r");
+                   fn.line("  " + df + " = arith.subf " + a[1] + ", " + a[0] +
+                           " : f32");
+                   fn.line("  " + r2 + " = math.fma " + df + ", " + s + ", " +
+                           a[0] + " : f32");
+                   return r2;
+                 });
+  }
+  fn.line("// kk = l2norm(k · k_k) per head; k ← k · (1 + (a − 1) · k_a).");
+  std::string kkw = load(fn, a_ + "k_k", {dk * h}, WeightInit::NearOne);
+  std::string kaw = load(fn, a_ + "k_a", {dk * h}, WeightInit::NearOne);
+  std::string kks = generic(fn, {{kk0, t3(dk * h), "#id3"}, {kkw, tw({dk * h}), "#ch3"}},
+                            t3(dk * h), "#id3", "", 3, 0,
+                            [&](Fn &fn, const std::vector<std::string> &a) {
+                              std::string r2 = fn.fresh("r");
+                              fn.line("  " + r2 + " = arith.mulf " + a[0] + ", " +
+                                      a[1] + " : f32");
+                              return r2;
+                            });
+  std::string kkn = fn.fresh("kk");
+  fn.line(kkn + " = hymir.l2_norm " + expand(fn, kks, h, dk) +
+          " {eps = 1.000000000e-24 : f32} : " + t4(h, dk));
+  std::string k2 = generic(
+      fn, {{kk0, t3(dk * h), "#id3"}, {av, t3(dk * h), "#id3"}, {kaw, tw({dk * h}), "#ch3"}},
+      t3(dk * h), "#id3", "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string one = fn.fresh("one"), am1 = fn.fresh("am1"), f = fn.fresh("f"),
+                    r2 = fn.fresh("r");
+        fn.line("  " + one + " = arith.constant 1.0 : f32");
+        fn.line("  " + am1 + " = arith.subf " + a[1] + ", " + one + " : f32");
+        fn.line("  " + f + " = math.fma " + am1 + ", " + a[2] + ", " + one + " : f32");
+        fn.line("  " + r2 + " = arith.mulf " + a[0] + ", " + f + " : f32");
+        return r2;
+      });
+  std::string a4 = expand(fn, av, h, dk);
+  std::string negkk = generic(fn, {{kkn, t4(h, dk), "#id4"}}, t4(h, dk), "#id4", "", 4,
+                              0, [&](Fn &fn, const std::vector<std::string> &a) {
+                                std::string r2 = fn.fresh("r");
+                                fn.line("  " + r2 + " = arith.negf " + a[0] + " : f32");
+                                return r2;
+                              });
+  std::string bkk = generic(fn, {{kkn, t4(h, dk), "#id4"}, {a4, t4(h, dk), "#id4"}},
+                            t4(h, dk), "#id4", "", 4, 0,
+                            [&](Fn &fn, const std::vector<std::string> &a) {
+                              std::string r2 = fn.fresh("r");
+                              fn.line("  " + r2 + " = arith.mulf " + a[0] + ", " +
+                                      a[1] + " : f32");
+                              return r2;
+                            });
+  std::string r4 = expand(fn, rr, h, dk), w4 = expand(fn, w, h, dk),
+              k4 = expand(fn, k2, h, dk), v4 = expand(fn, vv, h, dv);
+  fn.line("// S_t = diag(e^w) S + (kk·a) ⊗ (Sᵀ(−kk)) + k ⊗ v,  o = S_tᵀ r.");
+  std::string vk = tw({dk}), vvv = tw({dv}), stt = tw({dk, dv});
+  std::string o = fn.fresh("o"), sT = fn.fresh("S_T");
+  fn.line(o + ", " + sT + " = hymir.scan heads = " + S(h));
+  fn.line("    ins(" + r4 + ", " + w4 + ", " + k4 + ", " + v4 + ", " + negkk + ", " +
+          bkk + " : " + t4(h, dk) + ", " + t4(h, dk) + ", " + t4(h, dk) + ", " +
+          t4(h, dv) + ", " + t4(h, dk) + ", " + t4(h, dk) + ")");
+  fn.line("    inits(%S : " + st[1].type + ") -> (" + t4(h, dv) + ") {");
+  auto f = [&](const char *hint) { return fn.fresh(hint); };
+  std::string rt = f("r_t"), wt = f("w_t"), kt = f("k_t"), vt = f("v_t"),
+              at = f("a_t"), bt = f("b_t"), sS = f("S");
+  fn.line("^bb0(" + rt + ": " + vk + ", " + wt + ": " + vk + ", " + kt + ": " + vk +
+          ", " + vt + ": " + vvv + ", " + at + ": " + vk + ", " + bt + ": " + vk +
+          ", " + sS + ": " + stt + "):");
+  std::string al = f("alpha"), sd = f("S_decayed"), sa = f("Sa"), corr = f("corr"),
+              kv = f("kv"), sm = f("S_mid"), sn = f("S_new"), ot = f("o_t");
+  fn.line("  " + al + " = math.exp " + wt + " : " + vk);
+  fn.line("  " + sd + " = hymir.scale " + sS + ", " + al + " along rows : " + stt +
+          ", " + vk);
+  fn.line("  " + sa + " = hymir.read " + sS + ", " + at + " : " + stt + ", " + vk +
+          " -> " + vvv);
+  fn.line("  " + corr + " = hymir.outer " + bt + ", " + sa + " : " + vk + ", " +
+          vvv + " -> " + stt);
+  fn.line("  " + kv + " = hymir.outer " + kt + ", " + vt + " : " + vk + ", " + vvv +
+          " -> " + stt);
+  fn.line("  " + sm + " = arith.addf " + sd + ", " + corr + " : " + stt);
+  fn.line("  " + sn + " = arith.addf " + sm + ", " + kv + " : " + stt);
+  fn.line("  " + ot + " = hymir.read " + sn + ", " + rt + " : " + stt + ", " + vk +
+          " -> " + vvv);
+  fn.line("  hymir.yield " + ot + ", " + sn + " : " + vvv + ", " + stt);
+  fn.line("}");
+
+  fn.line("// GroupNorm per head (eps = head_dim · norm_eps), + (Σ r·k·r_k) v, "
+          "times g; o_proj.");
+  std::string on = fn.fresh("gn");
+  fn.line(on + " = hymir.layer_norm " + o + " {eps = " + F(dk * r.normEps) +
+          " : f32} : " + t4(h, dv));
+  std::string gw = load(fn, a_ + "g_norm.weight", {vd}, WeightInit::NearOne);
+  std::string gb = load(fn, a_ + "g_norm.bias", {vd}, WeightInit::NearZero);
+  std::string rk = load(fn, a_ + "r_k", {h, dk}, WeightInit::NearZero);
+  std::string eb = fn.fresh("e"), zb = fn.fresh("z");
+  fn.line(eb + " = tensor.empty(%B, %T) : " + t3(h));
+  fn.line(zb + " = linalg.fill ins(%zero : f32) outs(" + eb + " : " + t3(h) +
+          ") -> " + t3(h));
+  std::string bonus = generic(
+      fn, {{r4, t4(h, dk), "#id4"}, {k4, t4(h, dk), "#id4"}, {rk, tw({h, dk}), "#hb4"}},
+      t3(h), "#bth4", zb, 4, 1, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string m1 = fn.fresh("m"), r2 = fn.fresh("r");
+        fn.line("  " + m1 + " = arith.mulf " + a[0] + ", " + a[1] + " : f32");
+        fn.line("  " + r2 + " = math.fma " + m1 + ", " + a[2] + ", " + a[3] + " : f32");
+        return r2;
+      });
+  std::string corrv = generic(
+      fn, {{on, t4(h, dv), "#id4"}, {bonus, t3(h), "#bth4"}, {v4, t4(h, dv), "#id4"}},
+      t4(h, dv), "#id4", "", 4, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+        (void)a;
+        std::string r2 = fn.fresh("r");
+        fn.line("  " + r2 + " = arith.mulf " + a[1] + ", " + a[2] + " : f32");
+        return r2;
+      });
+  std::string onf = collapse(fn, on, h, dv), cf = collapse(fn, corrv, h, dv);
+  std::string og = generic(
+      fn, {{onf, t3(vd), "#id3"}, {gw, tw({vd}), "#ch3"}, {gb, tw({vd}), "#ch3"},
+           {cf, t3(vd), "#id3"}, {g, t3(vd), "#id3"}},
+      t3(vd), "#id3", "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string n = fn.fresh("n"), s2 = fn.fresh("s"), r2 = fn.fresh("r");
+        fn.line("  " + n + " = math.fma " + a[0] + ", " + a[1] + ", " + a[2] + " : f32");
+        fn.line("  " + s2 + " = arith.addf " + n + ", " + a[3] + " : f32");
+        fn.line("  " + r2 + " = arith.mulf " + s2 + ", " + a[4] + " : f32");
+        return r2;
+      });
+  std::string y = linear(fn, og, vd, load(fn, a_ + "o_proj.weight", {d, vd}, WeightInit::FanIn), d);
+  std::string h1 = fn.fresh("h");
+  fn.line(h1 + " = arith.addf " + resid + ", " + y + " : " + t3(d));
+
+  fn.line("// Channel mix: value(relu(key(x + (x_{t−1} − x) · μ_k))²).");
+  std::string x2 = layerNormAffine(fn, h1, p + "ffn_norm", d);
+  std::string prev2, lastF;
+  tokenShift(fn, x2, "%shift_f", d, prev2, lastF);
+  std::string muk = load(fn, p + "ffn.x_k", {d}, WeightInit::NearZero);
+  std::string xk2 = mix(muk, x2, prev2);
+  std::string kf = linear(fn, xk2, d, load(fn, p + "ffn.key.weight", {inter, d}, WeightInit::FanIn), inter);
+  std::string sq = generic(fn, {{kf, t3(inter), "#id3"}}, t3(inter), "#id3", "", 3, 0,
+                           [&](Fn &fn, const std::vector<std::string> &a) {
+                             std::string z = fn.fresh("zero"), m = fn.fresh("relu"),
+                                         r2 = fn.fresh("sq");
+                             fn.line("  " + z + " = arith.constant 0.0 : f32");
+                             fn.line("  " + m + " = arith.maximumf " + a[0] + ", " +
+                                     z + " : f32");
+                             fn.line("  " + r2 + " = arith.mulf " + m + ", " + m +
+                                     " : f32");
+                             return r2;
+                           });
+  std::string yf = linear(fn, sq, inter, load(fn, p + "ffn.value.weight", {d, inter}, WeightInit::FanIn), d);
+  std::string h2 = fn.fresh("h");
+  fn.line(h2 + " = arith.addf " + h1 + ", " + yf + " : " + t3(d));
+
+  std::string types = t3(d) + (r.first ? ", " + t3(vd) : std::string());
+  for (const StateSpec &s2 : st)
+    types += ", " + s2.type;
+  std::string args = "%h: " + t3(d) +
+                     (r.first ? std::string() : ", %v_first: " + t3(vd));
+  for (const StateSpec &s2 : st)
+    args += ", %" + s2.arg + ": " + s2.type;
+  layerFuncs += "// RWKV-7 block " + S(index) +
+                (r.first ? " (returns v_first, the value residual of the later "
+                           "blocks)"
+                         : "") +
+                ".\nfunc.func private @layer_" + S(index) + "(" + args +
+                ")\n    -> (" + types + ") {\n" + fn.text + "  return " + h2 +
+                (r.first ? ", " + vfirst : std::string()) + ", " + lastA + ", " +
+                sT + ", " + lastF + " : " + types + "\n}\n\n";
+}
+
 std::string Builder::ropeHelper(int64_t headDim, int64_t rot, double theta) {
   std::string name = "rope_" + S(headDim) + "_" + S(rot);
   if (!helperNames.insert(name).second)
@@ -1708,8 +2015,16 @@ void Builder::emitEmbedAndHead() {
   {
     Fn fn;
     fn.prologue("%h", t3(d));
-    std::string wn = load(fn, spec.finalNormName, {d}, normInit(spec.normKind));
-    std::string x = norm(fn, "%h", t3(d), wn, d, spec.normKind, spec.eps);
+    std::string x;
+    if (spec.normKind == NormKind::LayerNormAffine) {
+      llvm::StringRef base(spec.finalNormName);
+      base.consume_back(".weight");
+      x = layerNormAffine(fn, "%h", base.str(), d);
+    } else {
+      std::string wn =
+          load(fn, spec.finalNormName, {d}, normInit(spec.normKind));
+      x = norm(fn, "%h", t3(d), wn, d, spec.normKind, spec.eps);
+    }
     bool tied = spec.lmHeadName.empty();
     std::string wh = load(fn, tied ? spec.embedName : spec.lmHeadName, {v, d},
                           WeightInit::FanIn);
@@ -1776,9 +2091,22 @@ void Builder::emitEntryPoints() {
   std::string h = pf.fresh("h");
   pf.line(h + " = func.call @embed(%tokens) : (tensor<?x?xi32>) -> " + t3(d));
   std::vector<std::string> outStates;
+  std::string vfirst;
   for (auto [i, l] : llvm::enumerate(spec.layers)) {
     std::vector<StateSpec> st = statesOf(l);
     std::string h2 = pf.fresh("h"), results = h2, types = t3(d), ins, inTypes;
+    // RWKV-7: block 0 returns v_first, the later blocks take it.
+    if (l.mixer == LayerSpec::Mixer::Rwkv7) {
+      std::string vt = t3(l.rwkv7.valueDim);
+      if (l.rwkv7.first) {
+        vfirst = pf.fresh("v_first");
+        results += ", " + vfirst;
+        types += ", " + vt;
+      } else {
+        ins += ", " + vfirst;
+        inTypes += ", " + vt;
+      }
+    }
     for (const StateSpec &ss : st) {
       std::string r = pf.fresh("s");
       results += ", " + r;
@@ -1826,10 +2154,23 @@ void Builder::emitEntryPoints() {
   for (auto [i, l] : llvm::enumerate(spec.layers)) {
     std::vector<StateSpec> st = statesOf(l);
     std::string h2 = df.fresh("h"), results = h2, types = t3(d), ins;
+    std::string inTypes = t3(d);
+    if (l.mixer == LayerSpec::Mixer::Rwkv7) {
+      std::string vt = t3(l.rwkv7.valueDim);
+      if (l.rwkv7.first) {
+        vfirst = df.fresh("v_first");
+        results += ", " + vfirst;
+        types += ", " + vt;
+      } else {
+        ins += ", " + vfirst;
+        inTypes += ", " + vt;
+      }
+    }
     for (const StateSpec &ss : st) {
       std::string in = "%state" + S(si++), r = df.fresh("s");
       args += ", " + in + ": " + ss.type;
       ins += ", " + in;
+      inTypes += ", " + ss.type;
       results += ", " + r;
       types += ", " + ss.type;
       outStates.push_back(r);
@@ -1841,7 +2182,7 @@ void Builder::emitEntryPoints() {
     // of its sequence (the input normalisation is skipped at position 0).
     bool pos = l.mixer == LayerSpec::Mixer::RgLru;
     df.line(results + " = func.call " + callee + "(" + h + ins +
-            (pos ? ", %c1" : "") + ") : (" + types + (pos ? ", index" : "") +
+            (pos ? ", %c1" : "") + ") : (" + inTypes + (pos ? ", index" : "") +
             ") -> (" + types + ")");
     h = h2;
   }
@@ -1886,6 +2227,8 @@ ImportedModel Builder::build() {
     if (l.mixer == LayerSpec::Mixer::Attention) {
       emitAttentionLayer(i, l, /*decode=*/false);
       emitAttentionLayer(i, l, /*decode=*/true);
+    } else if (l.mixer == LayerSpec::Mixer::Rwkv7) {
+      emitRwkv7Layer(i, l);
     } else {
       emitRecurrentLayer(i, l);
     }
@@ -1915,6 +2258,7 @@ ImportedModel Builder::build() {
       "#rkf = affine_map<(b, t, e, f) -> (b, t, f)>\n"
       "#frq = affine_map<(b, t, h, i) -> (i)>\n"
       "#hb4 = affine_map<(b, t, h, j) -> (h, j)>\n"
+      "#bth4 = affine_map<(b, t, h, j) -> (b, t, h)>\n"
       "// Block-diagonal gates: y[b, t, h, j] = Σ_i x[b, t, h, i] · W[h, i, j].\n"
       "#gx = affine_map<(b, t, h, j, i) -> (b, t, h, i)>\n"
       "#gw = affine_map<(b, t, h, j, i) -> (h, i, j)>\n"

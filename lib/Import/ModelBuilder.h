@@ -27,6 +27,9 @@ enum class NormKind {
   Plain,
   /// x / rms(x) · (1 + w): Qwen3-Next's zero-centred norm.
   ZeroCentred,
+  /// LayerNorm with weight and bias (RWKV-7; only the final norm goes
+  /// through `ModelSpec::normKind`, the blocks emit theirs).
+  LayerNormAffine,
 };
 
 /// Softmax attention with a KV cache.
@@ -100,6 +103,20 @@ struct MLstmSpec {
   double eps = 1e-6;
 };
 
+/// An RWKV-7 block (fla's RWKV7Block): token-shift mixes, LoRA gates, the
+/// generalised delta rule (diag + rank-1 transition), per-head GroupNorm,
+/// the r·k bonus and output gate; then the squared-ReLU channel mix. The
+/// whole block is emitted by one function (LayerNorms with bias, the
+/// value residual v_first from layer 0).
+struct Rwkv7Spec {
+  int64_t heads = 0, keyDim = 0, valueDim = 0;
+  int64_t decayRank = 0, gateRank = 0, aRank = 0, vRank = 0;
+  int64_t intermediate = 0;
+  double normEps = 1e-5;
+  /// Layer 0: produces v_first and, with norm_first, applies pre_norm.
+  bool first = false, preNorm = false;
+};
+
 /// The feed-forward part of a layer.
 struct MlpSpec {
   enum class Kind {
@@ -133,7 +150,7 @@ struct MlpSpec {
 };
 
 struct LayerSpec {
-  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru, MLstm };
+  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru, MLstm, Rwkv7 };
   Mixer mixer = Mixer::Attention;
   /// "model.layers.3."
   std::string prefix;
@@ -148,6 +165,7 @@ struct LayerSpec {
   Mamba1Spec mamba1;
   RgLruSpec rglru;
   MLstmSpec mlstm;
+  Rwkv7Spec rwkv7;
   /// The MLP (with its norm post_attention_layernorm) when kind != None.
   MlpSpec mlp;
   std::string postNorm = "post_attention_layernorm.weight";

@@ -585,7 +585,83 @@ def olmo_hybrid(cfg, W, ids):
     return rmsnorm(h, W["model.norm.weight"], eps) @ head.T
 
 
-FAMILIES = {"olmo_hybrid": olmo_hybrid, "xlstm": xlstm, "recurrent_gemma": recurrent_gemma, "qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
+# ----------------------------------------------------------------------------
+# RWKV-7
+# ----------------------------------------------------------------------------
+
+def layer_norm(x, w, b, eps):
+    mu = x.mean(axis=-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def rwkv7(cfg, W, ids):
+    """fla's RWKV7ForCausalLM (RWKV7Block, RWKV7Attention, RWKV7FeedForward),
+    recurrent form: S ← diag(e^w) S + (kk·a) ⊗ (Sᵀ(−kk)) + k ⊗ v, o = Sᵀ r."""
+    D = cfg["hidden_size"]
+    eps = cfg.get("norm_eps", 1e-5)
+    K = cfg.get("head_dim") or D // cfg["num_heads"]
+    H = D // K
+    T = len(ids)
+    ln = lambda x, n: layer_norm(x, W[n + ".weight"], W[n + ".bias"], eps)
+
+    def lora(x, n, act, bias=True):
+        y = x @ W[n + ".lora.0.weight"].T
+        y = np.tanh(y) if act == "tanh" else sigmoid(y) if act == "sigmoid" else y
+        y = y @ W[n + ".lora.2.weight"].T
+        return y + W[n + ".lora.2.bias"] if bias else y
+
+    def shift(x):
+        return np.concatenate([np.zeros((1, x.shape[1])), x[:-1]], axis=0)
+
+    h = W["model.embeddings.weight"][ids]
+    v_first = None
+    for i in range(cfg["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        a_ = p + "attn."
+        resid = ln(h, p + "pre_norm") if i == 0 and cfg.get("norm_first", True) else h
+        x = ln(resid, p + "attn_norm")
+        delta = shift(x) - x
+        xr, xw, xk, xv, xa, xg = (x + delta * W[a_ + n].reshape(-1)
+                                  for n in ("x_r", "x_w", "x_k", "x_v", "x_a", "x_g"))
+        r = xr @ W[a_ + "r_proj.weight"].T
+        w = -0.6065306597126334 * sigmoid(lora(xw, a_ + "w_lora", "tanh"))
+        k = xk @ W[a_ + "k_proj.weight"].T
+        v = xv @ W[a_ + "v_proj.weight"].T
+        if i == 0:
+            v_first = v
+        else:
+            v = v + (v_first - v) * sigmoid(lora(xv, a_ + "v_lora", None))
+        a = sigmoid(lora(xa, a_ + "a_lora", None))
+        g = lora(xg, a_ + "g_lora", "sigmoid", bias=False)
+        kk = (k * W[a_ + "k_k"]).reshape(T, H, K)
+        kk = kk / np.maximum(np.linalg.norm(kk, axis=-1, keepdims=True), 1e-12)
+        k = k * (1 + (a - 1) * W[a_ + "k_a"])
+        Vd = v.shape[1] // H
+        r4, w4, k4, a4 = (t.reshape(T, H, K) for t in (r, w, k, a))
+        v4 = v.reshape(T, H, Vd)
+        S = np.zeros((H, K, Vd))
+        o = np.zeros((T, H, Vd))
+        for t in range(T):
+            Sa = np.einsum("hkv,hk->hv", S, -kk[t])
+            S = np.exp(w4[t])[:, :, None] * S + (kk[t] * a4[t])[:, :, None] * Sa[:, None, :] \
+                + k4[t][:, :, None] * v4[t][:, None, :]
+            o[t] = np.einsum("hkv,hk->hv", S, r4[t])
+        mu = o.mean(axis=-1, keepdims=True)
+        var = ((o - mu) ** 2).mean(axis=-1, keepdims=True)
+        on = ((o - mu) / np.sqrt(var + K * eps)).reshape(T, -1) * W[a_ + "g_norm.weight"] \
+            + W[a_ + "g_norm.bias"]
+        bonus = (r4 * k4 * W[a_ + "r_k"]).sum(-1, keepdims=True) * v4
+        o = (on + bonus.reshape(T, -1)) * g
+        h = resid + o @ W[a_ + "o_proj.weight"].T
+        x = ln(h, p + "ffn_norm")
+        xk = x + (shift(x) - x) * W[p + "ffn.x_k"]
+        h = h + (np.maximum(xk @ W[p + "ffn.key.weight"].T, 0) ** 2) @ W[p + "ffn.value.weight"].T
+    head = W.get("lm_head.weight", W["model.embeddings.weight"])
+    return ln(h, "model.norm") @ head.T
+
+
+FAMILIES = {"rwkv7": rwkv7, "olmo_hybrid": olmo_hybrid, "xlstm": xlstm, "recurrent_gemma": recurrent_gemma, "qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
             "jamba": jamba, "mamba": mamba}
 
 
