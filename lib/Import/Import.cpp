@@ -99,6 +99,8 @@ bool readQwen3Next(ConfigReader &cfg, ModelSpec &spec) {
     spec.lmHeadName.clear();
   requireSilu(cfg, "hidden_act");
   cfg.requireBool("attention_bias", false, "no bias in the projections");
+  cfg.requireBool("use_sliding_window", false,
+                  "sliding-window attention is not implemented for Qwen3-Next");
   if (cfg.failed())
     return false;
 
@@ -161,7 +163,8 @@ bool readQwen3Next(ConfigReader &cfg, ModelSpec &spec) {
     attn.kvHeads = cfg.getPositive("num_key_value_heads");
     if (cfg.failed())
       return false;
-    attn.headDim = cfg.getInt("head_dim", spec.hidden / attn.heads, 1);
+    // HF's Qwen3NextConfig default (not hidden_size / heads).
+    attn.headDim = cfg.getInt("head_dim", 256, 1);
     attn.outputGate = true;
     attn.qkNorm = true;
     attn.qkNormKind = NormKind::ZeroCentred;
