@@ -45,6 +45,7 @@ std::string patternLine(const ModelSpec &spec) {
          : l.mixer == LayerSpec::Mixer::RgLru         ? 'R'
          : l.mixer == LayerSpec::Mixer::MLstm         ? 'X'
          : l.mixer == LayerSpec::Mixer::Rwkv7         ? 'W'
+         : l.mixer == LayerSpec::Mixer::Kda           ? 'K'
                                                       : 'M';
   return s;
 }
@@ -177,7 +178,7 @@ bool readQwen3Next(ConfigReader &cfg, ModelSpec &spec) {
       std::string type = sub.getString("rope_type", "default");
       if (sub.failed() || type != "default") {
         cfg.fail("rope_parameters",
-                 sub.failed() ? llvm::Twine(sub.getMessage())
+                 sub.failed() ? llvm::Twine(llvm::StringRef(sub.getMessage()).drop_front(2))
                               : llvm::Twine("rope_type '") + type +
                                     "' is not supported (only 'default')");
         return false;
@@ -1062,7 +1063,7 @@ bool readOlmoHybrid(ConfigReader &cfg, ModelSpec &spec) {
     std::string type = sub.getString("rope_type", "default");
     if (sub.failed() || type != "default") {
       cfg.fail("rope_parameters",
-               sub.failed() ? llvm::Twine(sub.getMessage())
+               sub.failed() ? llvm::Twine(llvm::StringRef(sub.getMessage()).drop_front(2))
                             : llvm::Twine("rope_type '") + type +
                                   "' is not supported (only 'default')");
       return false;
@@ -1298,6 +1299,182 @@ bool readRwkv7(ConfigReader &cfg, ModelSpec &spec) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// Kimi Linear (moonshotai/Kimi-Linear-48B-A3B config.json; the semantics
+// and tensor names of the checkpoint's loaders)
+//===----------------------------------------------------------------------===//
+
+/// The first of `names` present in `cfg` (checkpoints and HF use aliases).
+std::string firstPresent(ConfigReader &cfg,
+                         std::initializer_list<const char *> names) {
+  for (const char *n : names)
+    if (cfg.hasValue(n))
+      return n;
+  return *names.begin();
+}
+
+bool readKimiLinear(ConfigReader &cfg, ModelSpec &spec) {
+  spec.title = "Kimi Linear (kimi_linear)";
+  spec.vocab = cfg.getPositive("vocab_size");
+  spec.hidden = cfg.getPositive("hidden_size");
+  int64_t layers = cfg.getPositive("num_hidden_layers");
+  spec.eps = cfg.getNumber("rms_norm_eps", 1e-5);
+  spec.normKind = NormKind::Plain;
+  if (cfg.getBool("tie_word_embeddings", false))
+    spec.lmHeadName.clear();
+  requireSilu(cfg, "hidden_act");
+  cfg.requireNull("q_lora_rank", "only q_proj (no q LoRA) is implemented");
+  cfg.requireBool("mla_use_nope", true, "RoPE in MLA is not implemented");
+  if (cfg.failed())
+    return false;
+
+  // linear_attn_config: 1-indexed kda_layers / full_attn_layers, the KDA
+  // heads, head dim and short-conv size.
+  const llvm::json::Object *lin = cfg.getObject("linear_attn_config");
+  if (cfg.failed())
+    return false;
+  if (!lin) {
+    cfg.fail("linear_attn_config", "missing (an object with kda_layers, "
+                                   "full_attn_layers, num_heads, head_dim, "
+                                   "short_conv_kernel_size is required)");
+    return false;
+  }
+  ConfigReader sub(*lin, "");
+  KdaSpec kda;
+  kda.heads = sub.getPositive("num_heads");
+  kda.headDim = sub.getPositive("head_dim");
+  kda.convKernel = sub.getInt("short_conv_kernel_size", 4, 2);
+  std::vector<int64_t> kdaLayers = sub.getIntList("kda_layers");
+  std::vector<int64_t> fullLayers = sub.getIntList("full_attn_layers");
+  if (sub.failed()) {
+    cfg.fail("linear_attn_config", llvm::StringRef(sub.getMessage())
+                                       .drop_front(2)); // drop ": "
+    return false;
+  }
+  std::vector<int> kind(layers, 0); // 1: KDA, 2: MLA
+  auto mark = [&](const std::vector<int64_t> &list, int k) {
+    for (int64_t l : list) {
+      if (l < 1 || l > layers) {
+        cfg.fail("linear_attn_config",
+                 "layer " + llvm::Twine(l) + " is out of range [1, " +
+                     llvm::Twine(layers) + "] (layers are 1-indexed)");
+        return false;
+      }
+      kind[l - 1] = k;
+    }
+    return true;
+  };
+  if (!mark(kdaLayers, 1) || !mark(fullLayers, 2))
+    return false;
+  for (auto [i, k] : llvm::enumerate(kind))
+    if (!k) {
+      cfg.fail("linear_attn_config", "layer " + llvm::Twine(i + 1) +
+                                         " is in neither kda_layers nor "
+                                         "full_attn_layers");
+      return false;
+    }
+
+  AttentionSpec mla;
+  if (!fullLayers.empty()) {
+    mla.mla = true;
+    mla.heads = mla.kvHeads = cfg.getPositive("num_attention_heads");
+    mla.kvLoraRank = cfg.getPositive("kv_lora_rank");
+    mla.nopeDim = cfg.getPositive("qk_nope_head_dim");
+    mla.ropeDim = cfg.getInt("qk_rope_head_dim", 0, 0);
+    mla.valueDim = cfg.getPositive("v_head_dim");
+    mla.headDim = mla.nopeDim + mla.ropeDim;
+    mla.scale = 1.0 / std::sqrt(double(mla.headDim));
+    if (cfg.failed())
+      return false;
+  }
+
+  MlpSpec dense;
+  dense.kind = MlpSpec::Kind::Dense;
+  dense.intermediate = cfg.getPositive("intermediate_size");
+  MlpSpec moe;
+  std::string expertsField = firstPresent(cfg, {"num_experts", "n_routed_experts"});
+  int64_t experts = cfg.getInt(expertsField, 0);
+  int64_t firstDense = cfg.getInt("first_k_dense_replace", 0);
+  int64_t freq = cfg.getInt("moe_layer_freq", 1, 1);
+  if (experts > 0) {
+    moe.kind = MlpSpec::Kind::DeepSeekMoe;
+    moe.experts = experts;
+    moe.topK = cfg.getPositive(
+        firstPresent(cfg, {"num_experts_per_token", "num_experts_per_tok"}));
+    moe.expertIntermediate = cfg.getPositive("moe_intermediate_size");
+    moe.sharedIntermediate =
+        moe.expertIntermediate *
+        cfg.getInt(firstPresent(cfg, {"num_shared_experts", "n_shared_experts"}),
+                   0);
+    moe.normTopK =
+        cfg.getBool(firstPresent(cfg, {"moe_renormalize", "norm_topk_prob"}), true);
+    moe.routedScaling = cfg.getNumber("routed_scaling_factor", 1.0);
+    cfg.requireString("moe_router_activation_func", "sigmoid");
+    std::string groupField = firstPresent(cfg, {"num_expert_group", "n_group"});
+    int64_t groups = cfg.getInt(groupField, 1, 1);
+    int64_t topkGroup = cfg.getInt("topk_group", groups, 1);
+    if (cfg.failed())
+      return false;
+    if (groups > 1 && topkGroup != groups) {
+      cfg.fail(groupField, "group-limited routing (" + llvm::Twine(topkGroup) +
+                               " of " + llvm::Twine(groups) +
+                               " groups) is not implemented");
+      return false;
+    }
+    if (moe.topK > experts) {
+      cfg.fail("num_experts_per_token",
+               llvm::Twine(moe.topK) + " is more than " + expertsField + " (" +
+                   llvm::Twine(experts) + ")");
+      return false;
+    }
+  }
+  if (cfg.failed())
+    return false;
+
+  for (int64_t i = 0; i < layers; ++i) {
+    LayerSpec l;
+    l.prefix = "model.layers." + S(i) + ".";
+    l.mixerName = "self_attn";
+    if (kind[i] == 1) {
+      l.mixer = LayerSpec::Mixer::Kda;
+      l.kda = kda;
+    } else {
+      l.mixer = LayerSpec::Mixer::Attention;
+      l.attention = mla;
+    }
+    bool isMoe = experts > 0 && i >= firstDense && i % freq == 0;
+    l.mlp = isMoe ? moe : dense;
+    spec.layers.push_back(l);
+  }
+  auto &d = spec.description;
+  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
+              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
+              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
+              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back("layers (K = Kimi Delta Attention, A = MLA): " + patternLine(spec));
+  d.push_back("KDA: " + S(kda.heads) + " heads × " + S(kda.headDim) +
+              ", short convs " + S(kda.convKernel) +
+              " on q, k, v (four states per layer)");
+  if (mla.mla)
+    d.push_back("MLA (NoPE): " + S(mla.heads) + " heads, kv_lora_rank " +
+                S(mla.kvLoraRank) + ", qk " + S(mla.nopeDim) + " + " +
+                S(mla.ropeDim) + ", v " + S(mla.vDim()) +
+                "; the cache holds the expanded keys and values");
+  std::string mp = "MLP: dense SwiGLU " + S(dense.intermediate);
+  if (experts > 0)
+    mp += "; MoE from layer " + S(firstDense) + ": " + S(experts) +
+          " experts top-" + S(moe.topK) + " (SwiGLU " +
+          S(moe.expertIntermediate) + ", sigmoid scores, choice by scores + "
+          "e_score_correction_bias" +
+          (moe.normTopK ? ", renormalised" : "") + ", × " +
+          G(moe.routedScaling) + ")" +
+          (moe.sharedIntermediate
+               ? " + shared experts " + S(moe.sharedIntermediate)
+               : "");
+  d.push_back(mp);
+  return true;
+}
+
 /// Python's json module writes the non-finite floats as the bare tokens
 /// `Infinity`, `-Infinity` and `NaN` (Mamba-2 configs carry
 /// "time_step_limit": [0.0, Infinity]); standard JSON has none. Outside
@@ -1332,8 +1509,8 @@ std::string acceptPythonInfinity(llvm::StringRef json) {
 } // namespace
 
 llvm::StringRef hymir::import::getSupportedModelTypes() {
-  return "granitemoehybrid, jamba, mamba, mamba2, olmo_hybrid, qwen3_next, "
-         "recurrent_gemma, rwkv7, xlstm";
+  return "granitemoehybrid, jamba, kimi_linear, mamba, mamba2, olmo_hybrid, "
+         "qwen3_next, recurrent_gemma, rwkv7, xlstm";
 }
 
 llvm::Expected<ImportedModel>
@@ -1373,6 +1550,8 @@ hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName) {
     ok = readOlmoHybrid(cfg, spec);
   else if (type == "rwkv7")
     ok = readRwkv7(cfg, spec);
+  else if (type == "kimi_linear")
+    ok = readKimiLinear(cfg, spec);
   else
     return fail(fileName + ": field 'model_type': unsupported model type '" +
                 type + "' (supported: " + getSupportedModelTypes() + ")");

@@ -133,7 +133,8 @@ private:
   void emitAttentionLayer(unsigned index, const LayerSpec &layer, bool decode);
   std::string emitMlp(Fn &fn, const LayerSpec &layer, const std::string &x);
   std::string routing(Fn &fn, const std::string &logits, int64_t e,
-                      int64_t k, bool renormalise);
+                      int64_t k, bool renormalise, bool sigmoidScores = false,
+                      const std::string &choiceBias = "", double scaling = 1.0);
   void emitGatedDeltaNet(Fn &fn, const LayerSpec &layer, const std::string &x,
                          std::string &y, std::vector<std::string> &states);
   void emitMamba2(Fn &fn, const LayerSpec &layer, const std::string &x,
@@ -145,6 +146,8 @@ private:
   void emitMLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
                  std::string &y, std::vector<std::string> &states);
   void emitRwkv7Layer(unsigned index, const LayerSpec &layer);
+  void emitKda(Fn &fn, const LayerSpec &layer, const std::string &x,
+               std::string &y, std::vector<std::string> &states);
   std::string layerNormAffine(Fn &fn, const std::string &x,
                               const std::string &name, int64_t d);
   void tokenShift(Fn &fn, const std::string &x, const std::string &state,
@@ -379,7 +382,8 @@ std::string Builder::residual(Fn &fn, const std::string &h,
 /// or equal p and a lower index); w = p on the selected experts, 0
 /// elsewhere, divided by its sum when `renormalise`.
 std::string Builder::routing(Fn &fn, const std::string &logits, int64_t e,
-                             int64_t k, bool renormalise) {
+                             int64_t k, bool renormalise, bool sigmoidScores,
+                             const std::string &choiceBias, double scaling) {
   std::string tbt = "tensor<?x?xf32>";
   auto rowReduce = [&](const std::string &x, const std::string &initValue,
                        bool isMax) {
@@ -405,6 +409,24 @@ std::string Builder::routing(Fn &fn, const std::string &logits, int64_t e,
                      return r;
                    });
   };
+  std::string p, choice;
+  if (sigmoidScores) {
+    // DeepSeek-V3 / Kimi: sigmoid scores; the selection ranks scores + bias.
+    p = generic(fn, {{logits, t3(e), "#id3"}}, t3(e), "#id3", "", 3, 0,
+                [&](Fn &fn, const std::vector<std::string> &a) {
+                  return sigmoid(fn, a[0]);
+                });
+    choice = p;
+    if (!choiceBias.empty())
+      choice = generic(fn, {{p, t3(e), "#id3"}, {choiceBias, tw({e}), "#ch3"}},
+                       t3(e), "#id3", "", 3, 0,
+                       [&](Fn &fn, const std::vector<std::string> &a) {
+                         std::string r = fn.fresh("r");
+                         fn.line("  " + r + " = arith.addf " + a[0] + ", " +
+                                 a[1] + " : f32");
+                         return r;
+                       });
+  } else {
   std::string ninf = fn.fresh("ninf");
   fn.line(ninf + " = arith.constant 0xFF800000 : f32");
   std::string m = rowReduce(logits, ninf, true);
@@ -416,9 +438,11 @@ std::string Builder::routing(Fn &fn, const std::string &logits, int64_t e,
         fn.line("  " + r + " = math.exp " + d + " : f32");
         return r;
       });
-  std::string p = divideRows(ex, rowReduce(ex, "%zero", false));
+  p = divideRows(ex, rowReduce(ex, "%zero", false));
+  choice = p;
+  }
   std::string rank = generic(
-      fn, {{p, t3(e), "#rke"}, {p, t3(e), "#rkf"}}, t3(e), "#rke",
+      fn, {{choice, t3(e), "#rke"}, {choice, t3(e), "#rkf"}}, t3(e), "#rke",
       empty3(fn, e, true), 4, 1,
       [&](Fn &fn, const std::vector<std::string> &a) {
         std::string ie = fn.fresh("ie"), jf = fn.fresh("jf"),
@@ -459,6 +483,8 @@ std::string Builder::routing(Fn &fn, const std::string &logits, int64_t e,
       });
   if (renormalise)
     w = divideRows(w, rowReduce(w, "%zero", false));
+  if (scaling != 1.0)
+    w = scaleConst(fn, w, e, scaling);
   return w;
 }
 
@@ -584,6 +610,39 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
     }
     return acc;
   }
+  case MlpSpec::Kind::DeepSeekMoe: {
+    int64_t e = m.experts, i = m.expertIntermediate;
+    std::string pm = layer.prefix + "block_sparse_moe.";
+    std::string router = load(fn, pm + "gate.weight", {e, d}, WeightInit::FanIn);
+    std::string bias = load(fn, pm + "gate.e_score_correction_bias", {e},
+                            WeightInit::NearZero);
+    std::string w = routing(fn, linear(fn, x, d, router, e), e, m.topK,
+                            m.normTopK, /*sigmoidScores=*/true, bias,
+                            m.routedScaling);
+    std::string helper = expertHelper(d, i, e);
+    std::string acc = empty3(fn, d, true);
+    for (int64_t j = 0; j < e; ++j) {
+      std::string pe = pm + "experts." + S(j) + ".";
+      std::string wg = load(fn, pe + "w1.weight", {i, d}, WeightInit::FanIn);
+      std::string wu = load(fn, pe + "w3.weight", {i, d}, WeightInit::FanIn);
+      std::string wd = load(fn, pe + "w2.weight", {d, i}, WeightInit::FanIn);
+      std::string c = fn.fresh("ce"), r = fn.fresh("moe");
+      fn.line(c + " = arith.constant " + S(j) + " : index");
+      fn.line(r + " = func.call @" + helper + "(" + acc + ", " + x + ", " + w +
+              ", " + c + ", " + wg + ", " + wu + ", " + wd + ") : (" + t3(d) +
+              ", " + t3(d) + ", " + t3(e) + ", index, " + tw({i, d}) + ", " +
+              tw({i, d}) + ", " + tw({d, i}) + ") -> " + t3(d));
+      acc = r;
+    }
+    if (m.sharedIntermediate > 0) {
+      std::string r = fn.fresh("moe");
+      fn.line(r + " = arith.addf " + acc + ", " +
+              dense(pm + "shared_experts.", m.sharedIntermediate) + " : " +
+              t3(d));
+      acc = r;
+    }
+    return acc;
+  }
   case MlpSpec::Kind::GraniteMoe: {
     std::string acc;
     if (m.experts > 0) {
@@ -659,9 +718,9 @@ std::vector<StateSpec> Builder::statesOf(const LayerSpec &layer) const {
   switch (layer.mixer) {
   case LayerSpec::Mixer::Attention: {
     const AttentionSpec &a = layer.attention;
-    std::string t = t4(a.kvHeads, a.headDim);
+    std::string t = t4(a.kvHeads, a.headDim), tv = t4(a.kvHeads, a.vDim());
     return {{"k_cache", t, {}, true, "keys of the tokens so far (after the norms and RoPE)"},
-            {"v_cache", t, {}, true, "values of the tokens so far"}};
+            {"v_cache", tv, {}, true, "values of the tokens so far"}};
   }
   case LayerSpec::Mixer::GatedDeltaNet: {
     const GatedDeltaNetSpec &g = layer.gdn;
@@ -690,6 +749,15 @@ std::vector<StateSpec> Builder::statesOf(const LayerSpec &layer) const {
     std::vector<int64_t> conv{r.convKernel - 1, r.width}, s{r.width};
     return {{"conv", tb(conv), conv, false, "conv state: the last K-1 inputs of the short conv (x branch)"},
             {"S", tb(s), s, false, "RG-LRU state"}};
+  }
+  case LayerSpec::Mixer::Kda: {
+    const KdaSpec &k = layer.kda;
+    std::vector<int64_t> conv{k.convKernel - 1, k.heads * k.headDim},
+        st{k.heads, k.headDim, k.headDim};
+    return {{"conv_q", tb(conv), conv, false, "conv state of q: its last K-1 inputs"},
+            {"conv_k", tb(conv), conv, false, "conv state of k"},
+            {"conv_v", tb(conv), conv, false, "conv state of v"},
+            {"S", tb(st), st, false, "KDA state per head, key-major"}};
   }
   case LayerSpec::Mixer::Rwkv7: {
     const Rwkv7Spec &r = layer.rwkv7;
@@ -1709,6 +1777,116 @@ void Builder::emitRwkv7Layer(unsigned index, const LayerSpec &layer) {
                 sT + ", " + lastF + " : " + types + "\n}\n\n";
 }
 
+void Builder::emitKda(Fn &fn, const LayerSpec &layer, const std::string &x,
+                      std::string &y, std::vector<std::string> &states) {
+  const KdaSpec &kd = layer.kda;
+  int64_t d = spec.hidden, h = kd.heads, dk = kd.headDim, c = h * dk,
+          kw = kd.convKernel;
+  std::string p = layer.prefix + layer.mixerName + ".";
+  std::string convT = tb({kw - 1, c});
+  auto projConv = [&](const char *name, const char *conv, const char *state) {
+    std::string w = load(fn, p + name + ".weight", {c, d}, WeightInit::FanIn);
+    std::string cw = load(fn, p + conv + ".weight", {c, 1, kw}, WeightInit::FanIn);
+    std::string wc = fn.fresh("wc");
+    fn.line(wc + " = tensor.collapse_shape " + cw + " [[0, 1], [2]] : " +
+            tw({c, 1, kw}) + " into " + tw({c, kw}));
+    std::string out = fn.fresh("c"), st = fn.fresh("conv_out");
+    fn.line(out + ", " + st + " = hymir.causal_conv1d " + linear(fn, x, d, w, c) +
+            ", " + wc + " state(%" + state +
+            ") {activation = #hymir.activation<silu>} : " + t3(c) + ", " +
+            tw({c, kw}) + ", " + convT + " -> " + t3(c) + ", " + convT);
+    states.push_back(st);
+    return expand(fn, out, h, dk);
+  };
+  states.clear();
+  fn.line("// q, k, v: projection, then a short conv each (SiLU) with its own "
+          "state.");
+  std::string q = projConv("q_proj", "q_conv1d", "conv_q");
+  std::string k = projConv("k_proj", "k_conv1d", "conv_k");
+  std::string v = projConv("v_proj", "v_conv1d", "conv_v");
+  fn.line("// Per-channel log decay g = −exp(A_log[h]) · softplus(f_b(f_a x) + "
+          "dt_bias), β = sigmoid(b_proj x).");
+  std::string fa = load(fn, p + "f_a_proj.weight", {dk, d}, WeightInit::FanIn);
+  std::string fb = load(fn, p + "f_b_proj.weight", {c, dk}, WeightInit::FanIn);
+  std::string dtb = load(fn, p + "dt_bias", {c}, WeightInit::NearOne);
+  std::string alog = load(fn, p + "A_log", {1, 1, h, 1}, WeightInit::ALog);
+  std::string bp = load(fn, p + "b_proj.weight", {h, d}, WeightInit::FanIn);
+  std::string f = expand(fn, linear(fn, linear(fn, x, d, fa, dk), dk, fb, c), h, dk);
+  std::string a1 = fn.fresh("A_log"), dt2 = fn.fresh("dt_bias");
+  fn.line(a1 + " = tensor.collapse_shape " + alog + " [[0, 1, 2, 3]] : " +
+          tw({1, 1, h, 1}) + " into " + tw({h}));
+  fn.line(dt2 + " = tensor.expand_shape " + dtb + " [[0, 1]] output_shape [" +
+          S(h) + ", " + S(dk) + "] : " + tw({c}) + " into " + tw({h, dk}));
+  std::string g = generic(
+      fn, {{f, t4(h, dk), "#id4"}, {dt2, tw({h, dk}), "#hb4"}, {a1, tw({h}), "#h4"}},
+      t4(h, dk), "#id4", "", 4, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string s1 = fn.fresh("s"), ea = fn.fresh("ea"), r = fn.fresh("g");
+        fn.line("  " + s1 + " = arith.addf " + a[0] + ", " + a[1] + " : f32");
+        std::string sp = softplus(fn, s1);
+        fn.line("  " + ea + " = math.exp " + a[2] + " : f32");
+        fn.line("  " + r + " = arith.mulf " + ea + ", " + sp + " : f32");
+        std::string n = fn.fresh("neg");
+        fn.line("  " + n + " = arith.negf " + r + " : f32");
+        return n;
+      });
+  std::string beta = generic(fn, {{linear(fn, x, d, bp, h), t3(h), "#id3"}}, t3(h),
+                             "#id3", "", 3, 0,
+                             [&](Fn &fn, const std::vector<std::string> &a) {
+                               return sigmoid(fn, a[0]);
+                             });
+  fn.line("// The gated delta rule with a per-key-channel decay.");
+  std::string vk = tw({dk}), st = tw({dk, dk});
+  std::string o = fn.fresh("o"), sT = fn.fresh("S_T");
+  fn.line(o + ", " + sT + " = hymir.scan heads = " + S(h));
+  fn.line("    ins(" + q + ", " + k + ", " + v + ", " + g + ", " + beta + " : " +
+          t4(h, dk) + ", " + t4(h, dk) + ", " + t4(h, dk) + ", " + t4(h, dk) +
+          ", " + t3(h) + ")");
+  fn.line("    inits(%S : " + tb({h, dk, dk}) + ") -> (" + t4(h, dk) + ") {");
+  auto fr = [&](const char *hint) { return fn.fresh(hint); };
+  std::string qt = fr("q_t"), kt = fr("k_t"), vt = fr("v_t"), gt = fr("g_t"),
+              bt = fr("b_t"), sS = fr("S");
+  fn.line("^bb0(" + qt + ": " + vk + ", " + kt + ": " + vk + ", " + vt + ": " + vk +
+          ", " + gt + ": " + vk + ", " + bt + ": f32, " + sS + ": " + st + "):");
+  std::string qn = fr("q_n"), kn = fr("k_n"), al = fr("alpha"), sd = fr("S_decayed"),
+              pr = fr("pred"), er = fr("err"), ut = fr("u_t"), ku = fr("ku"),
+              sn = fr("S_new"), sc = fr("scale"), qs = fr("q_s"), ot = fr("o_t");
+  fn.line("  " + qn + " = hymir.l2_norm " + qt + " {eps = 1.0e-06 : f32} : " + vk);
+  fn.line("  " + kn + " = hymir.l2_norm " + kt + " {eps = 1.0e-06 : f32} : " + vk);
+  fn.line("  " + al + " = math.exp " + gt + " : " + vk);
+  fn.line("  " + sd + " = hymir.scale " + sS + ", " + al + " along rows : " + st +
+          ", " + vk);
+  fn.line("  " + pr + " = hymir.read " + sd + ", " + kn + " : " + st + ", " + vk +
+          " -> " + vk);
+  fn.line("  " + er + " = arith.subf " + vt + ", " + pr + " : " + vk);
+  fn.line("  " + ut + " = hymir.scale " + er + ", " + bt + " : " + vk + ", f32");
+  fn.line("  " + ku + " = hymir.outer " + kn + ", " + ut + " : " + vk + ", " + vk +
+          " -> " + st);
+  fn.line("  " + sn + " = arith.addf " + sd + ", " + ku + " : " + st);
+  fn.line("  " + sc + " = arith.constant " + F(1.0 / std::sqrt(double(dk))) +
+          " : f32");
+  fn.line("  " + qs + " = hymir.scale " + qn + ", " + sc + " : " + vk + ", f32");
+  fn.line("  " + ot + " = hymir.read " + sn + ", " + qs + " : " + st + ", " + vk +
+          " -> " + vk);
+  fn.line("  hymir.yield " + ot + ", " + sn + " : " + vk + ", " + st);
+  fn.line("}");
+  fn.line("// rmsnorm(o) · w · sigmoid(g_b(g_a x)), then o_proj.");
+  std::string gaw = load(fn, p + "g_a_proj.weight", {dk, d}, WeightInit::FanIn);
+  std::string gbw = load(fn, p + "g_b_proj.weight", {c, dk}, WeightInit::FanIn);
+  std::string onw = load(fn, p + "o_norm.weight", {dk}, WeightInit::NearOne);
+  std::string opw = load(fn, p + "o_proj.weight", {d, c}, WeightInit::FanIn);
+  std::string og = expand(fn, linear(fn, linear(fn, x, d, gaw, dk), dk, gbw, c), h, dk);
+  std::string on = norm(fn, o, t4(h, dk), onw, dk, NormKind::Plain, spec.eps);
+  std::string gated = generic(
+      fn, {{on, t4(h, dk), "#id4"}, {og, t4(h, dk), "#id4"}}, t4(h, dk), "#id4", "",
+      4, 0, [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string s1 = sigmoid(fn, a[1]), r = fn.fresh("r");
+        fn.line("  " + r + " = arith.mulf " + a[0] + ", " + s1 + " : f32");
+        return r;
+      });
+  y = linear(fn, collapse(fn, gated, h, dk), c, opw, d);
+  states.push_back(sT);
+}
+
 std::string Builder::ropeHelper(int64_t headDim, int64_t rot, double theta) {
   std::string name = "rope_" + S(headDim) + "_" + S(rot);
   if (!helperNames.insert(name).second)
@@ -1760,6 +1938,41 @@ void Builder::attentionQkv(Fn &fn, const LayerSpec &layer,
   const AttentionSpec &a = layer.attention;
   int64_t d = spec.hidden, h = a.heads, hkv = a.kvHeads, hd = a.headDim;
   std::string p = layer.prefix + layer.mixerName + ".";
+  if (a.mla) {
+    int64_t lr = a.kvLoraRank, nope = a.nopeDim, rope = a.ropeDim,
+            vdim = a.vDim();
+    fn.line("// MLA (NoPE): q per head [nope " + S(nope) + " | rope " + S(rope) +
+            "]; latent [" + S(lr) + " | k_rope " + S(rope) +
+            "] → kv_a_layernorm → kv_b_proj per head [k_nope | v].");
+    std::string wq = load(fn, p + "q_proj.weight", {h * hd, d}, WeightInit::FanIn);
+    std::string wa = load(fn, p + "kv_a_proj_with_mqa.weight", {lr + rope, d},
+                          WeightInit::FanIn);
+    std::string wn = load(fn, p + "kv_a_layernorm.weight", {lr}, WeightInit::NearOne);
+    std::string wb = load(fn, p + "kv_b_proj.weight", {h * (nope + vdim), lr},
+                          WeightInit::FanIn);
+    q = expand(fn, linear(fn, x, d, wq, h * hd), h, hd);
+    std::string ca = linear(fn, x, d, wa, lr + rope);
+    std::string lat = rope ? slice3(fn, ca, lr + rope, 0, lr) : ca;
+    lat = norm(fn, lat, t3(lr), wn, lr, NormKind::Plain, spec.eps);
+    std::string kv = expand(fn, linear(fn, lat, lr, wb, h * (nope + vdim)), h,
+                            nope + vdim);
+    std::string kn = slice4(fn, kv, h, nope + vdim, 0, nope);
+    v = slice4(fn, kv, h, nope + vdim, nope, vdim);
+    if (rope) {
+      // k_rope broadcast to every head, appended to k_nope.
+      std::string kr = slice3(fn, ca, lr + rope, lr, rope);
+      std::string krb = generic(
+          fn, {{kr, t3(rope), "#bthd"}}, t4(h, rope), "#id4", "", 4, 0,
+          [&](Fn &, const std::vector<std::string> &a) { return a[0]; });
+      k = fn.fresh("k");
+      fn.line(k + " = tensor.concat dim(3) " + kn + ", " + krb + " : (" +
+              t4(h, nope) + ", " + t4(h, rope) + ") -> " + t4(h, hd));
+    } else {
+      k = kn;
+    }
+    gate.clear();
+    return;
+  }
   int64_t qOut = h * hd * (a.outputGate ? 2 : 1);
   std::string wq = load(fn, p + "q_proj.weight", {qOut, d}, WeightInit::FanIn);
   std::string wk =
@@ -1818,7 +2031,7 @@ std::string Builder::attentionOut(Fn &fn, const LayerSpec &layer,
                                   const std::string &o,
                                   const std::string &gate) {
   const AttentionSpec &a = layer.attention;
-  int64_t d = spec.hidden, h = a.heads, hd = a.headDim;
+  int64_t d = spec.hidden, h = a.heads, hd = a.vDim();
   std::string p = layer.prefix + layer.mixerName + ".";
   std::string wo = load(fn, p + "o_proj.weight", {d, h * hd}, WeightInit::FanIn);
   std::string og = o;
@@ -1859,6 +2072,8 @@ void Builder::emitRecurrentLayer(unsigned index, const LayerSpec &layer) {
     emitMamba1(fn, layer, x, y, states);
   else if (layer.mixer == LayerSpec::Mixer::RgLru)
     emitRgLru(fn, layer, x, y, states);
+  else if (layer.mixer == LayerSpec::Mixer::Kda)
+    emitKda(fn, layer, x, y, states);
   else
     emitMLstm(fn, layer, x, y, states);
   std::string h = residual(fn, "%h", y, d);
@@ -1886,8 +2101,9 @@ void Builder::emitRecurrentLayer(unsigned index, const LayerSpec &layer) {
 void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
                                  bool decode) {
   const AttentionSpec &a = layer.attention;
-  int64_t d = spec.hidden, h = a.heads, hkv = a.kvHeads, hd = a.headDim;
-  std::string kvT = t4(hkv, hd);
+  int64_t d = spec.hidden, h = a.heads, hkv = a.kvHeads, hd = a.headDim,
+          hv = a.vDim();
+  std::string kvT = t4(hkv, hd), vT = t4(hkv, hv);
   Fn fn;
   fn.prologue("%h", t3(d));
   std::string pos0 = "%c0";
@@ -1911,32 +2127,34 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
             " {causal, scale = " + scale + " : f32" +
             (a.window ? ", window = " + S(a.window) + " : i64" : "") + "} : " +
             t4(h, hd) + ", " +
-            kvT + ", " + kvT + " -> " + t4(h, hd));
+            kvT + ", " + vT + " -> " + t4(h, hv));
   } else {
     fn.line("// Append the token's key and value; it sits at position L.");
     kOut = fn.fresh("k_all");
     vOut = fn.fresh("v_all");
     fn.line(kOut + " = tensor.concat dim(1) %k_cache, " + k + " : (" + kvT +
             ", " + kvT + ") -> " + kvT);
-    fn.line(vOut + " = tensor.concat dim(1) %v_cache, " + v + " : (" + kvT +
-            ", " + kvT + ") -> " + kvT);
+    fn.line(vOut + " = tensor.concat dim(1) %v_cache, " + v + " : (" + vT +
+            ", " + vT + ") -> " + vT);
     std::string q1 = fn.fresh("q1"), qt = fn.fresh("q_t"), ot = fn.fresh("o_t"),
                 o1 = fn.fresh("o1");
     std::string tq1 = "tensor<?x1x" + S(h) + "x" + S(hd) + "xf32>",
-                tq = "tensor<?x" + S(h) + "x" + S(hd) + "xf32>";
+                tq = "tensor<?x" + S(h) + "x" + S(hd) + "xf32>",
+                to1 = "tensor<?x1x" + S(h) + "x" + S(hv) + "xf32>",
+                to = "tensor<?x" + S(h) + "x" + S(hv) + "xf32>";
     fn.line(q1 + " = tensor.cast " + q + " : " + t4(h, hd) + " to " + tq1);
     fn.line(qt + " = tensor.collapse_shape " + q1 + " [[0, 1], [2], [3]] : " +
             tq1 + " into " + tq);
     fn.line(ot + " = hymir.attention_decode " + qt + ", " + kOut + ", " + vOut +
             " {scale = " + scale + " : f32" +
             (a.window ? ", window = " + S(a.window) + " : i64" : "") + "} : " +
-            tq + ", " + kvT + ", " + kvT +
-            " -> " + tq);
+            tq + ", " + kvT + ", " + vT +
+            " -> " + to);
     fn.line(o1 + " = tensor.expand_shape " + ot +
-            " [[0, 1], [2], [3]] output_shape [%B, 1, " + S(h) + ", " + S(hd) +
-            "] : " + tq + " into " + tq1);
+            " [[0, 1], [2], [3]] output_shape [%B, 1, " + S(h) + ", " + S(hv) +
+            "] : " + to + " into " + to1);
     o = fn.fresh("o");
-    fn.line(o + " = tensor.cast " + o1 + " : " + tq1 + " to " + t4(h, hd));
+    fn.line(o + " = tensor.cast " + o1 + " : " + to1 + " to " + t4(h, hv));
   }
   std::string y = attentionOut(fn, layer, o, gate);
   std::string hh;
@@ -1960,7 +2178,7 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
       hh = residual(fn, hh, emitMlp(fn, layer, x2), d);
     }
   }
-  std::string types = t3(d) + ", " + kvT + ", " + kvT;
+  std::string types = t3(d) + ", " + kvT + ", " + vT;
   if (!decode)
     layerFuncs += "// Layer " + S(index) +
                   " over a whole prompt (positions 0 .. T-1): returns the "
@@ -1972,7 +2190,7 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
                   " for one new token per sequence (h is [B, 1, D]) against "
                   "a KV cache of L tokens.\n"
                   "func.func private @layer_" + S(index) + "_decode(%h: " +
-                  t3(d) + ", %k_cache: " + kvT + ", %v_cache: " + kvT +
+                  t3(d) + ", %k_cache: " + kvT + ", %v_cache: " + vT +
                   ")\n    -> (" + types + ") {\n";
   layerFuncs += fn.text + "  return " + hh + ", " + kOut + ", " + vOut + " : " +
                 types + "\n}\n\n";
@@ -2259,6 +2477,8 @@ ImportedModel Builder::build() {
       "#frq = affine_map<(b, t, h, i) -> (i)>\n"
       "#hb4 = affine_map<(b, t, h, j) -> (h, j)>\n"
       "#bth4 = affine_map<(b, t, h, j) -> (b, t, h)>\n"
+      "#bthd = affine_map<(b, t, h, j) -> (b, t, j)>\n"
+      "#h4 = affine_map<(b, t, h, j) -> (h)>\n"
       "// Block-diagonal gates: y[b, t, h, j] = Σ_i x[b, t, h, i] · W[h, i, j].\n"
       "#gx = affine_map<(b, t, h, j, i) -> (b, t, h, i)>\n"
       "#gw = affine_map<(b, t, h, j, i) -> (h, i, j)>\n"

@@ -50,6 +50,16 @@ struct AttentionSpec {
   int64_t window = 0;
   /// o_proj has a bias (RecurrentGemma).
   bool outputBias = false;
+  /// Value head dim when it differs from headDim (MLA); 0: headDim.
+  int64_t valueDim = 0;
+  /// Kimi Linear's MLA without positional encoding: q_proj gives per head
+  /// [nope | rope] (headDim = nope + rope); kv_a_proj_with_mqa gives
+  /// [latent kvLoraRank | k_rope]; the latent is RMS-normed
+  /// (kv_a_layernorm) and kv_b_proj gives per head [k_nope | v]; the key is
+  /// [k_nope | k_rope] with k_rope shared by all heads.
+  bool mla = false;
+  int64_t kvLoraRank = 0, nopeDim = 0, ropeDim = 0;
+  int64_t vDim() const { return valueDim ? valueDim : headDim; }
 };
 
 /// Griffin's recurrent block (HF RecurrentGemmaRecurrentBlock): linear_y →
@@ -103,6 +113,14 @@ struct MLstmSpec {
   double eps = 1e-6;
 };
 
+/// Kimi Delta Attention (Kimi Linear's KDA layers): q/k/v projections with
+/// one short conv each (SiLU), a per-channel forget gate from the low-rank
+/// f_a/f_b projections, β = sigmoid(b_proj), the gated delta rule with a
+/// diagonal decay, and rmsnorm(o)·w·sigmoid(g_b(g_a x)).
+struct KdaSpec {
+  int64_t heads = 0, headDim = 0, convKernel = 0;
+};
+
 /// An RWKV-7 block (fla's RWKV7Block): token-shift mixes, LoRA gates, the
 /// generalised delta rule (diag + rank-1 transition), per-head GroupNorm,
 /// the r·k bonus and output gate; then the squared-ReLU channel mix. The
@@ -132,11 +150,17 @@ struct MlpSpec {
     /// output_linear [E, D, I]), router `router.layer`, top-k of the logits
     /// then softmax over them; plus a shared SwiGLU MLP (shared_mlp).
     GraniteMoe,
+    /// DeepSeek-V3 / Kimi Linear MoE: experts.E.{w1 (gate), w3 (up), w2
+    /// (down)}, router gate.weight with gate.e_score_correction_bias:
+    /// sigmoid scores, top-k of scores + bias, weights = the scores
+    /// (renormalised with normTopK) × routedScaling; shared_experts SwiGLU.
+    DeepSeekMoe,
   };
   Kind kind = Kind::None;
   int64_t intermediate = 0;
   int64_t experts = 0, topK = 0, expertIntermediate = 0, sharedIntermediate = 0;
   bool normTopK = true;
+  double routedScaling = 1.0;
   /// Dense MLP: the activation of the gate (SiLU, or GELU with the tanh
   /// approximation) and whether the three projections have biases.
   bool geluTanh = false;
@@ -150,7 +174,7 @@ struct MlpSpec {
 };
 
 struct LayerSpec {
-  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru, MLstm, Rwkv7 };
+  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru, MLstm, Rwkv7, Kda };
   Mixer mixer = Mixer::Attention;
   /// "model.layers.3."
   std::string prefix;
@@ -166,6 +190,7 @@ struct LayerSpec {
   RgLruSpec rglru;
   MLstmSpec mlstm;
   Rwkv7Spec rwkv7;
+  KdaSpec kda;
   /// The MLP (with its norm post_attention_layernorm) when kind != None.
   MlpSpec mlp;
   std::string postNorm = "post_attention_layernorm.weight";

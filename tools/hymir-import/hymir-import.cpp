@@ -61,7 +61,7 @@ dense or MoE MLPs), mamba2 (Mamba-2), granitemoehybrid (Granite 4.0:
 Mamba-2 + attention, MoE with a shared MLP), jamba (Mamba-1 + attention,
 MoE), mamba (Mamba-1), recurrent_gemma (RG-LRU + local attention), xlstm
 (mLSTM blocks), olmo_hybrid (Gated DeltaNet + post-norm attention), rwkv7
-(RWKV-7).
+(RWKV-7), kimi_linear (Kimi Delta Attention + MLA, MoE).
 
 --random-weights writes deterministic random values for every weight of
 the module to a safetensors file (f32): per tensor a stream seeded from

@@ -661,7 +661,92 @@ def rwkv7(cfg, W, ids):
     return ln(h, "model.norm") @ head.T
 
 
-FAMILIES = {"rwkv7": rwkv7, "olmo_hybrid": olmo_hybrid, "xlstm": xlstm, "recurrent_gemma": recurrent_gemma, "qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
+# ----------------------------------------------------------------------------
+# Kimi Linear
+# ----------------------------------------------------------------------------
+
+def kimi_linear(cfg, W, ids):
+    """Kimi Linear as the checkpoint's loaders define it (vLLM's kimi_linear /
+    kda, HF's KimiLinear): KDA layers (separate q/k/v short convs, per-channel
+    gate from f_a/f_b, sigmoid output gate), MLA without RoPE (the cache
+    holds expanded keys / values), DeepSeek-V3 MoE with sigmoid routing."""
+    eps = cfg.get("rms_norm_eps", 1e-5)
+    D = cfg["hidden_size"]
+    T = len(ids)
+    lin = cfg["linear_attn_config"]
+    H, dk = lin["num_heads"], lin["head_dim"]
+    kda_layers = set(lin["kda_layers"])
+    nh = cfg["num_attention_heads"]
+    nope, rope_d, vdim, lr = (cfg["qk_nope_head_dim"], cfg.get("qk_rope_head_dim", 0),
+                              cfg["v_head_dim"], cfg["kv_lora_rank"])
+    E = cfg.get("num_experts") or cfg.get("n_routed_experts") or 0
+    topk = cfg.get("num_experts_per_token") or cfg.get("num_experts_per_tok")
+    h = W["model.embed_tokens.weight"][ids]
+    for i in range(cfg["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        a_ = p + "self_attn."
+        x = rmsnorm(h, W[p + "input_layernorm.weight"], eps)
+        if (i + 1) in kda_layers:
+            q = silu(causal_conv(x @ W[a_ + "q_proj.weight"].T, W[a_ + "q_conv1d.weight"]))
+            k = silu(causal_conv(x @ W[a_ + "k_proj.weight"].T, W[a_ + "k_conv1d.weight"]))
+            v = silu(causal_conv(x @ W[a_ + "v_proj.weight"].T, W[a_ + "v_conv1d.weight"]))
+            q, k, v = (t.reshape(T, H, dk) for t in (q, k, v))
+            f = (x @ W[a_ + "f_a_proj.weight"].T) @ W[a_ + "f_b_proj.weight"].T
+            g = -np.exp(W[a_ + "A_log"].reshape(H))[None, :, None] * \
+                softplus(f.reshape(T, H, dk) + W[a_ + "dt_bias"].reshape(H, dk))
+            beta = sigmoid(x @ W[a_ + "b_proj.weight"].T)
+            l2 = lambda u: u / np.sqrt(np.sum(u * u, axis=-1, keepdims=True) + 1e-6)
+            q, k = l2(q) / np.sqrt(dk), l2(k)
+            S = np.zeros((H, dk, dk))
+            o = np.zeros((T, H, dk))
+            for t in range(T):
+                S = S * np.exp(g[t])[:, :, None]
+                delta = (v[t] - np.einsum("hkv,hk->hv", S, k[t])) * beta[t][:, None]
+                S = S + k[t][:, :, None] * delta[:, None, :]
+                o[t] = np.einsum("hkv,hk->hv", S, q[t])
+            og = ((x @ W[a_ + "g_a_proj.weight"].T) @ W[a_ + "g_b_proj.weight"].T).reshape(T, H, dk)
+            o = rmsnorm(o, W[a_ + "o_norm.weight"], eps) * sigmoid(og)
+            y = o.reshape(T, -1) @ W[a_ + "o_proj.weight"].T
+        else:
+            q = (x @ W[a_ + "q_proj.weight"].T).reshape(T, nh, nope + rope_d)
+            ca = x @ W[a_ + "kv_a_proj_with_mqa.weight"].T
+            lat = rmsnorm(ca[:, :lr], W[a_ + "kv_a_layernorm.weight"], eps)
+            k_pe = ca[:, lr:]
+            kv = (lat @ W[a_ + "kv_b_proj.weight"].T).reshape(T, nh, nope + vdim)
+            k = np.concatenate([kv[..., :nope], np.repeat(k_pe[:, None, :], nh, axis=1)], axis=-1)
+            v = kv[..., nope:]
+            o = attention(q, k, v, (nope + rope_d) ** -0.5)
+            y = o.reshape(T, -1) @ W[a_ + "o_proj.weight"].T
+        h = h + y
+        x = rmsnorm(h, W[p + "post_attention_layernorm.weight"], eps)
+        if E and i >= cfg.get("first_k_dense_replace", 0) and i % cfg.get("moe_layer_freq", 1) == 0:
+            m_ = p + "block_sparse_moe."
+            scores = sigmoid(x @ W[m_ + "gate.weight"].T)
+            choice = scores + W[m_ + "gate.e_score_correction_bias"]
+            out = np.zeros_like(x)
+            for t in range(T):
+                top = np.argsort(-choice[t], kind="stable")[:topk]
+                w = scores[t, top]
+                if cfg.get("moe_renormalize", True):
+                    w = w / w.sum()
+                w = w * cfg.get("routed_scaling_factor", 1.0)
+                for j, wj in zip(top, w):
+                    e_ = m_ + "experts.%d." % j
+                    out[t] += wj * swiglu(x[t:t + 1], W[e_ + "w1.weight"], W[e_ + "w3.weight"],
+                                          W[e_ + "w2.weight"])[0]
+            if cfg.get("num_shared_experts", 0):
+                s_ = m_ + "shared_experts."
+                out += swiglu(x, W[s_ + "gate_proj.weight"], W[s_ + "up_proj.weight"],
+                              W[s_ + "down_proj.weight"])
+            h = h + out
+        else:
+            h = h + swiglu(x, W[p + "mlp.gate_proj.weight"], W[p + "mlp.up_proj.weight"],
+                           W[p + "mlp.down_proj.weight"])
+    head = W.get("lm_head.weight", W["model.embed_tokens.weight"])
+    return rmsnorm(h, W["model.norm.weight"], eps) @ head.T
+
+
+FAMILIES = {"kimi_linear": kimi_linear, "rwkv7": rwkv7, "olmo_hybrid": olmo_hybrid, "xlstm": xlstm, "recurrent_gemma": recurrent_gemma, "qwen3_next": qwen3_next, "mamba2": mamba2, "granitemoehybrid": granite,
             "jamba": jamba, "mamba": mamba}
 
 
