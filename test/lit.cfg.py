@@ -33,7 +33,7 @@ if os.environ.get("HYMIR_OPT_CHECK_IR_ROUNDTRIP") == "1":
 
 tool_dirs = [config.hymir_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst("hymir-opt", command=opt), "hymir-run", "hymir-compile",
-         "hymir-rt-plan", "hymir-rt-run"]
+         "hymir-import", "hymir-rt-plan", "hymir-rt-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.hymir_tools_dir, append_path=True)
 # `not` and `count` live with FileCheck; lit substitutes them only after a pipe.
