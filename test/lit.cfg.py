@@ -18,6 +18,7 @@ config.excludes = ["CMakeLists.txt", "Inputs", "lit.cfg.py", "lit.site.cfg.py", 
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%hymir_src", config.hymir_src_root))
+config.substitutions.append(("%hymir_obj_root", config.hymir_obj_root))
 config.substitutions.append(("%examples", os.path.join(config.hymir_src_root, "examples")))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%hymir_tools", config.hymir_tools_dir))
