@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # The main job, end to end on a fresh machine: install what is missing, build
-# everything, then run the operator gallery (examples/ops): each file is
-# verified and classified by hymir-opt, and executed by hymir-run on random
-# inputs, checked against the independent float64 oracle.
+# everything, import a tiny hybrid model (Qwen3-Next layout: 3 Gated DeltaNet
+# layers : 1 gated attention) from its config.json, make random weights for
+# it and generate tokens (prefill, then greedy decode); then run the operator
+# gallery (examples/ops): each file is verified and classified by hymir-opt,
+# and executed by hymir-run on random inputs, checked against the
+# independent float64 oracle.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
 
 "$root/scripts/build.sh"
+
+work="$build/quickstart"
+mkdir -p "$work"
+echo "== A tiny hybrid model: hymir-import examples/models/configs/tiny-qwen3-next.json"
+"$build/bin/hymir-import" "$root/examples/models/configs/tiny-qwen3-next.json" \
+  -o "$work/tiny-qwen3-next.mlir" --random-weights="$work/tiny-qwen3-next.safetensors" --seed=1
+echo "== Prefill 5 tokens, then greedy decode 8 (hymir-run --generate)"
+"$build/bin/hymir-run" "$work/tiny-qwen3-next.mlir" --reference \
+  --weights="$work/tiny-qwen3-next.safetensors" --prompt-ids=1,2,3,4,5 --generate=8
 
 echo "== Transition class of every scan in examples/ops (hymir-opt --hymir-normalize)"
 for f in "$root"/examples/ops/*.mlir; do
