@@ -130,6 +130,11 @@ struct Options {
   cl::opt<std::string> chip{"chip", cl::desc("--target=cuda: GPU architecture"),
                             cl::value_desc("sm_XX"), cl::init("sm_90a"),
                             cl::cat(category)};
+  cl::opt<int64_t> nestThreads{
+      "nest-threads",
+      cl::desc("--target=cuda: threads per (batch, head) block of scan, "
+               "recurrence and attention kernels"),
+      cl::value_desc("N"), cl::init(128), cl::cat(category)};
   cl::opt<std::string> toolkit{
       "cuda-toolkit", cl::desc("--target=cuda: CUDA toolkit root (ptxas, "
                                "libdevice)"),
@@ -286,6 +291,7 @@ int runCUDA(Options &opts) {
   hymir::CUDAPipelineOptions pipeline;
   pipeline.chip = opts.chip;
   pipeline.toolkit = opts.toolkit;
+  pipeline.nestThreads = opts.nestThreads;
   if (emit == "ptx")
     pipeline.format = "isa";
   FailureOr<hymir::CUDAArtifact> artifact =
