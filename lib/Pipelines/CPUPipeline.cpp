@@ -72,9 +72,9 @@ static void addCleanup(OpPassManager &pm) {
 
 void hymir::buildHymirCPUPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
-  // chunk-size and fusion select among lowerings that do not exist yet;
-  // every op takes the sequential fallback. `threads` sets how the parallel
-  // (b, h) loops of the fallback run.
+  // chunk-size selects the chunked form of identity/scalar scans (0: the
+  // sequential fallback for every scan); fusion selects nothing yet.
+  // `threads` sets how the parallel (b, h) loops run.
 
   // 1. Hymir level: classify scans, then the sequential fallback lowering
   //    (scan, recurrence and attention as an scf.forall over batch × heads
@@ -82,6 +82,14 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   //    bodies and around the mixers) become linalg.generic so that everything
   //    bufferizes.
   pm.addPass(createNormalizePass());
+  // 1b. Chunked forms (DESIGN §1 stage [4]): identity- and scalar-class scans
+  //     become per-chunk masked matmuls; every other scan, and every scan
+  //     with chunk-size = 0, keeps the sequential fallback below.
+  if (options.chunkSize > 0) {
+    ChunkScansPassOptions chunk;
+    chunk.chunkSize = options.chunkSize;
+    pm.addPass(createChunkScansPass(chunk));
+  }
   pm.addPass(createConvertHymirToLoopsPass());
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);
@@ -149,7 +157,7 @@ void hymir::registerHymirCPUPipeline() {
   PassPipelineRegistration<CPUPipelineOptions>(
       "hymir-cpu-pipeline",
       "Lower hymir on tensors to the LLVM dialect for the host CPU "
-      "(sequential fallback for every mixer)",
+      "(chunked identity/scalar scans, sequential fallback for the rest)",
       buildHymirCPUPipeline);
 }
 

@@ -17,16 +17,18 @@ class OpPassManager;
 
 namespace hymir {
 
-/// Options of `hymir-cpu-pipeline`. Today every op takes the sequential
-/// fallback (`hymir-convert-hymir-to-loops`): `threads` sets how its parallel
-/// (batch × heads) loops run; chunk-size and fusion are accepted and recorded
-/// but do not change the generated code yet.
+/// Options of `hymir-cpu-pipeline`. `chunk-size` sets the chunk length of
+/// the chunked scans (`hymir-chunk-scans`; 0 forces the sequential fallback,
+/// `hymir-convert-hymir-to-loops`, for every scan); `threads` sets how the
+/// parallel (batch × heads) loops run; fusion is accepted and recorded but
+/// does not change the generated code yet.
 struct CPUPipelineOptions
     : public mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<int64_t> chunkSize{
       *this, "chunk-size",
-      llvm::cl::desc("Chunk length of chunked scans (unused for now: scans "
-                     "run the sequential fallback)"),
+      llvm::cl::desc("Chunk length of the chunked form of identity- and "
+                     "scalar-class scans (hymir-chunk-scans); 0 runs every "
+                     "scan through the sequential fallback"),
       llvm::cl::init(64)};
   Option<unsigned> threads{
       *this, "threads",

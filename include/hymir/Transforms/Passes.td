@@ -1,7 +1,8 @@
 //===- Passes.td - Hymir cross-dialect transforms -----------*- tablegen -*-===//
 //
-// Transforms that are not one dialect's business: the passes of the CPU
-// pipeline that make the sequential fallback's loops cheap. Alphabetical.
+// Transforms that are not one dialect's business: the chunked scan algorithms
+// (DESIGN §1 stage [4]) and the passes of the CPU pipeline that make the
+// sequential fallback's loops cheap. Alphabetical.
 //
 //===----------------------------------------------------------------------===//
 
@@ -9,6 +10,56 @@
 #define HYMIR_TRANSFORMS_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
+
+def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
+  let summary = "rewrite identity- and scalar-class scans into the chunked "
+                "masked-matmul form";
+  let description = [{
+    Stage [4] of DESIGN §1 for OPS.md §18.1's classes T0 (`identity`) and T1
+    (`scalar`), the algorithm of OPS.md §18.3. Needs the `transition`
+    attribute of `hymir-normalize`. A scan whose body has the shape
+
+    ```
+    S_t = a_t S_{t−1} + k_t ⊗ v_t          (a_t = 1 for identity)
+    o_t = S_tᵀ q_t [+ e_t]
+    ```
+
+    with `a_t = exp(x_t)` or a positive constant (parameter or literal), one
+    f32 matrix state and one output, becomes, per (batch, head) and per chunk
+    of C steps (`scf.forall` over batch × heads, `scf.for` over chunks
+    carrying the state):
+
+    1. prepare: the state-independent part of the body, cloned, computes
+       q, k, v, the log-decay g = log a and e for the chunk's steps into C-row
+       tensors (zero rows past the end of the sequence: a masked tail that
+       neither decays nor feeds the state); G = cumsum(g) within the chunk;
+    2. output: `O = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S + E` with the causal decay
+       mask `M[i, j] = e^{G_i − G_j}` for j ≤ i, else 0;
+    3. state: `S ← e^{G_{C−1}} S + (diag(e^{G_{C−1} − G}) K)ᵀ V`.
+
+    The matrix products are `linalg.generic`s whose loops are ordered for
+    vectorization (innermost loop contiguous; `contract`/`reassoc` fast-math
+    flags on the generated arithmetic) and tagged `hymir.chunk_matmul`.
+    GQA/GVA heads are read by the scan's block mapping, like the sequential
+    fallback. A scan of any other class or shape is left alone (it takes the
+    sequential fallback); with `remarks`, a remark on the scan says which
+    form it gets and why.
+  }];
+  let options = [
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
+           "Steps per chunk; 0 leaves every scan to the sequential fallback">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark on every scan: chunked, or why not">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numChunked", "num-chunked", "Number of scans chunked">
+  ];
+}
 
 def FoldStateCopiesPass
     : Pass<"hymir-fold-state-copies", "mlir::func::FuncOp"> {
