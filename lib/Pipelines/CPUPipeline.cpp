@@ -54,6 +54,7 @@
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Pass/Pass.h"
@@ -89,6 +90,8 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
     ChunkScansPassOptions chunk;
     chunk.chunkSize = options.chunkSize;
     pm.addPass(createChunkScansPass(chunk));
+    // Their matrix products as register-tiled vector FMAs.
+    pm.addNestedPass<func::FuncOp>(createVectorizeChunkMatmulsPass());
   }
   pm.addPass(createConvertHymirToLoopsPass());
   pm.addPass(createConvertElementwiseToLinalgPass());
@@ -136,6 +139,7 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   //    memref.alloca_scope that convert-scf-to-openmp creates).
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(hymir::createConvertMathToLibmPass());
@@ -174,4 +178,5 @@ void hymir::registerCPUPipelineDialects(DialectRegistry &registry) {
   scf::registerBufferizableOpInterfaceExternalModels(registry);
   scf::registerBufferDeallocationOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  vector::registerBufferizableOpInterfaceExternalModels(registry);
 }

@@ -21,11 +21,14 @@
 #include "hymir/Dialect/Hymir/IR/HymirOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"
 
 #define DEBUG_TYPE "hymir-chunk-scans"
@@ -299,6 +302,14 @@ static Value insertRow(OpBuilder &b, Location loc, Value row, Value dest,
                                        strides);
 }
 
+/// `math.exp` of the chunk algebra: marked so that the pass can give it the
+/// vectorizable polynomial form (the user's own ops keep libm's).
+static Value fastExp(OpBuilder &b, Location loc, Value x) {
+  auto exp = math::ExpOp::create(b, loc, x);
+  exp->setAttr("hymir.chunk_exp", b.getUnitAttr());
+  return exp;
+}
+
 static AffineMap map(MLIRContext *ctx, unsigned numDims,
                      ArrayRef<unsigned> dims) {
   SmallVector<AffineExpr> exprs;
@@ -326,7 +337,8 @@ static Value generic(OpBuilder &b, Location loc, ValueRange inputs, Value init,
 /// absent from the init's map). Tagged for the CPU pipeline's vectorization.
 static Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
                     Value init, AffineMap lhsMap, AffineMap rhsMap,
-                    AffineMap initMap, unsigned reductionDim) {
+                    AffineMap initMap, unsigned reductionDim,
+                    StringRef triangular = {}) {
   SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
   iterators[reductionDim] = utils::IteratorType::reduction;
   // Contiguous reductions (the innermost loop) may be reassociated, so that
@@ -341,6 +353,8 @@ static Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
         linalg::YieldOp::create(b, loc, s);
       });
   op->setAttr("hymir.chunk_matmul", b.getUnitAttr());
+  if (!triangular.empty())
+    op->setAttr(triangular, b.getUnitAttr());
   return op.getResult(0);
 }
 
@@ -374,7 +388,7 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
     expCumulative = generic(
         b, loc, cumulative, tensor::EmptyOp::create(b, loc, {C}, b.getF32Type()),
         {id1, id1}, {par}, [&](OpBuilder &b, Location loc, ValueRange args) {
-          return math::ExpOp::create(b, loc, args[0]).getResult();
+          return fastExp(b, loc, args[0]);
         });
     last = tensor::ExtractOp::create(b, loc, cumulative,
                                      ValueRange{indexConst(b, loc, C - 1)});
@@ -383,7 +397,8 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
   // Scores A = Q Kᵀ (loops i, j, k: contiguous dot products), then the
   // causal decay mask.
   Value scores = matmul(b, loc, q, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
-                        map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2);
+                        map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
+                        "hymir.lower_triangular_result");
   SmallVector<Value> maskInputs{scores};
   SmallVector<AffineMap> maskMaps{id2};
   if (plan.hasDecay) {
@@ -405,7 +420,7 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
           Value diff = arith::SubFOp::create(b, loc, args[1], args[2]);
           Value zero = f32Const(b, loc, 0.0);
           Value safe = arith::SelectOp::create(b, loc, causal, diff, zero);
-          Value decay = math::ExpOp::create(b, loc, safe);
+          Value decay = fastExp(b, loc, safe);
           value = arith::MulFOp::create(b, loc, value, decay);
         }
         return arith::SelectOp::create(b, loc, causal, value,
@@ -428,7 +443,8 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
                map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);
   // Intra-chunk part: O += (A ∘ M) V, loops i, j, v.
   out = matmul(b, loc, masked, v, out, map(ctx, 3, {0, 1}),
-               map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);
+               map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1,
+               "hymir.lower_triangular_lhs");
 
   // State: S ← e^{G_last} S + (diag(e^{G_last − G}) K)ᵀ V, loops k, j, v.
   Value kDecayed = k;
@@ -440,10 +456,10 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
         {id2, row2, id2}, {par, par},
         [&](OpBuilder &b, Location loc, ValueRange args) {
           Value diff = arith::SubFOp::create(b, loc, last, args[1]);
-          Value decay = math::ExpOp::create(b, loc, diff);
+          Value decay = fastExp(b, loc, diff);
           return arith::MulFOp::create(b, loc, args[0], decay).getResult();
         });
-    Value total = math::ExpOp::create(b, loc, last);
+    Value total = fastExp(b, loc, last);
     decayedState = generic(
         b, loc, ValueRange{}, state, {id2}, {par, par},
         [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -653,6 +669,45 @@ struct ChunkScansPass
                            : ", rank-1 update, read");
       rewrite(scan, plan, chunkSize);
       ++numChunked;
+    }
+    // The exponentials of the chunk algebra (C² per chunk for the decay
+    // mask) as polynomials that LLVM vectorizes, instead of scalar libm
+    // calls; their relative error (a few ulp) is far inside the 1e-4
+    // tolerance against the float64 oracle.
+    SmallVector<Operation *> exps;
+    getOperation()->walk([&](math::ExpOp exp) {
+      if (exp->hasAttr("hymir.chunk_exp"))
+        exps.push_back(exp);
+    });
+    if (exps.empty())
+      return;
+    llvm::SmallPtrSet<Block *, 8> blocks;
+    for (Operation *exp : exps)
+      blocks.insert(exp->getBlock());
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(
+        patterns, [](StringRef name) { return name == "math.exp"; });
+    if (failed(applyOpPatternsGreedily(exps, std::move(patterns))))
+      return signalPassFailure();
+    // The polynomial's fma and floor as LLVM intrinsics right away: the CPU
+    // pipeline sends math ops to libm (hymir-convert-math-to-libm), and
+    // calls of fmaf/floorf would keep LLVM from vectorizing the loops.
+    SmallVector<Operation *> helpers;
+    for (Block *block : blocks)
+      for (Operation &op : *block)
+        if (isa<math::FmaOp, math::FloorOp>(op))
+          helpers.push_back(&op);
+    for (Operation *op : helpers) {
+      OpBuilder b(op);
+      Value replacement;
+      if (auto fma = dyn_cast<math::FmaOp>(op))
+        replacement = LLVM::FMAOp::create(b, op->getLoc(), fma.getA(),
+                                          fma.getB(), fma.getC());
+      else
+        replacement = LLVM::FFloorOp::create(b, op->getLoc(),
+                                             op->getOperand(0));
+      op->getResult(0).replaceAllUsesWith(replacement);
+      op->erase();
     }
   }
 };

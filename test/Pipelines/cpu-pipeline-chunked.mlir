@@ -10,7 +10,7 @@
 // CHUNKED-LABEL: func.func @simple_gla
 // CHUNKED-NOT:   hymir.scan
 // CHUNKED:       arith.ceildivui %{{.+}}, %c32
-// CHUNKED-COUNT-4: attrs = {hymir.chunk_matmul}
+// CHUNKED-COUNT-4: attrs = {hymir.chunk_matmul
 // CHUNKED-LABEL: func.func @gla
 // CHUNKED-NOT:   hymir.chunk_matmul
 // CHUNKED:       hymir.scan

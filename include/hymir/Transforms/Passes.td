@@ -52,6 +52,7 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
            "Emit a remark on every scan: chunked, or why not">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::LLVM::LLVMDialect",
                            "mlir::linalg::LinalgDialect",
                            "mlir::math::MathDialect",
                            "mlir::scf::SCFDialect",
@@ -121,6 +122,47 @@ def HoistLoopBuffersPass
     not an `scf.for` (the `scf.forall` of the (b, h) loop, a function):
     buffers never leave the parallel iteration that owns them.
   }];
+}
+
+def VectorizeChunkMatmulsPass
+    : Pass<"hymir-vectorize-chunk-matmuls", "mlir::func::FuncOp"> {
+  let summary = "register-tiled vector code for the chunked scans' matrix "
+                "products";
+  let description = [{
+    Rewrites every `linalg.generic` tagged `hymir.chunk_matmul` (by
+    `hymir-chunk-scans`) of the form `C[i, j] += Σ_r A(i, r) · B(r, j)` with
+    static f32 shapes (A read as `A[i, r]` or `A[r, i]`, B as `B[r, j]` or
+    `B[j, r]`, the latter transposed once) into a loop nest on tensors over
+    MR × NR output tiles whose MR accumulators of `vector<NR x f32>` stay in
+    registers for the whole reduction: per reduction step one vector load of
+    B, MR broadcasts of A and MR `vector.fma`s. MR and NR are the largest of
+    8, 6, 4, 2, 1 and 32, 16, 8, 4, 2, 1 that divide the tile and do not
+    exceed `tile-rows` / `tile-cols` (8 × 32 on AVX-512: 16 zmm
+    accumulators).
+
+    Two tags let the products skip known zeros:
+    `hymir.lower_triangular_lhs` (A[i, r] = 0 for r > i: the reduction of a
+    row tile stops at its last row) and `hymir.lower_triangular_result`
+    (only C[i, j] with j ≤ i is needed: column tiles entirely above the
+    diagonal are skipped and keep the init's values).
+
+    A tagged generic of any other form is left for `convert-linalg-to-loops`.
+  }];
+  let options = [
+    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"8",
+           "Largest register tile height MR">,
+    Option<"tileCols", "tile-cols", "int64_t", /*default=*/"32",
+           "Largest register tile width NR (f32 lanes)">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numVectorized", "num-vectorized",
+              "Number of matrix products vectorized">
+  ];
 }
 
 #endif // HYMIR_TRANSFORMS_PASSES_TD
