@@ -27,6 +27,7 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"
@@ -291,15 +292,20 @@ static Value extractAt(OpBuilder &b, Location loc, Value source,
                                         s.sizes, s.strides);
 }
 
-/// Writes the vector `row` into row `i` of the matrix `dest`.
+/// Writes the vector `row` into row `i` of the matrix `dest`, as one vector
+/// (a vector load and store once bufferized, not a memref.copy).
 static Value insertRow(OpBuilder &b, Location loc, Value row, Value dest,
                        Value i) {
-  auto type = cast<RankedTensorType>(dest.getType());
-  SmallVector<OpFoldResult> offsets{i, b.getIndexAttr(0)},
-      sizes{b.getIndexAttr(1), b.getIndexAttr(type.getDimSize(1))},
-      strides(2, b.getIndexAttr(1));
-  return tensor::InsertSliceOp::create(b, loc, row, dest, offsets, sizes,
-                                       strides);
+  auto type = cast<RankedTensorType>(row.getType());
+  auto vecType = VectorType::get(type.getShape(), type.getElementType());
+  Value zero = indexConst(b, loc, 0);
+  Value pad = f32Const(b, loc, 0.0);
+  Value v = vector::TransferReadOp::create(b, loc, vecType, row,
+                                           ValueRange{zero}, pad,
+                                           ArrayRef<bool>{true});
+  return vector::TransferWriteOp::create(b, loc, v, dest, ValueRange{i, zero},
+                                         ArrayRef<bool>{true})
+      .getResult();
 }
 
 /// `math.exp` of the chunk algebra: marked so that the pass can give it the
@@ -605,16 +611,22 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
           auto [out, next] =
               chunkAlgebra(b, loc, plan, C, r[0], r[1], r[2], g, e, carried[0]);
 
-          // The chunk's first `length` output rows.
-          SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-          Value valid = tensor::ExtractSliceOp::create(
-              b, loc, out,
-              ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
-              ArrayRef<OpFoldResult>{length, b.getIndexAttr(V)}, strides);
-          Value written = tensor::InsertSliceOp::create(
-              b, loc, valid, carried[1],
-              ArrayRef<OpFoldResult>{t0, b.getIndexAttr(0)},
-              ArrayRef<OpFoldResult>{length, b.getIndexAttr(V)}, strides);
+          // The chunk's first `length` output rows, row by row as vectors.
+          auto copyOut = scf::ForOp::create(
+              b, loc, zero, length, one, ValueRange{carried[1]},
+              [&](OpBuilder &b, Location loc, Value i, ValueRange dest) {
+                auto vecType = VectorType::get({V}, b.getF32Type());
+                Value row = vector::TransferReadOp::create(
+                    b, loc, vecType, out, ValueRange{i, zero},
+                    f32Const(b, loc, 0.0), ArrayRef<bool>{true});
+                Value t = arith::AddIOp::create(b, loc, t0, i);
+                Value w = vector::TransferWriteOp::create(
+                              b, loc, row, dest[0], ValueRange{t, zero},
+                              ArrayRef<bool>{true})
+                              .getResult();
+                scf::YieldOp::create(b, loc, w);
+              });
+          Value written = copyOut.getResult(0);
           scf::YieldOp::create(b, loc, ValueRange{next, written});
         });
 

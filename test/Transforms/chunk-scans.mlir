@@ -23,6 +23,7 @@
 // CHECK:             tensor.extract_slice %arg0[%[[B]], %[[TI]], %[[HX]], 0] [1, 1, 1, 4]
 // CHECK:             %[[G:.+]] = tensor.extract %arg3[%[[B]], %[[TI]], %[[H]]]
 // CHECK:             arith.index_cast %[[TI]]
+// CHECK:             vector.transfer_write %{{.+}}, %{{.+}}[%[[I]], %c0] {in_bounds = [true]} : vector<4xf32>, tensor<16x4xf32>
 // CHECK:             tensor.insert %[[G]] into
 // CHECK:           linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
 // CHECK:             arith.cmpi ule
@@ -35,8 +36,10 @@
 // CHECK:           linalg.generic {{.+}} ins(%{{.+}}, %[[S]] : tensor<16x4xf32>, tensor<4x6xf32>) {{.+}} attrs = {hymir.chunk_matmul}
 // CHECK:           linalg.generic {{.+}} ins(%{{.+}} : tensor<16x16xf32>, tensor<16x6xf32>) {{.+}} attrs = {hymir.chunk_matmul, hymir.lower_triangular_lhs}
 // CHECK:           %[[NEXT:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%{{.+}}, %{{.+}} : tensor<16x4xf32>, tensor<16x6xf32>) outs(%{{.+}} : tensor<4x6xf32>) attrs = {hymir.chunk_matmul}
-// CHECK:           %[[ROWS:.+]] = tensor.extract_slice %{{.+}}[0, 0] [%[[L]], 6] [1, 1] : tensor<16x6xf32> to tensor<?x6xf32>
-// CHECK:           %[[W:.+]] = tensor.insert_slice %[[ROWS]] into %[[O]][%[[T0]], 0] [%[[L]], 6]
+// CHECK:           %[[W:.+]] = scf.for %[[I2:.+]] = %c0 to %[[L]] step %c1 iter_args(%[[OD:.+]] = %[[O]]) -> (tensor<?x6xf32>)
+// CHECK:             %[[ROW:.+]] = vector.transfer_read %{{.+}}[%[[I2]], %c0]{{.+}} : tensor<16x6xf32>, vector<6xf32>
+// CHECK:             %[[TO:.+]] = arith.addi %[[T0]], %[[I2]]
+// CHECK:             vector.transfer_write %[[ROW]], %[[OD]][%[[TO]], %c0]
 // CHECK:           scf.yield %[[NEXT]], %[[W]]
 // CHECK:         scf.forall.in_parallel
 func.func @scalar_gqa(%q: tensor<?x?x2x4xf32>, %k: tensor<?x?x2x4xf32>, %v: tensor<?x?x4x6xf32>,
