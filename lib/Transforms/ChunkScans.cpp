@@ -372,24 +372,24 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
   MLIRContext *ctx = b.getContext();
   int64_t K = plan.keyDim, V = plan.valueDim;
   auto par = utils::IteratorType::parallel;
-  auto red = utils::IteratorType::reduction;
-  AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0}),
-            col2 = map(ctx, 2, {1});
+  AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
 
   Value cumulative, expCumulative, last;
   if (plan.hasDecay) {
-    // G[i] = Σ_{s ≤ i} g[s], in order.
-    cumulative = generic(
-        b, loc, g, zeros(b, loc, {C}), {col2, row2}, {par, red},
-        [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-          Value i = linalg::IndexOp::create(b, loc, 0);
-          Value s = linalg::IndexOp::create(b, loc, 1);
-          Value in = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                           s, i);
-          Value term = arith::SelectOp::create(b, loc, in, args[0],
-                                               f32Const(b, loc, 0.0));
-          return arith::AddFOp::create(b, loc, args[1], term);
+    // G[i] = Σ_{s ≤ i} g[s], in order: a running sum over the chunk.
+    Value zeroIndex = indexConst(b, loc, 0), oneIndex = indexConst(b, loc, 1);
+    auto prefix = scf::ForOp::create(
+        b, loc, zeroIndex, indexConst(b, loc, C), oneIndex,
+        ValueRange{f32Const(b, loc, 0.0),
+                   tensor::EmptyOp::create(b, loc, {C}, b.getF32Type())},
+        [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+          Value gi = tensor::ExtractOp::create(b, loc, g, ValueRange{i});
+          Value sum = arith::AddFOp::create(b, loc, acc[0], gi);
+          Value dst = tensor::InsertOp::create(b, loc, sum, acc[1],
+                                               ValueRange{i});
+          scf::YieldOp::create(b, loc, ValueRange{sum, dst});
         });
+    cumulative = prefix.getResult(1);
     AffineMap id1 = map(ctx, 1, {0});
     expCumulative = generic(
         b, loc, cumulative, tensor::EmptyOp::create(b, loc, {C}, b.getF32Type()),
@@ -405,34 +405,53 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
   Value scores = matmul(b, loc, q, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
                         map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
                         "hymir.lower_triangular_result");
-  SmallVector<Value> maskInputs{scores};
-  SmallVector<AffineMap> maskMaps{id2};
-  if (plan.hasDecay) {
-    maskInputs.append({cumulative, cumulative});
-    maskMaps.append({row2, col2});
-  }
-  maskMaps.push_back(id2);
-  Value masked = generic(
-      b, loc, maskInputs, tensor::EmptyOp::create(b, loc, {C, C}, b.getF32Type()),
-      maskMaps, {par, par}, [&](OpBuilder &b, Location loc, ValueRange args) {
-        Value i = linalg::IndexOp::create(b, loc, 0);
-        Value j = linalg::IndexOp::create(b, loc, 1);
-        Value causal =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, j, i);
-        Value value = args[0];
+  // Row by row as vector<C> (vectorized exponentials, no scalar loop):
+  // masked[i, :] = select(j ≤ i, A[i, :] · e^{G_i − G}, 0).
+  auto rowType = VectorType::get({C}, b.getF32Type());
+  auto laneType = VectorType::get({C}, b.getI32Type());
+  SmallVector<int32_t> lanes;
+  for (int64_t j = 0; j < C; ++j)
+    lanes.push_back(static_cast<int32_t>(j));
+  Value laneIds = arith::ConstantOp::create(
+      b, loc, DenseIntElementsAttr::get(laneType, lanes));
+  Value zeroIndex = indexConst(b, loc, 0);
+  Value zeroRow = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0)));
+  Value pad = f32Const(b, loc, 0.0);
+  Value cumulativeRow;
+  if (plan.hasDecay)
+    cumulativeRow = vector::TransferReadOp::create(
+        b, loc, rowType, cumulative, ValueRange{zeroIndex}, pad,
+        ArrayRef<bool>{true});
+  auto maskLoop = scf::ForOp::create(
+      b, loc, zeroIndex, indexConst(b, loc, C), indexConst(b, loc, 1),
+      ValueRange{tensor::EmptyOp::create(b, loc, {C, C}, b.getF32Type())},
+      [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+        Value row = vector::TransferReadOp::create(
+            b, loc, rowType, scores, ValueRange{i, zeroIndex}, pad,
+            ArrayRef<bool>{true});
+        Value i32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), i);
+        Value iSplat = vector::BroadcastOp::create(b, loc, laneType, i32);
+        Value causal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                             laneIds, iSplat);
         if (plan.hasDecay) {
           // exp of a masked-out (positive) difference could overflow; the
           // select keeps it out of the result either way.
-          Value diff = arith::SubFOp::create(b, loc, args[1], args[2]);
-          Value zero = f32Const(b, loc, 0.0);
-          Value safe = arith::SelectOp::create(b, loc, causal, diff, zero);
-          Value decay = fastExp(b, loc, safe);
-          value = arith::MulFOp::create(b, loc, value, decay);
+          Value gi = tensor::ExtractOp::create(b, loc, cumulative,
+                                               ValueRange{i});
+          Value giSplat = vector::BroadcastOp::create(b, loc, rowType, gi);
+          Value diff = arith::SubFOp::create(b, loc, giSplat, cumulativeRow);
+          Value safe = arith::SelectOp::create(b, loc, causal, diff, zeroRow);
+          row = arith::MulFOp::create(b, loc, row, fastExp(b, loc, safe));
         }
-        return arith::SelectOp::create(b, loc, causal, value,
-                                       f32Const(b, loc, 0.0))
-            .getResult();
+        row = arith::SelectOp::create(b, loc, causal, row, zeroRow);
+        Value dst = vector::TransferWriteOp::create(
+                        b, loc, row, acc[0], ValueRange{i, zeroIndex},
+                        ArrayRef<bool>{true})
+                        .getResult();
+        scf::YieldOp::create(b, loc, dst);
       });
+  Value masked = maskLoop.getResult(0);
 
   // Inter-chunk part: O = diag(e^G) Q S (+ E), loops i, k, v.
   Value qDecayed = q;
@@ -608,8 +627,9 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
           Value e = plan.extra ? r[n++] : Value();
 
           // 2./3. Output rows and the next state.
-          auto [out, next] =
+          std::pair<Value, Value> result =
               chunkAlgebra(b, loc, plan, C, r[0], r[1], r[2], g, e, carried[0]);
+          Value out = result.first, next = result.second;
 
           // The chunk's first `length` output rows, row by row as vectors.
           auto copyOut = scf::ForOp::create(

@@ -25,14 +25,19 @@
 // CHECK:             arith.index_cast %[[TI]]
 // CHECK:             vector.transfer_write %{{.+}}, %{{.+}}[%[[I]], %c0] {in_bounds = [true]} : vector<4xf32>, tensor<16x4xf32>
 // CHECK:             tensor.insert %[[G]] into
-// CHECK:           linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
-// CHECK:             arith.cmpi ule
+// The in-chunk cumulative log-decay G: a running sum.
+// CHECK:           %[[CUM:.+]]:2 = scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(%{{.+}} = %cst{{.*}}, %{{.+}} = %{{.+}}) -> (f32, tensor<16xf32>)
+// CHECK:             arith.addf
 // CHECK:           linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}} : tensor<16x4xf32>, tensor<16x4xf32>) outs(%{{.+}} : tensor<16x16xf32>) attrs = {hymir.chunk_matmul, hymir.lower_triangular_result}
-// The decay mask's exponentials are polynomials (vectorizable), not libm calls.
-// CHECK:           linalg.generic
+// The causal decay mask row by row, as vectors; its exponentials are
+// polynomials (vectorizable), not libm calls.
+// CHECK:           scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(%{{.+}} = %{{.+}}) -> (tensor<16x16xf32>)
+// CHECK:             arith.cmpi uge, %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK:             arith.subf %{{.+}}, %{{.+}} : vector<16xf32>
 // CHECK-NOT:         math.exp
-// CHECK:             llvm.intr.floor
-// CHECK:             llvm.intr.fma
+// CHECK:             llvm.intr.floor(%{{.+}}) : (vector<16xf32>) -> vector<16xf32>
+// CHECK:             arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
+// CHECK:             vector.transfer_write
 // CHECK:           linalg.generic {{.+}} ins(%{{.+}}, %[[S]] : tensor<16x4xf32>, tensor<4x6xf32>) {{.+}} attrs = {hymir.chunk_matmul}
 // CHECK:           linalg.generic {{.+}} ins(%{{.+}} : tensor<16x16xf32>, tensor<16x6xf32>) {{.+}} attrs = {hymir.chunk_matmul, hymir.lower_triangular_lhs}
 // CHECK:           %[[NEXT:.+]] = linalg.generic {{.+}} iterator_types = ["parallel", "reduction", "parallel"]} ins(%{{.+}}, %{{.+}} : tensor<16x4xf32>, tensor<16x6xf32>) outs(%{{.+}} : tensor<4x6xf32>) attrs = {hymir.chunk_matmul}
