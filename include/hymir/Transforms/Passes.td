@@ -37,9 +37,14 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
        mask `M[i, j] = e^{G_i − G_j}` for j ≤ i, else 0;
     3. state: `S ← e^{G_{C−1}} S + (diag(e^{G_{C−1} − G}) K)ᵀ V`.
 
-    The matrix products are `linalg.generic`s whose loops are ordered for
-    vectorization (innermost loop contiguous; `contract`/`reassoc` fast-math
-    flags on the generated arithmetic) and tagged `hymir.chunk_matmul`.
+    The matrix products are `linalg.generic`s tagged `hymir.chunk_matmul`
+    (plus `hymir.lower_triangular_result` / `hymir.lower_triangular_lhs` where
+    the causal mask makes half of them zero) for
+    `hymir-vectorize-chunk-matmuls`; left as generics, their loops are ordered
+    for LLVM's vectorizer (innermost loop contiguous, `contract`/`reassoc`
+    fast-math flags). The decay mask is built row by row as `vector<C>`, and
+    the exponentials of the chunk algebra use MLIR's polynomial `exp` (a few
+    ulp) so that they vectorize; the body's own ops are cloned unchanged.
     GQA/GVA heads are read by the scan's block mapping, like the sequential
     fallback. A scan of any other class or shape is left alone (it takes the
     sequential fallback); with `remarks`, a remark on the scan says which
