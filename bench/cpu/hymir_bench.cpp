@@ -77,6 +77,14 @@ static cl::opt<std::string> examplesDir("examples", cl::desc("The gallery (examp
                                         cl::init(HYMIR_EXAMPLES_DIR));
 static cl::opt<std::string> python("python", cl::desc("Python of the PyTorch peers"),
                                    cl::init("/usr/bin/python3"));
+static cl::opt<int64_t> chunkSize("chunk-size",
+                                  cl::desc("hymir-cpu-pipeline's chunk-size (default: the "
+                                           "pipeline's; 0 = sequential fallback)"),
+                                  cl::init(-1));
+static cl::opt<bool> fallbackToo("fallback-too",
+                                 cl::desc("Also time each op with chunk-size = 0 (the "
+                                          "sequential fallback) in the same run"),
+                                 cl::init(false));
 static cl::opt<bool> noPeers("no-peers", cl::desc("Skip the PyTorch peers"), cl::init(false));
 static cl::opt<bool> noGallery("no-gallery", cl::desc("Skip the gallery compile time"),
                                cl::init(false));
@@ -429,6 +437,7 @@ struct BenchResult {
   bool bitIdentical = true;
   bool compared = false;
   double compileSeconds = 0;
+  Timing fallback; // --fallback-too: the same op with chunk-size = 0
   std::vector<PeerResult> peers;
 };
 
@@ -592,6 +601,8 @@ int main(int argc, char **argv) {
       BenchResult &r = results[i];
       hymir::CPUPipelineOptions options;
       options.threads = t;
+      if (chunkSize >= 0)
+        options.chunkSize = chunkSize;
       auto start = Clock::now();
       diagnostics.clear();
       FailureOr<hymir::CompiledModule> compiled =
@@ -618,6 +629,15 @@ int main(int argc, char **argv) {
       const hymir::CompiledModule &fn = *compiled;
       const std::vector<CpuTensor> &args = inputs[i];
       r.hymir = timeIt([&] { (void)fn.callDiscardingResults(args); });
+      if (fallbackToo) {
+        options.chunkSize = 0;
+        FailureOr<hymir::CompiledModule> seq =
+            hymir::CompiledModule::compile(*modules[i], "main", options);
+        if (succeeded(seq)) {
+          const hymir::CompiledModule &fn0 = *seq;
+          r.fallback = timeIt([&] { (void)fn0.callDiscardingResults(args); });
+        }
+      }
     }
 
     // Peers, on the same inputs.
@@ -700,6 +720,9 @@ int main(int argc, char **argv) {
                       ? (", output bit-identical to threads = " + std::to_string(threads[0]))
                             .c_str()
                       : ", output DIFFERS from the first thread count");
+      if (r.fallback.reps)
+        std::printf("    hymir sequential fallback (chunk-size = 0): %.1f ms, %.2f GFLOP/s\n",
+                    r.fallback.ms, op.flops / (r.fallback.ms * 1e-3) / 1e9);
       for (const PeerResult &p : r.peers) {
         std::string line = "    peer " + p.impl + ": ";
         line += p.ms > 0 ? fmt("%.1f ms", p.ms) : std::string("not run");

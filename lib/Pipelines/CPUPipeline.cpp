@@ -5,7 +5,7 @@
 // for threads = 1, else by OpenMP); the chunk and tile stages of DESIGN §1
 // will slot in between stages 1 and 2.
 //
-// Three small passes of this file make the fallback's scan steps cheap:
+// Three small passes of lib/Transforms make the fallback's scan steps cheap:
 // hymir-fuse-elementwise (one loop nest per step for the element-wise state
 // update), hymir-fold-state-copies (that loop nest writes the carried state
 // in place) and hymir-hoist-loop-buffers (the step's temporaries are
@@ -29,6 +29,7 @@
 
 #include "hymir/Conversion/Passes.h"
 #include "hymir/Dialect/Hymir/Transforms/Passes.h"
+#include "hymir/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/BufferDeallocationOpInterfaceImpl.h"
@@ -53,6 +54,7 @@
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Pass/Pass.h"
@@ -63,147 +65,6 @@
 
 using namespace mlir;
 
-namespace {
-
-/// Hoists the buffers of loop bodies out of sequential loops: an allocation
-/// with static sizes in an `scf.for` body that is freed, unconditionally, at
-/// the end of that same body (what bufferization makes of the temporaries of
-/// a scan step) is allocated once before the loop and freed after it. Each
-/// iteration then reuses one buffer: a fresh allocation has undefined
-/// contents anyway, and the buffer is dead between iterations (no view of it
-/// is yielded). Repeated up to the first enclosing op that is not an scf.for
-/// (the scf.forall of the (b, h) loop, a function): buffers never leave the
-/// parallel iteration that owns them.
-struct HoistLoopBuffers
-    : PassWrapper<HoistLoopBuffers, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(HoistLoopBuffers)
-  StringRef getArgument() const override { return "hymir-hoist-loop-buffers"; }
-  StringRef getDescription() const override {
-    return "Allocate the static-size buffers that scf.for bodies allocate and "
-           "free once per loop instead of once per iteration (up to the "
-           "first enclosing op that is not an scf.for)";
-  }
-
-  /// The unconditional dealloc of `alloc` in its own block, or null.
-  static memref::DeallocOp soleDealloc(memref::AllocOp alloc) {
-    memref::DeallocOp dealloc;
-    SmallVector<Value> views{alloc.getResult()};
-    while (!views.empty()) {
-      Value view = views.pop_back_val();
-      for (Operation *user : view.getUsers()) {
-        if (auto d = dyn_cast<memref::DeallocOp>(user)) {
-          if (dealloc || view != alloc.getResult() ||
-              d->getBlock() != alloc->getBlock())
-            return {};
-          dealloc = d;
-          continue;
-        }
-        if (user->hasTrait<OpTrait::IsTerminator>() ||
-            isa<func::CallOp>(user))
-          return {};
-        if (auto viewLike = dyn_cast<ViewLikeOpInterface>(user))
-          if (viewLike.getViewSource() == view)
-            views.push_back(viewLike->getResult(0));
-      }
-    }
-    return dealloc;
-  }
-
-  void runOnOperation() override {
-    bool changed = true;
-    while (changed) {
-      changed = false;
-      SmallVector<memref::AllocOp> candidates;
-      getOperation().walk([&](memref::AllocOp alloc) {
-        if (alloc.getDynamicSizes().empty() && alloc.getSymbolOperands().empty() &&
-            isa<scf::ForOp>(alloc->getParentOp()) && soleDealloc(alloc))
-          candidates.push_back(alloc);
-      });
-      for (memref::AllocOp alloc : candidates) {
-        memref::DeallocOp dealloc = soleDealloc(alloc);
-        Operation *loop = alloc->getParentOp();
-        alloc->moveBefore(loop);
-        dealloc->moveAfter(loop);
-        changed = true;
-      }
-    }
-  }
-};
-
-/// Fuses element-wise linalg.generic producers into their consumers when the
-/// consumer is the producer's only user (upstream's elementwise fusion
-/// patterns with that control): in a scan step, `exp(g) S + k ⊗ v` becomes
-/// one loop nest over the state instead of three, with no temporaries. The
-/// arithmetic of every element is unchanged (same ops, same order), so the
-/// results are bit-identical to the unfused code.
-struct FuseElementwise
-    : PassWrapper<FuseElementwise, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FuseElementwise)
-  StringRef getArgument() const override { return "hymir-fuse-elementwise"; }
-  StringRef getDescription() const override {
-    return "Fuse single-use element-wise linalg.generic producers into their "
-           "consumers";
-  }
-  void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<linalg::LinalgDialect, affine::AffineDialect>();
-  }
-  /// Only into the single user: fusing into several users would recompute
-  /// the producer in each, and a user that recomputes the state update from
-  /// the old state after it was updated in place forces bufferization to
-  /// keep a copy of the old state.
-  static bool shouldFuse(OpOperand *fused) {
-    Operation *producer = fused->get().getDefiningOp();
-    return producer && producer->hasOneUse();
-  }
-
-  void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    linalg::populateElementwiseOpsFusionPatterns(patterns, shouldFuse);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      signalPassFailure();
-  }
-};
-
-/// Lets the last op of a scan step write the new state straight into the
-/// carried one: `linalg.copy ins(%x) outs(%state)` (how the fallback
-/// lowering hands a new state back to the time loop) where %x is an
-/// element-wise linalg.generic that never reads its own init becomes that
-/// generic with %state as its init. Both forms have the same values; the
-/// second lets bufferization update the state in place (or, where the old
-/// state is still read afterwards, copy as before) instead of computing into a
-/// temporary and copying it over.
-struct FoldStateCopies
-    : PassWrapper<FoldStateCopies, OperationPass<func::FuncOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FoldStateCopies)
-  StringRef getArgument() const override { return "hymir-fold-state-copies"; }
-  StringRef getDescription() const override {
-    return "Make element-wise producers of a loop-carried state write into "
-           "the carried tensor instead of being copied into it";
-  }
-  void runOnOperation() override {
-    getOperation().walk([](linalg::CopyOp copy) {
-      if (!copy.hasPureTensorSemantics())
-        return;
-      auto state = dyn_cast<BlockArgument>(copy.getOutputs()[0]);
-      if (!state || !isa<scf::ForOp>(state.getOwner()->getParentOp()))
-        return;
-      auto generic =
-          copy.getInputs()[0].getDefiningOp<linalg::GenericOp>();
-      if (!generic || generic->getNumResults() != 1 ||
-          generic->getBlock() != copy->getBlock() ||
-          generic.getNumReductionLoops() != 0 ||
-          !generic.getIndexingMapsArray().back().isIdentity() ||
-          generic.payloadUsesValueFromOperand(generic.getDpsInitOperand(0)))
-        return;
-      generic.getDpsInitOperand(0)->set(state);
-      copy.getResult(0).replaceAllUsesWith(generic.getResult(0));
-      copy.erase();
-    });
-  }
-};
-
-} // namespace
-
 /// Canonicalize + CSE between stages.
 static void addCleanup(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
@@ -212,9 +73,9 @@ static void addCleanup(OpPassManager &pm) {
 
 void hymir::buildHymirCPUPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
-  // chunk-size and fusion select among lowerings that do not exist yet;
-  // every op takes the sequential fallback. `threads` sets how the parallel
-  // (b, h) loops of the fallback run.
+  // chunk-size selects the chunked form of identity/scalar scans (0: the
+  // sequential fallback for every scan); fusion selects nothing yet.
+  // `threads` sets how the parallel (b, h) loops run.
 
   // 1. Hymir level: classify scans, then the sequential fallback lowering
   //    (scan, recurrence and attention as an scf.forall over batch × heads
@@ -222,11 +83,21 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   //    bodies and around the mixers) become linalg.generic so that everything
   //    bufferizes.
   pm.addPass(createNormalizePass());
+  // 1b. Chunked forms (DESIGN §1 stage [4]): identity- and scalar-class scans
+  //     become per-chunk masked matmuls; every other scan, and every scan
+  //     with chunk-size = 0, keeps the sequential fallback below.
+  if (options.chunkSize > 0) {
+    ChunkScansPassOptions chunk;
+    chunk.chunkSize = options.chunkSize;
+    pm.addPass(createChunkScansPass(chunk));
+    // Their matrix products as register-tiled vector FMAs.
+    pm.addNestedPass<func::FuncOp>(createVectorizeChunkMatmulsPass());
+  }
   pm.addPass(createConvertHymirToLoopsPass());
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);
-  pm.addNestedPass<func::FuncOp>(std::make_unique<FuseElementwise>());
-  pm.addNestedPass<func::FuncOp>(std::make_unique<FoldStateCopies>());
+  pm.addNestedPass<func::FuncOp>(hymir::createFuseElementwisePass());
+  pm.addNestedPass<func::FuncOp>(hymir::createFoldStateCopiesPass());
   addCleanup(pm);
 
   // 2. Bufferize. Public functions become C entry points (set here, while the
@@ -245,7 +116,7 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Per-step temporaries: one buffer per (b, h), not one malloc per step.
-  pm.addNestedPass<func::FuncOp>(std::make_unique<HoistLoopBuffers>());
+  pm.addNestedPass<func::FuncOp>(hymir::createHoistLoopBuffersPass());
 
   // 3. Loops. The (b, h) foralls run in order with one thread, else as
   //    OpenMP work-sharing loops (static schedule: each (b, h) is computed
@@ -268,6 +139,7 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   //    memref.alloca_scope that convert-scf-to-openmp creates).
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(hymir::createConvertMathToLibmPass());
@@ -285,20 +157,11 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   addCleanup(pm);
 }
 
-void hymir::addStepFusionPasses(OpPassManager &pm, bool foldStateCopies) {
-  pm.addNestedPass<func::FuncOp>(std::make_unique<FuseElementwise>());
-  if (foldStateCopies)
-    pm.addNestedPass<func::FuncOp>(std::make_unique<FoldStateCopies>());
-}
-
 void hymir::registerHymirCPUPipeline() {
-  PassRegistration<HoistLoopBuffers>();
-  PassRegistration<FuseElementwise>();
-  PassRegistration<FoldStateCopies>();
   PassPipelineRegistration<CPUPipelineOptions>(
       "hymir-cpu-pipeline",
       "Lower hymir on tensors to the LLVM dialect for the host CPU "
-      "(sequential fallback for every mixer)",
+      "(chunked identity/scalar scans, sequential fallback for the rest)",
       buildHymirCPUPipeline);
 }
 
@@ -315,4 +178,5 @@ void hymir::registerCPUPipelineDialects(DialectRegistry &registry) {
   scf::registerBufferizableOpInterfaceExternalModels(registry);
   scf::registerBufferDeallocationOpInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
+  vector::registerBufferizableOpInterfaceExternalModels(registry);
 }

@@ -17,6 +17,7 @@
 
 #include "hymir/Conversion/Passes.h"
 #include "hymir/Dialect/Hymir/Transforms/Passes.h"
+#include "hymir/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -50,7 +51,10 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   pm.addPass(createConvertHymirToLoopsPass());
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);
-  addStepFusionPasses(pm, /*foldStateCopies=*/false);
+  // One loop nest per element-wise step update. hymir-fold-state-copies is
+  // left out for now: it can make bufferization yield fresh buffers from
+  // time loops, which kernels cannot allocate.
+  pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   addCleanup(pm);
 
   // 2. Bufferize. Entry-point arguments are read-only; results are fresh

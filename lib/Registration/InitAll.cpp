@@ -5,6 +5,7 @@
 #include "hymir/Dialect/Hymir/IR/HymirDialect.h"
 #include "hymir/Dialect/Hymir/Transforms/Passes.h"
 #include "hymir/Pipelines/Pipelines.h"
+#include "hymir/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -29,6 +30,7 @@ void hymir::registerAllDialects(mlir::DialectRegistry &registry) {
 void hymir::registerAllPasses() {
   hymir::registerHymirPasses();
   hymir::registerHymirConversionPasses();
+  hymir::registerHymirTransformsPasses();
   hymir::registerHymirCPUPipeline();
   hymir::registerHymirCUDAPipeline();
   // Every upstream pass, so that lit tests and users can run the stages of

@@ -6,8 +6,8 @@
 
 // hymir-cpu-pipeline takes every hymir op (and the upstream ops around them)
 // to the LLVM dialect. Public functions get a _mlir_ciface_ wrapper; private
-// helpers and external declarations do not. chunk-size and fusion are
-// accepted (they select nothing yet); threads = 1 (the default) runs the
+// helpers and external declarations do not. fusion is accepted (it selects
+// nothing yet; chunk-size: cpu-pipeline-chunked.mlir); threads = 1 (the default) runs the
 // (b, h) loops of scans, recurrences and attention in order, any other value
 // as OpenMP work-sharing loops with that many threads (0: the OpenMP
 // default).

@@ -112,11 +112,12 @@ def short(text, n=800):
 
 
 class Runner:
-    def __init__(self, tool, examples, mode, timeout):
+    def __init__(self, tool, examples, mode, timeout, extra_args=()):
         self.tool = tool
         self.examples = examples
         self.mode = mode
         self.timeout = timeout
+        self.extra_args = list(extra_args)
 
     def mlir(self, name):
         return os.path.join(self.examples, name + ".mlir")
@@ -129,7 +130,7 @@ class Runner:
             mode_flags = ["--reference", "--output-dtype=f64"]
         else:
             mode_flags = ["--target=" + self.mode]
-        cmd = ([self.tool, self.mlir(name), "--entry=main"] + mode_flags
+        cmd = ([self.tool, self.mlir(name), "--entry=main"] + mode_flags + self.extra_args
                + ["--input=" + p for p in input_paths] + ["--output=" + outdir])
         try:
             # Own session, so that a timeout kills the tool and anything it started.
@@ -248,6 +249,9 @@ class Gallery:
         self.tol = tol
         self.rep = report
         self.cache = {}          # (name, B, T) -> (args, tool results) of successful grid runs
+        self.versus = None       # a second Runner whose results every grid case must match
+        self.grid_t = list(GRID_T)
+        self.split = True
 
     def grid_inputs(self, name, B, T):
         return inputs.make_inputs(name, B, T, inputs.seed_for(name, B, T))
@@ -278,6 +282,17 @@ class Gallery:
             self.cache[(name, B, T)] = (args, res)
         self.rep.line(not problems, label, "max_rel=%.3g%s" % (
             err, "" if not problems else " (" + "; ".join(problems) + ")"))
+        if self.versus is not None:
+            label = "%s B=%d T=%d vs %s" % (name, B, T, " ".join(self.versus.extra_args))
+            try:
+                other = self.versus.run(name, args, self.case_dir(name, "vs_B%d_T%d" % (B, T)),
+                                        B, T)
+            except ToolError as e:
+                self.rep.line(False, label, str(e))
+                return
+            err, problems = compare(name, res, other, TOL_CONSISTENCY)
+            self.rep.line(not problems, label, "max_rel=%.3g%s" % (
+                err, "" if not problems else " (" + "; ".join(problems) + ")"))
 
     def split_case(self, name):
         B, T = SPLIT_B, SPLIT_T
@@ -353,8 +368,10 @@ class Gallery:
     def run_all(self, names):
         for name in names:
             for B in GRID_B:
-                for T in GRID_T:
+                for T in self.grid_t:
                     self.guard("%s B=%d T=%d" % (name, B, T), self.grid_case, name, B, T)
+        if not self.split:
+            return
         for name in names:
             if name in inputs.RECURRENT:
                 self.guard("%s split" % name, self.split_case, name)
@@ -619,6 +636,16 @@ def main():
                     help="relative RMS tolerance (default 1e-5 reference, 1e-4 cpu/cuda)")
     ap.add_argument("--work", default=None, help="work directory (kept); default: temporary")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds per hymir-run call")
+    ap.add_argument("--tool-arg", action="append", default=[], metavar="ARG",
+                    help="extra hymir-run argument (repeatable), e.g. --tool-arg=--chunk-size=16")
+    ap.add_argument("--versus-arg", action="append", default=None, metavar="ARG",
+                    help="also run every grid case with these hymir-run arguments instead of "
+                         "--tool-arg's and compare the two results (<= 1e-5), e.g. "
+                         "--versus-arg=--chunk-size=0 (chunked form vs sequential fallback)")
+    ap.add_argument("--grid-t", type=int, nargs="+", default=list(GRID_T), metavar="T",
+                    help="sequence lengths of the grid (default %s)" % " ".join(map(str, GRID_T)))
+    ap.add_argument("--no-split", action="store_true",
+                    help="grid cases only (no split / decode consistency cases)")
     ap.add_argument("--bad-inputs", action="store_true",
                     help="only check hymir-run's diagnostics on malformed inputs")
     ap.add_argument("--bad-example", default="linear_attention",
@@ -632,7 +659,10 @@ def main():
     if opt.mode == "exact":
         ops.set_f32_constants(True)
     tool = os.path.abspath(opt.hymir_run) if os.sep in opt.hymir_run else opt.hymir_run
-    runner = Runner(tool, os.path.abspath(opt.examples), opt.mode, opt.timeout)
+    runner = Runner(tool, os.path.abspath(opt.examples), opt.mode, opt.timeout, opt.tool_arg)
+    versus = None
+    if opt.versus_arg is not None:
+        versus = Runner(tool, runner.examples, opt.mode, opt.timeout, opt.versus_arg)
     work = opt.work or tempfile.mkdtemp(prefix="hymir_gallery_")
     work = os.path.abspath(work)
     os.makedirs(work, exist_ok=True)
@@ -647,7 +677,11 @@ def main():
             rep.line(False, "bad-inputs", "checker exception %s: %s" % (type(e).__name__, e))
     else:
         names = [n for n in ops.EXAMPLES if not opt.only or n in opt.only]
-        Gallery(runner, work, tol, rep).run_all(names)
+        gallery = Gallery(runner, work, tol, rep)
+        gallery.versus = versus
+        gallery.grid_t = opt.grid_t
+        gallery.split = not opt.no_split
+        gallery.run_all(names)
     rep.summary()
     if opt.work is None and rep.failed == 0:
         shutil.rmtree(work, ignore_errors=True)

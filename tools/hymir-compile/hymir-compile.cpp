@@ -134,7 +134,7 @@ struct Options {
       "nest-threads",
       cl::desc("--target=cuda: threads per (batch, head) block of scan, "
                "recurrence and attention kernels"),
-      cl::value_desc("N"), cl::init(128), cl::cat(category)};
+      cl::value_desc("N"), cl::init(256), cl::cat(category)};
   cl::opt<std::string> toolkit{
       "cuda-toolkit", cl::desc("--target=cuda: CUDA toolkit root (ptxas, "
                                "libdevice)"),

@@ -161,6 +161,12 @@ struct Options {
                  clEnumValN(OutputDType::F64, "f64",
                             "float64, the reference's values unrounded")),
       cl::init(OutputDType::F32), cl::cat(category)};
+  cl::opt<int64_t> chunkSize{
+      "chunk-size",
+      cl::desc("--target=cpu: chunk length of the chunked scans (default: "
+               "hymir-cpu-pipeline's); 0 runs every scan through the "
+               "sequential fallback"),
+      cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<bool> allowNonfinite{
       "allow-nonfinite", cl::desc("Accept NaN and Inf input values"),
       cl::cat(category)};
@@ -488,7 +494,8 @@ bool writeOutputs(StringRef dir, llvm::ArrayRef<Tensor> results,
 /// Compiles the module with hymir-cpu-pipeline, JITs it and runs `entry`.
 /// Compiled code computes in f32: inputs are rounded to f32 on the way in.
 FailureOr<llvm::SmallVector<Tensor>>
-runCompiledOnCpu(ModuleOp module, StringRef entry, ArrayRef<Tensor> args) {
+runCompiledOnCpu(ModuleOp module, StringRef entry, ArrayRef<Tensor> args,
+                 int64_t chunkSize) {
   std::vector<hymir::CpuTensor> cpuArgs;
   for (const Tensor &t : args) {
     hymir::CpuTensor c;
@@ -499,6 +506,8 @@ runCompiledOnCpu(ModuleOp module, StringRef entry, ArrayRef<Tensor> args) {
     cpuArgs.push_back(std::move(c));
   }
   hymir::CPUPipelineOptions options;
+  if (chunkSize >= 0)
+    options.chunkSize = chunkSize;
   FailureOr<llvm::SmallVector<hymir::CpuTensor>> out =
       hymir::runOnCpu(module, entry, cpuArgs, options);
   if (failed(out))
@@ -945,7 +954,7 @@ int run(Options &opts, const char *argv0) {
   FailureOr<llvm::SmallVector<Tensor>> results =
       opts.reference ? hymir::ref::runFunction(*module, opts.entry, args,
                                                &weights)
-                     : runCompiledOnCpu(*module, opts.entry, args);
+                     : runCompiledOnCpu(*module, opts.entry, args, opts.chunkSize);
   if (failed(results))
     return failRun(kExitFailure);
   if (!writeOutputs(opts.output, *results, type.getResults(),

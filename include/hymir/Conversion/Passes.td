@@ -126,7 +126,7 @@ def ParallelLoopsToGPUPass : Pass<"hymir-parallel-loops-to-gpu",
   let options = [
     Option<"threadsPerBlock", "threads-per-block", "int64_t", /*default=*/"256",
            "Threads per block of element-wise kernels">,
-    Option<"nestThreads", "nest-threads", "int64_t", /*default=*/"128",
+    Option<"nestThreads", "nest-threads", "int64_t", /*default=*/"256",
            "Threads per block of nest kernels (1: the block's single thread "
            "runs the body)">,
   ];

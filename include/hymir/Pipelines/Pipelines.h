@@ -17,16 +17,18 @@ class OpPassManager;
 
 namespace hymir {
 
-/// Options of `hymir-cpu-pipeline`. Today every op takes the sequential
-/// fallback (`hymir-convert-hymir-to-loops`): `threads` sets how its parallel
-/// (batch × heads) loops run; chunk-size and fusion are accepted and recorded
-/// but do not change the generated code yet.
+/// Options of `hymir-cpu-pipeline`. `chunk-size` sets the chunk length of
+/// the chunked scans (`hymir-chunk-scans`; 0 forces the sequential fallback,
+/// `hymir-convert-hymir-to-loops`, for every scan); `threads` sets how the
+/// parallel (batch × heads) loops run; fusion is accepted and recorded but
+/// does not change the generated code yet.
 struct CPUPipelineOptions
     : public mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<int64_t> chunkSize{
       *this, "chunk-size",
-      llvm::cl::desc("Chunk length of chunked scans (unused for now: scans "
-                     "run the sequential fallback)"),
+      llvm::cl::desc("Chunk length of the chunked form of identity- and "
+                     "scalar-class scans (hymir-chunk-scans); 0 runs every "
+                     "scan through the sequential fallback"),
       llvm::cl::init(64)};
   Option<unsigned> threads{
       *this, "threads",
@@ -49,13 +51,6 @@ struct CPUPipelineOptions
 /// memrefs are malloc'd and owned by the caller.
 void buildHymirCPUPipeline(mlir::OpPassManager &pm,
                            const CPUPipelineOptions &options);
-
-/// hymir-fuse-elementwise (one loop nest per element-wise step update) and,
-/// if `foldStateCopies`, hymir-fold-state-copies (written into the carried
-/// state) on every function. The CUDA pipeline leaves the second out for
-/// now: it can make bufferization yield fresh buffers from time loops,
-/// which kernels cannot allocate.
-void addStepFusionPasses(mlir::OpPassManager &pm, bool foldStateCopies);
 
 /// Registers `hymir-cpu-pipeline` with the pass registry.
 void registerHymirCPUPipeline();
@@ -97,7 +92,7 @@ struct CUDAPipelineOptions
       *this, "nest-threads",
       llvm::cl::desc("Threads per (batch, head) block of scan, recurrence "
                      "and attention kernels"),
-      llvm::cl::init(128)};
+      llvm::cl::init(256)};
   Option<int64_t> chunkSize{
       *this, "chunk-size",
       llvm::cl::desc("Chunk length of chunked scans (unused for now: scans "

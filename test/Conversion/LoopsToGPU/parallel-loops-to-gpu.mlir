@@ -35,15 +35,15 @@ func.func @elementwise(%a: memref<2x37x4xf32>, %b: memref<2x37x4xf32>) {
 
 // -----
 
-// A (b, h) nest around a time loop: h on block x, b on block y, 128 threads
+// A (b, h) nest around a time loop: h on block x, b on block y, 256 threads
 // running the body SPMD: the time loop in every thread, the step's parallel
-// loop split over the threads (strided by 128) between two barriers.
+// loop split over the threads (strided by 256) between two barriers.
 
 // CHECK-LABEL: func.func @scan_nest
-// CHECK: gpu.launch blocks(%[[BX:.+]], %[[BY:.+]], %{{.+}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c128{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}})
+// CHECK: gpu.launch blocks(%[[BX:.+]], %[[BY:.+]], %{{.+}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c256{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}})
 // CHECK:   scf.for %[[T:.+]] =
 // CHECK: gpu.barrier
-// CHECK-NEXT: scf.for %[[K:.+]] = %[[TX]] to %c8{{(_[0-9]+)?}} step %c128
+// CHECK-NEXT: scf.for %[[K:.+]] = %[[TX]] to %c8{{(_[0-9]+)?}} step %c256
 // CHECK:       memref.load %{{.+}}[%[[BY]], %[[T]], %[[BX]], %[[K]]]
 // CHECK:       memref.store
 // CHECK:     gpu.barrier
@@ -158,7 +158,7 @@ func.func @reduction(%a: memref<8xf32>, %out: memref<f32>) {
 // CHECK: gpu.launch
 // CHECK-SAME: workgroup(%[[SH:.+]] : memref<8xf32, #gpu.address_space<workgroup>>)
 // CHECK: %[[TMP:.+]] = memref.memory_space_cast %[[SH]] : memref<8xf32, #gpu.address_space<workgroup>> to memref<8xf32>
-// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c128
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c256
 // CHECK:   memref.store %{{.+}}, %[[TMP]]
 // CHECK: gpu.barrier
 // CHECK: %[[IS0:.+]] = arith.cmpi eq, %{{.+}}, %{{.+}} : index

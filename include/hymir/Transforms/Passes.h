@@ -1,0 +1,26 @@
+//===- Passes.h - Hymir cross-dialect transforms ----------------*- C++ -*-===//
+//
+// Transforms on the IR the hymir lowerings produce (linalg, scf, memref):
+// the chunked scan algorithms and the small passes that make the generated
+// loops cheap. Declared in Passes.td.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYMIR_TRANSFORMS_PASSES_H
+#define HYMIR_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace hymir {
+#define GEN_PASS_DECL
+#include "hymir/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "hymir/Transforms/Passes.h.inc"
+} // namespace hymir
+
+#endif // HYMIR_TRANSFORMS_PASSES_H

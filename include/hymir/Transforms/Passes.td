@@ -1,0 +1,174 @@
+//===- Passes.td - Hymir cross-dialect transforms -----------*- tablegen -*-===//
+//
+// Transforms that are not one dialect's business: the chunked scan algorithms
+// (DESIGN §1 stage [4]) and the passes of the CPU pipeline that make the
+// sequential fallback's loops cheap. Alphabetical.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYMIR_TRANSFORMS_PASSES_TD
+#define HYMIR_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
+  let summary = "rewrite identity- and scalar-class scans into the chunked "
+                "masked-matmul form";
+  let description = [{
+    Stage [4] of DESIGN §1 for OPS.md §18.1's classes T0 (`identity`) and T1
+    (`scalar`), the algorithm of OPS.md §18.3. Needs the `transition`
+    attribute of `hymir-normalize`. A scan whose body has the shape
+
+    ```
+    S_t = a_t S_{t−1} + k_t ⊗ v_t          (a_t = 1 for identity)
+    o_t = S_tᵀ q_t [+ e_t]
+    ```
+
+    with `a_t = exp(x_t)` or a positive constant (parameter or literal), one
+    f32 matrix state and one output, becomes, per (batch, head) and per chunk
+    of C steps (`scf.forall` over batch × heads, `scf.for` over chunks
+    carrying the state):
+
+    1. prepare: the state-independent part of the body, cloned, computes
+       q, k, v, the log-decay g = log a and e for the chunk's steps into C-row
+       tensors (zero rows past the end of the sequence: a masked tail that
+       neither decays nor feeds the state); G = cumsum(g) within the chunk;
+    2. output: `O = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S + E` with the causal decay
+       mask `M[i, j] = e^{G_i − G_j}` for j ≤ i, else 0;
+    3. state: `S ← e^{G_{C−1}} S + (diag(e^{G_{C−1} − G}) K)ᵀ V`.
+
+    The matrix products are `linalg.generic`s tagged `hymir.chunk_matmul`
+    (plus `hymir.lower_triangular_result` / `hymir.lower_triangular_lhs` where
+    the causal mask makes half of them zero) for
+    `hymir-vectorize-chunk-matmuls`; left as generics, their loops are ordered
+    for LLVM's vectorizer (innermost loop contiguous, `contract`/`reassoc`
+    fast-math flags). The decay mask is built row by row as `vector<C>`, and
+    the exponentials of the chunk algebra use MLIR's polynomial `exp` (a few
+    ulp) so that they vectorize; the body's own ops are cloned unchanged.
+    GQA/GVA heads are read by the scan's block mapping, like the sequential
+    fallback. A scan of any other class or shape is left alone (it takes the
+    sequential fallback); with `remarks`, a remark on the scan says which
+    form it gets and why.
+  }];
+  let options = [
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
+           "Steps per chunk; 0 leaves every scan to the sequential fallback">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark on every scan: chunked, or why not">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numChunked", "num-chunked", "Number of scans chunked">
+  ];
+}
+
+def FoldStateCopiesPass
+    : Pass<"hymir-fold-state-copies", "mlir::func::FuncOp"> {
+  let summary = "make element-wise producers of a loop-carried state write "
+                "into the carried tensor instead of being copied into it";
+  let description = [{
+    Lets the last op of a scan step write the new state straight into the
+    carried one: `linalg.copy ins(%x) outs(%state)` (how the sequential
+    fallback hands a new state back to the time loop), where `%state` is an
+    `scf.for` iter_arg and `%x` an element-wise `linalg.generic` of the same
+    block that never reads its own init, becomes that generic with `%state`
+    as its init. Both forms have the same values; the second lets
+    bufferization update the state in place (or, where the old state is still
+    read afterwards, copy as before) instead of computing into a temporary and
+    copying it over.
+
+    Before:
+    ```mlir
+    %n = linalg.generic ... ins(%s, %k, %v) outs(%empty) { ... }
+    %c = linalg.copy ins(%n) outs(%s)
+    ```
+    After:
+    ```mlir
+    %n = linalg.generic ... ins(%s, %k, %v) outs(%s) { ... }
+    ```
+  }];
+}
+
+def FuseElementwisePass
+    : Pass<"hymir-fuse-elementwise", "mlir::func::FuncOp"> {
+  let summary = "fuse single-use element-wise linalg.generic producers into "
+                "their consumers";
+  let description = [{
+    Upstream's element-wise fusion patterns, restricted to producers whose
+    only user is the consumer: in a scan step, `exp(g) S + k ⊗ v` becomes one
+    loop nest over the state instead of three, with no temporaries. The
+    arithmetic of every element is unchanged (same ops, same order), so the
+    results are bit-identical to the unfused code.
+
+    Fusing into several users would recompute the producer in each, and a
+    user that recomputes the state update from the old state after it was
+    updated in place forces bufferization to keep a copy of the old state.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::affine::AffineDialect"];
+}
+
+def HoistLoopBuffersPass
+    : Pass<"hymir-hoist-loop-buffers", "mlir::func::FuncOp"> {
+  let summary = "allocate the static-size buffers of scf.for bodies once per "
+                "loop instead of once per iteration";
+  let description = [{
+    An allocation with static sizes in an `scf.for` body that is freed,
+    unconditionally, at the end of that same body (what bufferization makes
+    of the temporaries of a scan step) is allocated once before the loop and
+    freed after it. Each iteration then reuses one buffer: a fresh allocation
+    has undefined contents anyway, and the buffer is dead between iterations
+    (no view of it is yielded). Repeated up to the first enclosing op that is
+    not an `scf.for` (the `scf.forall` of the (b, h) loop, a function):
+    buffers never leave the parallel iteration that owns them.
+  }];
+}
+
+def VectorizeChunkMatmulsPass
+    : Pass<"hymir-vectorize-chunk-matmuls", "mlir::func::FuncOp"> {
+  let summary = "register-tiled vector code for the chunked scans' matrix "
+                "products";
+  let description = [{
+    Rewrites every `linalg.generic` tagged `hymir.chunk_matmul` (by
+    `hymir-chunk-scans`) of the form `C[i, j] += Σ_r A(i, r) · B(r, j)` with
+    static f32 shapes (A read as `A[i, r]` or `A[r, i]`, B as `B[r, j]` or
+    `B[j, r]`, the latter transposed once) into a loop nest on tensors over
+    MR × NR output tiles whose MR accumulators of `vector<NR x f32>` stay in
+    registers for the whole reduction: per reduction step one vector load of
+    B, MR broadcasts of A and MR `vector.fma`s. MR and NR are the largest of
+    8, 6, 4, 2, 1 and 32, 16, 8, 4, 2, 1 that divide the tile and do not
+    exceed `tile-rows` / `tile-cols` (8 × 32 on AVX-512: 16 zmm
+    accumulators).
+
+    Two tags let the products skip known zeros:
+    `hymir.lower_triangular_lhs` (A[i, r] = 0 for r > i: the reduction of a
+    row tile stops at its last row) and `hymir.lower_triangular_result`
+    (only C[i, j] with j ≤ i is needed: column tiles entirely above the
+    diagonal are skipped and keep the init's values).
+
+    A tagged generic of any other form is left for `convert-linalg-to-loops`.
+  }];
+  let options = [
+    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"8",
+           "Largest register tile height MR">,
+    Option<"tileCols", "tile-cols", "int64_t", /*default=*/"32",
+           "Largest register tile width NR (f32 lanes)">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numVectorized", "num-vectorized",
+              "Number of matrix products vectorized">
+  ];
+}
+
+#endif // HYMIR_TRANSFORMS_PASSES_TD

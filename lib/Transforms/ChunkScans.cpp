@@ -1,0 +1,747 @@
+//===- ChunkScans.cpp - hymir-chunk-scans ---------------------------------===//
+//
+// The chunked (masked-matmul) form of identity- and scalar-class scans,
+// derived from the declarative body (see the pass description in Passes.td
+// and OPS.md §18.3). Per (batch, head) and chunk of C steps, with G the
+// in-chunk cumulative log-decay:
+//
+//   O = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S + E,  M[i, j] = e^{G_i − G_j} (j ≤ i)
+//   S ← e^{G_{C−1}} S + (diag(e^{G_{C−1} − G}) K)ᵀ V
+//
+// The body is split in two: the ops that depend on the state (the decay of
+// S, the update, the read, the output's sum) are recognised and replaced by
+// the chunk algebra; every other op is cloned into a per-step prepare loop
+// that fills the chunk's Q, K, V, g and E rows.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hymir/Transforms/Passes.h"
+
+#include "hymir/Dialect/Hymir/IR/HymirAttrs.h"
+#include "hymir/Dialect/Hymir/IR/HymirOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SetVector.h"
+
+#define DEBUG_TYPE "hymir-chunk-scans"
+
+namespace hymir {
+#define GEN_PASS_DEF_CHUNKSCANSPASS
+#include "hymir/Transforms/Passes.h.inc"
+} // namespace hymir
+
+using namespace mlir;
+using namespace hymir;
+
+namespace {
+
+/// What the chunked form needs from a scan body: body values that do not
+/// depend on the state.
+struct ChunkPlan {
+  Value key, value, query; // k_t [K], v_t [V], q_t [K]
+  Value extra;             // e_t [V] added to the read, or null
+  Value logDecay;          // x_t of a_t = exp(x_t), or null
+  Value decay;             // a_t whose log is taken (a positive constant)
+  bool hasDecay = false;   // false: identity class
+  llvm::SmallPtrSet<Operation *, 8> stateOps; // replaced by the chunk algebra
+  int64_t keyDim = 0, valueDim = 0;
+};
+
+/// A positive float constant: a literal in the body, or a scan parameter
+/// given by a constant whose every element is positive.
+static bool isPositiveConstant(ScanOp op, Value v) {
+  if (auto cst = v.getDefiningOp<arith::ConstantOp>())
+    if (auto f = dyn_cast<FloatAttr>(cst.getValue()))
+      return f.getValueAsDouble() > 0;
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg || arg.getOwner() != &op.getBodyBlock())
+    return false;
+  for (auto [param, paramArg] : llvm::zip(op.getParams(), op.getParamArgs())) {
+    if (paramArg != arg)
+      continue;
+    DenseFPElementsAttr values;
+    if (auto cst = param.getDefiningOp<arith::ConstantOp>())
+      values = dyn_cast<DenseFPElementsAttr>(cst.getValue());
+    return values && llvm::all_of(values.getValues<APFloat>(),
+                                  [](const APFloat &x) {
+                                    return !x.isNegative() && !x.isZero() &&
+                                           !x.isNaN();
+                                  });
+  }
+  return false;
+}
+
+static bool isF32Vector(Value v, int64_t size) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && type.getRank() == 1 && type.getDimSize(0) == size &&
+         type.getElementType().isF32();
+}
+
+/// Fills `plan` and returns "" when `op` has the chunkable shape; else why
+/// not.
+static std::string analyze(ScanOp op, ChunkPlan &plan) {
+  auto transition = op->getAttrOfType<TransitionAttr>("transition");
+  if (!transition)
+    return "no transition attribute (hymir-normalize has not run)";
+  TransitionClass kind = transition.getKind();
+  if (kind != TransitionClass::identity && kind != TransitionClass::scalar)
+    return ("class '" + stringifyTransitionClass(kind) +
+            "' has no chunked form yet")
+        .str();
+  if (op.getStateArgs().size() != 1)
+    return "a tuple state of " + std::to_string(op.getStateArgs().size()) +
+           " components is not chunked yet";
+  if (op.getYieldedOutputs().size() != 1)
+    return "only a scan with exactly one output is chunked";
+  if (transition.getLevels() > 0)
+    return "a state of " + std::to_string(transition.getLevels()) +
+           " levels is not chunked yet";
+  if (transition.getRead() != ReadPoint::post)
+    return "the output does not read the updated state";
+
+  BlockArgument state = op.getStateArgs()[0];
+  auto stateType = dyn_cast<RankedTensorType>(state.getType());
+  if (!stateType || stateType.getRank() != 2 ||
+      !stateType.getElementType().isF32())
+    return "the state is not an f32 matrix";
+  plan.keyDim = stateType.getDimSize(0);
+  plan.valueDim = stateType.getDimSize(1);
+
+  // The ops that (transitively) read the state.
+  llvm::SmallPtrSet<Value, 8> dependent{state};
+  for (Operation &inner : op.getBodyBlock().without_terminator()) {
+    bool reads = false;
+    inner.walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        reads |= dependent.contains(operand);
+    });
+    if (!reads)
+      continue;
+    plan.stateOps.insert(&inner);
+    for (Value result : inner.getResults())
+      dependent.insert(result);
+  }
+
+  // S_t = [a_t ·] S_{t−1} + k_t ⊗ v_t
+  Value next = op.getYieldedStates()[0];
+  auto update = next.getDefiningOp<arith::AddFOp>();
+  if (!update)
+    return "the new state is not '[a ·] S + k ⊗ v'";
+  OuterOp outer;
+  Value direct;
+  for (auto [u, d] : {std::pair(update.getRhs(), update.getLhs()),
+                      std::pair(update.getLhs(), update.getRhs())}) {
+    auto candidate = u.getDefiningOp<OuterOp>();
+    if (candidate && !dependent.contains(u)) {
+      outer = candidate;
+      direct = d;
+      break;
+    }
+  }
+  if (!outer)
+    return "the new state is not '[a ·] S + k ⊗ v'";
+  if (!isF32Vector(outer.getLhs(), plan.keyDim) ||
+      !isF32Vector(outer.getRhs(), plan.valueDim))
+    return "the update is not a rank-1 outer product of f32 vectors";
+  plan.key = outer.getLhs();
+  plan.value = outer.getRhs();
+  ScaleOp scale;
+  if (direct == state) {
+    plan.hasDecay = false;
+  } else if ((scale = direct.getDefiningOp<ScaleOp>()) &&
+             scale.getInput() == state && !scale.getAxis() &&
+             scale.getFactor().getType().isF32()) {
+    plan.hasDecay = true;
+    Value a = scale.getFactor();
+    if (auto exp = a.getDefiningOp<math::ExpOp>())
+      plan.logDecay = exp.getOperand();
+    else if (isPositiveConstant(op, a))
+      plan.decay = a;
+    else
+      return "the decay factor is neither exp(x) nor a positive constant "
+             "(its logarithm may not exist)";
+  } else {
+    return "the transition of the state is not S or a · S with a scalar a";
+  }
+
+  // o_t = S_tᵀ q_t [+ e_t]
+  Value out = op.getYieldedOutputs()[0];
+  auto read = out.getDefiningOp<ReadOp>();
+  arith::AddFOp sum;
+  if (!read) {
+    sum = out.getDefiningOp<arith::AddFOp>();
+    if (sum) {
+      for (auto [r, e] : {std::pair(sum.getLhs(), sum.getRhs()),
+                          std::pair(sum.getRhs(), sum.getLhs())}) {
+        auto candidate = r.getDefiningOp<ReadOp>();
+        if (candidate && !dependent.contains(e)) {
+          read = candidate;
+          plan.extra = e;
+          break;
+        }
+      }
+    }
+  }
+  if (!read || read.getState() != update.getResult() ||
+      read.getAxis() != Axis::rows)
+    return "the output is not 'S_tᵀ q [+ e]' of the updated state";
+  plan.query = read.getVector();
+  if (!isF32Vector(plan.query, plan.keyDim) ||
+      (plan.extra && !isF32Vector(plan.extra, plan.valueDim)))
+    return "the read's query or the output's addend is not an f32 vector";
+
+  // Nothing else may read the state: those ops would be lost.
+  llvm::SmallPtrSet<Operation *, 8> expected{update, read};
+  if (scale)
+    expected.insert(scale);
+  if (sum)
+    expected.insert(sum);
+  for (Operation *stateOp : plan.stateOps)
+    if (!expected.contains(stateOp))
+      return ("'" + stateOp->getName().getStringRef() +
+              "' reads the state outside the recognised update and read")
+          .str();
+  if (plan.stateOps.size() != expected.size())
+    return "the recognised update and read do not depend on the state";
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// IR building
+//===----------------------------------------------------------------------===//
+
+constexpr arith::FastMathFlags kContract = arith::FastMathFlags::contract;
+constexpr arith::FastMathFlags kReduce =
+    arith::FastMathFlags::contract | arith::FastMathFlags::reassoc;
+
+static Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+static Value f32Const(OpBuilder &b, Location loc, double v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
+static Value dimSize(OpBuilder &b, Location loc, Value v, int64_t dim) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (!type.isDynamicDim(dim))
+    return indexConst(b, loc, type.getDimSize(dim));
+  return tensor::DimOp::create(b, loc, v, dim);
+}
+
+/// A zero-filled static f32 tensor.
+static Value zeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
+  Value empty = tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
+  return linalg::FillOp::create(b, loc, f32Const(b, loc, 0.0), empty)
+      .getResult(0);
+}
+
+/// `tensor.empty` of `type` whose leading dynamic dims are `leading`.
+static Value emptyWithLeading(OpBuilder &b, Location loc,
+                              RankedTensorType type, ArrayRef<Value> leading) {
+  SmallVector<Value> dynamic;
+  for (auto [i, size] : llvm::enumerate(type.getShape()))
+    if (ShapedType::isDynamic(size))
+      dynamic.push_back(leading[i]);
+  return tensor::EmptyOp::create(b, loc, type, dynamic);
+}
+
+/// Offsets, sizes and rank-reduced type of the slice of `source` at the
+/// leading positions `leading` (a null entry keeps that whole dim).
+struct Slice {
+  SmallVector<OpFoldResult> offsets, sizes, strides;
+  RankedTensorType type;
+};
+static Slice sliceAt(OpBuilder &b, Location loc, Value source,
+                     ArrayRef<Value> leading) {
+  auto type = cast<RankedTensorType>(source.getType());
+  Slice s;
+  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> mixed = tensor::getMixedSizes(b, loc, source);
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    bool fixed = d < static_cast<int64_t>(leading.size()) && leading[d];
+    s.offsets.push_back(fixed ? OpFoldResult(leading[d])
+                              : OpFoldResult(b.getIndexAttr(0)));
+    s.sizes.push_back(fixed ? OpFoldResult(b.getIndexAttr(1)) : mixed[d]);
+    s.strides.push_back(b.getIndexAttr(1));
+    if (!fixed)
+      shape.push_back(type.getDimSize(d));
+  }
+  s.type = RankedTensorType::get(shape, type.getElementType());
+  return s;
+}
+
+/// The slice of `source` at `leading`: `tensor.extract` when nothing remains.
+static Value extractAt(OpBuilder &b, Location loc, Value source,
+                       ArrayRef<Value> leading) {
+  auto type = cast<RankedTensorType>(source.getType());
+  if (static_cast<int64_t>(leading.size()) == type.getRank() &&
+      llvm::all_of(leading, [](Value v) { return bool(v); }))
+    return tensor::ExtractOp::create(b, loc, source, leading);
+  Slice s = sliceAt(b, loc, source, leading);
+  return tensor::ExtractSliceOp::create(b, loc, s.type, source, s.offsets,
+                                        s.sizes, s.strides);
+}
+
+/// Writes the vector `row` into row `i` of the matrix `dest`, as one vector
+/// (a vector load and store once bufferized, not a memref.copy).
+static Value insertRow(OpBuilder &b, Location loc, Value row, Value dest,
+                       Value i) {
+  auto type = cast<RankedTensorType>(row.getType());
+  auto vecType = VectorType::get(type.getShape(), type.getElementType());
+  Value zero = indexConst(b, loc, 0);
+  Value pad = f32Const(b, loc, 0.0);
+  Value v = vector::TransferReadOp::create(b, loc, vecType, row,
+                                           ValueRange{zero}, pad,
+                                           ArrayRef<bool>{true});
+  return vector::TransferWriteOp::create(b, loc, v, dest, ValueRange{i, zero},
+                                         ArrayRef<bool>{true})
+      .getResult();
+}
+
+/// `math.exp` of the chunk algebra: marked so that the pass can give it the
+/// vectorizable polynomial form (the user's own ops keep libm's).
+static Value fastExp(OpBuilder &b, Location loc, Value x) {
+  auto exp = math::ExpOp::create(b, loc, x);
+  exp->setAttr("hymir.chunk_exp", b.getUnitAttr());
+  return exp;
+}
+
+static AffineMap map(MLIRContext *ctx, unsigned numDims,
+                     ArrayRef<unsigned> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d : dims)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(numDims, 0, exprs, ctx);
+}
+
+using PayloadFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+static Value generic(OpBuilder &b, Location loc, ValueRange inputs, Value init,
+                     ArrayRef<AffineMap> maps,
+                     ArrayRef<utils::IteratorType> iterators,
+                     PayloadFn payload) {
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps,
+      iterators, [&](OpBuilder &b, Location loc, ValueRange args) {
+        linalg::YieldOp::create(b, loc, payload(b, loc, args));
+      });
+  return op.getResult(0);
+}
+
+/// `init[x, z] += Σ_y lhs[...] · rhs[...]` as a generic over the loops
+/// (d0, d1, d2) with the given operand maps (the reduction loop is the one
+/// absent from the init's map). Tagged for the CPU pipeline's vectorization.
+static Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                    Value init, AffineMap lhsMap, AffineMap rhsMap,
+                    AffineMap initMap, unsigned reductionDim,
+                    StringRef triangular = {}) {
+  SmallVector<utils::IteratorType> iterators(3, utils::IteratorType::parallel);
+  iterators[reductionDim] = utils::IteratorType::reduction;
+  // Contiguous reductions (the innermost loop) may be reassociated, so that
+  // LLVM keeps vector partial sums; others need only contraction into FMAs.
+  arith::FastMathFlags flags = reductionDim == 2 ? kReduce : kContract;
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{lhs, rhs},
+      ValueRange{init}, ArrayRef<AffineMap>{lhsMap, rhsMap, initMap},
+      iterators, [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value m = arith::MulFOp::create(b, loc, args[0], args[1], flags);
+        Value s = arith::AddFOp::create(b, loc, args[2], m, flags);
+        linalg::YieldOp::create(b, loc, s);
+      });
+  op->setAttr("hymir.chunk_matmul", b.getUnitAttr());
+  if (!triangular.empty())
+    op->setAttr(triangular, b.getUnitAttr());
+  return op.getResult(0);
+}
+
+/// The output rows and the new state of one chunk.
+static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
+                                            const ChunkPlan &plan, int64_t C,
+                                            Value q, Value k, Value v,
+                                            Value g, Value e, Value state) {
+  MLIRContext *ctx = b.getContext();
+  int64_t K = plan.keyDim, V = plan.valueDim;
+  auto par = utils::IteratorType::parallel;
+  AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
+
+  Value cumulative, expCumulative, last;
+  if (plan.hasDecay) {
+    // G[i] = Σ_{s ≤ i} g[s], in order: a running sum over the chunk.
+    Value zeroIndex = indexConst(b, loc, 0), oneIndex = indexConst(b, loc, 1);
+    auto prefix = scf::ForOp::create(
+        b, loc, zeroIndex, indexConst(b, loc, C), oneIndex,
+        ValueRange{f32Const(b, loc, 0.0),
+                   tensor::EmptyOp::create(b, loc, {C}, b.getF32Type())},
+        [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+          Value gi = tensor::ExtractOp::create(b, loc, g, ValueRange{i});
+          Value sum = arith::AddFOp::create(b, loc, acc[0], gi);
+          Value dst = tensor::InsertOp::create(b, loc, sum, acc[1],
+                                               ValueRange{i});
+          scf::YieldOp::create(b, loc, ValueRange{sum, dst});
+        });
+    cumulative = prefix.getResult(1);
+    AffineMap id1 = map(ctx, 1, {0});
+    expCumulative = generic(
+        b, loc, cumulative, tensor::EmptyOp::create(b, loc, {C}, b.getF32Type()),
+        {id1, id1}, {par}, [&](OpBuilder &b, Location loc, ValueRange args) {
+          return fastExp(b, loc, args[0]);
+        });
+    last = tensor::ExtractOp::create(b, loc, cumulative,
+                                     ValueRange{indexConst(b, loc, C - 1)});
+  }
+
+  // Scores A = Q Kᵀ (loops i, j, k: contiguous dot products), then the
+  // causal decay mask.
+  Value scores = matmul(b, loc, q, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
+                        map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
+                        "hymir.lower_triangular_result");
+  // Row by row as vector<C> (vectorized exponentials, no scalar loop):
+  // masked[i, :] = select(j ≤ i, A[i, :] · e^{G_i − G}, 0).
+  auto rowType = VectorType::get({C}, b.getF32Type());
+  auto laneType = VectorType::get({C}, b.getI32Type());
+  SmallVector<int32_t> lanes;
+  for (int64_t j = 0; j < C; ++j)
+    lanes.push_back(static_cast<int32_t>(j));
+  Value laneIds = arith::ConstantOp::create(
+      b, loc, DenseIntElementsAttr::get(laneType, lanes));
+  Value zeroIndex = indexConst(b, loc, 0);
+  Value zeroRow = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0)));
+  Value pad = f32Const(b, loc, 0.0);
+  Value cumulativeRow;
+  if (plan.hasDecay)
+    cumulativeRow = vector::TransferReadOp::create(
+        b, loc, rowType, cumulative, ValueRange{zeroIndex}, pad,
+        ArrayRef<bool>{true});
+  auto maskLoop = scf::ForOp::create(
+      b, loc, zeroIndex, indexConst(b, loc, C), indexConst(b, loc, 1),
+      ValueRange{tensor::EmptyOp::create(b, loc, {C, C}, b.getF32Type())},
+      [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+        Value row = vector::TransferReadOp::create(
+            b, loc, rowType, scores, ValueRange{i, zeroIndex}, pad,
+            ArrayRef<bool>{true});
+        Value i32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), i);
+        Value iSplat = vector::BroadcastOp::create(b, loc, laneType, i32);
+        Value causal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                             laneIds, iSplat);
+        if (plan.hasDecay) {
+          // exp of a masked-out (positive) difference could overflow; the
+          // select keeps it out of the result either way.
+          Value gi = tensor::ExtractOp::create(b, loc, cumulative,
+                                               ValueRange{i});
+          Value giSplat = vector::BroadcastOp::create(b, loc, rowType, gi);
+          Value diff = arith::SubFOp::create(b, loc, giSplat, cumulativeRow);
+          Value safe = arith::SelectOp::create(b, loc, causal, diff, zeroRow);
+          row = arith::MulFOp::create(b, loc, row, fastExp(b, loc, safe));
+        }
+        row = arith::SelectOp::create(b, loc, causal, row, zeroRow);
+        Value dst = vector::TransferWriteOp::create(
+                        b, loc, row, acc[0], ValueRange{i, zeroIndex},
+                        ArrayRef<bool>{true})
+                        .getResult();
+        scf::YieldOp::create(b, loc, dst);
+      });
+  Value masked = maskLoop.getResult(0);
+
+  // Inter-chunk part: O = diag(e^G) Q S (+ E), loops i, k, v.
+  Value qDecayed = q;
+  if (plan.hasDecay)
+    qDecayed = generic(
+        b, loc, {q, expCumulative},
+        tensor::EmptyOp::create(b, loc, {C, K}, b.getF32Type()),
+        {id2, row2, id2}, {par, par},
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return arith::MulFOp::create(b, loc, args[0], args[1]).getResult();
+        });
+  Value out = e ? e : zeros(b, loc, {C, V});
+  out = matmul(b, loc, qDecayed, state, out, map(ctx, 3, {0, 1}),
+               map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);
+  // Intra-chunk part: O += (A ∘ M) V, loops i, j, v.
+  out = matmul(b, loc, masked, v, out, map(ctx, 3, {0, 1}),
+               map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1,
+               "hymir.lower_triangular_lhs");
+
+  // State: S ← e^{G_last} S + (diag(e^{G_last − G}) K)ᵀ V, loops k, j, v.
+  Value kDecayed = k;
+  Value decayedState = state;
+  if (plan.hasDecay) {
+    kDecayed = generic(
+        b, loc, {k, cumulative},
+        tensor::EmptyOp::create(b, loc, {C, K}, b.getF32Type()),
+        {id2, row2, id2}, {par, par},
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value diff = arith::SubFOp::create(b, loc, last, args[1]);
+          Value decay = fastExp(b, loc, diff);
+          return arith::MulFOp::create(b, loc, args[0], decay).getResult();
+        });
+    Value total = fastExp(b, loc, last);
+    decayedState = generic(
+        b, loc, ValueRange{}, state, {id2}, {par, par},
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          return arith::MulFOp::create(b, loc, args[0], total).getResult();
+        });
+  }
+  Value next = matmul(b, loc, kDecayed, v, decayedState, map(ctx, 3, {1, 0}),
+                      map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);
+  return {out, next};
+}
+
+/// Replaces `op` by its chunked form (see the file header).
+static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
+  OpBuilder rewriter(op);
+  Location loc = op.getLoc();
+  std::optional<int64_t> heads;
+  if (auto attr = op.getHeadsAttr())
+    heads = attr.getInt();
+  Block &body = op.getBodyBlock();
+  int64_t K = plan.keyDim, V = plan.valueDim;
+
+  Value first = op.getInputs().front();
+  Value batch = dimSize(rewriter, loc, first, 0);
+  Value time = dimSize(rewriter, loc, first, 1);
+  Value output = op.getOutputs()[0], final = op.getFinals()[0];
+  SmallVector<Value> destinations{
+      emptyWithLeading(rewriter, loc,
+                       cast<RankedTensorType>(output.getType()),
+                       {batch, time}),
+      emptyWithLeading(rewriter, loc, cast<RankedTensorType>(final.getType()),
+                       {batch})};
+  SmallVector<OpFoldResult> ubs{batch};
+  if (heads)
+    ubs.push_back(rewriter.getIndexAttr(*heads));
+
+  auto bodyBuilder = [&](OpBuilder &b, Location loc, ValueRange args) {
+    Value bIv = args[0];
+    Value hIv = heads ? args[1] : Value();
+    Value outDest = args[heads ? 2 : 1], finalDest = args[heads ? 3 : 2];
+    // Block head mapping, as in the sequential fallback.
+    auto headOf = [&](Value operand, unsigned dim) -> Value {
+      int64_t count = cast<RankedTensorType>(operand.getType()).getDimSize(dim);
+      int64_t ratio = *heads / count;
+      if (ratio == 1)
+        return hIv;
+      return arith::DivUIOp::create(b, loc, hIv, indexConst(b, loc, ratio));
+    };
+
+    IRMapping mapping;
+    for (auto [param, arg] : llvm::zip(op.getParams(), op.getParamArgs())) {
+      SmallVector<Value> leading;
+      if (heads)
+        leading.push_back(headOf(param, 0));
+      for (int64_t d = leading.size(),
+                   e = cast<RankedTensorType>(param.getType()).getRank();
+           d < e; ++d)
+        leading.push_back(Value());
+      mapping.map(arg, extractAt(b, loc, param, leading));
+    }
+    SmallVector<Value> outLeading{bIv, Value()}, finalLeading{bIv};
+    if (heads) {
+      outLeading.push_back(hIv);
+      finalLeading.push_back(hIv);
+    }
+    Value outSlice = extractAt(b, loc, outDest, outLeading);
+    Value init = extractAt(b, loc, op.getInits()[0], finalLeading);
+    Value state =
+        linalg::CopyOp::create(b, loc, init,
+                               extractAt(b, loc, finalDest, finalLeading))
+            .getResult(0);
+    SmallVector<Value> inputHeads;
+    if (heads)
+      for (Value input : op.getInputs())
+        inputHeads.push_back(headOf(input, 2));
+
+    Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1),
+          chunk = indexConst(b, loc, C);
+    Value numChunks = arith::CeilDivUIOp::create(b, loc, time, chunk);
+    auto chunkLoop = scf::ForOp::create(
+        b, loc, zero, numChunks, one, ValueRange{state, outSlice},
+        [&](OpBuilder &b, Location loc, Value c, ValueRange carried) {
+          Value t0 = arith::MulIOp::create(b, loc, c, chunk);
+          Value rest = arith::SubIOp::create(b, loc, time, t0);
+          Value length = arith::MinUIOp::create(b, loc, rest, chunk);
+
+          // 1. Prepare: the state-independent part of the body, step by
+          //    step, into zero-filled chunk rows (rows past the end of the
+          //    sequence stay zero: no decay, no update, output discarded).
+          SmallVector<Value> rows{zeros(b, loc, {C, K}), zeros(b, loc, {C, K}),
+                                  zeros(b, loc, {C, V})};
+          if (plan.hasDecay)
+            rows.push_back(zeros(b, loc, {C}));
+          if (plan.extra)
+            rows.push_back(zeros(b, loc, {C, V}));
+          auto stepLoop = scf::ForOp::create(
+              b, loc, zero, length, one, rows,
+              [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+                Value t = arith::AddIOp::create(b, loc, t0, i);
+                IRMapping step = mapping;
+                if (op.hasTimeIndex())
+                  step.map(body.getArgument(0), t);
+                for (auto [n, input, arg] :
+                     llvm::enumerate(op.getInputs(), op.getInputArgs())) {
+                  SmallVector<Value> leading{bIv, t};
+                  if (heads)
+                    leading.push_back(inputHeads[n]);
+                  auto rank =
+                      cast<RankedTensorType>(input.getType()).getRank();
+                  while (static_cast<int64_t>(leading.size()) < rank)
+                    leading.push_back(Value());
+                  step.map(arg, extractAt(b, loc, input, leading));
+                }
+                for (Operation &inner : body.without_terminator())
+                  if (!plan.stateOps.contains(&inner))
+                    b.clone(inner, step);
+                SmallVector<Value> next{
+                    insertRow(b, loc, step.lookupOrDefault(plan.query), acc[0],
+                              i),
+                    insertRow(b, loc, step.lookupOrDefault(plan.key), acc[1], i),
+                    insertRow(b, loc, step.lookupOrDefault(plan.value), acc[2],
+                              i)};
+                unsigned n = 3;
+                if (plan.hasDecay) {
+                  Value g = plan.logDecay
+                                ? step.lookupOrDefault(plan.logDecay)
+                                : math::LogOp::create(
+                                      b, loc, step.lookupOrDefault(plan.decay))
+                                      .getResult();
+                  next.push_back(tensor::InsertOp::create(b, loc, g, acc[n++],
+                                                          ValueRange{i}));
+                }
+                if (plan.extra)
+                  next.push_back(insertRow(
+                      b, loc, step.lookupOrDefault(plan.extra), acc[n++], i));
+                scf::YieldOp::create(b, loc, next);
+              });
+          ValueRange r = stepLoop.getResults();
+          unsigned n = 3;
+          Value g = plan.hasDecay ? r[n++] : Value();
+          Value e = plan.extra ? r[n++] : Value();
+
+          // 2./3. Output rows and the next state.
+          std::pair<Value, Value> result =
+              chunkAlgebra(b, loc, plan, C, r[0], r[1], r[2], g, e, carried[0]);
+          Value out = result.first, next = result.second;
+
+          // The chunk's first `length` output rows, row by row as vectors.
+          auto copyOut = scf::ForOp::create(
+              b, loc, zero, length, one, ValueRange{carried[1]},
+              [&](OpBuilder &b, Location loc, Value i, ValueRange dest) {
+                auto vecType = VectorType::get({V}, b.getF32Type());
+                Value row = vector::TransferReadOp::create(
+                    b, loc, vecType, out, ValueRange{i, zero},
+                    f32Const(b, loc, 0.0), ArrayRef<bool>{true});
+                Value t = arith::AddIOp::create(b, loc, t0, i);
+                Value w = vector::TransferWriteOp::create(
+                              b, loc, row, dest[0], ValueRange{t, zero},
+                              ArrayRef<bool>{true})
+                              .getResult();
+                scf::YieldOp::create(b, loc, w);
+              });
+          Value written = copyOut.getResult(0);
+          scf::YieldOp::create(b, loc, ValueRange{next, written});
+        });
+
+    Slice outS = sliceAt(b, loc, outDest, outLeading);
+    Slice finalS = sliceAt(b, loc, finalDest, finalLeading);
+    auto inParallel = scf::InParallelOp::create(b, loc);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(inParallel.getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, chunkLoop.getResult(1),
+                                          outDest, outS.offsets, outS.sizes,
+                                          outS.strides);
+    tensor::ParallelInsertSliceOp::create(b, loc, chunkLoop.getResult(0),
+                                          finalDest, finalS.offsets,
+                                          finalS.sizes, finalS.strides);
+  };
+
+  auto forall = scf::ForallOp::create(rewriter, loc, ubs, destinations,
+                                      /*mapping=*/std::nullopt, bodyBuilder);
+  op->replaceAllUsesWith(forall.getResults());
+  op->erase();
+}
+
+struct ChunkScansPass
+    : public hymir::impl::ChunkScansPassBase<ChunkScansPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (chunkSize < 0) {
+      getOperation()->emitError("hymir-chunk-scans: chunk-size must be >= 0");
+      return signalPassFailure();
+    }
+    SmallVector<ScanOp> scans;
+    getOperation()->walk([&](ScanOp scan) { scans.push_back(scan); });
+    for (ScanOp scan : scans) {
+      if (chunkSize == 0) {
+        if (remarks)
+          scan.emitRemark("sequential fallback: chunk-size = 0");
+        continue;
+      }
+      ChunkPlan plan;
+      std::string why = analyze(scan, plan);
+      if (!why.empty()) {
+        if (remarks)
+          scan.emitRemark("sequential fallback: ") << why;
+        continue;
+      }
+      if (remarks)
+        scan.emitRemark("chunked (masked matmul, C = ")
+            << chunkSize.getValue() << "): "
+            << (plan.hasDecay ? "scalar decay" : "no decay")
+            << (plan.extra ? ", rank-1 update, read + skip"
+                           : ", rank-1 update, read");
+      rewrite(scan, plan, chunkSize);
+      ++numChunked;
+    }
+    // The exponentials of the chunk algebra (C² per chunk for the decay
+    // mask) as polynomials that LLVM vectorizes, instead of scalar libm
+    // calls; their relative error (a few ulp) is far inside the 1e-4
+    // tolerance against the float64 oracle.
+    SmallVector<Operation *> exps;
+    getOperation()->walk([&](math::ExpOp exp) {
+      if (exp->hasAttr("hymir.chunk_exp"))
+        exps.push_back(exp);
+    });
+    if (exps.empty())
+      return;
+    llvm::SmallPtrSet<Block *, 8> blocks;
+    for (Operation *exp : exps)
+      blocks.insert(exp->getBlock());
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(
+        patterns, [](StringRef name) { return name == "math.exp"; });
+    if (failed(applyOpPatternsGreedily(exps, std::move(patterns))))
+      return signalPassFailure();
+    // The polynomial's fma and floor as LLVM intrinsics right away: the CPU
+    // pipeline sends math ops to libm (hymir-convert-math-to-libm), and
+    // calls of fmaf/floorf would keep LLVM from vectorizing the loops.
+    SmallVector<Operation *> helpers;
+    for (Block *block : blocks)
+      for (Operation &op : *block)
+        if (isa<math::FmaOp, math::FloorOp>(op))
+          helpers.push_back(&op);
+    for (Operation *op : helpers) {
+      OpBuilder b(op);
+      Value replacement;
+      if (auto fma = dyn_cast<math::FmaOp>(op))
+        replacement = LLVM::FMAOp::create(b, op->getLoc(), fma.getA(),
+                                          fma.getB(), fma.getC());
+      else
+        replacement = LLVM::FFloorOp::create(b, op->getLoc(),
+                                             op->getOperand(0));
+      op->getResult(0).replaceAllUsesWith(replacement);
+      op->erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,239 @@
+//===- VectorizeChunkMatmuls.cpp - hymir-vectorize-chunk-matmuls ----------===//
+//
+// Register-tiled vector code for the matrix products of the chunked scans
+// (see the pass description in Passes.td). Each `hymir.chunk_matmul` generic
+// `C[i, j] += Σ_r A(i, r) · B[r, j]` becomes, on tensors,
+//
+//   scf.for i0 step MR, scf.for j0 step NR:         (an MR × NR output tile)
+//     acc[0..MR) = C[i0 + m, j0 : j0 + NR]           (vector<NR>, registers)
+//     scf.for r:  b = B[r, j0 : j0 + NR]
+//                 acc[m] = fma(broadcast A(i0 + m, r), b, acc[m])
+//     C[i0 + m, j0 : j0 + NR] = acc[m]
+//
+// so that the accumulators stay in registers for the whole reduction: per
+// step of r, one vector load of B and MR broadcasts feed MR vector FMAs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hymir/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#define DEBUG_TYPE "hymir-vectorize-chunk-matmuls"
+
+namespace hymir {
+#define GEN_PASS_DEF_VECTORIZECHUNKMATMULSPASS
+#include "hymir/Transforms/Passes.h.inc"
+} // namespace hymir
+
+using namespace mlir;
+
+namespace {
+
+/// A recognised product: which loop is which, and the operand layouts.
+struct Product {
+  unsigned i, j, r;      // loop positions of rows, columns, reduction
+  bool lhsTransposed;    // A is read as A[r, i] (else A[i, r])
+  bool rhsTransposed;    // B is read as B[j, r] (else B[r, j])
+  int64_t M, N, R;
+};
+
+static FailureOr<Product> recognise(linalg::GenericOp op) {
+  if (op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 1 ||
+      !op.hasPureTensorSemantics())
+    return failure();
+  // Payload: out + in0 · in1.
+  Block &block = op.getRegion().front();
+  if (block.getOperations().size() != 3)
+    return failure();
+  auto mul = dyn_cast<arith::MulFOp>(&block.front());
+  auto add = dyn_cast<arith::AddFOp>(mul ? mul->getNextNode() : nullptr);
+  if (!mul || !add || mul.getLhs() != block.getArgument(0) ||
+      mul.getRhs() != block.getArgument(1) ||
+      !((add.getLhs() == block.getArgument(2) && add.getRhs() == mul) ||
+        (add.getRhs() == block.getArgument(2) && add.getLhs() == mul)))
+    return failure();
+  if (!block.getArgument(2).getType().isF32())
+    return failure();
+
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  auto dims = [](AffineMap m) -> SmallVector<unsigned> {
+    SmallVector<unsigned> d;
+    if (!m.isProjectedPermutation(/*allowZeroInResults=*/false) ||
+        m.getNumResults() != 2)
+      return {};
+    for (AffineExpr e : m.getResults())
+      d.push_back(cast<AffineDimExpr>(e).getPosition());
+    return d;
+  };
+  SmallVector<unsigned> a = dims(maps[0]), b = dims(maps[1]), c = dims(maps[2]);
+  if (a.empty() || b.empty() || c.empty())
+    return failure();
+  Product p;
+  p.i = c[0];
+  p.j = c[1];
+  p.r = 3 - p.i - p.j;
+  if (op.getIteratorTypesArray()[p.r] != utils::IteratorType::reduction)
+    return failure();
+  if (a == SmallVector<unsigned>{p.i, p.r})
+    p.lhsTransposed = false;
+  else if (a == SmallVector<unsigned>{p.r, p.i})
+    p.lhsTransposed = true;
+  else
+    return failure();
+  if (b == SmallVector<unsigned>{p.r, p.j})
+    p.rhsTransposed = false;
+  else if (b == SmallVector<unsigned>{p.j, p.r})
+    p.rhsTransposed = true;
+  else
+    return failure();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (llvm::any_of(ranges, ShapedType::isDynamic))
+    return failure();
+  p.M = ranges[p.i];
+  p.N = ranges[p.j];
+  p.R = ranges[p.r];
+  return p;
+}
+
+static int64_t largestDivisor(int64_t n, ArrayRef<int64_t> candidates) {
+  for (int64_t c : candidates)
+    if (n % c == 0)
+      return c;
+  return 1;
+}
+
+static Value cst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+static void rewrite(linalg::GenericOp op, const Product &p, int64_t maxRows,
+                    int64_t maxCols) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
+  Value init = op.getDpsInits()[0];
+  Type f32 = b.getF32Type();
+
+  // B with contiguous rows along j.
+  if (p.rhsTransposed) {
+    Value empty = tensor::EmptyOp::create(b, loc, {p.R, p.N}, f32);
+    rhs = linalg::TransposeOp::create(b, loc, rhs, empty,
+                                      ArrayRef<int64_t>{1, 0})
+              .getResult()[0];
+  }
+
+  SmallVector<int64_t> rowChoices, colChoices;
+  for (int64_t c : {8, 6, 4, 2, 1})
+    if (c <= maxRows)
+      rowChoices.push_back(c);
+  for (int64_t c : {32, 16, 8, 4, 2, 1})
+    if (c <= maxCols)
+      colChoices.push_back(c);
+  int64_t MR = largestDivisor(p.M, rowChoices);
+  int64_t NR = largestDivisor(p.N, colChoices);
+  auto vecType = VectorType::get({NR}, f32);
+  // Entries of A above the diagonal are zero (r > i): stop the reduction at
+  // the tile's last row. Entries of C above the diagonal (j > i) are not
+  // needed: skip the tiles entirely above it.
+  bool lowerLhs = op->hasAttr("hymir.lower_triangular_lhs");
+  bool lowerOut = op->hasAttr("hymir.lower_triangular_result");
+
+  // Index constants, created once before the loops.
+  Value zero = cst(b, loc, 0), one = cst(b, loc, 1);
+  Value cM = cst(b, loc, p.M), cN = cst(b, loc, p.N), cR = cst(b, loc, p.R);
+  Value cMR = cst(b, loc, MR), cNR = cst(b, loc, NR);
+  SmallVector<Value> rowOffsets{zero};
+  for (int64_t m = 1; m < MR; ++m)
+    rowOffsets.push_back(cst(b, loc, m));
+  Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  auto rows = scf::ForOp::create(
+      b, loc, zero, cM, cMR, ValueRange{init},
+      [&](OpBuilder &b, Location loc, Value i0, ValueRange outer) {
+        Value colEnd = cN;
+        if (lowerOut) {
+          // min(N, ceil((i0 + MR) / NR) · NR)
+          Value end = arith::AddIOp::create(b, loc, i0, cMR);
+          Value tiles = arith::CeilDivUIOp::create(b, loc, end, cNR);
+          Value aligned = arith::MulIOp::create(b, loc, tiles, cNR);
+          colEnd = arith::MinUIOp::create(b, loc, aligned, colEnd);
+        }
+        auto cols = scf::ForOp::create(
+            b, loc, zero, colEnd, cNR, ValueRange{outer[0]},
+            [&](OpBuilder &b, Location loc, Value j0, ValueRange inner) {
+              SmallVector<Value> rowIndex;
+              for (int64_t m = 0; m < MR; ++m)
+                rowIndex.push_back(m == 0 ? i0
+                                          : arith::AddIOp::create(
+                                                b, loc, i0, rowOffsets[m])
+                                                .getResult());
+              SmallVector<Value> accs;
+              for (int64_t m = 0; m < MR; ++m)
+                accs.push_back(vector::TransferReadOp::create(
+                    b, loc, vecType, inner[0], ValueRange{rowIndex[m], j0},
+                    pad, ArrayRef<bool>{true}));
+              Value reduceEnd = cR;
+              if (lowerLhs) {
+                Value end = arith::AddIOp::create(b, loc, i0, cMR);
+                reduceEnd = arith::MinUIOp::create(b, loc, end, reduceEnd);
+              }
+              auto reduce = scf::ForOp::create(
+                  b, loc, zero, reduceEnd, one, accs,
+                  [&](OpBuilder &b, Location loc, Value r, ValueRange acc) {
+                    Value bRow = vector::TransferReadOp::create(
+                        b, loc, vecType, rhs, ValueRange{r, j0}, pad,
+                        ArrayRef<bool>{true});
+                    SmallVector<Value> next;
+                    for (int64_t m = 0; m < MR; ++m) {
+                      SmallVector<Value> at{rowIndex[m], r};
+                      if (p.lhsTransposed)
+                        std::swap(at[0], at[1]);
+                      Value a = tensor::ExtractOp::create(b, loc, lhs, at);
+                      Value splat = vector::BroadcastOp::create(b, loc,
+                                                                vecType, a);
+                      next.push_back(
+                          vector::FMAOp::create(b, loc, splat, bRow, acc[m]));
+                    }
+                    scf::YieldOp::create(b, loc, next);
+                  });
+              Value out = inner[0];
+              for (int64_t m = 0; m < MR; ++m)
+                out = vector::TransferWriteOp::create(
+                          b, loc, reduce.getResult(m), out,
+                          ValueRange{rowIndex[m], j0}, ArrayRef<bool>{true})
+                          .getResult();
+              scf::YieldOp::create(b, loc, out);
+            });
+        scf::YieldOp::create(b, loc, cols.getResults());
+      });
+  op->replaceAllUsesWith(rows.getResults());
+  op->erase();
+}
+
+struct VectorizeChunkMatmulsPass
+    : public hymir::impl::VectorizeChunkMatmulsPassBase<
+          VectorizeChunkMatmulsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<linalg::GenericOp> products;
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (op->hasAttr("hymir.chunk_matmul"))
+        products.push_back(op);
+    });
+    for (linalg::GenericOp op : products) {
+      FailureOr<Product> p = recognise(op);
+      if (failed(p))
+        continue; // stays a generic: convert-linalg-to-loops lowers it
+      rewrite(op, *p, tileRows, tileCols);
+      ++numVectorized;
+    }
+  }
+};
+
+} // namespace
