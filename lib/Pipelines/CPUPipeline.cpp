@@ -104,15 +104,7 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   //    only functions are the user's): C wrappers, read-only arguments.
   //    Function boundaries use identity layouts, so results are plain malloc'd
   //    buffers the caller frees.
-  pm.addPass(createPrepareEntryPointsPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  // Loops in user code may yield fresh tensors; the hymir lowering itself
-  // always yields in place.
-  bufferize.allowReturnAllocsFromLoops = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addEntryPointBufferization(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Per-step temporaries: one buffer per (b, h), not one malloc per step.
@@ -155,6 +147,18 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   addCleanup(pm);
+}
+
+void hymir::addEntryPointBufferization(OpPassManager &pm) {
+  pm.addPass(createPrepareEntryPointsPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  // Loops in user code may yield fresh tensors; the hymir lowering itself
+  // always yields in place.
+  bufferize.allowReturnAllocsFromLoops = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
 }
 
 void hymir::registerHymirCPUPipeline() {

@@ -61,13 +61,7 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   //    device buffers. No deallocation pipeline: the runtime owns the host
   //    level buffers (freed after the call) and hymir-gpu-private-buffers
   //    turns kernel temporaries into stack buffers.
-  pm.addPass(createPrepareEntryPointsPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  bufferize.allowReturnAllocsFromLoops = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  addEntryPointBufferization(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   addCleanup(pm);
 

@@ -19,7 +19,6 @@ check_gallery.py does); one PASS/FAIL line per case and 'N passed, M failed'.
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -35,7 +34,8 @@ GRIDS = {
     "ci": [(1, 1), (2, 37)],
     "full": [(1, 1), (2, 1), (1, 37), (2, 37), (1, 300), (2, 300)],
 }
-from hymir_oracle.inputs import ANGLE_RESULTS  # noqa: E402  (numpy only)
+from check_gallery import rel_rms  # noqa: E402  (numpy only)
+from hymir_oracle.inputs import ANGLE_RESULTS  # noqa: E402
 
 
 def shape_arg(a):
@@ -83,19 +83,6 @@ def prepare(args):
         json.dump({"grid": args.grid, "cases": cases}, f, indent=1)
     print("%d compiled, %d failed" % (len(cases), failures))
     return 1 if failures else 0
-
-
-def rel_rms(out, ref, angle=False):
-    out = np.asarray(out, dtype=np.float64)
-    ref = np.asarray(ref, dtype=np.float64)
-    d = out - ref
-    if angle:
-        d = np.mod(d + math.pi, 2 * math.pi) - math.pi
-    nd = np.linalg.norm(d)
-    if not np.isfinite(nd):
-        return float("inf")
-    nr = np.linalg.norm(ref)
-    return float(nd / nr) if nr > 0 else float(nd)
 
 
 def run(args):

@@ -224,6 +224,40 @@ private:
   std::vector<std::pair<std::string, std::string>> files;
 };
 
+/// Parses FILE.mlir ('-': stdin) into `sourceMgr`'s context; null (after the
+/// diagnostics, which carry source locations) on failure.
+OwningOpRef<ModuleOp> parseInput(const Options &opts, MLIRContext &context,
+                                 llvm::SourceMgr &sourceMgr) {
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(opts.inputFile);
+  if (std::error_code ec = buffer.getError()) {
+    error() << "cannot open " << opts.inputFile << ": " << ec.message() << "\n";
+    return nullptr;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  return parseSourceFile<ModuleOp>(sourceMgr, &context);
+}
+
+/// Writes `text` to a temporary file of `pending` for `path`; false (with a
+/// diagnostic) on failure.
+bool writePendingText(PendingOutputs &pending, llvm::StringRef path,
+                      llvm::StringRef text) {
+  FailureOr<std::string> temp = pending.add(path);
+  if (failed(temp))
+    return false;
+  std::error_code ec;
+  llvm::raw_fd_ostream file(*temp, ec, llvm::sys::fs::OF_Text);
+  if (!ec) {
+    file << text;
+    file.close();
+    ec = file.error();
+  }
+  if (ec) {
+    error() << "cannot write " << path << ": " << ec.message() << "\n";
+    return false;
+  }
+  return true;
+}
+
 /// "2x37x4" -> {2, 37, 4}; "scalar" -> {}.
 FailureOr<SmallVector<int64_t>> parseShape(llvm::StringRef text) {
   SmallVector<int64_t> dims;
@@ -278,13 +312,7 @@ int runCUDA(Options &opts) {
   context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(opts.inputFile);
-  if (std::error_code ec = buffer.getError()) {
-    error() << "cannot open " << opts.inputFile << ": " << ec.message() << "\n";
-    return kExitFailure;
-  }
-  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseInput(opts, context, sourceMgr);
   if (!module)
     return kExitFailure;
 
@@ -323,20 +351,8 @@ int runCUDA(Options &opts) {
     return 0;
   }
   PendingOutputs pending;
-  FailureOr<std::string> temp = pending.add(opts.output);
-  if (failed(temp))
+  if (!writePendingText(pending, opts.output, text))
     return kExitFailure;
-  std::error_code ec;
-  llvm::raw_fd_ostream file(*temp, ec, llvm::sys::fs::OF_Text);
-  if (!ec) {
-    file << text;
-    file.close();
-    ec = file.error();
-  }
-  if (ec) {
-    error() << "cannot write " << opts.output << ": " << ec.message() << "\n";
-    return kExitFailure;
-  }
   return pending.commit() ? 0 : kExitFailure;
 }
 
@@ -401,13 +417,7 @@ int run(Options &opts) {
   context.printOpOnDiagnostic(false);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(opts.inputFile);
-  if (std::error_code ec = buffer.getError()) {
-    error() << "cannot open " << opts.inputFile << ": " << ec.message() << "\n";
-    return kExitFailure;
-  }
-  sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseInput(opts, context, sourceMgr);
   if (!module)
     return kExitFailure;
   if (llvm::none_of(module->getOps<func::FuncOp>(), [](func::FuncOp f) {
@@ -446,20 +456,8 @@ int run(Options &opts) {
     llvm::raw_string_ostream os(text);
     if (failed(hymir::generateCHeader(*module, headerOptions, os)))
       return kExitFailure;
-    FailureOr<std::string> temp = pending.add(opts.header);
-    if (failed(temp))
+    if (!writePendingText(pending, opts.header, text))
       return kExitFailure;
-    std::error_code ec;
-    llvm::raw_fd_ostream file(*temp, ec, llvm::sys::fs::OF_Text);
-    if (!ec) {
-      file << text;
-      file.close();
-      ec = file.error();
-    }
-    if (ec) {
-      error() << "cannot write " << opts.header << ": " << ec.message() << "\n";
-      return kExitFailure;
-    }
   }
   return pending.commit() ? 0 : kExitFailure;
 }

@@ -52,6 +52,11 @@ struct CPUPipelineOptions
 void buildHymirCPUPipeline(mlir::OpPassManager &pm,
                            const CPUPipelineOptions &options);
 
+/// Stage 2 of both pipelines: public functions get the entry-point ABI
+/// (hymir-prepare-entry-points: read-only arguments) and one-shot
+/// bufferization runs across function boundaries with identity layouts.
+void addEntryPointBufferization(mlir::OpPassManager &pm);
+
 /// Registers `hymir-cpu-pipeline` with the pass registry.
 void registerHymirCPUPipeline();
 
