@@ -27,7 +27,7 @@
 
 // An intermediate of the reference interpreter whose size comes from the data.
 // RUN: not hymir-run %s --entry=square --reference --max-memory=64M --input=%t/n.npy --output=%t/out 2>&1 | FileCheck %s --check-prefix=EMPTY
-// EMPTY: memory-limits.mlir:[[@LINE+39]]:8: error: 'tensor.empty': result of shape 4000x4000 needs 122.1 MiB, more than the memory limit of 64.0 MiB (float64 reference)
+// EMPTY: memory-limits.mlir:[[@LINE+45]]:8: error: 'tensor.empty': result of shape 4000x4000 needs 122.1 MiB, more than the memory limit of 64.0 MiB (float64 reference)
 
 // A scan output with a huge static per-step shape: refused at the scan (the
 // function's result is a slice of it), with the default limit.
@@ -44,6 +44,12 @@
 // RUN: not bash -c "ulimit -v 4194304 && hymir-run %s --entry=square --reference --max-memory=1T --input=%t/n40k.npy --output=%t/out" 2>&1 | FileCheck %s --check-prefix=OOM
 // RUN: bash -c "ulimit -v 4194304; hymir-run %s --entry=square --reference --max-memory=1T --input=%t/n40k.npy --output=%t/out; test \$? -eq 1"
 // OOM: error: out of memory
+// RUN: not ls %t/out/out0.npy
+// The same in compiled code: its malloc fails and the run ends with an error
+// line and status 1 (it used to write through the null pointer).
+// RUN: bash -c "ulimit -v 4194304; hymir-run %s --entry=square_filled --target=cpu --threads=1 --max-memory=1T --input=%t/n40k.npy --output=%t/out 2> %t/jit-oom.err; test \$? -eq 1"
+// RUN: FileCheck %s --check-prefix=JIT-OOM < %t/jit-oom.err
+// JIT-OOM: error: out of memory: compiled code could not allocate 6400000064 bytes
 // RUN: not ls %t/out/out0.npy
 
 // The same runs pass within the limit.
@@ -68,6 +74,15 @@ func.func @square(%x: tensor<?xf32>) -> tensor<?x?xf32> {
   %n = tensor.dim %x, %c0 : tensor<?xf32>
   %e = tensor.empty(%n, %n) : tensor<?x?xf32>
   return %e : tensor<?x?xf32>
+}
+
+func.func @square_filled(%x: tensor<?xf32>) -> tensor<?x?xf32> {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1.0 : f32
+  %n = tensor.dim %x, %c0 : tensor<?xf32>
+  %e = tensor.empty(%n, %n) : tensor<?x?xf32>
+  %f = linalg.fill ins(%one : f32) outs(%e : tensor<?x?xf32>) -> tensor<?x?xf32>
+  return %f : tensor<?x?xf32>
 }
 
 func.func @scan_output(%x: tensor<?x?x2xf32>, %s0: tensor<?x2xf32>) -> tensor<?x?x4xf32> {
