@@ -665,12 +665,26 @@ LogicalResult loadWeights(ModuleOp module, StringRef path,
     return failure();
   }
   llvm::scope_exit closeFile([&] { hymir_rt_safetensors_close(st); });
+  // The weights are held as float64 (int64) tensors: check their total
+  // against the memory limit before each is loaded.
+  uint64_t limit = hymir_rt_memory_limit(), total = 0;
   for (ml_program::GlobalOp global : getExternalGlobals(module)) {
     hymir_rt_dtype dtype;
     llvm::ArrayRef<int64_t> shape;
     if (!getWeightType(global, dtype, shape))
       return failure();
     std::string name = global.getSymName().str();
+    uint64_t numel = 1;
+    for (int64_t d : shape)
+      numel = d <= 0 ? 0 : saturatingBytes(numel, static_cast<uint64_t>(d));
+    total = saturatingAdd(total, saturatingBytes(numel, 8));
+    if (total > limit) {
+      error() << path << ": the weights up to tensor '" << name << "' need "
+              << bytesString(total)
+              << " as float64, more than the memory limit of "
+              << bytesString(limit) << "\n";
+      return failure();
+    }
     NpyArray loaded, wide;
     if (hymir_rt_safetensors_load(st, name.c_str(), dtype,
                                   static_cast<int>(shape.size()), shape.data(),

@@ -27,12 +27,18 @@
 
 // An intermediate of the reference interpreter whose size comes from the data.
 // RUN: not hymir-run %s --entry=square --reference --max-memory=64M --input=%t/n.npy --output=%t/out 2>&1 | FileCheck %s --check-prefix=EMPTY
-// EMPTY: memory-limits.mlir:[[@LINE+45]]:8: error: 'tensor.empty': result of shape 4000x4000 needs 122.1 MiB, more than the memory limit of 64.0 MiB (float64 reference)
+// EMPTY: memory-limits.mlir:[[@LINE+50]]:8: error: 'tensor.empty': result of shape 4000x4000 needs 122.1 MiB, more than the memory limit of 64.0 MiB (float64 reference)
 
 // A scan output with a huge static per-step shape: refused at the scan (the
 // function's result is a slice of it), with the default limit.
 // RUN: not hymir-run %s --entry=scan_output --reference --input=%t/x.npy --input=%t/s.npy --output=%t/out 2>&1 | FileCheck %s --check-prefix=SCAN
 // SCAN: error: 'hymir.scan': output #0 of shape 1x3x1099511627776 needs 24.0 TiB, more than the memory limit of {{.*}} (float64 reference)
+
+// Weights (safetensors): their float64 total, before each is loaded.
+// RUN: hymir-run %examples/models/tiny_qwen3_next.mlir --random-weights=%t/w.safetensors --seed=3
+// RUN: not hymir-run %examples/models/tiny_qwen3_next.mlir --reference --weights=%t/w.safetensors --prompt-ids=1,2 --generate=1 --max-memory=100K 2>&1 | FileCheck %s --check-prefix=WEIGHTS
+// WEIGHTS: error: {{.*}}w.safetensors: the weights up to tensor '{{.*}}' need {{.*}} as float64, more than the memory limit of 100.0 KiB
+// RUN: hymir-run %examples/models/tiny_qwen3_next.mlir --reference --weights=%t/w.safetensors --prompt-ids=1,2 --generate=1 --max-memory=10M
 
 // A malformed limit is a command-line error.
 // RUN: not hymir-run %s --entry=identity --reference --max-memory=12Q --input=%t/x.npy --output=%t/out 2>&1 | FileCheck %s --check-prefix=USAGE
