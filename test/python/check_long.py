@@ -19,9 +19,11 @@ zeros) then changed by the regime:
 Checks, each one line:
   * every output and final state is finite;
   * relative RMS error ||out - ref|| / ||ref|| of every result against the float64 oracle
-    (test/python/hymir_oracle, token-by-token loops; softmax attention: exact float64 rows at 512
-    sampled positions, the T x T matrix never built) <= --tol (default 1e-4; the long script uses
-    1e-3, since f32 rounding accumulates over 1M steps);
+    (test/python/hymir_oracle, token-by-token loops; at T > 8192 for the cheap examples, exact
+    chunked/vectorised float64 forms checked against it by --selfcheck; softmax attention: exact
+    float64 rows at 512 sampled positions, the T x T matrix never built) <= --tol (default 1e-4;
+    the long script uses 1e-3), plus T 2^-25 with decays near 1 (their f32 quantisation) and
+    2 T |log f| for mLSTM there (the f32 stabiliser absorbs the gate; see below);
   * the state law of the op's class (OPS.md 0.3, 6, 7, 8, 15, 2, 1, 14):
       - T0-T2 (linear attention, simple GLA, Mamba-2, GLA): the state is a decayed sum of
         rank-1 updates with zero-mean values, so ||S_T||_F^2 ~ ||D S_0||^2 + sum_j ||D_j u_j||^2
@@ -31,8 +33,8 @@ Checks, each one line:
         compiled ||S_T|| to this prediction lies in [0.5, 2] (decay0: [0.9, 1.1]);
       - delta rule (Gated DeltaNet, KDA, RWKV-7): the state does not grow with T
         (||S_T|| <= 2 ||S_{T/16}|| + ||S_0||, both from compiled code);
-      - RG-LRU: the sqrt(1 - a^2) input scaling keeps rms(h) of the order of rms(i x) whatever
-        a is (ratio in [0.2, 5] over the last 1024 steps);
+      - RG-LRU: the sqrt(1 - a^2) input scaling bounds the state whatever T:
+        |h_t| <= |h_0| + sqrt((1 + a)/(1 - a)) max|i x| per channel;
       - short conv: the final state is exactly the last W - 1 inputs (bit-identical);
       - softmax attention: every output is a convex combination of values, |o| <= max |v|;
       - sLSTM: |h| <= 1 (c / n with the same weights, |tanh| <= 1; flashrnn clamps n >= 1);
@@ -81,6 +83,8 @@ SCALED = {
 # Ops without a decay: decay1 / decay0 do not apply.
 NO_DECAY = ("causal_conv1d", "linear_attention", "attention_causal", "attention_window")
 ATTN_ROWS = 512
+# Above this length the CHEAP examples use the fast oracles below.
+FAST_ORACLE_MIN_T = 8192
 # mLSTM's output h_t = C_t^T q_t / max(|n_t . q_t|, exp(-m_t)) is ill-conditioned where n_t . q_t
 # nearly cancels (OPS.md 6/13: the denominator can approach 0): its f32 relative error is about
 # kappa_t eps with kappa_t = ||n_t|| ||q_t|| / max(|n_t . q_t|, exp(-m_t)) (measured: the worst
@@ -217,6 +221,104 @@ def attention_rows(name, args, rows):
     return out
 
 
+# Fast float64 oracles for the examples run at T = 1M (the gallery oracle's token loops are pure
+# Python and would take minutes per case there). B = 1. Exact reformulations in float64: the
+# scalar-decay recurrences in chunks of FAST_CHUNK steps (decay masks from differences of
+# chunk-local cumulative log-decays, never exp(-Gamma)), the conv and the RG-LRU gates
+# vectorised over time. `--selfcheck` compares each with the gallery oracle (<= 1e-12).
+FAST_CHUNK = 64
+
+
+def _scalar_decay_chunked(q, k, v, g, S0):
+    """S_t = exp(g_t) S_{t-1} + k_t (x) v_t; o_t = S_t^T q_t. q, k [T, H, K], v [T, H, V],
+    g [T, H], S0 [H, K, V]; returns (o [T, H, V], S_T)."""
+    T, H, _ = q.shape
+    o = np.zeros((T, H, v.shape[2]))
+    S = S0.copy()
+    for c0 in range(0, T, FAST_CHUNK):
+        c1 = min(T, c0 + FAST_CHUNK)
+        qc, kc, vc, gc = q[c0:c1], k[c0:c1], v[c0:c1], g[c0:c1]
+        G = np.cumsum(gc, axis=0)                                  # [L, H] inclusive
+        L = c1 - c0
+        diff = G[:, None, :] - G[None, :, :]                         # [i, j, H]
+        mask = np.tril(np.ones((L, L), bool))[:, :, None]
+        D = np.where(mask, np.exp(np.where(mask, diff, 0.0)), 0.0)
+        A = np.einsum("ihk,jhk->ijh", qc, kc) * D
+        o[c0:c1] = np.einsum("ijh,jhv->ihv", A, vc) + \
+            np.exp(G)[:, :, None] * np.einsum("ihk,hkv->ihv", qc, S)
+        w = np.exp(G[-1][None, :] - G)                                # [L, H]
+        S = np.exp(G[-1])[:, None, None] * S + np.einsum("jh,jhk,jhv->hkv", w, kc, vc)
+    return o, S
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def fast_oracle(name, args):
+    """The results of example `name` (B = 1) in float64, or None if there is no fast form."""
+    if name in ("linear_attention", "simple_gla"):
+        q, k, v = args[0][0], args[1][0], args[2][0]
+        g = np.zeros(q.shape[:2]) if name == "linear_attention" else args[3][0]
+        S0 = args[-1][0]
+        o, S = _scalar_decay_chunked(q / math.sqrt(q.shape[2]), k, v, g, S0)
+        return [o[None], S[None]]
+    if name == "mamba2_ssd":
+        x, dt, A_log, Bs, Cs, D, dt_bias, S0 = (a[0] if a.ndim >= 3 else a for a in args)
+        S0 = args[7][0]
+        H, G = x.shape[1], Bs.shape[1]
+        grp = np.arange(H) // (H // G)
+        dl = _softplus(dt + dt_bias)                                  # [T, H]
+        o, S = _scalar_decay_chunked(Cs[:, grp], Bs[:, grp], dl[:, :, None] * x,
+                                     dl * -np.exp(A_log), S0)
+        return [(o + D[None, :, None] * x)[None], S[None]]
+    if name == "causal_conv1d":
+        x, w, bias, st = args[0][0], args[1], args[2], args[3][0]
+        T, W = x.shape[0], w.shape[1]
+        xx = np.concatenate([st, x], axis=0)
+        acc = bias[None, :] + sum(w[:, j][None, :] * xx[j:j + T] for j in range(W))
+        return [(acc / (1 + np.exp(-acc)))[None], xx[T:T + W - 1][None]]
+    if name == "rglru":
+        x, Wa, ba, Wx, bx, ap, h0 = args
+        x, h = x[0], h0[0].copy()
+        T = x.shape[0]
+        nb, din, dout = Wa.shape
+
+        def bd(W, b):
+            return (np.einsum("tgi,gij->tgj", x.reshape(T, nb, din), W) + b).reshape(T, -1)
+
+        r = 1 / (1 + np.exp(-bd(Wa, ba)))
+        ig = 1 / (1 + np.exp(-bd(Wx, bx)))
+        log_a = -8 * r * _softplus(ap)
+        a = np.exp(log_a)
+        u = np.sqrt(-np.expm1(2 * log_a)) * ig * x
+        y = np.zeros_like(x)
+        for t in range(T):
+            h = a[t] * h + u[t]
+            y[t] = h
+        return [y[None], h[None]]
+    return None
+
+
+def selfcheck(T=300):
+    """Each fast oracle against the gallery oracle in every regime; returns the failures."""
+    bad = []
+    for name in CHEAP:
+        for regime in REGIMES:
+            seed = inputs.seed_for(name, 1, T, salt=7)
+            args = [np.asarray(x, np.float64) for x in inputs.make_inputs(name, 1, T, seed)]
+            if not apply_regime(name, args, regime, np.random.default_rng(seed)):
+                continue
+            fast, ref = fast_oracle(name, args), getattr(ops, name)(*args)
+            errs = [rel_rms(f, r) for f, r in zip(fast, ref)]
+            status = "ok" if max(errs) <= 1e-12 else "MISMATCH"
+            print("selfcheck %s %s: fast oracle vs gallery oracle %s: %s" % (
+                name, regime, "/".join("%.1e" % e for e in errs), status))
+            if status != "ok":
+                bad.append((name, regime))
+    return bad
+
+
 def rel_rms(out, ref):
     out = np.asarray(out, np.float64)
     ref = np.asarray(ref, np.float64)
@@ -327,7 +429,10 @@ def check_case(runner, name, T, regime, tol, seed):
         ref = attention_rows(name, args, rows)
         errs.append(rel_rms(res[0][0, rows], ref))
     else:
-        refs = getattr(ops, name)(*args)
+        refs = fast_oracle(name, args) if (T > FAST_ORACLE_MIN_T and name in CHEAP) else None
+        rec["oracle"] = "fast float64" if refs is not None else "gallery float64"
+        if refs is None:
+            refs = getattr(ops, name)(*args)
         for j, (r, ref) in enumerate(zip(res, refs)):
             if name == "mlstm" and j == 3:
                 # m: compare absolutely (it is a log-scale stabiliser, often near 0).
@@ -337,9 +442,15 @@ def check_case(runner, name, T, regime, tol, seed):
     rec["oracle_s"] = round(time.time() - t0, 2)
     rec["rel_err"] = [float("%.3g" % e) for e in errs]
     absorbed = name == "mlstm" and regime == "decay1"
+    if regime == "decay1":
+        # Decays within ~1e-7 of 1 are quantised in f32 (exp(g) rounds to 1 - k 2^-24, an error
+        # of up to 2^-25 per step), so after T steps the weights of old terms are off by up to
+        # T 2^-25 relative: the token-sequential code's error grows linearly with T here.
+        tol = tol + T * 2.0 ** -25
     if absorbed:
         tol = tol + mlstm_absorbed_gate_bound(args)
-        rec["tol"] = float("%.3g" % tol)
+    rec["tol"] = float("%.3g" % tol)
+    if absorbed:
         errs_checked = errs
     elif name == "mlstm":
         kappa = mlstm_kappa(args)
@@ -384,16 +495,26 @@ def check_case(runner, name, T, regime, tol, seed):
         if not n_T <= 2 * n_16 + n_0:
             problems.append("state grows with T: %s" % law)
     elif name == "rglru":
+        # |h_t| <= |h_0| + sqrt((1 + a)/(1 - a)) max|i x| per channel, since the input weights
+        # sqrt(1 - a^2) sum to at most sqrt(1 - a^2)/(1 - a): the normalisation bounds h however
+        # long the sequence (a = the largest decay of the channel, from the float64 gates).
         x, Wa, ba, Wx, bx, ap, h0 = args
-        xb = x[0, -1024:]
-        ig = 1 / (1 + np.exp(-(np.einsum("tgi,gij->tgj", xb.reshape(-1, 3, 10), Wx).reshape(-1, 30)
-                               + bx.reshape(30))))
-        ratio = float(np.sqrt(np.mean(res[0][0, -1024:].astype(np.float64) ** 2))
-                      / np.sqrt(np.mean((ig * xb) ** 2)))
-        rec["rms_ratio"] = ratio
-        law = "rms(h)/rms(i x) = %.3f" % ratio
-        if not 0.2 <= ratio <= 5:
-            problems.append("RG-LRU rms ratio %.3g not in [0.2, 5]" % ratio)
+        Tn = x.shape[1]
+        xr = x[0].reshape(Tn, 3, 10)
+        r = 1 / (1 + np.exp(-(np.einsum("tgi,gij->tgj", xr, Wa).reshape(Tn, 30) + ba.reshape(30))))
+        ig = 1 / (1 + np.exp(-(np.einsum("tgi,gij->tgj", xr, Wx).reshape(Tn, 30) + bx.reshape(30))))
+        log_a_max = np.max(-8 * r * np.logaddexp(0.0, ap), axis=0)      # closest to 0
+        gain = np.sqrt(-np.expm1(2 * log_a_max)) / -np.expm1(log_a_max)
+        bound = np.abs(h0[0]) + gain * np.max(np.abs(ig * x[0]), axis=0)
+        hmax = np.max(np.abs(res[0][0]), axis=0)
+        ratio = float(np.max(hmax / bound))
+        rms = float(np.sqrt(np.mean(res[0][0, -1024:].astype(np.float64) ** 2))
+                    / np.sqrt(np.mean((ig[-1024:] * x[0, -1024:]) ** 2)))
+        rec["max_h_over_bound"] = ratio
+        rec["rms_ratio"] = rms
+        law = "max|h|/bound = %.3g, rms(h)/rms(i x) = %.3f" % (ratio, rms)
+        if not ratio <= 1 + 1e-5:
+            problems.append("RG-LRU |h| above the normalisation bound: %s" % law)
     elif name == "causal_conv1d":
         same = np.array_equal(res[1][0], np.float32(args[0][0, -3:]))
         law = "final state == last 3 inputs: %s" % same
@@ -437,7 +558,14 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="hymir-run --threads (0: default)")
     ap.add_argument("--work")
     ap.add_argument("--json", help="write the records here")
+    ap.add_argument("--selfcheck", action="store_true",
+                    help="first compare the fast oracles with the gallery oracle (T = 300)")
     a = ap.parse_args()
+    if a.selfcheck:
+        bad = selfcheck()
+        if bad:
+            print("fast oracles disagree with the gallery oracle: %s" % bad)
+            return 1
     work = a.work or tempfile.mkdtemp(prefix="hymir-long-")
     os.makedirs(work, exist_ok=True)
     runner = Runner(a.hymir_run, a.examples, work, a.threads)

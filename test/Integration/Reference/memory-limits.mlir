@@ -1,4 +1,4 @@
-// Resource limits (docs/input-validation.md §5): buffers whose size would
+// Resource limits (docs/input-validation.md §4): buffers whose size would
 // exceed the memory limit (--max-memory, default the physical memory) are
 // refused with one error line before they are allocated, and running out of
 // memory anyway is an error line too, never a crash. Exit status 1 (2 for a
