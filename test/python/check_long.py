@@ -546,6 +546,24 @@ def check_case(runner, name, T, regime, tol, seed):
     return not problems, msg, rec
 
 
+def markdown_table(records):
+    """One row per case: example, T, regime, max relative error (per result), bound, law,
+    seconds, verdict."""
+    lines = ["| example | T | regime | rel. RMS error per result | bound | state law | "
+             "compiled s | oracle s | |",
+             "|---|---:|---|---|---:|---|---:|---:|---|"]
+    for r in records:
+        errs = r.get("rel_err")
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["example"], "{:,}".format(r["T"]), r["regime"],
+            " / ".join("%.2g" % e for e in errs) if errs else r.get("error", "-"),
+            "%.3g" % r["tol"] if "tol" in r else "-",
+            r.get("law", "").replace("|", "\\|"),
+            r.get("compiled_s", "-"), r.get("oracle_s", "-"),
+            "ok" if r.get("ok") else "**FAIL**"))
+    return "\n".join(lines) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--hymir-run", required=True)
@@ -558,6 +576,7 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="hymir-run --threads (0: default)")
     ap.add_argument("--work")
     ap.add_argument("--json", help="write the records here")
+    ap.add_argument("--markdown", help="write the records as a markdown table here")
     ap.add_argument("--selfcheck", action="store_true",
                     help="first compare the fast oracles with the gallery oracle (T = 300)")
     a = ap.parse_args()
@@ -591,6 +610,9 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump(records, f, indent=1)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(markdown_table(records))
     if not a.work:
         shutil.rmtree(work, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
