@@ -1096,6 +1096,11 @@ int run(Options &opts) {
     return failRun(kExitFailure);
   }
 
+  // Stale outputs go before the run, so that a run that ends abruptly (out
+  // of memory, see onOutOfMemory) leaves none behind either.
+  if (!removeOutputs(opts.output, ""))
+    return failRun(kExitFailure);
+
   FailureOr<llvm::SmallVector<Tensor>> results =
       opts.reference ? hymir::ref::runFunction(*module, opts.entry, args,
                                                &weights, memoryLimit)
