@@ -848,7 +848,8 @@ int runGeneration(ModuleOp module, const Options &opts,
       std::vector<int64_t>(opts.promptIds.begin(), opts.promptIds.end()));
   auto t0 = Clock::now();
   FailureOr<llvm::SmallVector<Tensor>> out =
-      hymir::ref::runFunction(module, "prefill", {tokens}, &weights);
+      hymir::ref::runFunction(module, "prefill", {tokens}, &weights,
+                              hymir_rt_memory_limit());
   if (failed(out))
     return kExitFailure;
   double prefillSeconds =
@@ -861,7 +862,8 @@ int runGeneration(ModuleOp module, const Options &opts,
     args.push_back(Tensor::getInt({1}, {generated.back()}));
     for (unsigned i = 1; i <= numStates; ++i)
       args.push_back(std::move((*out)[i]));
-    out = hymir::ref::runFunction(module, "decode", args, &weights);
+    out = hymir::ref::runFunction(module, "decode", args, &weights,
+                                    hymir_rt_memory_limit());
     if (failed(out))
       return kExitFailure;
     generated.push_back(argmaxRow((*out)[0], 0));
