@@ -66,6 +66,13 @@ using hymir::ref::Tensor;
 #endif
 
 namespace {
+/// The interpreter's memory limit here: well below libFuzzer's default
+/// -rss_limit_mb/-malloc_limit_mb of 2048, so that a large intermediate is
+/// the interpreter's diagnostic (a path worth fuzzing), not a libFuzzer OOM.
+constexpr uint64_t kMaxTensorBytes = uint64_t(256) << 20;
+} // namespace
+
+namespace {
 struct Entry {
   std::string file;
   OwningOpRef<ModuleOp> module;
@@ -283,7 +290,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   llvm::FailureOr<llvm::SmallVector<Tensor>> results =
       hymir::ref::runFunction(entry.func->getParentOfType<ModuleOp>(),
-                              entry.func.getSymName(), args);
+                              entry.func.getSymName(), args,
+                              /*weights=*/nullptr, kMaxTensorBytes);
   if (verbose())
     std::fprintf(stderr, "hymir-fuzz-reference: %s\n",
                  succeeded(results) ? "ran" : "failed");

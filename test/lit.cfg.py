@@ -23,6 +23,12 @@ config.substitutions.append(("%examples", os.path.join(config.hymir_src_root, "e
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%hymir_tools", config.hymir_tools_dir))
 
+# Sanitizer builds (scripts/test-sanitizers.sh): tests that limit the address
+# space (ulimit -v) cannot run under ASan, which reserves terabytes of shadow.
+import re
+if re.search(r"-fsanitize=\S*\baddress\b", getattr(config, "hymir_cxx_flags", "")):
+    config.available_features.add("asan")
+
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 

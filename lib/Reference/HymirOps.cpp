@@ -144,6 +144,8 @@ LogicalResult runAttention(Interpreter &interp, Operation *op, Frame &frame) {
   }
   SmallVector<const Tensor *, 1> yielded;
 
+  if (failed(interp.checkAllocation(op, {B, Tq, Hq, V}, "result")))
+    return failure();
   Tensor result = Tensor::getZeros(Kind::Float, {B, Tq, Hq, V});
   std::vector<double> scores(Tk);
   std::vector<char> allowed(Tk);
@@ -237,6 +239,8 @@ LogicalResult runAttentionDecode(Interpreter &interp, Operation *op,
     window = att.getWindowAttr().getInt();
   int64_t group = Hq / Hkv;
 
+  if (failed(interp.checkAllocation(op, {B, Hq, V}, "result")))
+    return failure();
   Tensor result = Tensor::getZeros(Kind::Float, {B, Hq, V});
   std::vector<double> scores(L);
   std::vector<char> allowed(L);
@@ -480,8 +484,11 @@ LogicalResult runStep(Interpreter &interp, OpTy op, Frame &frame) {
                                      << "': an output has a dynamic per-step "
                                         "dim";
       shape.push_back(d);
-      step *= d;
     }
+    if (failed(interp.checkAllocation(
+            raw, shape, ("output #" + llvm::Twine(outputs.size())).str())))
+      return failure();
+    step = productFrom(shape, 2 + hx);
     outputs.push_back(Tensor::getZeros(Kind::Float, shape));
     outStep.push_back(step);
   }

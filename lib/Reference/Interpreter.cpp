@@ -13,11 +13,82 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <iterator>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace hymir::ref;
 using namespace hymir::ref::detail;
+
+//===----------------------------------------------------------------------===//
+// Memory limit
+//===----------------------------------------------------------------------===//
+
+uint64_t hymir::ref::getDefaultMemoryLimit() {
+  uint64_t limit = UINT64_MAX;
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long pageSize = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && pageSize > 0 &&
+      static_cast<uint64_t>(pages) <= UINT64_MAX / pageSize)
+    limit = static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize);
+  for (int resource : {RLIMIT_AS, RLIMIT_DATA}) {
+    struct rlimit rl;
+    if (getrlimit(resource, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        static_cast<uint64_t>(rl.rlim_cur) < limit)
+      limit = static_cast<uint64_t>(rl.rlim_cur);
+  }
+  return limit;
+}
+
+std::string hymir::ref::formatBytes(uint64_t bytes) {
+  if (bytes < 1024)
+    return std::to_string(bytes) + " bytes";
+  static const char *const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB",
+                                       "EiB"};
+  double value = static_cast<double>(bytes) / 1024.0;
+  size_t unit = 0;
+  while (value >= 1024.0 && unit + 1 < std::size(kUnits)) {
+    value /= 1024.0;
+    ++unit;
+  }
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << llvm::format("%.1f ", value) << kUnits[unit];
+  return s;
+}
+
+LogicalResult Interpreter::checkAllocation(Operation *op,
+                                           ArrayRef<int64_t> shape,
+                                           StringRef what) {
+  // Bytes at 8 per element, saturating: an overflow needs more than any limit.
+  uint64_t bytes = 8;
+  for (int64_t d : shape) {
+    if (d <= 0) {
+      bytes = 0;
+      break;
+    }
+  }
+  for (int64_t d : shape) {
+    if (bytes == 0)
+      break;
+    uint64_t ud = static_cast<uint64_t>(d);
+    bytes = bytes > UINT64_MAX / ud ? UINT64_MAX : bytes * ud;
+  }
+  if (bytes <= maxTensorBytes)
+    return success();
+  return emitError(op) << "'" << op->getName() << "': " << what
+                       << " of shape " << formatShape(shape) << " needs "
+                       << (bytes == UINT64_MAX ? std::string("more than 16 EiB")
+                                               : formatBytes(bytes))
+                       << ", more than the memory limit of "
+                       << formatBytes(maxTensorBytes)
+                       << " (float64 reference)";
+}
 
 //===----------------------------------------------------------------------===//
 // Tensor
@@ -226,8 +297,11 @@ void hymir::ref::detail::setSlice(Tensor &dst, Type type, const Tensor &src,
 /// that the host stack never overflows.
 static constexpr unsigned kMaxCallDepth = 256;
 
-Interpreter::Interpreter(ModuleOp module, const WeightMap *weights)
-    : module(module), weights(weights) {
+Interpreter::Interpreter(ModuleOp module, const WeightMap *weights,
+                         uint64_t maxTensorBytes)
+    : module(module), weights(weights),
+      maxTensorBytes(maxTensorBytes ? maxTensorBytes
+                                    : getDefaultMemoryLimit()) {
   registerUpstreamHandlers(handlers);
   registerHymirHandlers(handlers);
 }
@@ -464,7 +538,8 @@ LogicalResult hymir::ref::checkWeights(ModuleOp module,
 
 FailureOr<SmallVector<Tensor>>
 hymir::ref::runFunction(ModuleOp module, StringRef entry,
-                        ArrayRef<Tensor> args, const WeightMap *weights) {
+                        ArrayRef<Tensor> args, const WeightMap *weights,
+                        uint64_t maxTensorBytes) {
   auto func = module.lookupSymbol<func::FuncOp>(entry);
   if (!func)
     return module.emitError("no function named '") << entry << "'";
@@ -490,7 +565,7 @@ hymir::ref::runFunction(ModuleOp module, StringRef entry,
   if (failed(checkWeights(module, weights ? *weights : kNoWeights)))
     return failure();
 
-  Interpreter interp(module, weights);
+  Interpreter interp(module, weights, maxTensorBytes);
   if (failed(interp.checkSupported(func)))
     return failure();
   SmallVector<const Tensor *> argPtrs;

@@ -86,7 +86,15 @@ struct ExecContext {
 class Interpreter {
 public:
   explicit Interpreter(mlir::ModuleOp module,
-                       const WeightMap *weights = nullptr);
+                       const WeightMap *weights = nullptr,
+                       uint64_t maxTensorBytes = 0);
+
+  /// Checks, before it is allocated, that a tensor of `shape` (8 bytes per
+  /// element) that `op` creates fits the memory limit; emits an error at
+  /// `op` naming `what` ("result", "output #1", ...) otherwise.
+  mlir::LogicalResult checkAllocation(mlir::Operation *op,
+                                      llvm::ArrayRef<int64_t> shape,
+                                      llvm::StringRef what);
 
   /// The weights bound to external globals (null: none).
   const WeightMap *getWeights() const { return weights; }
@@ -163,6 +171,7 @@ private:
 
   mlir::ModuleOp module;
   const WeightMap *weights;
+  uint64_t maxTensorBytes;
   HandlerTable handlers;
   llvm::DenseMap<void *, OpHandler> handlerCache;
   llvm::DenseMap<mlir::Operation *, std::unique_ptr<FuncInfo>> funcInfos;

@@ -692,7 +692,7 @@ LogicalResult checkShape(Interpreter &interp, Operation *op,
              << " has more than " << kMaxElements << " elements";
     n *= s;
   }
-  return success();
+  return interp.checkAllocation(op, sizes, "result");
 }
 
 LogicalResult runEmpty(Interpreter &interp, Operation *op, Frame &frame) {

@@ -284,6 +284,90 @@ TEST(ArrayTest, AllocRejectsBadArgumentsAndFreeIsIdempotent) {
   hymir_rt_array_free(nullptr);
 }
 
+/// Sets the runtime's memory limit for one scope, then restores the default.
+struct ScopedMemoryLimit {
+  explicit ScopedMemoryLimit(uint64_t bytes) {
+    hymir_rt_set_memory_limit(bytes);
+  }
+  ~ScopedMemoryLimit() { hymir_rt_set_memory_limit(0); }
+};
+
+TEST(ArrayTest, MemoryLimitRefusesLargeArraysBeforeAllocating) {
+  // The default: physical memory (or less under rlimits), never 0.
+  EXPECT_GT(hymir_rt_default_memory_limit(), uint64_t(1) << 20);
+  EXPECT_EQ(hymir_rt_memory_limit(), hymir_rt_default_memory_limit());
+  {
+    ScopedMemoryLimit limit(4096);
+    EXPECT_EQ(hymir_rt_memory_limit(), 4096u);
+    hymir_rt_array a{};
+    hymir_rt_error err{};
+    int64_t fits[1] = {1024}; // exactly 4096 bytes of f32
+    ASSERT_EQ(hymir_rt_array_alloc(HYMIR_RT_DTYPE_F32, 1, fits, &a, &err), 0)
+        << err.message;
+    hymir_rt_array_free(&a);
+    int64_t over[2] = {3, 171}; // 4104 bytes of f64
+    EXPECT_EQ(hymir_rt_array_alloc(HYMIR_RT_DTYPE_F64, 2, over, &a, &err),
+              HYMIR_RT_OUT_OF_MEMORY);
+    EXPECT_STREQ(err.message,
+                 "array alloc: f64 array of shape (3, 171) needs 4.0 KiB, "
+                 "more than the memory limit of 4.0 KiB");
+    EXPECT_EQ(a.data, nullptr);
+  }
+  // With the default limit, a size no machine has is refused before the
+  // allocator sees it (under ASan, the allocator would abort instead).
+  int64_t huge[2] = {int64_t(1) << 30, int64_t(1) << 30};
+  hymir_rt_array a{};
+  hymir_rt_error err{};
+  EXPECT_EQ(hymir_rt_array_alloc(HYMIR_RT_DTYPE_F32, 2, huge, &a, &err),
+            HYMIR_RT_OUT_OF_MEMORY);
+  EXPECT_NE(std::string(err.message).find("needs 4.0 EiB, more than the "
+                                          "memory limit of"),
+            std::string::npos)
+      << err.message;
+  EXPECT_EQ(hymir_rt_memory_limit(), hymir_rt_default_memory_limit());
+}
+
+TEST(ArrayTest, FormatBytes) {
+  char buf[32];
+  hymir_rt_format_bytes(buf, sizeof(buf), 1023);
+  EXPECT_STREQ(buf, "1023 bytes");
+  hymir_rt_format_bytes(buf, sizeof(buf), 1536);
+  EXPECT_STREQ(buf, "1.5 KiB");
+  hymir_rt_format_bytes(buf, sizeof(buf), uint64_t(3) << 30);
+  EXPECT_STREQ(buf, "3.0 GiB");
+}
+
+TEST(NpyParseTest, MemoryLimitNamesTheFileAndTheShape) {
+  // 2 x 300 f32 = 2400 bytes of data, all present.
+  std::string image =
+      npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 300), }",
+          f32Bytes(std::vector<float>(600, 1.5f)));
+  hymir_rt_array a{};
+  hymir_rt_error err{};
+  {
+    ScopedMemoryLimit limit(2399);
+    EXPECT_EQ(hymir_rt_npy_parse(image.data(), image.size(), "big.npy", &a,
+                                 &err),
+              HYMIR_RT_OUT_OF_MEMORY);
+    EXPECT_STREQ(err.message, "big.npy: a '<f4' array of shape (2, 300) needs "
+                              "2.3 KiB, more than the memory limit of 2.3 KiB");
+    EXPECT_EQ(a.data, nullptr);
+  }
+  {
+    ScopedMemoryLimit limit(2400);
+    ASSERT_EQ(
+        hymir_rt_npy_parse(image.data(), image.size(), "big.npy", &a, &err), 0)
+        << err.message;
+    EXPECT_EQ(static_cast<const float *>(a.data)[599], 1.5f);
+    hymir_rt_array_free(&a);
+  }
+  // A truncated file is still a format error, whatever the limit.
+  ScopedMemoryLimit limit(16);
+  EXPECT_EQ(hymir_rt_npy_parse(image.data(), image.size() - 4, "big.npy", &a,
+                               &err),
+            HYMIR_RT_FORMAT_ERROR);
+}
+
 //===----------------------------------------------------------------------===//
 // Round trips
 //===----------------------------------------------------------------------===//

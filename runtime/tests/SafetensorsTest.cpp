@@ -1009,6 +1009,24 @@ TEST_F(SafetensorsLoadTest, ShapeMismatchNamesBothShapes) {
   EXPECT_TRUE(contains(message, "has shape [4] but the model expects []"));
 }
 
+TEST_F(SafetensorsLoadTest, MemoryLimitNamesFileAndTensor) {
+  Array out;
+  std::string message;
+  // backbone.embed.weight is 16 x 64: 4 KiB as f32, 8 KiB as f64.
+  hymir_rt_set_memory_limit(6000);
+  EXPECT_EQ(load("backbone.embed.weight", HYMIR_RT_DTYPE_F64, {16, 64}, out,
+                 message),
+            HYMIR_RT_OUT_OF_MEMORY);
+  EXPECT_EQ(message, weights + ": tensor 'backbone.embed.weight': array "
+                               "alloc: f64 array of shape (16, 64) needs 8.0 "
+                               "KiB, more than the memory limit of 5.9 KiB");
+  EXPECT_EQ(load("backbone.embed.weight", HYMIR_RT_DTYPE_F32, {16, 64}, out,
+                 message),
+            0)
+      << message;
+  hymir_rt_set_memory_limit(0);
+}
+
 TEST_F(SafetensorsLoadTest, MissingTensorSaysWhatTheModelExpects) {
   Array out;
   std::string message;

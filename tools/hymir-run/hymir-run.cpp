@@ -41,6 +41,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -53,9 +54,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -108,6 +114,20 @@ JIT-compiles it for the host and runs it in f32 (the default mode).
 --target=cuda compiles the entry point for the inputs' shapes with
 hymir-cuda-pipeline and runs it with the runtime's hymir-rt-run (next to
 hymir-run or on PATH): it needs a machine with an NVIDIA driver.
+
+Threads. --threads=N (compiled code only) runs the (batch, head) loops of compiled code on N
+OpenMP threads (default 0: one per core, or OMP_NUM_THREADS). Results are
+bit-identical at any thread count.
+
+Memory. Before anything is allocated, every buffer hymir-run can size in
+advance is checked against the memory limit (--max-memory=SIZE; default: the
+physical memory, lowered to the process's RLIMIT_AS/RLIMIT_DATA): each .npy
+input (checked from its header, before its data is read), each weight, the
+inputs and results together (results sized from the entry's result types,
+their '?' dims by the convention above), and each intermediate tensor of the
+reference interpreter. A violation is one error line with the bytes needed
+and the limit. Running out of memory anyway is the error line 'out of
+memory', exit status 1, never a crash.
 
 Models (docs/models.md). Weights are ml_program.global symbols with
 external values, bound by name from a safetensors file:
@@ -167,6 +187,15 @@ struct Options {
                "hymir-cpu-pipeline's); 0 runs every scan through the "
                "sequential fallback"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  /// --threads=N, parsed by `extractThreads`: libLLVM already registers a
+  /// (hidden, unrelated) global option named "threads".
+  unsigned threads = 0;
+  cl::opt<std::string> maxMemory{
+      "max-memory",
+      cl::desc("Refuse inputs, intermediates and results that need more "
+               "memory than this (bytes, or with a K, M, G, T suffix; "
+               "default: the physical memory)"),
+      cl::value_desc("SIZE"), cl::cat(category)};
   cl::opt<bool> allowNonfinite{
       "allow-nonfinite", cl::desc("Accept NaN and Inf input values"),
       cl::cat(category)};
@@ -351,6 +380,72 @@ FailureOr<Tensor> checkAndConvert(unsigned index, StringRef path, Type type,
   return Tensor::getInt(shape, std::move(data));
 }
 
+/// Parses --max-memory: a byte count, optionally with a binary suffix K, M,
+/// G or T (also KiB, KB, ...). Returns nullopt for anything else or 0.
+std::optional<uint64_t> parseMemorySize(StringRef text) {
+  StringRef digits = text.take_while(llvm::isDigit);
+  std::string u = text.drop_front(digits.size()).lower();
+  uint64_t value;
+  if (digits.empty() || digits.getAsInteger(10, value) || value == 0)
+    return std::nullopt;
+  unsigned shift;
+  if (u.empty() || u == "b")
+    shift = 0;
+  else if (u == "k" || u == "kb" || u == "kib")
+    shift = 10;
+  else if (u == "m" || u == "mb" || u == "mib")
+    shift = 20;
+  else if (u == "g" || u == "gb" || u == "gib")
+    shift = 30;
+  else if (u == "t" || u == "tb" || u == "tib")
+    shift = 40;
+  else
+    return std::nullopt;
+  if (shift && value > (UINT64_MAX >> shift))
+    return std::nullopt;
+  return value << shift;
+}
+
+/// Bytes of `numel` elements of `bytesPerElement`, saturating.
+uint64_t saturatingBytes(uint64_t numel, uint64_t bytesPerElement) {
+  return numel > UINT64_MAX / bytesPerElement ? UINT64_MAX
+                                              : numel * bytesPerElement;
+}
+
+uint64_t saturatingAdd(uint64_t a, uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+std::string bytesString(uint64_t bytes) {
+  return bytes == UINT64_MAX ? std::string("more than 16 EiB")
+                             : hymir::ref::formatBytes(bytes);
+}
+
+/// The element count of result `type` with its '?' dims taken from the
+/// inputs by the dynamic-dim convention (saturating), or nullopt if a '?'
+/// has no input at its position.
+std::optional<uint64_t> resultElements(Type type,
+                                       const DynamicDims &dynamicDims) {
+  auto tensorType = dyn_cast<RankedTensorType>(type);
+  if (!tensorType)
+    return 1;
+  uint64_t n = 1;
+  for (auto [d, staticSize] : llvm::enumerate(tensorType.getShape())) {
+    int64_t size = staticSize;
+    if (ShapedType::isDynamic(size)) {
+      auto it = dynamicDims.find(static_cast<unsigned>(d));
+      if (it == dynamicDims.end())
+        return std::nullopt;
+      size = it->second.first;
+    }
+    if (size == 0)
+      return 0;
+    uint64_t u = static_cast<uint64_t>(size);
+    n = n > UINT64_MAX / u ? UINT64_MAX : n * u;
+  }
+  return n;
+}
+
 bool isOutputName(StringRef name) {
   return name.starts_with("out") && name.ends_with(".npy");
 }
@@ -495,7 +590,7 @@ bool writeOutputs(StringRef dir, llvm::ArrayRef<Tensor> results,
 /// Compiled code computes in f32: inputs are rounded to f32 on the way in.
 FailureOr<llvm::SmallVector<Tensor>>
 runCompiledOnCpu(ModuleOp module, StringRef entry, ArrayRef<Tensor> args,
-                 int64_t chunkSize) {
+                 int64_t chunkSize, unsigned threads) {
   std::vector<hymir::CpuTensor> cpuArgs;
   for (const Tensor &t : args) {
     hymir::CpuTensor c;
@@ -508,6 +603,7 @@ runCompiledOnCpu(ModuleOp module, StringRef entry, ArrayRef<Tensor> args,
   hymir::CPUPipelineOptions options;
   if (chunkSize >= 0)
     options.chunkSize = chunkSize;
+  options.threads = threads;
   FailureOr<llvm::SmallVector<hymir::CpuTensor>> out =
       hymir::runOnCpu(module, entry, cpuArgs, options);
   if (failed(out))
@@ -582,12 +678,26 @@ LogicalResult loadWeights(ModuleOp module, StringRef path,
     return failure();
   }
   llvm::scope_exit closeFile([&] { hymir_rt_safetensors_close(st); });
+  // The weights are held as float64 (int64) tensors: check their total
+  // against the memory limit before each is loaded.
+  uint64_t limit = hymir_rt_memory_limit(), total = 0;
   for (ml_program::GlobalOp global : getExternalGlobals(module)) {
     hymir_rt_dtype dtype;
     llvm::ArrayRef<int64_t> shape;
     if (!getWeightType(global, dtype, shape))
       return failure();
     std::string name = global.getSymName().str();
+    uint64_t numel = 1;
+    for (int64_t d : shape)
+      numel = d <= 0 ? 0 : saturatingBytes(numel, static_cast<uint64_t>(d));
+    total = saturatingAdd(total, saturatingBytes(numel, 8));
+    if (total > limit) {
+      error() << path << ": the weights up to tensor '" << name << "' need "
+              << bytesString(total)
+              << " as float64, more than the memory limit of "
+              << bytesString(limit) << "\n";
+      return failure();
+    }
     NpyArray loaded, wide;
     if (hymir_rt_safetensors_load(st, name.c_str(), dtype,
                                   static_cast<int>(shape.size()), shape.data(),
@@ -751,7 +861,8 @@ int runGeneration(ModuleOp module, const Options &opts,
       std::vector<int64_t>(opts.promptIds.begin(), opts.promptIds.end()));
   auto t0 = Clock::now();
   FailureOr<llvm::SmallVector<Tensor>> out =
-      hymir::ref::runFunction(module, "prefill", {tokens}, &weights);
+      hymir::ref::runFunction(module, "prefill", {tokens}, &weights,
+                              hymir_rt_memory_limit());
   if (failed(out))
     return kExitFailure;
   double prefillSeconds =
@@ -764,7 +875,8 @@ int runGeneration(ModuleOp module, const Options &opts,
     args.push_back(Tensor::getInt({1}, {generated.back()}));
     for (unsigned i = 1; i <= numStates; ++i)
       args.push_back(std::move((*out)[i]));
-    out = hymir::ref::runFunction(module, "decode", args, &weights);
+    out = hymir::ref::runFunction(module, "decode", args, &weights,
+                                    hymir_rt_memory_limit());
     if (failed(out))
       return kExitFailure;
     generated.push_back(argmaxRow((*out)[0], 0));
@@ -854,6 +966,26 @@ int run(Options &opts, const char *argv0) {
     }
   }
 
+  // The memory limit applies to everything read or allocated from here on.
+  uint64_t memoryLimit = hymir_rt_default_memory_limit();
+  if (opts.maxMemory.getNumOccurrences()) {
+    std::optional<uint64_t> limit = parseMemorySize(opts.maxMemory);
+    if (!limit) {
+      error() << "--max-memory=" << opts.maxMemory
+              << " is not a size (expected bytes > 0, optionally with a K, "
+                 "M, G or T suffix)\n";
+      return failRun(kExitUsage);
+    }
+    memoryLimit = *limit;
+    hymir_rt_set_memory_limit(memoryLimit);
+  }
+  auto limitString = [&] {
+    return bytesString(memoryLimit) +
+           (opts.maxMemory.getNumOccurrences() ? " (--max-memory)"
+                                               : " (the physical memory; "
+                                                 "see --max-memory)");
+  };
+
   // Parse and verify the module; diagnostics carry source locations.
   DialectRegistry registry;
   hymir::registerAllDialects(registry);
@@ -923,7 +1055,11 @@ int run(Options &opts, const char *argv0) {
       return failRun(kExitFailure);
     }
 
-  // Read and check every input before anything runs.
+  // Read and check every input before anything runs. Each value is held as
+  // a float64 (or int64) tensor, plus an f32 copy for compiled code.
+  bool compiled = !opts.reference;
+  uint64_t perInputElement = compiled ? 12 : 8;
+  uint64_t inputBytes = 0;
   std::vector<Tensor> args;
   DynamicDims dynamicDims;
   for (auto [i, path] : llvm::enumerate(opts.inputs)) {
@@ -931,6 +1067,18 @@ int run(Options &opts, const char *argv0) {
     hymir_rt_error err{};
     if (hymir_rt_npy_read(path.c_str(), &array.array, &err)) {
       error() << "argument #" << i << ": " << err.message << "\n";
+      return failRun(kExitFailure);
+    }
+    inputBytes = saturatingAdd(
+        inputBytes,
+        saturatingBytes(static_cast<uint64_t>(std::max<int64_t>(
+                            hymir_rt_array_numel(&array.array), 0)),
+                        perInputElement));
+    if (inputBytes > memoryLimit) {
+      error() << "argument #" << i << " (" << path
+              << "): the arguments so far need " << bytesString(inputBytes)
+              << " once converted, more than the memory limit of "
+              << limitString() << "\n";
       return failRun(kExitFailure);
     }
     FailureOr<Tensor> t =
@@ -945,16 +1093,40 @@ int run(Options &opts, const char *argv0) {
     llvm::SmallVector<llvm::SmallVector<int64_t>> shapes;
     for (const Tensor &t : args)
       shapes.emplace_back(t.getShape().begin(), t.getShape().end());
-    removeOutputs(opts.output, "");
+    if (!removeOutputs(opts.output, ""))
+      return failRun(kExitFailure);
     int status = hymir::runOnCuda(*module, opts.entry, shapes, opts.inputs,
                                   opts.output, argv0);
     return status == 0 ? 0 : failRun(kExitFailure);
   }
 
+  // The results, sized from the entry's result types (a '?' by the
+  // dynamic-dim convention): float64 tensors, plus the buffers of compiled
+  // code and their f32 copies.
+  uint64_t resultBytes = 0;
+  for (Type t : type.getResults())
+    if (std::optional<uint64_t> n = resultElements(t, dynamicDims))
+      resultBytes =
+          saturatingAdd(resultBytes, saturatingBytes(*n, compiled ? 16 : 8));
+  if (saturatingAdd(inputBytes, resultBytes) > memoryLimit) {
+    error() << "@" << opts.entry << " needs at least "
+            << bytesString(saturatingAdd(inputBytes, resultBytes))
+            << " for its arguments (" << bytesString(inputBytes)
+            << ") and results (" << bytesString(resultBytes)
+            << "), more than the memory limit of " << limitString() << "\n";
+    return failRun(kExitFailure);
+  }
+
+  // Stale outputs go before the run, so that a run that ends abruptly (out
+  // of memory, see onOutOfMemory) leaves none behind either.
+  if (!removeOutputs(opts.output, ""))
+    return failRun(kExitFailure);
+
   FailureOr<llvm::SmallVector<Tensor>> results =
       opts.reference ? hymir::ref::runFunction(*module, opts.entry, args,
-                                               &weights)
-                     : runCompiledOnCpu(*module, opts.entry, args, opts.chunkSize);
+                                               &weights, memoryLimit)
+                     : runCompiledOnCpu(*module, opts.entry, args,
+                                        opts.chunkSize, opts.threads);
   if (failed(results))
     return failRun(kExitFailure);
   if (!writeOutputs(opts.output, *results, type.getResults(),
@@ -963,13 +1135,67 @@ int run(Options &opts, const char *argv0) {
   return 0;
 }
 
+/// Removes --threads=N / --threads N (one or two dashes) from `args` and
+/// stores N in `threads`. Returns false, after an error line, if N is not a
+/// number.
+bool extractThreads(std::vector<char *> &args, unsigned &threads) {
+  std::vector<char *> kept;
+  for (size_t i = 0; i < args.size(); ++i) {
+    StringRef arg(args[i]);
+    StringRef name = arg.starts_with("--") ? arg.drop_front(2)
+                     : arg.starts_with("-") ? arg.drop_front(1)
+                                            : StringRef();
+    StringRef value;
+    if (name == "threads" && i + 1 < args.size()) {
+      value = args[++i];
+    } else if (name.starts_with("threads=")) {
+      value = name.drop_front(strlen("threads="));
+    } else {
+      kept.push_back(args[i]);
+      continue;
+    }
+    if (value.getAsInteger(10, threads) || threads > 4096) {
+      error() << "--threads=" << value
+              << " is not a thread count (expected 0 to 4096; 0 = one per "
+                 "core)\n";
+      return false;
+    }
+  }
+  args = std::move(kept);
+  return true;
+}
+
+/// Running out of memory (operator new, LLVM's allocators) anyway: one error
+/// line and exit status 1, not an abort. Only async-signal-safe calls: the
+/// heap is exhausted.
+void onOutOfMemory(void *, const char *reason, bool) {
+  static const char kPrefix[] = "error: out of memory";
+  ssize_t ignored = ::write(2, kPrefix, sizeof(kPrefix) - 1);
+  if (reason && *reason) {
+    ignored = ::write(2, " (", 2);
+    ignored = ::write(2, reason, std::strlen(reason));
+    ignored = ::write(2, ")", 1);
+  }
+  static const char kHint[] =
+      "; lower the sizes or raise the memory available (--max-memory "
+      "refuses what is known to be too large before it is allocated)\n";
+  ignored = ::write(2, kHint, sizeof(kHint) - 1);
+  (void)ignored;
+  std::_Exit(kExitFailure);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  llvm::install_bad_alloc_error_handler(onOutOfMemory);
   Options opts;
   cl::HideUnrelatedOptions(opts.category);
-  if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &llvm::errs()))
+  std::vector<char *> args(argv, argv + argc);
+  if (!extractThreads(args, opts.threads))
+    return kExitUsage;
+  if (!cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
+                                   kOverview, &llvm::errs()))
     return kExitUsage;
   return run(opts, argv[0]);
 }

@@ -148,9 +148,23 @@ mlir::LogicalResult checkWeights(mlir::ModuleOp module,
 /// runs), or any op fails or is not supported. `weights` may be null for a
 /// module without external globals; it is read, never copied, and must stay
 /// alive during the call.
+///
+/// `maxTensorBytes` bounds every tensor the interpreter creates (8 bytes per
+/// element): an op whose result would need more fails with a diagnostic at
+/// the op ("... needs 16.0 GiB, more than the memory limit of 8.0 GiB")
+/// before allocating it. 0 selects the default, the machine's physical
+/// memory (`getDefaultMemoryLimit`).
 llvm::FailureOr<llvm::SmallVector<Tensor>>
 runFunction(mlir::ModuleOp module, llvm::StringRef entry,
-            llvm::ArrayRef<Tensor> args, const WeightMap *weights = nullptr);
+            llvm::ArrayRef<Tensor> args, const WeightMap *weights = nullptr,
+            uint64_t maxTensorBytes = 0);
+
+/// The physical memory of the machine, lowered to the process's RLIMIT_AS
+/// and RLIMIT_DATA where set (the runtime's `hymir_rt_default_memory_limit`).
+uint64_t getDefaultMemoryLimit();
+
+/// `bytes` for a message: "123 bytes", "1.5 KiB", ..., "2.0 TiB".
+std::string formatBytes(uint64_t bytes);
 
 } // namespace ref
 } // namespace hymir

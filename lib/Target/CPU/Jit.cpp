@@ -17,6 +17,12 @@
 // vector unit at all). Code compiled with `threads` != 1 calls the OpenMP
 // runtime (__kmpc_*), which the JIT loads from LLVM's libomp.
 //
+// Compiled code allocates with `malloc`, which the JIT binds to a checked
+// wrapper: if an allocation fails, the process prints
+// "error: out of memory: compiled code could not allocate N bytes" and exits
+// with status 1 (hymir-run's status for a failed run) rather than writing
+// through a null pointer.
+//
 //===----------------------------------------------------------------------===//
 
 #include "hymir/Target/CPU/Jit.h"
@@ -36,10 +42,14 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+
+#include <unistd.h>
 
 using namespace mlir;
 using hymir::CpuTensor;
@@ -176,6 +186,27 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine() {
   return builder->createTargetMachine();
 }
 
+/// The `malloc` of compiled code (buffers of results and intermediates, see
+/// the file comment): the C library's, except that a failure is an error
+/// line and exit status 1 instead of a null pointer the code would write
+/// through (a segmentation fault). Compiled code has no way to report an
+/// error to its caller, and may be running on OpenMP worker threads.
+void *checkedMalloc(size_t bytes) {
+  void *p = std::malloc(bytes);
+  if (p || bytes == 0)
+    return p;
+  char line[200];
+  int n = std::snprintf(line, sizeof(line),
+                        "error: out of memory: compiled code could not "
+                        "allocate %zu bytes\n",
+                        bytes);
+  if (n > 0) {
+    ssize_t ignored = ::write(2, line, std::min<size_t>(n, sizeof(line) - 1));
+    (void)ignored;
+  }
+  std::_Exit(1);
+}
+
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                        start)
@@ -287,6 +318,15 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
   if (!engine)
     return module.emitError("runOnCpu: JIT compilation failed: ")
            << llvm::toString(engine.takeError());
+  // Compiled code allocates through checkedMalloc (defined in the main
+  // JITDylib, so it wins over the process's malloc).
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("malloc")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&checkedMalloc),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   std::string wrapper = ("_mlir_ciface_" + entry).str();
   // The lookup materializes (code-generates) the module.
   auto function = (*engine)->lookupPacked(wrapper);

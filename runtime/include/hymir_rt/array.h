@@ -76,9 +76,26 @@ int64_t hymir_rt_array_numel(const hymir_rt_array *a);
 /// size does not fit in `size_t`. (An empty array also has 0 bytes.)
 size_t hymir_rt_array_nbytes(const hymir_rt_array *a);
 
+/// The memory limit: the largest number of bytes one buffer may need.
+/// `hymir_rt_array_alloc` refuses (HYMIR_RT_OUT_OF_MEMORY, before calling the
+/// allocator) any array whose data is larger, and so do the .npy and
+/// safetensors readers, which name the file and the tensor. The default is
+/// `hymir_rt_default_memory_limit()`; tools lower it (hymir-run
+/// --max-memory). Process-wide; reading and setting it are thread-safe.
+uint64_t hymir_rt_memory_limit(void);
+/// Sets the memory limit in bytes; 0 restores the default.
+void hymir_rt_set_memory_limit(uint64_t bytes);
+/// The physical memory of the machine (sysconf), lowered to the address-space
+/// and data-segment limits of the process (RLIMIT_AS, RLIMIT_DATA) where
+/// those are set; UINT64_MAX if none of them can be determined.
+uint64_t hymir_rt_default_memory_limit(void);
+/// Writes `bytes` for a message: "123 bytes", "1.5 KiB" ... "2.0 TiB".
+void hymir_rt_format_bytes(char *buf, size_t size, uint64_t bytes);
+
 /// Allocates a zero-filled array of the given dtype and shape into `*out`.
-/// `shape` may be NULL when `rank` is 0. On failure `*out` is zeroed, so
-/// `hymir_rt_array_free(out)` is always safe.
+/// `shape` may be NULL when `rank` is 0. Fails with HYMIR_RT_OUT_OF_MEMORY if
+/// the data would exceed `hymir_rt_memory_limit()` or the allocator fails.
+/// On failure `*out` is zeroed, so `hymir_rt_array_free(out)` is always safe.
 int hymir_rt_array_alloc(hymir_rt_dtype dtype, int rank, const int64_t *shape,
                          hymir_rt_array *out, hymir_rt_error *err);
 

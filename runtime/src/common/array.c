@@ -18,9 +18,13 @@
 #include "internal.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 //===----------------------------------------------------------------------===//
 // Dtypes
@@ -136,6 +140,57 @@ size_t hymir_rt_array_nbytes(const hymir_rt_array *a) {
 }
 
 //===----------------------------------------------------------------------===//
+// Memory limit
+//===----------------------------------------------------------------------===//
+
+/// 0 means "not set": the default applies.
+static _Atomic uint64_t memoryLimit = 0;
+
+uint64_t hymir_rt_default_memory_limit(void) {
+  uint64_t limit = UINT64_MAX;
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long pageSize = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && pageSize > 0 &&
+      (uint64_t)pages <= UINT64_MAX / (uint64_t)pageSize)
+    limit = (uint64_t)pages * (uint64_t)pageSize;
+  static const int kResources[] = {RLIMIT_AS, RLIMIT_DATA};
+  for (size_t i = 0; i < sizeof(kResources) / sizeof(kResources[0]); ++i) {
+    struct rlimit rl;
+    if (getrlimit(kResources[i], &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (uint64_t)rl.rlim_cur < limit)
+      limit = (uint64_t)rl.rlim_cur;
+  }
+  return limit;
+}
+
+uint64_t hymir_rt_memory_limit(void) {
+  uint64_t limit = atomic_load(&memoryLimit);
+  return limit ? limit : hymir_rt_default_memory_limit();
+}
+
+void hymir_rt_set_memory_limit(uint64_t bytes) {
+  atomic_store(&memoryLimit, bytes);
+}
+
+void hymir_rt_format_bytes(char *buf, size_t size, uint64_t bytes) {
+  if (!buf || size == 0)
+    return;
+  if (bytes < 1024) {
+    snprintf(buf, size, "%" PRIu64 " bytes", bytes);
+    return;
+  }
+  static const char *const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB",
+                                       "EiB"};
+  double value = (double)bytes / 1024.0;
+  size_t unit = 0;
+  while (value >= 1024.0 && unit + 1 < sizeof(kUnits) / sizeof(kUnits[0])) {
+    value /= 1024.0;
+    ++unit;
+  }
+  snprintf(buf, size, "%.1f %s", value, kUnits[unit]);
+}
+
+//===----------------------------------------------------------------------===//
 // Allocation
 //===----------------------------------------------------------------------===//
 
@@ -186,6 +241,19 @@ int hymir_rt_array_alloc(hymir_rt_dtype dtype, int rank, const int64_t *shape,
                               "array alloc: %s array of shape %s does not "
                               "fit in the address space",
                               hymir_rt_dtype_name(dtype), shapeStr);
+  }
+
+  uint64_t limit = hymir_rt_memory_limit();
+  if ((uint64_t)nbytes > limit) {
+    char need[32], have[32];
+    hymir_rt_internal_format_shape(shapeStr, sizeof(shapeStr), rank, shape);
+    hymir_rt_format_bytes(need, sizeof(need), nbytes);
+    hymir_rt_format_bytes(have, sizeof(have), limit);
+    return hymir_rt_error_set(err, HYMIR_RT_OUT_OF_MEMORY,
+                              "array alloc: %s array of shape %s needs %s, "
+                              "more than the memory limit of %s",
+                              hymir_rt_dtype_name(dtype), shapeStr, need,
+                              have);
   }
 
   // aligned_alloc wants a size that is a multiple of the alignment; always

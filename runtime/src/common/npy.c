@@ -549,6 +549,16 @@ static int checkDataSize(const NpyHeader *h, uint64_t available,
                               "%s: %" PRIu64 " bytes of data do not fit in "
                               "the address space",
                               name, expected);
+  uint64_t limit = hymir_rt_memory_limit();
+  if (expected > limit) {
+    char need[32], have[32];
+    hymir_rt_format_bytes(need, sizeof(need), expected);
+    hymir_rt_format_bytes(have, sizeof(have), limit);
+    return hymir_rt_error_set(err, HYMIR_RT_OUT_OF_MEMORY,
+                              "%s: a '%s' array of shape %s needs %s, more "
+                              "than the memory limit of %s",
+                              name, descr, shapeStr, need, have);
+  }
   *dataBytes = (size_t)expected;
   return HYMIR_RT_OK;
 }
