@@ -28,6 +28,13 @@ config.substitutions.append(("%hymir_tools", config.hymir_tools_dir))
 import re
 if re.search(r"-fsanitize=\S*\baddress\b", getattr(config, "hymir_cxx_flags", "")):
     config.available_features.add("asan")
+# A project built against the installed tree (test/Consumer) compiles and
+# links with the build's flags, so that it links the sanitizer runtime when
+# the installed libraries are instrumented.
+_flags = getattr(config, "hymir_cxx_flags", "").strip()
+_sanitize = " ".join(f for f in _flags.split() if f.startswith("-fsanitize"))
+config.substitutions.append(("%consumer_cmake_flags",
+    '"-DCMAKE_CXX_FLAGS=%s" "-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld %s"' % (_flags, _sanitize)))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
