@@ -198,6 +198,9 @@ struct NpyArray {
   ~NpyArray() { hymir_rt_array_free(&array); }
 };
 
+/// Weights in the element types of their globals, by name (module order).
+using RawWeights = std::vector<std::pair<std::string, NpyArray>>;
+
 std::string describeDType(hymir_rt_dtype dtype) {
   const char *descr = hymir_rt_npy_descr(dtype);
   std::string s = descr ? std::string("'") + descr + "'" : "";
@@ -485,30 +488,64 @@ bool writeOutputs(StringRef dir, llvm::ArrayRef<Tensor> results,
   return true;
 }
 
-/// Compiles the module with hymir-cpu-pipeline, JITs it and runs `entry`.
-/// Compiled code computes in f32: inputs are rounded to f32 on the way in.
-FailureOr<llvm::SmallVector<Tensor>>
-runCompiledOnCpu(ModuleOp module, StringRef entry, ArrayRef<Tensor> args) {
-  std::vector<hymir::CpuTensor> cpuArgs;
-  for (const Tensor &t : args) {
-    hymir::CpuTensor c;
-    c.shape.assign(t.getShape().begin(), t.getShape().end());
-    c.data.reserve(t.getNumElements());
-    for (int64_t i = 0, e = t.getNumElements(); i < e; ++i)
-      c.data.push_back(static_cast<float>(t.getAsDouble(i)));
-    cpuArgs.push_back(std::move(c));
+/// Compiled entry points of a module on the CPU target, with its weights
+/// bound. Compiled code computes in f32: float inputs are rounded to f32 on
+/// the way in; integer inputs (token ids) are passed as they are.
+class CpuRunner {
+public:
+  CpuRunner(ModuleOp module, const RawWeights &weights)
+      : module(module), weights(weights) {}
+
+  /// Compiles `entry` (once) and binds every weight.
+  LogicalResult prepare(StringRef entry) {
+    if (compiled.count(entry))
+      return success();
+    hymir::CPUPipelineOptions options;
+    FailureOr<hymir::CompiledModule> c =
+        hymir::CompiledModule::compile(module, entry, options);
+    if (failed(c))
+      return failure();
+    for (const auto &[name, array] : weights)
+      if (failed(c->bindWeight(name, array.array.data,
+                               hymir_rt_array_nbytes(&array.array))))
+        return failure();
+    compiled.try_emplace(entry, std::move(*c));
+    return success();
   }
-  hymir::CPUPipelineOptions options;
-  FailureOr<llvm::SmallVector<hymir::CpuTensor>> out =
-      hymir::runOnCpu(module, entry, cpuArgs, options);
-  if (failed(out))
-    return failure();
-  llvm::SmallVector<Tensor> results;
-  for (const hymir::CpuTensor &c : *out)
-    results.push_back(Tensor::getFloat(
-        c.shape, std::vector<double>(c.data.begin(), c.data.end())));
-  return results;
-}
+
+  FailureOr<llvm::SmallVector<Tensor>> run(StringRef entry,
+                                           ArrayRef<Tensor> args) {
+    if (failed(prepare(entry)))
+      return failure();
+    std::vector<hymir::CpuTensor> cpuArgs;
+    for (const Tensor &t : args) {
+      hymir::CpuTensor c;
+      c.shape.assign(t.getShape().begin(), t.getShape().end());
+      if (t.isFloat()) {
+        c.data.reserve(t.getNumElements());
+        for (double v : t.getFloats())
+          c.data.push_back(static_cast<float>(v));
+      } else {
+        c.ints.assign(t.getInts().begin(), t.getInts().end());
+      }
+      cpuArgs.push_back(std::move(c));
+    }
+    FailureOr<llvm::SmallVector<hymir::CpuTensor>> out =
+        compiled.find(entry)->second.call(cpuArgs);
+    if (failed(out))
+      return failure();
+    llvm::SmallVector<Tensor> results;
+    for (const hymir::CpuTensor &c : *out)
+      results.push_back(Tensor::getFloat(
+          c.shape, std::vector<double>(c.data.begin(), c.data.end())));
+    return results;
+  }
+
+private:
+  ModuleOp module;
+  const RawWeights &weights;
+  llvm::StringMap<hymir::CompiledModule> compiled;
+};
 
 //===----------------------------------------------------------------------===//
 // Models: weights and generation
@@ -562,10 +599,14 @@ bool getWeightType(ml_program::GlobalOp global, hymir_rt_dtype &dtype,
 }
 
 /// Reads every external global of `module` from the safetensors file `path`
-/// into `weights` (float64 / int64). Prints one error line and fails on the
-/// first problem (the runtime's messages name the file and the tensor).
+/// into `weights` (float64 / int64, for the reference) and, if `raw` is
+/// given, into `raw` (the global's own element type, for compiled code).
+/// Prints one error line and fails on the first problem (the runtime's
+/// messages name the file and the tensor); the checks are the same whoever
+/// runs the model.
 LogicalResult loadWeights(ModuleOp module, StringRef path,
-                          hymir::ref::WeightMap &weights) {
+                          hymir::ref::WeightMap &weights,
+                          RawWeights *raw = nullptr) {
   hymir_rt_safetensors *st = nullptr;
   hymir_rt_error err{};
   if (hymir_rt_safetensors_open(path.str().c_str(), &st, &err)) {
@@ -595,6 +636,8 @@ LogicalResult loadWeights(ModuleOp module, StringRef path,
       return failure();
     }
     int64_t n = hymir_rt_array_numel(&wide.array);
+    if (raw)
+      raw->emplace_back(name, std::move(loaded));
     if (isFloat) {
       const double *p = static_cast<const double *>(wide.array.data);
       weights[name] = Tensor::getFloat(shape, std::vector<double>(p, p + n));
@@ -694,8 +737,14 @@ int writeRandomWeights(ModuleOp module, StringRef path, uint64_t seed) {
 /// Greedy generation: @prefill on the prompt (batch 1), then @decode steps
 /// carrying the states. Prints the generated ids on one line, then the
 /// throughput of both phases.
+using EntryRunner = llvm::function_ref<FailureOr<llvm::SmallVector<Tensor>>(
+    StringRef entry, ArrayRef<Tensor> args)>;
+
+/// `prepare` (may be null) compiles the entry points before the clock runs;
+/// `runEntry` runs one.
 int runGeneration(ModuleOp module, const Options &opts,
-                  const hymir::ref::WeightMap &weights) {
+                  llvm::function_ref<LogicalResult(StringRef)> prepare,
+                  EntryRunner runEntry) {
   auto prefill = module.lookupSymbol<func::FuncOp>("prefill");
   auto decode = module.lookupSymbol<func::FuncOp>("decode");
   if (!prefill || !decode || prefill.isExternal() || decode.isExternal()) {
@@ -726,6 +775,18 @@ int runGeneration(ModuleOp module, const Options &opts,
     error() << "--generate needs a non-empty --prompt-ids=ID,ID,...\n";
     return kExitUsage;
   }
+  // Compiled code does not check its gathers: an id out of the vocabulary
+  // (the logits' last dim) is an error before anything runs.
+  int64_t vocab = cast<RankedTensorType>(pt.getResult(0)).getShape().back();
+  if (!ShapedType::isDynamic(vocab))
+    for (int64_t id : opts.promptIds)
+      if (id < 0 || id >= vocab) {
+        error() << "--prompt-ids: id " << id << " is not in [0, " << vocab
+                << ") (the vocabulary of @prefill's logits)\n";
+        return kExitFailure;
+      }
+  if (prepare && (failed(prepare("prefill")) || failed(prepare("decode"))))
+    return kExitFailure;
   auto argmaxRow = [](const Tensor &logits, int64_t row) {
     int64_t v = logits.getShape().back();
     const double *p = logits.getFloats().data() + row * v;
@@ -741,8 +802,7 @@ int runGeneration(ModuleOp module, const Options &opts,
       {1, promptLen},
       std::vector<int64_t>(opts.promptIds.begin(), opts.promptIds.end()));
   auto t0 = Clock::now();
-  FailureOr<llvm::SmallVector<Tensor>> out =
-      hymir::ref::runFunction(module, "prefill", {tokens}, &weights);
+  FailureOr<llvm::SmallVector<Tensor>> out = runEntry("prefill", {tokens});
   if (failed(out))
     return kExitFailure;
   double prefillSeconds =
@@ -755,7 +815,7 @@ int runGeneration(ModuleOp module, const Options &opts,
     args.push_back(Tensor::getInt({1}, {generated.back()}));
     for (unsigned i = 1; i <= numStates; ++i)
       args.push_back(std::move((*out)[i]));
-    out = hymir::ref::runFunction(module, "decode", args, &weights);
+    out = runEntry("decode", args);
     if (failed(out))
       return kExitFailure;
     generated.push_back(argmaxRow((*out)[0], 0));
@@ -804,9 +864,9 @@ int run(Options &opts, const char *argv0) {
       return kExitUsage;
     }
   } else if (generate) {
-    if (!opts.reference) {
-      error() << "--generate runs on the reference interpreter for now: pass "
-                 "--reference\n";
+    if (!opts.reference && opts.target == "cuda") {
+      error() << "--generate runs on the reference interpreter and the CPU "
+                 "target for now: pass --reference or --target=cpu\n";
       return kExitUsage;
     }
     if (!opts.inputs.empty() || !opts.output.empty() ||
@@ -867,16 +927,37 @@ int run(Options &opts, const char *argv0) {
   // Models: random weights, bound weights, generation.
   if (randomWeights)
     return writeRandomWeights(*module, opts.randomWeights, opts.seed);
+  bool onCpu = !opts.reference && opts.target != "cuda";
   hymir::ref::WeightMap weights;
+  RawWeights rawWeights;
   if (!opts.weights.empty() &&
-      failed(loadWeights(*module, opts.weights, weights)))
+      failed(loadWeights(*module, opts.weights, weights,
+                         onCpu ? &rawWeights : nullptr)))
     return failRun(kExitFailure);
-  if (generate)
-    return runGeneration(*module, opts, weights);
-  if (!opts.reference && !getExternalGlobals(*module).empty()) {
-    error() << "a module with external weights (ml_program.global) runs "
-               "only with --reference for now\n";
+  if (!opts.reference && opts.weights.empty() &&
+      !getExternalGlobals(*module).empty()) {
+    error() << "the module has external weights (ml_program.global): pass "
+               "--weights=W.safetensors\n";
     return failRun(kExitUsage);
+  }
+  if (!opts.reference && !onCpu && !getExternalGlobals(*module).empty()) {
+    error() << "a module with external weights (ml_program.global) runs "
+               "only with --reference or --target=cpu for now\n";
+    return failRun(kExitUsage);
+  }
+  CpuRunner cpu(*module, rawWeights);
+  auto runReference = [&](StringRef entry, ArrayRef<Tensor> args) {
+    return hymir::ref::runFunction(*module, entry, args, &weights);
+  };
+  auto runCpu = [&](StringRef entry, ArrayRef<Tensor> args) {
+    return cpu.run(entry, args);
+  };
+  if (generate) {
+    if (opts.reference)
+      return runGeneration(*module, opts, nullptr, runReference);
+    return runGeneration(
+        *module, opts, [&](StringRef entry) { return cpu.prepare(entry); },
+        runCpu);
   }
 
   // The entry function.
@@ -943,9 +1024,8 @@ int run(Options &opts, const char *argv0) {
   }
 
   FailureOr<llvm::SmallVector<Tensor>> results =
-      opts.reference ? hymir::ref::runFunction(*module, opts.entry, args,
-                                               &weights)
-                     : runCompiledOnCpu(*module, opts.entry, args);
+      opts.reference ? runReference(opts.entry, args)
+                     : runCpu(opts.entry, args);
   if (failed(results))
     return failRun(kExitFailure);
   if (!writeOutputs(opts.output, *results, type.getResults(),
