@@ -130,6 +130,14 @@ writes deterministic random values for every external global (normal,
 std 1/sqrt(last dim), per tensor seeded from --seed and the name; A_log:
 log(uniform(1, 16)); other 1-D tensors: 1 + normal(0, 0.1)) and exits.
 
+Checking. --check runs the entry twice on the same inputs (and weights):
+compiled for the CPU (--target=cpu, the default) and on the float64
+reference, and prints per result its relative RMS error
+sqrt(sum((cpu - ref)^2) / sum(ref^2)) (the absolute RMS where the reference
+is all zeros), then a summary line. It fails with exit status 1 when a
+result's error is above 1e-4 or its shape differs. --output=DIR is optional
+with --check: it receives the compiled code's results.
+
 Exit status: 0 on success; 1 on bad input or a parse, verify or run-time
 error; 2 on a bad command line or an unavailable target.
 )";
@@ -178,6 +186,11 @@ struct Options {
   cl::list<int64_t> promptIds{
       "prompt-ids", cl::desc("Prompt token ids of --generate"),
       cl::value_desc("ID,ID,..."), cl::CommaSeparated, cl::cat(category)};
+  cl::opt<bool> check{
+      "check",
+      cl::desc("Run the compiled CPU code and the reference on the same "
+               "inputs and compare every result (relative RMS <= 1e-4)"),
+      cl::cat(category)};
   cl::opt<unsigned> generate{
       "generate",
       cl::desc("Generate N tokens greedily with @prefill and @decode"),
@@ -842,6 +855,67 @@ int runGeneration(ModuleOp module, const Options &opts,
   return 0;
 }
 
+/// --check: the compiled code and the reference on the same inputs; prints
+/// the relative RMS error of every result and fails above 1e-4. Writes the
+/// compiled code's results to --output if given.
+int runCheck(const Options &opts, FunctionType type, ArrayRef<Tensor> args,
+             EntryRunner compiled, EntryRunner reference) {
+  constexpr double kTolerance = 1e-4;
+  FailureOr<llvm::SmallVector<Tensor>> got = compiled(opts.entry, args);
+  if (failed(got))
+    return kExitFailure;
+  FailureOr<llvm::SmallVector<Tensor>> want = reference(opts.entry, args);
+  if (failed(want))
+    return kExitFailure;
+  if (got->size() != want->size()) {
+    error() << "check: the compiled code returned " << got->size()
+            << " result(s), the reference " << want->size() << "\n";
+    return kExitFailure;
+  }
+  double worst = 0;
+  unsigned worstIndex = 0;
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(*got, *want))) {
+    auto &[g, w] = pair;
+    if (g.getShape() != w.getShape()) {
+      error() << "check: result #" << i << " has shape "
+              << formatDims(g.getShape()) << " but the reference's is "
+              << formatDims(w.getShape()) << "\n";
+      return kExitFailure;
+    }
+    double num = 0, den = 0;
+    for (int64_t j = 0, e = w.getNumElements(); j < e; ++j) {
+      double a = g.getAsDouble(j), b = w.getAsDouble(j);
+      num += (a - b) * (a - b);
+      den += b * b;
+    }
+    double err = std::sqrt(den > 0 ? num / den
+                                   : num / std::max<int64_t>(
+                                               1, w.getNumElements()));
+    if (std::isnan(err))
+      err = INFINITY;
+    llvm::outs() << llvm::format("result #%u (%s): relative RMS %.3g\n",
+                                 static_cast<unsigned>(i),
+                                 formatDims(w.getShape()).c_str(), err);
+    if (i == 0 || err > worst) {
+      worst = err;
+      worstIndex = i;
+    }
+  }
+  if (!(worst <= kTolerance)) {
+    error() << llvm::format("check: result #%u differs from the reference: "
+                            "relative RMS %.3g > %.0e\n",
+                            worstIndex, worst, kTolerance);
+    return kExitFailure;
+  }
+  llvm::outs() << llvm::format(
+      "check: OK, %u result(s), max relative RMS %.3g <= %.0e\n",
+      static_cast<unsigned>(got->size()), worst, kTolerance);
+  if (!opts.output.empty() &&
+      !writeOutputs(opts.output, *got, type.getResults(), opts.outputDType))
+    return kExitFailure;
+  return 0;
+}
+
 int run(Options &opts, const char *argv0) {
   // Whatever fails from here on leaves no out*.npy in the output directory.
   auto failRun = [&](int code) {
@@ -880,8 +954,15 @@ int run(Options &opts, const char *argv0) {
       error() << "--generate=N needs N >= 1\n";
       return kExitUsage;
     }
-  } else if (opts.output.empty()) {
+  } else if (opts.output.empty() && !opts.check) {
     error() << "--output=DIR is required\n";
+    return kExitUsage;
+  }
+  if (opts.check && (opts.reference || generate || randomWeights ||
+                     (opts.target.getNumOccurrences() && opts.target != "cpu"))) {
+    error() << "--check compares --target=cpu with the reference on --input "
+               "files: it does not combine with --reference, --target=cuda, "
+               "--generate or --random-weights\n";
     return kExitUsage;
   }
   if (!opts.promptIds.empty() && !generate) {
@@ -1022,6 +1103,11 @@ int run(Options &opts, const char *argv0) {
                                   opts.output, argv0);
     return status == 0 ? 0 : failRun(kExitFailure);
   }
+
+  if (opts.check)
+    return runCheck(opts, type, args, runCpu, runReference) == 0
+               ? 0
+               : failRun(kExitFailure);
 
   FailureOr<llvm::SmallVector<Tensor>> results =
       opts.reference ? runReference(opts.entry, args)
