@@ -7,8 +7,11 @@
 // compiled code (JIT); `--target=cuda` compiles a CUDA artifact and runs it
 // with the runtime's hymir-rt-run (RunCUDA.cpp).
 // Models (docs/models.md) get their external `ml_program.global` weights from
-// a safetensors file (`--weights`), can be given deterministic random weights
-// (`--random-weights`), and run greedy generation (`--generate`).
+// a safetensors file (`--weights`), on the reference and the CPU target alike
+// (compiled code gets them copied into its `hymir.weight.<name>` buffers), can
+// be given deterministic random weights (`--random-weights`), and run greedy
+// generation (`--generate`). `--check` runs the CPU target and the reference
+// and compares every result.
 //
 // Every failure is one `error: ...` line on stderr (parse, verify and
 // interpreter errors come with their source location) and a non-zero exit
@@ -112,9 +115,9 @@ hymir-run or on PATH): it needs a machine with an NVIDIA driver.
 Models (docs/models.md). Weights are ml_program.global symbols with
 external values, bound by name from a safetensors file:
 
-  hymir-run MODEL.mlir --reference --weights=W.safetensors --entry=prefill
-            --input=TOKENS.npy --output=DIR
-  hymir-run MODEL.mlir --reference --weights=W.safetensors
+  hymir-run MODEL.mlir --reference|--target=cpu --weights=W.safetensors
+            --entry=prefill --input=TOKENS.npy --output=DIR
+  hymir-run MODEL.mlir --reference|--target=cpu --weights=W.safetensors
             --prompt-ids=1,2,3 --generate=N
   hymir-run MODEL.mlir --random-weights=W.safetensors [--seed=S]
 
