@@ -46,6 +46,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/Dialect/MemRef/Transforms/AllocationOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -65,6 +66,109 @@
 
 using namespace mlir;
 
+namespace {
+
+/// Weights (docs/models.md "Compiled models"): external ml_program globals
+/// become public, uninitialized memref.globals the caller fills; globals with
+/// a value become private constant memref.globals; loads read them through
+/// `bufferization.to_tensor restrict` (not writable: bufferization copies
+/// before anything would write into a weight).
+struct WeightsToMemRefGlobals
+    : PassWrapper<WeightsToMemRefGlobals, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(WeightsToMemRefGlobals)
+  StringRef getArgument() const override {
+    return "hymir-weights-to-memref-globals";
+  }
+  StringRef getDescription() const override {
+    return "Turn ml_program globals into memref.globals: external ones "
+           "(weights) public and uninitialized, filled by the caller";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<memref::MemRefDialect, bufferization::BufferizationDialect>();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    llvm::StringMap<std::pair<memref::GlobalOp, MemRefType>> converted;
+    OpBuilder b(module.getContext());
+    for (auto global :
+         llvm::make_early_inc_range(module.getOps<ml_program::GlobalOp>())) {
+      auto type = dyn_cast<RankedTensorType>(global.getType());
+      if (!type || !type.hasStaticShape()) {
+        global.emitError("hymir-cpu-pipeline: a global must be a tensor of "
+                         "static shape, not ")
+            << global.getType();
+        return signalPassFailure();
+      }
+      if (global.getIsMutable()) {
+        global.emitError("hymir-cpu-pipeline: mutable ml_program globals "
+                         "are not supported (weights are immutable)");
+        return signalPassFailure();
+      }
+      auto memrefType =
+          MemRefType::get(type.getShape(), type.getElementType());
+      b.setInsertionPoint(global);
+      Attribute value = global.getValueAttr();
+      memref::GlobalOp replacement;
+      if (!value || isa<ml_program::ExternAttr>(value)) {
+        // Public and mutable: its storage is the caller's to fill (a constant
+        // with an undefined value would let LLVM fold its loads away).
+        replacement = memref::GlobalOp::create(
+            b, global.getLoc(), hymir::weightSymbolName(global.getSymName()),
+            b.getStringAttr("public"), memrefType, b.getUnitAttr(),
+            /*constant=*/false, b.getI64IntegerAttr(64));
+      } else if (auto dense = dyn_cast<ElementsAttr>(value)) {
+        replacement = memref::GlobalOp::create(
+            b, global.getLoc(), ("hymir.constant." + global.getSymName()).str(),
+            b.getStringAttr("private"), memrefType, dense, /*constant=*/true,
+            b.getI64IntegerAttr(64));
+      } else {
+        global.emitError("hymir-cpu-pipeline: unsupported global value ")
+            << value;
+        return signalPassFailure();
+      }
+      converted[global.getSymName()] = {replacement, memrefType};
+      global.erase();
+    }
+    if (converted.empty())
+      return;
+    WalkResult result = module.walk([&](Operation *op) -> WalkResult {
+      StringAttr symbol;
+      if (auto load = dyn_cast<ml_program::GlobalLoadConstOp>(op))
+        symbol = load.getGlobalAttr().getLeafReference();
+      else if (auto load = dyn_cast<ml_program::GlobalLoadOp>(op))
+        symbol = load.getGlobalAttr().getLeafReference();
+      else if (isa<ml_program::MLProgramDialect>(op->getDialect()) &&
+               !isa<ml_program::GlobalOp>(op))
+        return op->emitError("hymir-cpu-pipeline: unsupported op ")
+               << op->getName();
+      else
+        return WalkResult::advance();
+      auto it = converted.find(symbol.getValue());
+      if (it == converted.end())
+        return op->emitError("hymir-cpu-pipeline: unknown global ") << symbol;
+      OpBuilder rb(op);
+      auto [global, memrefType] = it->second;
+      Value memref = memref::GetGlobalOp::create(rb, op->getLoc(), memrefType,
+                                                 global.getSymName());
+      Value tensor = bufferization::ToTensorOp::create(
+          rb, op->getLoc(), op->getResult(0).getType(), memref,
+          /*restrict=*/true, /*writable=*/false);
+      op->getResult(0).replaceAllUsesWith(tensor);
+      op->erase();
+      return WalkResult::skip();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+std::string hymir::weightSymbolName(StringRef globalName) {
+  return ("hymir.weight." + globalName).str();
+}
+
 /// Canonicalize + CSE between stages.
 static void addCleanup(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
@@ -81,7 +185,9 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   //    (scan, recurrence and attention as an scf.forall over batch × heads
   //    around sequential loops); element-wise arith/math on tensors (in step
   //    bodies and around the mixers) become linalg.generic so that everything
-  //    bufferizes.
+  //    bufferizes. Model weights (ml_program globals) become memref globals
+  //    first.
+  pm.addPass(std::make_unique<WeightsToMemRefGlobals>());
   pm.addPass(createNormalizePass());
   // 1b. Chunked forms (DESIGN §1 stage [4]): identity- and scalar-class scans
   //     become per-chunk masked matmuls; every other scan, and every scan
@@ -162,6 +268,7 @@ void hymir::addEntryPointBufferization(OpPassManager &pm) {
 }
 
 void hymir::registerHymirCPUPipeline() {
+  PassRegistration<WeightsToMemRefGlobals>();
   PassPipelineRegistration<CPUPipelineOptions>(
       "hymir-cpu-pipeline",
       "Lower hymir on tensors to the LLVM dialect for the host CPU "

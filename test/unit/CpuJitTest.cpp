@@ -772,6 +772,87 @@ TEST_F(CpuJitTest, ArgumentsAreReadOnly) {
   EXPECT_FLOAT_EQ(first[0].data[1], -std::exp(1.f));
 }
 
+// Weights (external ml_program globals, docs/models.md) are buffers of the
+// compiled code that bindWeight fills; a call fails while one is unbound, a
+// wrong size or an unknown name fails naming the weight; integer (token id)
+// arguments gather from a weight; rebinding changes the results.
+TEST_F(CpuJitTest, WeightsAndTokenIds) {
+  auto module = parse(R"mlir(
+    ml_program.global private @"emb.weight"(#ml_program.extern : tensor<5x3xf32>) : tensor<5x3xf32>
+    ml_program.global private @"scale"(#ml_program.extern : tensor<3xf32>) : tensor<3xf32>
+    func.func @main(%ids: tensor<?xi32>) -> tensor<?x3xf32> {
+      %c0 = arith.constant 0 : index
+      %n = tensor.dim %ids, %c0 : tensor<?xi32>
+      %emb = ml_program.global_load_const @"emb.weight" : tensor<5x3xf32>
+      %s = ml_program.global_load_const @"scale" : tensor<3xf32>
+      %init = tensor.empty(%n) : tensor<?x3xf32>
+      %g = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                           iterator_types = ["parallel", "parallel"]}
+          ins(%ids, %s : tensor<?xi32>, tensor<3xf32>) outs(%init : tensor<?x3xf32>) {
+      ^bb0(%id: i32, %sc: f32, %out: f32):
+        %row = arith.index_cast %id : i32 to index
+        %j = linalg.index 1 : index
+        %e = tensor.extract %emb[%row, %j] : tensor<5x3xf32>
+        %y = arith.mulf %e, %sc : f32
+        linalg.yield %y : f32
+      } -> tensor<?x3xf32>
+      return %g : tensor<?x3xf32>
+    })mlir");
+  ASSERT_TRUE(module);
+  hymir::CPUPipelineOptions options;
+  FailureOr<hymir::CompiledModule> compiled =
+      hymir::CompiledModule::compile(*module, "main", options);
+  ASSERT_TRUE(succeeded(compiled)) << diagnostics;
+  ASSERT_EQ(compiled->weights().size(), 2u);
+  EXPECT_EQ(compiled->weights()[0].first, "emb.weight");
+  EXPECT_EQ(compiled->weights()[0].second, 5u * 3u * 4u);
+  EXPECT_EQ(compiled->weights()[1].first, "scale");
+
+  CpuTensor ids;
+  ids.shape = {4};
+  ids.ints = {4, 0, 2, 4};
+  diagnostics.clear();
+  EXPECT_TRUE(failed(compiled->call({ids})));
+  EXPECT_NE(diagnostics.find("weight 'emb.weight' is not bound"),
+            std::string::npos)
+      << diagnostics;
+
+  std::vector<float> emb(15), scale{0.5f, -2.f, 3.f};
+  for (int i = 0; i < 15; ++i)
+    emb[i] = 0.25f * static_cast<float>(i) - 1.f;
+  diagnostics.clear();
+  EXPECT_TRUE(failed(compiled->bindWeight("emb.weight", emb.data(), 14 * 4)));
+  EXPECT_NE(diagnostics.find("weight 'emb.weight' holds 60 bytes, got 56"),
+            std::string::npos)
+      << diagnostics;
+  diagnostics.clear();
+  EXPECT_TRUE(failed(compiled->bindWeight("nope", emb.data(), 60)));
+  EXPECT_NE(diagnostics.find("no weight 'nope'"), std::string::npos)
+      << diagnostics;
+
+  ASSERT_TRUE(succeeded(compiled->bindWeight("emb.weight", emb.data(), 60)));
+  diagnostics.clear();
+  EXPECT_TRUE(failed(compiled->call({ids})));
+  EXPECT_NE(diagnostics.find("weight 'scale' is not bound"), std::string::npos)
+      << diagnostics;
+  ASSERT_TRUE(succeeded(compiled->bindWeight("scale", scale.data(), 12)));
+  FailureOr<SmallVector<CpuTensor>> out = compiled->call({ids});
+  ASSERT_TRUE(succeeded(out)) << diagnostics;
+  ASSERT_EQ(out->size(), 1u);
+  EXPECT_EQ((*out)[0].shape, (std::vector<int64_t>{4, 3}));
+  for (int r = 0; r < 4; ++r)
+    for (int j = 0; j < 3; ++j)
+      EXPECT_EQ((*out)[0].data[r * 3 + j], emb[ids.ints[r] * 3 + j] * scale[j]);
+
+  // The weights are copied in (the caller's buffer may go) and rebinding
+  // takes effect.
+  scale = {1.f, 1.f, 1.f};
+  ASSERT_TRUE(succeeded(compiled->bindWeight("scale", scale.data(), 12)));
+  out = compiled->call({ids});
+  ASSERT_TRUE(succeeded(out)) << diagnostics;
+  EXPECT_EQ((*out)[0].data[0], emb[12]);
+}
+
 // A scalar argument goes through the same ABI as the tensors.
 TEST_F(CpuJitTest, ScalarArgument) {
   auto module = parse(R"mlir(

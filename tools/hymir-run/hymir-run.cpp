@@ -7,8 +7,11 @@
 // compiled code (JIT); `--target=cuda` compiles a CUDA artifact and runs it
 // with the runtime's hymir-rt-run (RunCUDA.cpp).
 // Models (docs/models.md) get their external `ml_program.global` weights from
-// a safetensors file (`--weights`), can be given deterministic random weights
-// (`--random-weights`), and run greedy generation (`--generate`).
+// a safetensors file (`--weights`), on the reference and the CPU target alike
+// (compiled code gets them copied into its `hymir.weight.<name>` buffers), can
+// be given deterministic random weights (`--random-weights`), and run greedy
+// generation (`--generate`). `--check` runs the CPU target and the reference
+// and compares every result.
 //
 // Every failure is one `error: ...` line on stderr (parse, verify and
 // interpreter errors come with their source location) and a non-zero exit
@@ -132,9 +135,9 @@ memory', exit status 1, never a crash.
 Models (docs/models.md). Weights are ml_program.global symbols with
 external values, bound by name from a safetensors file:
 
-  hymir-run MODEL.mlir --reference --weights=W.safetensors --entry=prefill
-            --input=TOKENS.npy --output=DIR
-  hymir-run MODEL.mlir --reference --weights=W.safetensors
+  hymir-run MODEL.mlir --reference|--target=cpu --weights=W.safetensors
+            --entry=prefill --input=TOKENS.npy --output=DIR
+  hymir-run MODEL.mlir --reference|--target=cpu --weights=W.safetensors
             --prompt-ids=1,2,3 --generate=N
   hymir-run MODEL.mlir --random-weights=W.safetensors [--seed=S]
 
@@ -149,6 +152,14 @@ on one line, then the prefill and decode throughput. --random-weights
 writes deterministic random values for every external global (normal,
 std 1/sqrt(last dim), per tensor seeded from --seed and the name; A_log:
 log(uniform(1, 16)); other 1-D tensors: 1 + normal(0, 0.1)) and exits.
+
+Checking. --check runs the entry twice on the same inputs (and weights):
+compiled for the CPU (--target=cpu, the default) and on the float64
+reference, and prints per result its relative RMS error
+sqrt(sum((cpu - ref)^2) / sum(ref^2)) (the absolute RMS where the reference
+is all zeros), then a summary line. It fails with exit status 1 when a
+result's error is above 1e-4 or its shape differs. --output=DIR is optional
+with --check: it receives the compiled code's results.
 
 Exit status: 0 on success; 1 on bad input or a parse, verify or run-time
 error; 2 on a bad command line or an unavailable target.
@@ -213,6 +224,11 @@ struct Options {
   cl::list<int64_t> promptIds{
       "prompt-ids", cl::desc("Prompt token ids of --generate"),
       cl::value_desc("ID,ID,..."), cl::CommaSeparated, cl::cat(category)};
+  cl::opt<bool> check{
+      "check",
+      cl::desc("Run the compiled CPU code and the reference on the same "
+               "inputs and compare every result (relative RMS <= 1e-4)"),
+      cl::cat(category)};
   cl::opt<unsigned> generate{
       "generate",
       cl::desc("Generate N tokens greedily with @prefill and @decode"),
@@ -232,6 +248,9 @@ struct NpyArray {
   }
   ~NpyArray() { hymir_rt_array_free(&array); }
 };
+
+/// Weights in the element types of their globals, by name (module order).
+using RawWeights = std::vector<std::pair<std::string, NpyArray>>;
 
 std::string describeDType(hymir_rt_dtype dtype) {
   const char *descr = hymir_rt_npy_descr(dtype);
@@ -586,34 +605,71 @@ bool writeOutputs(StringRef dir, llvm::ArrayRef<Tensor> results,
   return true;
 }
 
-/// Compiles the module with hymir-cpu-pipeline, JITs it and runs `entry`.
-/// Compiled code computes in f32: inputs are rounded to f32 on the way in.
-FailureOr<llvm::SmallVector<Tensor>>
-runCompiledOnCpu(ModuleOp module, StringRef entry, ArrayRef<Tensor> args,
-                 int64_t chunkSize, unsigned threads) {
-  std::vector<hymir::CpuTensor> cpuArgs;
-  for (const Tensor &t : args) {
-    hymir::CpuTensor c;
-    c.shape.assign(t.getShape().begin(), t.getShape().end());
-    c.data.reserve(t.getNumElements());
-    for (int64_t i = 0, e = t.getNumElements(); i < e; ++i)
-      c.data.push_back(static_cast<float>(t.getAsDouble(i)));
-    cpuArgs.push_back(std::move(c));
+/// Compiled entry points of a module on the CPU target, with its weights
+/// bound. Compiled code computes in f32: float inputs are rounded to f32 on
+/// the way in; integer inputs (token ids) are passed as they are.
+class CpuRunner {
+public:
+  CpuRunner(ModuleOp module, const RawWeights &weights, int64_t chunkSize,
+            unsigned threads)
+      : module(module), weights(weights), chunkSize(chunkSize),
+        threads(threads) {}
+
+  /// Compiles `entry` (once) and binds every weight.
+  LogicalResult prepare(StringRef entry) {
+    if (compiled.count(entry))
+      return success();
+    hymir::CPUPipelineOptions options;
+    if (chunkSize >= 0)
+      options.chunkSize = chunkSize;
+    options.threads = threads;
+    FailureOr<hymir::CompiledModule> c =
+        hymir::CompiledModule::compile(module, entry, options);
+    if (failed(c))
+      return failure();
+    for (const auto &[name, array] : weights)
+      if (failed(c->bindWeight(name, array.array.data,
+                               hymir_rt_array_nbytes(&array.array))))
+        return failure();
+    compiled.try_emplace(entry, std::move(*c));
+    return success();
   }
-  hymir::CPUPipelineOptions options;
-  if (chunkSize >= 0)
-    options.chunkSize = chunkSize;
-  options.threads = threads;
-  FailureOr<llvm::SmallVector<hymir::CpuTensor>> out =
-      hymir::runOnCpu(module, entry, cpuArgs, options);
-  if (failed(out))
-    return failure();
-  llvm::SmallVector<Tensor> results;
-  for (const hymir::CpuTensor &c : *out)
-    results.push_back(Tensor::getFloat(
-        c.shape, std::vector<double>(c.data.begin(), c.data.end())));
-  return results;
-}
+
+  FailureOr<llvm::SmallVector<Tensor>> run(StringRef entry,
+                                           ArrayRef<Tensor> args) {
+    if (failed(prepare(entry)))
+      return failure();
+    std::vector<hymir::CpuTensor> cpuArgs;
+    for (const Tensor &t : args) {
+      hymir::CpuTensor c;
+      c.shape.assign(t.getShape().begin(), t.getShape().end());
+      if (t.isFloat()) {
+        c.data.reserve(t.getNumElements());
+        for (double v : t.getFloats())
+          c.data.push_back(static_cast<float>(v));
+      } else {
+        c.ints.assign(t.getInts().begin(), t.getInts().end());
+      }
+      cpuArgs.push_back(std::move(c));
+    }
+    FailureOr<llvm::SmallVector<hymir::CpuTensor>> out =
+        compiled.find(entry)->second.call(cpuArgs);
+    if (failed(out))
+      return failure();
+    llvm::SmallVector<Tensor> results;
+    for (const hymir::CpuTensor &c : *out)
+      results.push_back(Tensor::getFloat(
+          c.shape, std::vector<double>(c.data.begin(), c.data.end())));
+    return results;
+  }
+
+private:
+  ModuleOp module;
+  const RawWeights &weights;
+  int64_t chunkSize;
+  unsigned threads;
+  llvm::StringMap<hymir::CompiledModule> compiled;
+};
 
 //===----------------------------------------------------------------------===//
 // Models: weights and generation
@@ -667,10 +723,14 @@ bool getWeightType(ml_program::GlobalOp global, hymir_rt_dtype &dtype,
 }
 
 /// Reads every external global of `module` from the safetensors file `path`
-/// into `weights` (float64 / int64). Prints one error line and fails on the
-/// first problem (the runtime's messages name the file and the tensor).
+/// into `weights` (float64 / int64, for the reference) and, if `raw` is
+/// given, into `raw` (the global's own element type, for compiled code).
+/// Prints one error line and fails on the first problem (the runtime's
+/// messages name the file and the tensor); the checks are the same whoever
+/// runs the model.
 LogicalResult loadWeights(ModuleOp module, StringRef path,
-                          hymir::ref::WeightMap &weights) {
+                          hymir::ref::WeightMap &weights,
+                          RawWeights *raw = nullptr) {
   hymir_rt_safetensors *st = nullptr;
   hymir_rt_error err{};
   if (hymir_rt_safetensors_open(path.str().c_str(), &st, &err)) {
@@ -714,6 +774,8 @@ LogicalResult loadWeights(ModuleOp module, StringRef path,
       return failure();
     }
     int64_t n = hymir_rt_array_numel(&wide.array);
+    if (raw)
+      raw->emplace_back(name, std::move(loaded));
     if (isFloat) {
       const double *p = static_cast<const double *>(wide.array.data);
       weights[name] = Tensor::getFloat(shape, std::vector<double>(p, p + n));
@@ -813,8 +875,14 @@ int writeRandomWeights(ModuleOp module, StringRef path, uint64_t seed) {
 /// Greedy generation: @prefill on the prompt (batch 1), then @decode steps
 /// carrying the states. Prints the generated ids on one line, then the
 /// throughput of both phases.
+using EntryRunner = llvm::function_ref<FailureOr<llvm::SmallVector<Tensor>>(
+    StringRef entry, ArrayRef<Tensor> args)>;
+
+/// `prepare` (may be null) compiles the entry points before the clock runs;
+/// `runEntry` runs one.
 int runGeneration(ModuleOp module, const Options &opts,
-                  const hymir::ref::WeightMap &weights) {
+                  llvm::function_ref<LogicalResult(StringRef)> prepare,
+                  EntryRunner runEntry) {
   auto prefill = module.lookupSymbol<func::FuncOp>("prefill");
   auto decode = module.lookupSymbol<func::FuncOp>("decode");
   if (!prefill || !decode || prefill.isExternal() || decode.isExternal()) {
@@ -845,6 +913,18 @@ int runGeneration(ModuleOp module, const Options &opts,
     error() << "--generate needs a non-empty --prompt-ids=ID,ID,...\n";
     return kExitUsage;
   }
+  // Compiled code does not check its gathers: an id out of the vocabulary
+  // (the logits' last dim) is an error before anything runs.
+  int64_t vocab = cast<RankedTensorType>(pt.getResult(0)).getShape().back();
+  if (!ShapedType::isDynamic(vocab))
+    for (int64_t id : opts.promptIds)
+      if (id < 0 || id >= vocab) {
+        error() << "--prompt-ids: id " << id << " is not in [0, " << vocab
+                << ") (the vocabulary of @prefill's logits)\n";
+        return kExitFailure;
+      }
+  if (prepare && (failed(prepare("prefill")) || failed(prepare("decode"))))
+    return kExitFailure;
   auto argmaxRow = [](const Tensor &logits, int64_t row) {
     int64_t v = logits.getShape().back();
     const double *p = logits.getFloats().data() + row * v;
@@ -860,9 +940,7 @@ int runGeneration(ModuleOp module, const Options &opts,
       {1, promptLen},
       std::vector<int64_t>(opts.promptIds.begin(), opts.promptIds.end()));
   auto t0 = Clock::now();
-  FailureOr<llvm::SmallVector<Tensor>> out =
-      hymir::ref::runFunction(module, "prefill", {tokens}, &weights,
-                              hymir_rt_memory_limit());
+  FailureOr<llvm::SmallVector<Tensor>> out = runEntry("prefill", {tokens});
   if (failed(out))
     return kExitFailure;
   double prefillSeconds =
@@ -875,8 +953,7 @@ int runGeneration(ModuleOp module, const Options &opts,
     args.push_back(Tensor::getInt({1}, {generated.back()}));
     for (unsigned i = 1; i <= numStates; ++i)
       args.push_back(std::move((*out)[i]));
-    out = hymir::ref::runFunction(module, "decode", args, &weights,
-                                    hymir_rt_memory_limit());
+    out = runEntry("decode", args);
     if (failed(out))
       return kExitFailure;
     generated.push_back(argmaxRow((*out)[0], 0));
@@ -903,6 +980,67 @@ int runGeneration(ModuleOp module, const Options &opts,
   return 0;
 }
 
+/// --check: the compiled code and the reference on the same inputs; prints
+/// the relative RMS error of every result and fails above 1e-4. Writes the
+/// compiled code's results to --output if given.
+int runCheck(const Options &opts, FunctionType type, ArrayRef<Tensor> args,
+             EntryRunner compiled, EntryRunner reference) {
+  constexpr double kTolerance = 1e-4;
+  FailureOr<llvm::SmallVector<Tensor>> got = compiled(opts.entry, args);
+  if (failed(got))
+    return kExitFailure;
+  FailureOr<llvm::SmallVector<Tensor>> want = reference(opts.entry, args);
+  if (failed(want))
+    return kExitFailure;
+  if (got->size() != want->size()) {
+    error() << "check: the compiled code returned " << got->size()
+            << " result(s), the reference " << want->size() << "\n";
+    return kExitFailure;
+  }
+  double worst = 0;
+  unsigned worstIndex = 0;
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(*got, *want))) {
+    auto &[g, w] = pair;
+    if (g.getShape() != w.getShape()) {
+      error() << "check: result #" << i << " has shape "
+              << formatDims(g.getShape()) << " but the reference's is "
+              << formatDims(w.getShape()) << "\n";
+      return kExitFailure;
+    }
+    double num = 0, den = 0;
+    for (int64_t j = 0, e = w.getNumElements(); j < e; ++j) {
+      double a = g.getAsDouble(j), b = w.getAsDouble(j);
+      num += (a - b) * (a - b);
+      den += b * b;
+    }
+    double err = std::sqrt(den > 0 ? num / den
+                                   : num / std::max<int64_t>(
+                                               1, w.getNumElements()));
+    if (std::isnan(err))
+      err = INFINITY;
+    llvm::outs() << llvm::format("result #%u (%s): relative RMS %.3g\n",
+                                 static_cast<unsigned>(i),
+                                 formatDims(w.getShape()).c_str(), err);
+    if (i == 0 || err > worst) {
+      worst = err;
+      worstIndex = i;
+    }
+  }
+  if (!(worst <= kTolerance)) {
+    error() << llvm::format("check: result #%u differs from the reference: "
+                            "relative RMS %.3g > %.0e\n",
+                            worstIndex, worst, kTolerance);
+    return kExitFailure;
+  }
+  llvm::outs() << llvm::format(
+      "check: OK, %u result(s), max relative RMS %.3g <= %.0e\n",
+      static_cast<unsigned>(got->size()), worst, kTolerance);
+  if (!opts.output.empty() &&
+      !writeOutputs(opts.output, *got, type.getResults(), opts.outputDType))
+    return kExitFailure;
+  return 0;
+}
+
 int run(Options &opts, const char *argv0) {
   // Whatever fails from here on leaves no out*.npy in the output directory.
   auto failRun = [&](int code) {
@@ -925,9 +1063,9 @@ int run(Options &opts, const char *argv0) {
       return kExitUsage;
     }
   } else if (generate) {
-    if (!opts.reference) {
-      error() << "--generate runs on the reference interpreter for now: pass "
-                 "--reference\n";
+    if (!opts.reference && opts.target == "cuda") {
+      error() << "--generate runs on the reference interpreter and the CPU "
+                 "target for now: pass --reference or --target=cpu\n";
       return kExitUsage;
     }
     if (!opts.inputs.empty() || !opts.output.empty() ||
@@ -941,8 +1079,15 @@ int run(Options &opts, const char *argv0) {
       error() << "--generate=N needs N >= 1\n";
       return kExitUsage;
     }
-  } else if (opts.output.empty()) {
+  } else if (opts.output.empty() && !opts.check) {
     error() << "--output=DIR is required\n";
+    return kExitUsage;
+  }
+  if (opts.check && (opts.reference || generate || randomWeights ||
+                     (opts.target.getNumOccurrences() && opts.target != "cpu"))) {
+    error() << "--check compares --target=cpu with the reference on --input "
+               "files: it does not combine with --reference, --target=cuda, "
+               "--generate or --random-weights\n";
     return kExitUsage;
   }
   if (!opts.promptIds.empty() && !generate) {
@@ -1008,16 +1153,37 @@ int run(Options &opts, const char *argv0) {
   // Models: random weights, bound weights, generation.
   if (randomWeights)
     return writeRandomWeights(*module, opts.randomWeights, opts.seed);
+  bool onCpu = !opts.reference && opts.target != "cuda";
   hymir::ref::WeightMap weights;
+  RawWeights rawWeights;
   if (!opts.weights.empty() &&
-      failed(loadWeights(*module, opts.weights, weights)))
+      failed(loadWeights(*module, opts.weights, weights,
+                         onCpu ? &rawWeights : nullptr)))
     return failRun(kExitFailure);
-  if (generate)
-    return runGeneration(*module, opts, weights);
-  if (!opts.reference && !getExternalGlobals(*module).empty()) {
-    error() << "a module with external weights (ml_program.global) runs "
-               "only with --reference for now\n";
+  if (!opts.reference && opts.weights.empty() &&
+      !getExternalGlobals(*module).empty()) {
+    error() << "the module has external weights (ml_program.global): pass "
+               "--weights=W.safetensors\n";
     return failRun(kExitUsage);
+  }
+  if (!opts.reference && !onCpu && !getExternalGlobals(*module).empty()) {
+    error() << "a module with external weights (ml_program.global) runs "
+               "only with --reference or --target=cpu for now\n";
+    return failRun(kExitUsage);
+  }
+  CpuRunner cpu(*module, rawWeights, opts.chunkSize, opts.threads);
+  auto runReference = [&](StringRef entry, ArrayRef<Tensor> args) {
+    return hymir::ref::runFunction(*module, entry, args, &weights, memoryLimit);
+  };
+  auto runCpu = [&](StringRef entry, ArrayRef<Tensor> args) {
+    return cpu.run(entry, args);
+  };
+  if (generate) {
+    if (opts.reference)
+      return runGeneration(*module, opts, nullptr, runReference);
+    return runGeneration(
+        *module, opts, [&](StringRef entry) { return cpu.prepare(entry); },
+        runCpu);
   }
 
   // The entry function.
@@ -1122,11 +1288,14 @@ int run(Options &opts, const char *argv0) {
   if (!removeOutputs(opts.output, ""))
     return failRun(kExitFailure);
 
+  if (opts.check)
+    return runCheck(opts, type, args, runCpu, runReference) == 0
+               ? 0
+               : failRun(kExitFailure);
+
   FailureOr<llvm::SmallVector<Tensor>> results =
-      opts.reference ? hymir::ref::runFunction(*module, opts.entry, args,
-                                               &weights, memoryLimit)
-                     : runCompiledOnCpu(*module, opts.entry, args,
-                                        opts.chunkSize, opts.threads);
+      opts.reference ? runReference(opts.entry, args)
+                     : runCpu(opts.entry, args);
   if (failed(results))
     return failRun(kExitFailure);
   if (!writeOutputs(opts.output, *results, type.getResults(),

@@ -65,6 +65,15 @@ void registerHymirCPUPipeline();
 /// themselves.
 void registerCPUPipelineDialects(mlir::DialectRegistry &registry);
 
+/// Models (docs/models.md): the first pass of hymir-cpu-pipeline turns every
+/// external `ml_program.global` (a weight) into a public, uninitialized,
+/// mutable `memref.global` named `weightSymbolName(<global>)`, which the
+/// caller fills before calling an entry point (CompiledModule::bindWeight;
+/// dlsym in a shared library); a global with a value becomes a private
+/// constant memref.global. Loads become `memref.get_global` +
+/// `bufferization.to_tensor restrict` (read-only: nothing writes a weight).
+std::string weightSymbolName(llvm::StringRef globalName);
+
 
 /// Options of `hymir-cuda-pipeline`. Entry points must have static shapes
 /// (the CUDA target specialises them per shape, see lib/Target/CUDA).

@@ -29,6 +29,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -879,9 +880,39 @@ LogicalResult hymir::generateCHeader(ModuleOp module,
  * result with hymir_memref_*_free (free(result->allocated)), several with
  * hymir_f_results_free, which frees each buffer once (results that are the
  * same value share one). Calls share no state and may run concurrently.
- */
-
 )";
+  // Weights (docs/models.md): one exported buffer per external global.
+  std::vector<std::string> weightLines;
+  for (auto global : module.getOps<ml_program::GlobalOp>()) {
+    if (!isa_and_nonnull<ml_program::ExternAttr>(global.getValueAttr()))
+      continue;
+    auto type = dyn_cast<RankedTensorType>(global.getType());
+    std::optional<CElement> c =
+        type ? getCElement(type.getElementType()) : std::nullopt;
+    if (!type || !type.hasStaticShape() || !c)
+      return global.emitError("weight @\"")
+             << global.getSymName() << "\" has type " << global.getType()
+             << ", which the C header cannot express";
+    std::string line = " *   \"" + hymir::weightSymbolName(global.getSymName()) +
+                       "\"  " + c->type;
+    for (int64_t d : type.getShape())
+      line += "[" + std::to_string(d) + "]";
+    weightLines.push_back(line + "\n");
+  }
+  if (!weightLines.empty()) {
+    os << " *\n * Weights: the module has " << weightLines.size()
+       << R"( weight(s) (external ml_program.global, docs/models.md).
+ * The artifact defines and exports one buffer per weight, the symbol
+ * "hymir.weight.<name>" (not a C identifier: find it with dlsym), of the
+ * global's element type and shape, row-major. The caller fills every one,
+ * e.g. from the checkpoint tensor of that <name>, before the first call; the
+ * compiled code reads them, never writes them, and all entry points of one
+ * loaded artifact share them:
+)";
+    for (const std::string &line : weightLines)
+      os << line;
+  }
+  os << " */\n\n";
   os << "#ifndef " << guard << "\n#define " << guard << "\n\n";
   os << "#include <stdint.h>\n#include <stdlib.h>\n";
   bool needsBool = llvm::any_of(functions, [](const CFunction &f) {

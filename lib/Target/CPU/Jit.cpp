@@ -28,6 +28,7 @@
 #include "hymir/Target/CPU/Jit.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
@@ -76,18 +77,26 @@ void initializeNativeTarget() {
   });
 }
 
-/// Checks the entry's signature: f32 tensor or f32 scalar arguments, f32
-/// tensor results.
+/// Whether `type` is a tensor of i32 or i64 elements (token ids).
+bool isIntTensor(Type type) {
+  auto tensorType = dyn_cast<RankedTensorType>(type);
+  return tensorType && (tensorType.getElementType().isSignlessInteger(32) ||
+                        tensorType.getElementType().isSignlessInteger(64));
+}
+
+/// Checks the entry's signature: f32 tensor, f32 scalar or i32/i64 tensor
+/// arguments, f32 tensor results.
 LogicalResult checkSignature(func::FuncOp func) {
   FunctionType type = func.getFunctionType();
   for (auto [i, argType] : llvm::enumerate(type.getInputs())) {
-    if (argType.isF32())
+    if (argType.isF32() || isIntTensor(argType))
       continue;
     auto tensorType = dyn_cast<RankedTensorType>(argType);
     if (!tensorType || !tensorType.getElementType().isF32())
       return func.emitError("runOnCpu: argument #")
              << i << " has type " << argType
-             << "; only f32 tensors and f32 scalars are supported";
+             << "; only f32 tensors, f32 scalars and i32/i64 tensors are "
+                "supported";
   }
   for (auto [i, resultType] : llvm::enumerate(type.getResults())) {
     auto tensorType = dyn_cast<RankedTensorType>(resultType);
@@ -112,9 +121,10 @@ LogicalResult checkArguments(Location loc, StringRef name, FunctionType type,
     if (llvm::any_of(arg.shape, [](int64_t d) { return d < 0; }))
       return emitError(loc, "runOnCpu: argument #")
              << i << " has a negative size";
-    if (arg.numElements() != static_cast<int64_t>(arg.data.size()))
+    size_t values = isIntTensor(argType) ? arg.ints.size() : arg.data.size();
+    if (arg.numElements() != static_cast<int64_t>(values))
       return emitError(loc, "runOnCpu: argument #")
-             << i << " has " << arg.data.size() << " values for a shape of "
+             << i << " has " << values << " values for a shape of "
              << arg.numElements() << " elements";
     if (argType.isF32()) {
       if (!arg.shape.empty())
@@ -222,6 +232,10 @@ struct hymir::CompiledModule::Impl {
   std::string name;
   FunctionType type;
   double pipelineSeconds = 0, llvmSeconds = 0;
+  /// The weights: name and size, and where the compiled code keeps them.
+  std::vector<std::pair<std::string, size_t>> weights;
+  std::vector<void *> weightAddresses;
+  std::vector<bool> weightBound;
 
   Impl(Location loc, StringRef name, FunctionType type)
       : loc(loc), name(name.str()), type(type) {}
@@ -257,6 +271,20 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
     return failure();
   auto impl =
       std::make_unique<Impl>(func.getLoc(), entry, func.getFunctionType());
+  for (auto global : module.getOps<ml_program::GlobalOp>()) {
+    if (!isa_and_nonnull<ml_program::ExternAttr>(global.getValueAttr()))
+      continue;
+    auto type = dyn_cast<RankedTensorType>(global.getType());
+    if (!type || !type.hasStaticShape() ||
+        !type.getElementType().isIntOrFloat() ||
+        type.getElementTypeBitWidth() % 8 != 0)
+      return global.emitError("runOnCpu: weight @\"")
+             << global.getSymName() << "\" has type " << global.getType()
+             << "; a weight must be a static tensor of a byte-sized type";
+    impl->weights.emplace_back(global.getSymName().str(),
+                               static_cast<size_t>(type.getNumElements()) *
+                                   (type.getElementTypeBitWidth() / 8));
+  }
 
   // Compile a clone down to the LLVM dialect.
   auto start = std::chrono::steady_clock::now();
@@ -334,6 +362,14 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
     return module.emitError("runOnCpu: cannot find ")
            << wrapper << ": " << llvm::toString(function.takeError());
   (*engine)->initialize();
+  for (const auto &[weight, bytes] : impl->weights) {
+    auto address = (*engine)->lookup(weightSymbolName(weight));
+    if (!address)
+      return module.emitError("runOnCpu: cannot find the buffer of weight '")
+             << weight << "': " << llvm::toString(address.takeError());
+    impl->weightAddresses.push_back(*address);
+  }
+  impl->weightBound.assign(impl->weights.size(), false);
   impl->function = *function;
   impl->engine = std::move(*engine);
   impl->llvmSeconds = secondsSince(start);
@@ -345,6 +381,11 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
     llvm::function_ref<void(const int64_t *, int64_t)> onResult) const {
   if (failed(checkArguments(loc, name, type, args)))
     return failure();
+  for (auto [i, bound] : llvm::enumerate(weightBound))
+    if (!bound)
+      return emitError(loc, "runOnCpu: weight '")
+             << weights[i].first << "' is not bound (" << weights.size()
+             << " weight(s) must be bound before a call)";
 
   // Pack the arguments. Entry points never write their tensor arguments
   // (hymir-prepare-entry-points makes them read-only for bufferization), so
@@ -352,6 +393,9 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
   std::vector<std::vector<int64_t>> descriptors;
   std::vector<void *> pointers(args.size());
   std::vector<float> scalars(args.size());
+  // Integer arguments in the width of their element type.
+  std::vector<std::vector<int32_t>> ints32;
+  ints32.reserve(args.size());
   descriptors.reserve(args.size());
   SmallVector<void *> packed;
 
@@ -372,7 +416,14 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
     int64_t rank = arg.shape.size();
     std::vector<int64_t> &desc =
         descriptors.emplace_back(descriptorWords(rank));
-    desc[0] = desc[1] = reinterpret_cast<int64_t>(arg.data.data());
+    const void *data = arg.data.data();
+    if (isIntTensor(type.getInput(i))) {
+      if (getElementTypeOrSelf(type.getInput(i)).isSignlessInteger(32))
+        data = ints32.emplace_back(arg.ints.begin(), arg.ints.end()).data();
+      else
+        data = arg.ints.data();
+    }
+    desc[0] = desc[1] = reinterpret_cast<int64_t>(data);
     desc[2] = 0;
     int64_t stride = 1;
     for (int64_t d = rank - 1; d >= 0; --d) {
@@ -390,8 +441,12 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
   // returns a fresh buffer per result, but guard against results that share
   // an allocation or alias an argument all the same.
   llvm::SmallPtrSet<const void *, 8> freed;
-  for (const CpuTensor &arg : args)
+  for (const CpuTensor &arg : args) {
     freed.insert(arg.data.data());
+    freed.insert(arg.ints.data());
+  }
+  for (const std::vector<int32_t> &v : ints32)
+    freed.insert(v.data());
   size_t at = 0;
   for (Type t : type.getResults()) {
     int64_t rank = cast<RankedTensorType>(t).getRank();
@@ -402,6 +457,29 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
     at += descriptorWords(rank);
   }
   return success();
+}
+
+ArrayRef<std::pair<std::string, size_t>>
+hymir::CompiledModule::weights() const {
+  return impl->weights;
+}
+
+LogicalResult hymir::CompiledModule::bindWeight(StringRef name,
+                                                const void *data,
+                                                size_t bytes) {
+  for (auto [i, weight] : llvm::enumerate(impl->weights)) {
+    if (weight.first != name)
+      continue;
+    if (bytes != weight.second)
+      return emitError(impl->loc, "runOnCpu: weight '")
+             << name << "' holds " << weight.second << " bytes, got "
+             << bytes;
+    std::memcpy(impl->weightAddresses[i], data, bytes);
+    impl->weightBound[i] = true;
+    return success();
+  }
+  return emitError(impl->loc, "runOnCpu: the module has no weight '")
+         << name << "'";
 }
 
 FailureOr<SmallVector<CpuTensor>>

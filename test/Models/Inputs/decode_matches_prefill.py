@@ -1,6 +1,6 @@
 """Checks that decode after prefill equals prefill over the whole sequence.
 
-  decode_matches_prefill.py HYMIR_RUN MODEL.mlir W.safetensors WORKDIR IDS T1 [TOL]
+  decode_matches_prefill.py HYMIR_RUN MODEL.mlir W.safetensors WORKDIR IDS T1 [TOL [TARGET]]
 
 Runs @prefill on IDS[0:T1] (batch 1), then @decode on IDS[T1], IDS[T1+1], ...
 carrying the states (out1.npy, out2.npy, ... of the previous call), and
@@ -8,7 +8,8 @@ carrying the states (out1.npy, out2.npy, ... of the previous call), and
 row of the full prefill's logits, and the states after the last decode step
 must equal the full prefill's states, within TOL (default 1e-9) relative to
 the largest magnitude of the reference. All runs use --reference
---output-dtype=f64. Prints one line per step and "OK".
+--output-dtype=f64, or with TARGET=cpu --target=cpu (f32 results). Prints one
+line per step and "OK".
 """
 import os
 import subprocess
@@ -17,8 +18,11 @@ import sys
 import numpy as np
 
 
+MODE = ["--reference", "--output-dtype=f64"]
+
+
 def run(hymir_run, model, weights, entry, inputs, out):
-    cmd = [hymir_run, model, "--reference", "--output-dtype=f64",
+    cmd = [hymir_run, model] + MODE + [
            "--weights=" + weights, "--entry=" + entry, "--output=" + out]
     cmd += ["--input=" + p for p in inputs]
     subprocess.run(cmd, check=True)
@@ -35,6 +39,10 @@ def main():
     ids = [int(x) for x in sys.argv[5].split(",")]
     t1 = int(sys.argv[6])
     tol = float(sys.argv[7]) if len(sys.argv) > 7 else 1e-9
+    if len(sys.argv) > 8:
+        global MODE
+        assert sys.argv[8] == "cpu", sys.argv[8]
+        MODE = ["--target=cpu"]
     assert 1 <= t1 < len(ids)
     os.makedirs(work, exist_ok=True)
 

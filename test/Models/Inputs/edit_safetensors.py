@@ -5,6 +5,8 @@
   edit_safetensors.py IN OUT retype NAME      NAME as I32 instead of F32
   edit_safetensors.py IN OUT truncate N       the first N bytes of IN
   edit_safetensors.py IN OUT list             prints the tensor names, one a line
+  edit_safetensors.py IN OUT convert DTYPE    every F32 tensor as BF16 or F16
+                                              (rounded to nearest even)
 
 Only F32 and I32 tensors are handled (what hymir-run --random-weights writes
 for the models of examples/models/).
@@ -16,6 +18,16 @@ import sys
 import numpy as np
 
 DTYPES = {"F32": np.float32, "I32": np.int32}
+
+
+class BF16(np.ndarray):
+    """bfloat16 bits (uint16) of a float32 array, for `write`."""
+
+
+def to_bf16(a):
+    bits = np.ascontiguousarray(a, np.float32).view(np.uint32).astype(np.uint64)
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16  # round to nearest even
+    return bits.astype(np.uint16).view(BF16)
 
 
 def read(path):
@@ -35,8 +47,13 @@ def read(path):
 def write(path, tensors):
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
-        dtype = {np.dtype(np.float32): "F32", np.dtype(np.int32): "I32"}[a.dtype]
+        a = tensors[name]
+        if isinstance(a, BF16):
+            dtype = "BF16"
+        else:
+            a = np.ascontiguousarray(a)
+            dtype = {np.dtype(np.float32): "F32", np.dtype(np.int32): "I32",
+                     np.dtype(np.float16): "F16"}[a.dtype]
         b = a.tobytes()
         header[name] = {"dtype": dtype, "shape": list(a.shape),
                         "data_offsets": [offset, offset + len(b)]}
@@ -58,7 +75,10 @@ def main():
         print("\n".join(sorted(tensors)))
         return
     name = sys.argv[4]
-    if op == "drop":
+    if op == "convert":
+        for k in tensors:
+            tensors[k] = to_bf16(tensors[k]) if name == "BF16" else tensors[k].astype(np.float16)
+    elif op == "drop":
         del tensors[name]
     elif op == "reshape":
         tensors[name] = tensors[name].reshape(-1)

@@ -76,7 +76,8 @@ struct CPUArtifactInfo {
   /// The CPU name the code was compiled for (the host's for "native").
   std::string cpu;
   /// The `_mlir_ciface_*` symbols the artifact defines (its only exported
-  /// symbols: every other function has internal linkage).
+  /// functions: every other function has internal linkage; a model's weight
+  /// buffers `hymir.weight.<name>` are exported data, see docs/models.md).
   llvm::SmallVector<std::string> entryPoints;
   /// Functions the compiled code calls that it does not define, sorted
   /// (malloc, free, libm functions, ...).

@@ -22,10 +22,13 @@
 namespace hymir {
 
 /// A dense f32 tensor, row-major (C order). A rank-0 tensor (empty shape, one
-/// element) also passes an `f32` scalar argument.
+/// element) also passes an `f32` scalar argument. An argument of integer
+/// elements (i32 or i64 tensors: a model's token ids) takes its values from
+/// `ints` instead of `data`.
 struct CpuTensor {
   std::vector<int64_t> shape;
   std::vector<float> data;
+  std::vector<int64_t> ints = {};
 
   /// Product of the shape (1 for rank 0).
   int64_t numElements() const;
@@ -41,9 +44,12 @@ struct CpuTensor {
 class CompiledModule {
 public:
   /// Compiles a clone of `module` for its public function `entry` (arguments:
-  /// f32 tensors or f32 scalars; results: f32 tensors). `module` itself is not
-  /// modified, but the dialects and interfaces the pipeline and the LLVM
-  /// translation need are registered on its context.
+  /// f32 tensors, f32 scalars or i32/i64 tensors; results: f32 tensors).
+  /// `module` itself is not modified, but the dialects and interfaces the
+  /// pipeline and the LLVM translation need are registered on its context.
+  /// A model's external `ml_program.global`s (its weights, docs/models.md)
+  /// become buffers of the compiled code that `bindWeight` fills; `call`
+  /// fails until every one of them is bound.
   static mlir::FailureOr<CompiledModule>
   compile(mlir::ModuleOp module, llvm::StringRef entry,
           const CPUPipelineOptions &options);
@@ -58,6 +64,18 @@ public:
   /// written. Safe to call from several threads at once.
   mlir::FailureOr<llvm::SmallVector<CpuTensor>>
   call(llvm::ArrayRef<CpuTensor> args) const;
+
+  /// The external globals (weights) of the module, by symbol name, in module
+  /// order, with the number of bytes each holds (elements of the global's
+  /// type, row-major).
+  llvm::ArrayRef<std::pair<std::string, size_t>> weights() const;
+
+  /// Copies `bytes` bytes at `data` (row-major elements of the global's
+  /// element type) into the weight @`name`. Fails, with a diagnostic naming
+  /// the weight, for an unknown name or a size that is not the global's.
+  /// Not thread-safe with `call`.
+  mlir::LogicalResult bindWeight(llvm::StringRef name, const void *data,
+                                 size_t bytes);
 
   /// Like `call`, but frees the results without copying them out (timing).
   mlir::LogicalResult callDiscardingResults(llvm::ArrayRef<CpuTensor> args) const;
