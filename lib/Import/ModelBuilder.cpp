@@ -18,6 +18,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <set>
@@ -28,11 +29,20 @@ namespace {
 
 std::string S(int64_t v) { return std::to_string(v); }
 
-/// An f32 literal the MLIR parser accepts ("1.000000000e-06").
+/// An f32 literal the MLIR parser accepts ("1.000000000e-06"). Infinities
+/// and NaN (a config may hold them, e.g. Mamba-2's time_step_limit) have no
+/// decimal form in MLIR: they are written as their f32 bit pattern.
 std::string F(double v) {
   std::string s;
   llvm::raw_string_ostream os(s);
-  os << llvm::format("%.9e", v);
+  if (std::isfinite(v)) {
+    os << llvm::format("%.9e", v);
+    return s;
+  }
+  float f = static_cast<float>(v);
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof(bits));
+  os << llvm::format("0x%08X", bits);
   return s;
 }
 
