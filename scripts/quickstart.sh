@@ -17,8 +17,8 @@ mkdir -p "$work"
 echo "== A tiny hybrid model: hymir-import examples/models/configs/tiny-qwen3-next.json"
 "$build/bin/hymir-import" "$root/examples/models/configs/tiny-qwen3-next.json" \
   -o "$work/tiny-qwen3-next.mlir" --random-weights="$work/tiny-qwen3-next.safetensors" --seed=1
-echo "== Prefill 5 tokens, then greedy decode 8 (hymir-run --generate)"
-"$build/bin/hymir-run" "$work/tiny-qwen3-next.mlir" --reference \
+echo "== Compile for the CPU, prefill 5 tokens, then greedy decode 8 (hymir-run --target=cpu --generate)"
+"$build/bin/hymir-run" "$work/tiny-qwen3-next.mlir" --target=cpu \
   --weights="$work/tiny-qwen3-next.safetensors" --prompt-ids=1,2,3,4,5 --generate=8
 
 echo "== Transition class of every scan in examples/ops (hymir-opt --hymir-normalize)"
