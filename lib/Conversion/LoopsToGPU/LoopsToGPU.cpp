@@ -474,7 +474,11 @@ static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
       Value at = arith::AddIOp::create(b, loc, base, cst(offset));
       Value view = memref::ViewOp::create(b, alloc.getLoc(), alloc.getType(),
                                           workspace, at, ValueRange{});
-      for (memref::DeallocOp d : *deallocsIfLocal(alloc))
+      // Bound to a name: a range-for over `*deallocsIfLocal(...)` would
+      // iterate a destroyed temporary.
+      FailureOr<SmallVector<memref::DeallocOp>> deallocs =
+          deallocsIfLocal(alloc);
+      for (memref::DeallocOp d : *deallocs)
         d.erase();
       alloc.replaceAllUsesWith(view);
       alloc.erase();
@@ -490,7 +494,8 @@ static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
         launch.addWorkgroupAttribution(sharedType, alloc.getLoc());
     Value generic =
         memref::MemorySpaceCastOp::create(b, alloc.getLoc(), type, buffer);
-    for (memref::DeallocOp d : *deallocsIfLocal(alloc))
+    FailureOr<SmallVector<memref::DeallocOp>> deallocs = deallocsIfLocal(alloc);
+    for (memref::DeallocOp d : *deallocs)
       d.erase();
     alloc.replaceAllUsesWith(generic);
     alloc.erase();
