@@ -80,6 +80,7 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       fputs(kUsage, stdout);
+      free(input_paths);
       return 0;
     }
     if (strncmp(a, "--input=", 8) == 0)
@@ -91,26 +92,28 @@ int main(int argc, char **argv) {
     else if (strncmp(a, "--bench=", 8) == 0) {
       bench = atoi(a + 8);
       if (bench < 1)
-        return usage_error("--bench needs a positive count: ", a);
+        return free(input_paths), usage_error("--bench needs a positive count: ", a);
     } else if (a[0] == '-')
-      return usage_error("unknown option ", a);
+      return free(input_paths), usage_error("unknown option ", a);
     else if (!artifact)
       artifact = a;
     else
-      return usage_error("more than one artifact: ", a);
+      return free(input_paths), usage_error("more than one artifact: ", a);
   }
   if (!artifact)
-    return usage_error("no artifact directory", NULL);
+    return free(input_paths), usage_error("no artifact directory", NULL);
   if (!outdir)
-    return usage_error("--output=DIR is required", NULL);
+    return free(input_paths), usage_error("--output=DIR is required", NULL);
 
   hymir_rt_error err;
   hymir_rt_cuda_executable *exe = NULL;
   hymir_rt_cuda_plan plan;
   // Plan and inputs are checked before the driver is touched, so a bad
   // input is reported the same way on any machine.
-  if (hymir_rt_cuda_plan_read(artifact, &plan, &err))
+  if (hymir_rt_cuda_plan_read(artifact, &plan, &err)) {
+    free(input_paths);
     return report(&err);
+  }
   hymir_rt_array *inputs = calloc(num_inputs + 1, sizeof(hymir_rt_array));
   hymir_rt_array *outputs = calloc(plan.num_outputs + 1, sizeof(hymir_rt_array));
   int status = 1;
