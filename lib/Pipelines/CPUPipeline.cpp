@@ -189,6 +189,9 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   //    first.
   pm.addPass(std::make_unique<WeightsToMemRefGlobals>());
   pm.addPass(createNormalizePass());
+  // Associative prefix states (stabilisers, angle sums) in f64: in f32 their
+  // small increments vanish at length (docs/numerics-at-length.md).
+  pm.addPass(hymir::createWidenPrefixStatesPass());
   // 1b. Chunked forms (DESIGN §1 stage [4]): identity- and scalar-class scans
   //     become per-chunk masked matmuls; every other scan, and every scan
   //     with chunk-size = 0, keeps the sequential fallback below.

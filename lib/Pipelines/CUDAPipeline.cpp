@@ -48,6 +48,7 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   // 1. Hymir level, as on the CPU: classify, sequential fallback, element-wise
   //    tensor ops as linalg.generic.
   pm.addPass(createNormalizePass());
+  pm.addPass(hymir::createWidenPrefixStatesPass());
   pm.addPass(createConvertHymirToLoopsPass());
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);

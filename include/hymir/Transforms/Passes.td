@@ -171,4 +171,50 @@ def VectorizeChunkMatmulsPass
   ];
 }
 
+def WidenPrefixStatesPass
+    : Pass<"hymir-widen-prefix-states", "mlir::ModuleOp"> {
+  let summary = "carry the associative prefix components of scan states "
+                "(max-plus stabilisers, modular sums) in f64";
+  let description = [{
+    A scan state component whose update is an associative prefix form of
+    `hymir.scan`'s C9 — the max-plus `max(s + a, b)` (mLSTM's stabiliser
+    `m_t = max(lf_t + m_{t−1}, i_t)`) or the modular sum `(s + a) mod c`
+    (Mamba-3's angle) — is a running sum of small terms added to a value that
+    can be much larger. In f32, a term below half an ulp of the sum vanishes:
+    with a forget gate near 1 (`lf ≈ −1e−7`, `m ≈ 1–10`) the stabiliser stops
+    decreasing and `exp(lf + m_{t−1} − m_t)` rounds to exactly 1, so the
+    memory never forgets (docs/numerics-at-length.md measured 4.7e−2 relative
+    error in mLSTM's output at T = 64K).
+
+    This pass carries such a component in f64: the init is extended
+    (`arith.extf`), the final state truncated back (`arith.truncf`), and in the
+    body every `addf`/`subf`/`mulf`/`divf`/`negf`/min/max/`floor` computed from
+    it runs in f64; every other user (an `exp`, a tensor op, an output) reads
+    it rounded to f32. The component is a scalar (or a short vector) per head,
+    so the cost is nil; the result is the f32 program's value computed with a
+    more accurate stabiliser, which the float64 reference agrees with better.
+
+    Before (mLSTM):
+    ```mlir
+    ^bb0(..., %m: f32):
+      %lf_m = arith.addf %lf, %m : f32
+      %m_new = arith.maximumf %lf_m, %i_t : f32
+      %f_log = arith.subf %lf_m, %m_new : f32
+      %f_gate = math.exp %f_log : f32
+    ```
+    After:
+    ```mlir
+    ^bb0(..., %m: f64):
+      %lf64 = arith.extf %lf : f32 to f64
+      %lf_m = arith.addf %lf64, %m : f64
+      %i64 = arith.extf %i_t : f32 to f64
+      %m_new = arith.maximumf %lf_m, %i64 : f64
+      %f_log = arith.subf %lf_m, %m_new : f64
+      %f_log32 = arith.truncf %f_log : f64 to f32
+      %f_gate = math.exp %f_log32 : f32
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 #endif // HYMIR_TRANSFORMS_PASSES_TD
