@@ -93,19 +93,102 @@ void requireSilu(ConfigReader &cfg, llvm::StringRef field) {
     cfg.fail(field, "'" + act + "' is not supported (only 'silu')");
 }
 
+/// The fields every family reads first: vocab_size, hidden_size,
+/// num_hidden_layers, the norm epsilon (`epsField`, default `epsDefault`) and
+/// tie_word_embeddings (default `tied`; tied embeddings need no lm_head).
+/// Returns the layer count.
+int64_t readBasics(ConfigReader &cfg, ModelSpec &spec, llvm::StringRef epsField,
+                   double epsDefault, bool tied = false) {
+  spec.vocab = cfg.getPositive("vocab_size");
+  spec.hidden = cfg.getPositive("hidden_size");
+  int64_t layers = cfg.getPositive("num_hidden_layers");
+  spec.eps = cfg.getNumber(epsField, epsDefault);
+  if (cfg.getBool("tie_word_embeddings", tied))
+    spec.lmHeadName.clear();
+  return layers;
+}
+
+/// The header line of the fields readBasics reads.
+std::string basicsLine(const ModelSpec &spec, int64_t layers,
+                       llvm::StringRef epsField) {
+  return "vocab_size " + S(spec.vocab) + ", hidden_size " + S(spec.hidden) +
+         ", num_hidden_layers " + S(layers) + ", " + epsField.str() + " " +
+         G(spec.eps) + ", tie_word_embeddings " +
+         (spec.lmHeadName.empty() ? "true" : "false");
+}
+
+/// `field` (= `value`) must be a multiple of `divisorField` (= `divisor`).
+bool requireMultiple(ConfigReader &cfg, llvm::StringRef field, int64_t value,
+                     llvm::StringRef divisorField, int64_t divisor) {
+  if (value % divisor == 0)
+    return true;
+  cfg.fail(field, llvm::Twine(value) + " is not a multiple of " +
+                      divisorField + " (" + llvm::Twine(divisor) + ")");
+  return false;
+}
+
+/// `layer_types` of the linear/full attention hybrids (Qwen3-Next, OLMo
+/// Hybrid): true where a layer is 'full_attention'. std::nullopt with the
+/// field absent (the family's default pattern applies) or on an error
+/// (recorded in `cfg`).
+std::optional<std::vector<bool>> readAttentionLayerTypes(ConfigReader &cfg,
+                                                         int64_t layers) {
+  std::optional<std::vector<std::string>> types =
+      cfg.getStringList("layer_types");
+  if (!types)
+    return std::nullopt;
+  if ((int64_t)types->size() != layers) {
+    cfg.fail("layer_types", "has " + llvm::Twine(types->size()) +
+                                " entries but num_hidden_layers is " +
+                                llvm::Twine(layers));
+    return std::nullopt;
+  }
+  std::vector<bool> isAttention(layers, false);
+  for (auto [i, t] : llvm::enumerate(*types)) {
+    if (t == "full_attention")
+      isAttention[i] = true;
+    else if (t != "linear_attention") {
+      cfg.fail("layer_types",
+               "element " + llvm::Twine(i) + ": unknown layer type '" + t +
+                   "' (expected 'linear_attention' or 'full_attention')");
+      return std::nullopt;
+    }
+  }
+  return isAttention;
+}
+
+/// HF's `rope_parameters` object, when present: its rope_theta (and
+/// partial_rotary_factor where `partial` is given) override the defaults
+/// passed in; only rope_type 'default' is implemented.
+bool readRopeParameters(ConfigReader &cfg, double &theta,
+                        double *partial = nullptr) {
+  const llvm::json::Object *rope = cfg.getObject("rope_parameters");
+  if (!rope)
+    return !cfg.failed();
+  ConfigReader sub(*rope, "");
+  theta = sub.getNumber("rope_theta", theta);
+  if (partial)
+    *partial = sub.getNumber("partial_rotary_factor", *partial);
+  std::string type = sub.getString("rope_type", "default");
+  if (sub.failed() || type != "default") {
+    cfg.fail("rope_parameters",
+             sub.failed()
+                 ? llvm::Twine(llvm::StringRef(sub.getMessage()).drop_front(2))
+                 : llvm::Twine("rope_type '") + type +
+                       "' is not supported (only 'default')");
+    return false;
+  }
+  return true;
+}
+
 //===----------------------------------------------------------------------===//
 // Qwen3-Next (HF Qwen3NextConfig)
 //===----------------------------------------------------------------------===//
 
 bool readQwen3Next(ConfigReader &cfg, ModelSpec &spec) {
   spec.title = "Qwen3-Next (qwen3_next)";
-  spec.vocab = cfg.getPositive("vocab_size");
-  spec.hidden = cfg.getPositive("hidden_size");
-  int64_t layers = cfg.getPositive("num_hidden_layers");
-  spec.eps = cfg.getNumber("rms_norm_eps", 1e-6);
+  int64_t layers = readBasics(cfg, spec, "rms_norm_eps", 1e-6);
   spec.normKind = NormKind::ZeroCentred;
-  if (cfg.getBool("tie_word_embeddings", false))
-    spec.lmHeadName.clear();
   requireSilu(cfg, "hidden_act");
   cfg.requireBool("attention_bias", false, "no bias in the projections");
   cfg.requireBool("use_sliding_window", false,
@@ -115,25 +198,10 @@ bool readQwen3Next(ConfigReader &cfg, ModelSpec &spec) {
 
   // Layer pattern: layer_types, else every full_attention_interval-th layer.
   std::vector<bool> isAttention(layers, false);
-  if (std::optional<std::vector<std::string>> types =
-          cfg.getStringList("layer_types")) {
-    if ((int64_t)types->size() != layers) {
-      cfg.fail("layer_types", "has " + llvm::Twine(types->size()) +
-                                  " entries but num_hidden_layers is " +
-                                  llvm::Twine(layers));
-      return false;
-    }
-    for (auto [i, t] : llvm::enumerate(*types)) {
-      if (t == "full_attention")
-        isAttention[i] = true;
-      else if (t != "linear_attention") {
-        cfg.fail("layer_types",
-                 "element " + llvm::Twine(i) + ": unknown layer type '" + t +
-                     "' (expected 'linear_attention' or 'full_attention')");
-        return false;
-      }
-    }
-  } else {
+  if (std::optional<std::vector<bool>> types =
+          readAttentionLayerTypes(cfg, layers)) {
+    isAttention = *types;
+  } else if (!cfg.failed()) {
     int64_t interval = cfg.getInt("full_attention_interval", 4, 1);
     for (int64_t i = 0; i < layers; ++i)
       isAttention[i] = (i + 1) % interval == 0;
@@ -152,13 +220,8 @@ bool readQwen3Next(ConfigReader &cfg, ModelSpec &spec) {
     gdn.convKernel = cfg.getPositive("linear_conv_kernel_dim");
     if (cfg.failed())
       return false;
-    if (gdn.valueHeads % gdn.keyHeads) {
-      cfg.fail("linear_num_value_heads",
-               llvm::Twine(gdn.valueHeads) +
-                   " is not a multiple of linear_num_key_heads (" +
-                   llvm::Twine(gdn.keyHeads) + ")");
+    if (!requireMultiple(cfg, "linear_num_value_heads", gdn.valueHeads, "linear_num_key_heads", gdn.keyHeads))
       return false;
-    }
     if (gdn.convKernel < 2) {
       cfg.fail("linear_conv_kernel_dim",
                "must be at least 2, got " + llvm::Twine(gdn.convKernel));
@@ -179,29 +242,13 @@ bool readQwen3Next(ConfigReader &cfg, ModelSpec &spec) {
     attn.qkNormKind = NormKind::ZeroCentred;
     double theta = cfg.getNumber("rope_theta", 10000.0);
     double partial = cfg.getNumber("partial_rotary_factor", 0.25);
-    if (const llvm::json::Object *rope = cfg.getObject("rope_parameters")) {
-      ConfigReader sub(*rope, "");
-      theta = sub.getNumber("rope_theta", theta);
-      partial = sub.getNumber("partial_rotary_factor", partial);
-      std::string type = sub.getString("rope_type", "default");
-      if (sub.failed() || type != "default") {
-        cfg.fail("rope_parameters",
-                 sub.failed() ? llvm::Twine(llvm::StringRef(sub.getMessage()).drop_front(2))
-                              : llvm::Twine("rope_type '") + type +
-                                    "' is not supported (only 'default')");
-        return false;
-      }
-    }
+    if (!readRopeParameters(cfg, theta, &partial))
+      return false;
     cfg.requireNull("rope_scaling", "RoPE scaling is not implemented");
     if (cfg.failed())
       return false;
-    if (attn.heads % attn.kvHeads) {
-      cfg.fail("num_attention_heads",
-               llvm::Twine(attn.heads) +
-                   " is not a multiple of num_key_value_heads (" +
-                   llvm::Twine(attn.kvHeads) + ")");
+    if (!requireMultiple(cfg, "num_attention_heads", attn.heads, "num_key_value_heads", attn.kvHeads))
       return false;
-    }
     if (!(partial > 0.0 && partial <= 1.0)) {
       cfg.fail("partial_rotary_factor",
                "must be in (0, 1], got " + llvm::Twine(G(partial)));
@@ -283,10 +330,7 @@ bool readQwen3Next(ConfigReader &cfg, ModelSpec &spec) {
   }
 
   auto &d = spec.description;
-  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
-              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
-              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
-              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back(basicsLine(spec, layers, "rms_norm_eps"));
   d.push_back("layers (G = Gated DeltaNet, A = gated attention): " +
               patternLine(spec));
   if (anyLinear)
@@ -319,9 +363,7 @@ bool readQwen3Next(ConfigReader &cfg, ModelSpec &spec) {
 
 bool readMamba2(ConfigReader &cfg, ModelSpec &spec) {
   spec.title = "Mamba-2 (mamba2)";
-  spec.vocab = cfg.getPositive("vocab_size");
-  spec.hidden = cfg.getPositive("hidden_size");
-  int64_t layers = cfg.getPositive("num_hidden_layers");
+  int64_t layers = readBasics(cfg, spec, "layer_norm_epsilon", 1e-5);
   Mamba2Spec m;
   m.heads = cfg.getPositive("num_heads");
   m.headDim = cfg.getPositive("head_dim");
@@ -330,10 +372,7 @@ bool readMamba2(ConfigReader &cfg, ModelSpec &spec) {
   m.convKernel = cfg.getInt("conv_kernel", 4, 2);
   int64_t expand = cfg.getInt("expand", 2, 1);
   m.convBias = cfg.getBool("use_conv_bias", true);
-  spec.eps = cfg.getNumber("layer_norm_epsilon", 1e-5);
   m.normEps = spec.eps;
-  if (cfg.getBool("tie_word_embeddings", false))
-    spec.lmHeadName.clear();
   cfg.requireBool("use_bias", false, "no bias in in_proj / out_proj");
   cfg.requireBool("rms_norm", true, "the gated RMSNorm is implemented");
   // norm_before_gate is not read: Hugging Face's Mamba2 (like mamba_ssm's
@@ -382,10 +421,7 @@ bool readMamba2(ConfigReader &cfg, ModelSpec &spec) {
     spec.layers.push_back(l);
   }
   auto &d = spec.description;
-  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
-              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
-              ", layer_norm_epsilon " + G(spec.eps) + ", tie_word_embeddings " +
-              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back(basicsLine(spec, layers, "layer_norm_epsilon"));
   d.push_back("Mamba-2: " + S(m.heads) + " heads × " + S(m.headDim) +
               ", state_size " + S(m.stateSize) + ", n_groups " + S(m.groups) +
               ", conv kernel " + S(m.convKernel) +
@@ -400,13 +436,8 @@ bool readMamba2(ConfigReader &cfg, ModelSpec &spec) {
 
 bool readGranite(ConfigReader &cfg, ModelSpec &spec) {
   spec.title = "Granite 4.0 hybrid (granitemoehybrid)";
-  spec.vocab = cfg.getPositive("vocab_size");
-  spec.hidden = cfg.getPositive("hidden_size");
-  int64_t layers = cfg.getPositive("num_hidden_layers");
-  spec.eps = cfg.getNumber("rms_norm_eps", 1e-6);
+  int64_t layers = readBasics(cfg, spec, "rms_norm_eps", 1e-6);
   spec.normKind = NormKind::Plain;
-  if (cfg.getBool("tie_word_embeddings", false))
-    spec.lmHeadName.clear();
   spec.embeddingMultiplier = cfg.getNumber("embedding_multiplier", 1.0);
   spec.residualMultiplier = cfg.getNumber("residual_multiplier", 1.0);
   spec.logitsScaling = cfg.getNumber("logits_scaling", 1.0);
@@ -566,10 +597,7 @@ bool readGranite(ConfigReader &cfg, ModelSpec &spec) {
     spec.layers.push_back(l);
   }
   auto &d = spec.description;
-  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
-              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
-              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
-              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back(basicsLine(spec, layers, "rms_norm_eps"));
   d.push_back("embedding_multiplier " + G(spec.embeddingMultiplier) +
               ", residual_multiplier " + G(spec.residualMultiplier) +
               ", logits_scaling " + G(spec.logitsScaling));
@@ -606,14 +634,9 @@ int64_t readDtRank(ConfigReader &cfg, llvm::StringRef field, int64_t hidden) {
 
 bool readJamba(ConfigReader &cfg, ModelSpec &spec) {
   spec.title = "Jamba (jamba)";
-  spec.vocab = cfg.getPositive("vocab_size");
-  spec.hidden = cfg.getPositive("hidden_size");
-  int64_t layers = cfg.getPositive("num_hidden_layers");
-  spec.eps = cfg.getNumber("rms_norm_eps", 1e-6);
+  int64_t layers = readBasics(cfg, spec, "rms_norm_eps", 1e-6);
   spec.normKind = NormKind::Plain;
   spec.finalNormName = "model.final_layernorm.weight";
-  if (cfg.getBool("tie_word_embeddings", false))
-    spec.lmHeadName.clear();
   requireSilu(cfg, "hidden_act");
   cfg.requireBool("mamba_proj_bias", false, "no bias in in_proj / out_proj");
   cfg.requireNull("sliding_window", "sliding-window attention is not "
@@ -705,10 +728,7 @@ bool readJamba(ConfigReader &cfg, ModelSpec &spec) {
     spec.layers.push_back(l);
   }
   auto &d = spec.description;
-  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
-              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
-              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
-              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back(basicsLine(spec, layers, "rms_norm_eps"));
   d.push_back("layers (M = Mamba-1, A = attention; attention where i % " +
               S(attnPeriod) + " == " + S(attnOffset) + "): " +
               patternLine(spec));
@@ -732,18 +752,14 @@ bool readJamba(ConfigReader &cfg, ModelSpec &spec) {
 
 bool readMamba(ConfigReader &cfg, ModelSpec &spec) {
   spec.title = "Mamba (mamba)";
-  spec.vocab = cfg.getPositive("vocab_size");
-  spec.hidden = cfg.getPositive("hidden_size");
-  int64_t layers = cfg.getPositive("num_hidden_layers");
+  int64_t layers =
+      readBasics(cfg, spec, "layer_norm_epsilon", 1e-5, /*tied=*/true);
   Mamba1Spec m;
   m.stateSize = cfg.getInt("state_size", 16, 1);
   m.convKernel = cfg.getInt("conv_kernel", 4, 2);
   m.inner = cfg.getInt("expand", 2, 1) * spec.hidden;
   m.dtRank = readDtRank(cfg, "time_step_rank", spec.hidden);
   m.convBias = cfg.getBool("use_conv_bias", true);
-  spec.eps = cfg.getNumber("layer_norm_epsilon", 1e-5);
-  if (cfg.getBool("tie_word_embeddings", true))
-    spec.lmHeadName.clear();
   cfg.requireBool("use_bias", false, "no bias in in_proj / out_proj");
   requireSilu(cfg, "hidden_act");
   int64_t inter = cfg.getInt("intermediate_size", m.inner, 1);
@@ -768,10 +784,7 @@ bool readMamba(ConfigReader &cfg, ModelSpec &spec) {
     spec.layers.push_back(l);
   }
   auto &d = spec.description;
-  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
-              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
-              ", layer_norm_epsilon " + G(spec.eps) + ", tie_word_embeddings " +
-              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back(basicsLine(spec, layers, "layer_norm_epsilon"));
   d.push_back("Mamba-1: d_inner " + S(m.inner) + ", state_size " +
               S(m.stateSize) + ", time_step_rank " + S(m.dtRank) +
               ", conv kernel " + S(m.convKernel) +
@@ -798,14 +811,9 @@ double roundToBf16(double x) {
 
 bool readRecurrentGemma(ConfigReader &cfg, ModelSpec &spec) {
   spec.title = "RecurrentGemma (recurrent_gemma)";
-  spec.vocab = cfg.getPositive("vocab_size");
-  spec.hidden = cfg.getPositive("hidden_size");
-  int64_t layers = cfg.getPositive("num_hidden_layers");
-  spec.eps = cfg.getNumber("rms_norm_eps", 1e-6);
+  int64_t layers = readBasics(cfg, spec, "rms_norm_eps", 1e-6, /*tied=*/true);
   spec.normKind = NormKind::ZeroCentred;
   spec.finalNormName = "model.final_norm.weight";
-  if (cfg.getBool("tie_word_embeddings", true))
-    spec.lmHeadName.clear();
   // HF's RecurrentGemmaModel always scales the embeddings.
   cfg.requireBool("embeddings_scale_by_sqrt_dim", true,
                   "the embeddings are always scaled by sqrt(hidden_size)");
@@ -909,10 +917,7 @@ bool readRecurrentGemma(ConfigReader &cfg, ModelSpec &spec) {
     spec.layers.push_back(l);
   }
   auto &d = spec.description;
-  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
-              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
-              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
-              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back(basicsLine(spec, layers, "rms_norm_eps"));
   d.push_back("layers (R = recurrent RG-LRU block, A = local attention): " +
               patternLine(spec));
   d.push_back("RG-LRU: width " + S(rg.width) + " in " + S(rg.blocks) +
@@ -1032,13 +1037,8 @@ bool readXLstm(ConfigReader &cfg, ModelSpec &spec) {
 
 bool readOlmoHybrid(ConfigReader &cfg, ModelSpec &spec) {
   spec.title = "OLMo Hybrid (olmo_hybrid)";
-  spec.vocab = cfg.getPositive("vocab_size");
-  spec.hidden = cfg.getPositive("hidden_size");
-  int64_t layers = cfg.getPositive("num_hidden_layers");
-  spec.eps = cfg.getNumber("rms_norm_eps", 1e-6);
+  int64_t layers = readBasics(cfg, spec, "rms_norm_eps", 1e-6);
   spec.normKind = NormKind::Plain;
-  if (cfg.getBool("tie_word_embeddings", false))
-    spec.lmHeadName.clear();
   requireSilu(cfg, "hidden_act");
   cfg.requireBool("attention_bias", false, "no bias in the projections");
   cfg.requireBool("mlp_bias", false, "no bias in the MLP");
@@ -1064,21 +1064,11 @@ bool readOlmoHybrid(ConfigReader &cfg, ModelSpec &spec) {
   attn.qkNormFull = true;
   // RoPE only when rope_parameters (or a top-level rope_theta) gives a
   // theta; the released checkpoints have none (NoPE).
-  double theta = 0.0;
-  if (const llvm::json::Object *rope = cfg.getObject("rope_parameters")) {
-    ConfigReader sub(*rope, "");
-    theta = sub.getNumber("rope_theta", 0.0);
-    std::string type = sub.getString("rope_type", "default");
-    if (sub.failed() || type != "default") {
-      cfg.fail("rope_parameters",
-               sub.failed() ? llvm::Twine(llvm::StringRef(sub.getMessage()).drop_front(2))
-                            : llvm::Twine("rope_type '") + type +
-                                  "' is not supported (only 'default')");
-      return false;
-    }
-  } else {
-    theta = cfg.getNumber("rope_theta", 0.0);
-  }
+  double theta = cfg.hasValue("rope_parameters")
+                     ? 0.0
+                     : cfg.getNumber("rope_theta", 0.0);
+  if (!readRopeParameters(cfg, theta))
+    return false;
   if (cfg.failed())
     return false;
   if (theta < 0.0) {
@@ -1093,25 +1083,10 @@ bool readOlmoHybrid(ConfigReader &cfg, ModelSpec &spec) {
   // Layer pattern: layer_types, else full attention at i % 4 == 3 (the last
   // layer when none is).
   std::vector<bool> isAttention(layers, false);
-  if (std::optional<std::vector<std::string>> types =
-          cfg.getStringList("layer_types")) {
-    if ((int64_t)types->size() != layers) {
-      cfg.fail("layer_types", "has " + llvm::Twine(types->size()) +
-                                  " entries but num_hidden_layers is " +
-                                  llvm::Twine(layers));
-      return false;
-    }
-    for (auto [i, t] : llvm::enumerate(*types)) {
-      if (t == "full_attention")
-        isAttention[i] = true;
-      else if (t != "linear_attention") {
-        cfg.fail("layer_types",
-                 "element " + llvm::Twine(i) + ": unknown layer type '" + t +
-                     "' (expected 'linear_attention' or 'full_attention')");
-        return false;
-      }
-    }
-  } else {
+  if (std::optional<std::vector<bool>> types =
+          readAttentionLayerTypes(cfg, layers)) {
+    isAttention = *types;
+  } else if (!cfg.failed()) {
     for (int64_t i = 0; i < layers; ++i)
       isAttention[i] = i % 4 == 3;
     if (!llvm::is_contained(isAttention, true))
@@ -1145,13 +1120,8 @@ bool readOlmoHybrid(ConfigReader &cfg, ModelSpec &spec) {
     cfg.fail("linear_key_head_dim", "must be positive");
     return false;
   }
-  if (gdn.valueHeads % gdn.keyHeads) {
-    cfg.fail("linear_num_value_heads",
-             llvm::Twine(gdn.valueHeads) +
-                 " is not a multiple of linear_num_key_heads (" +
-                 llvm::Twine(gdn.keyHeads) + ")");
+  if (!requireMultiple(cfg, "linear_num_value_heads", gdn.valueHeads, "linear_num_key_heads", gdn.keyHeads))
     return false;
-  }
 
   for (int64_t i = 0; i < layers; ++i) {
     LayerSpec l;
@@ -1170,10 +1140,7 @@ bool readOlmoHybrid(ConfigReader &cfg, ModelSpec &spec) {
     spec.layers.push_back(l);
   }
   auto &d = spec.description;
-  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
-              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
-              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
-              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back(basicsLine(spec, layers, "rms_norm_eps"));
   d.push_back("layers (G = Gated DeltaNet, pre-norm; A = attention, OLMo-3 "
               "post-norm): " + patternLine(spec));
   d.push_back("Gated DeltaNet: " + S(gdn.keyHeads) + " q/k heads × " +
@@ -1203,14 +1170,9 @@ int64_t rwkvRank(double c, int64_t hidden, double factor) {
 
 bool readRwkv7(ConfigReader &cfg, ModelSpec &spec) {
   spec.title = "RWKV-7 (rwkv7)";
-  spec.vocab = cfg.getPositive("vocab_size");
-  spec.hidden = cfg.getPositive("hidden_size");
-  int64_t layers = cfg.getPositive("num_hidden_layers");
-  spec.eps = cfg.getNumber("norm_eps", 1e-5);
+  int64_t layers = readBasics(cfg, spec, "norm_eps", 1e-5);
   spec.normKind = NormKind::LayerNormAffine;
   spec.embedName = "model.embeddings.weight";
-  if (cfg.getBool("tie_word_embeddings", false))
-    spec.lmHeadName.clear();
   std::string act = cfg.getString("hidden_act", "sqrelu");
   if (!cfg.failed() && act != "sqrelu")
     cfg.fail("hidden_act", "'" + act + "' is not supported (only 'sqrelu')");
@@ -1292,10 +1254,7 @@ bool readRwkv7(ConfigReader &cfg, ModelSpec &spec) {
     spec.layers.push_back(l);
   }
   auto &d = spec.description;
-  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
-              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
-              ", norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
-              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back(basicsLine(spec, layers, "norm_eps"));
   d.push_back("RWKV-7: " + S(r.heads) + " heads × " + S(r.keyDim) +
               ", LoRA ranks decay " + S(r.decayRank) + ", a " + S(r.aRank) +
               ", v " + S(r.vRank) + ", gate " + S(r.gateRank) +
@@ -1323,13 +1282,8 @@ std::string firstPresent(ConfigReader &cfg,
 
 bool readKimiLinear(ConfigReader &cfg, ModelSpec &spec) {
   spec.title = "Kimi Linear (kimi_linear)";
-  spec.vocab = cfg.getPositive("vocab_size");
-  spec.hidden = cfg.getPositive("hidden_size");
-  int64_t layers = cfg.getPositive("num_hidden_layers");
-  spec.eps = cfg.getNumber("rms_norm_eps", 1e-5);
+  int64_t layers = readBasics(cfg, spec, "rms_norm_eps", 1e-5);
   spec.normKind = NormKind::Plain;
-  if (cfg.getBool("tie_word_embeddings", false))
-    spec.lmHeadName.clear();
   requireSilu(cfg, "hidden_act");
   cfg.requireNull("q_lora_rank", "only q_proj (no q LoRA) is implemented");
   cfg.requireBool("mla_use_nope", true, "RoPE in MLA is not implemented");
@@ -1455,10 +1409,7 @@ bool readKimiLinear(ConfigReader &cfg, ModelSpec &spec) {
     spec.layers.push_back(l);
   }
   auto &d = spec.description;
-  d.push_back("vocab_size " + S(spec.vocab) + ", hidden_size " +
-              S(spec.hidden) + ", num_hidden_layers " + S(layers) +
-              ", rms_norm_eps " + G(spec.eps) + ", tie_word_embeddings " +
-              (spec.lmHeadName.empty() ? "true" : "false"));
+  d.push_back(basicsLine(spec, layers, "rms_norm_eps"));
   d.push_back("layers (K = Kimi Delta Attention, A = MLA): " + patternLine(spec));
   d.push_back("KDA: " + S(kda.heads) + " heads × " + S(kda.headDim) +
               ", short convs " + S(kda.convKernel) +
