@@ -16,6 +16,7 @@ mLSTM, RWKV-7) as a token loop of batched in-place matmuls, as fla's
 fused_recurrent kernels and HF's slow paths do. Attention: masked matmuls over
 the KV cache (GQA by repeat_interleave).
 
+One untimed warm-up (the prompt and two decode steps) runs first.
 Prints the generated ids and prefill / decode tokens per second in the format
 of `hymir-run --generate`, and a `peer:` line naming the forms. --check runs
 the float64 reference (hf_reference.py) on the prompt followed by the generated
@@ -112,8 +113,8 @@ def append_kv(cache, k, v, window=None):
         k, v = torch.cat([cache[0], k]), torch.cat([cache[1], v])
     keep = (k, v)
     if window is not None:
-        n = max(window - 1, 0)
-        keep = (k[k.shape[0] - n:], v[v.shape[0] - n:])
+        first = max(k.shape[0] - (window - 1), 0)
+        keep = (k[first:], v[first:])
     return k, v, keep
 
 
@@ -911,6 +912,54 @@ def relative_rms(x, ref):
     return float(np.sqrt(np.mean((x - ref) ** 2)) / np.sqrt(np.mean(ref ** 2)))
 
 
+def build(config, weights):
+    cfg = json.load(open(config))
+    if cfg.get("model_type") not in FAMILIES:
+        sys.exit("error: %s: model_type %r is not one of %s" % (
+            config, cfg.get("model_type"), ", ".join(sorted(FAMILIES))))
+    return cfg, FAMILIES[cfg["model_type"]](cfg, load_weights(weights))
+
+
+def generate(model, ids, n, warmup=0, keep_logits=False):
+    """Greedy generation of n ids after the prompt `ids` (a list). Returns the
+    ids, the prefill and decode seconds, the prefill logits [T, V] and (with
+    keep_logits) the decode steps' logits [n - 1, V]."""
+    prompt = torch.tensor(ids)
+    decode_logits = []
+    with torch.inference_mode():
+        # PyTorch's first calls allocate and pick kernels: not counted (hymir-run
+        # compiles before its clock starts).
+        for _ in range(warmup):
+            logits, states = model.forward(prompt, None, 0)
+            for step in range(2):
+                logits, states = model.forward(logits[-1:].argmax(-1), states, len(ids) + step)
+        t0 = time.perf_counter()
+        prefill_logits, states = model.forward(prompt, None, 0)
+        t1 = time.perf_counter()
+        out = [int(prefill_logits[-1].argmax())]
+        for step in range(n - 1):
+            logits, states = model.forward(torch.tensor([out[-1]]), states, len(ids) + step)
+            out.append(int(logits[-1].argmax()))
+            if keep_logits:
+                decode_logits.append(logits[-1])
+        t2 = time.perf_counter()
+    dec = torch.stack(decode_logits) if decode_logits else None
+    return out, t1 - t0, t2 - t1, prefill_logits, dec
+
+
+def reference_errors(cfg, weights, ids, out, prefill_logits, decode_logits):
+    """Relative RMS errors of the peer's prefill and decode logits against the
+    float64 reference run over prompt + generated ids (its first rows are the
+    prefill's logits, the others those of the decode steps)."""
+    seq = np.array(list(ids) + out[:-1])
+    ref = hf_reference.FAMILIES[cfg["model_type"]](cfg, hf_reference.read_safetensors(weights), seq)
+    T = len(ids)
+    errs = {"prefill": relative_rms(prefill_logits.double().numpy(), ref[:T])}
+    if decode_logits is not None:
+        errs["decode"] = relative_rms(decode_logits.double().numpy(), ref[T:])
+    return errs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("config")
@@ -918,48 +967,25 @@ def main():
     ap.add_argument("--prompt-ids", required=True)
     ap.add_argument("--generate", type=int, required=True)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="untimed runs of the prompt and two decode steps first")
     ap.add_argument("--check", nargs="?", type=float, const=1e-4, default=None, metavar="TOL")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    cfg = json.load(open(args.config))
-    if cfg.get("model_type") not in FAMILIES:
-        sys.exit("error: %s: model_type %r is not one of %s" % (
-            args.config, cfg.get("model_type"), ", ".join(sorted(FAMILIES))))
-    model = FAMILIES[cfg["model_type"]](cfg, load_weights(args.weights))
-    ids = torch.tensor([int(t) for t in args.prompt_ids.split(",")])
-    decode_logits = []
-    with torch.inference_mode():
-        t0 = time.perf_counter()
-        logits, states = model.forward(ids, None, 0)
-        t1 = time.perf_counter()
-        prefill_logits = logits
-        out = [int(logits[-1].argmax())]
-        pos = len(ids)
-        for _ in range(args.generate - 1):
-            logits, states = model.forward(torch.tensor([out[-1]]), states, pos)
-            pos += 1
-            out.append(int(logits[-1].argmax()))
-            if args.check is not None:
-                decode_logits.append(logits[-1])
-        t2 = time.perf_counter()
+    cfg, model = build(args.config, args.weights)
+    ids = [int(t) for t in args.prompt_ids.split(",")]
+    out, tp, td, prefill_logits, decode_logits = generate(
+        model, ids, args.generate, args.warmup, args.check is not None)
     print(",".join(map(str, out)))
-    print("prefill: %d tokens in %.3f s (%.1f tokens/s)" % (len(ids), t1 - t0, len(ids) / (t1 - t0)))
+    print("prefill: %d tokens in %.3f s (%.1f tokens/s)" % (len(ids), tp, len(ids) / tp))
     n = args.generate - 1
     if n:
-        print("decode: %d tokens in %.3f s (%.1f tokens/s)" % (n, t2 - t1, n / (t2 - t1)))
+        print("decode: %d tokens in %.3f s (%.1f tokens/s)" % (n, td, n / td))
     print("peer: PyTorch %s eager float32, %d threads; %s" % (torch.__version__, args.threads, FORMS))
     if args.check is None:
         return
-    # The float64 reference over prompt + generated tokens: its first rows are
-    # the prefill logits, the others those of the decode steps.
-    seq = np.array([int(t) for t in ids] + out[:-1])
-    W64 = hf_reference.read_safetensors(args.weights)
-    ref = hf_reference.FAMILIES[cfg["model_type"]](cfg, W64, seq)
-    T = len(ids)
-    errs = {"prefill": relative_rms(prefill_logits.double().numpy(), ref[:T])}
-    if decode_logits:
-        errs["decode"] = relative_rms(torch.stack(decode_logits).double().numpy(), ref[T:])
     bad = False
+    errs = reference_errors(cfg, args.weights, ids, out, prefill_logits, decode_logits)
     for phase, e in errs.items():
         print("check %s: relative RMS %.2e vs the float64 reference" % (phase, e))
         if not e <= args.check:
