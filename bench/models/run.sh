@@ -16,6 +16,7 @@
 #
 # Families are the names of examples/models/configs/tiny-<family>.json
 # (default: all); PROMPT_LEN and GENERATE default to 64 and 64, REPEAT to 3.
+# On a shared machine run it as `nice -n 10 bash bench/models/run.sh`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -40,7 +41,7 @@ for f in ${families//,/ }; do
   [ -f "examples/models/configs/tiny-$f.json" ] ||
     { echo "run.sh: no examples/models/configs/tiny-$f.json" >&2; exit 2; }
 done
-nice -n 10 bash scripts/build.sh >/dev/null
+bash scripts/build.sh >/dev/null
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   apt-get install -y python3-torch libopenblas0-pthread >/dev/null
 fi
@@ -75,10 +76,10 @@ rate() { sed -n "s/^$1: .*(\([0-9.]*\) tokens\/s)/\1/p"; }
     for threads in 1 2; do
       hp=() hd=() tp=() td=()
       for ((r = 0; r < repeat; ++r)); do
-        h=$(OMP_NUM_THREADS=$threads nice -n 10 build/bin/hymir-run "$work/$f.mlir" --target=cpu \
+        h=$(OMP_NUM_THREADS=$threads build/bin/hymir-run "$work/$f.mlir" --target=cpu \
               --threads=$threads --weights="$work/$f.safetensors" \
               --prompt-ids="$ids" --generate="$generate")
-        p=$(nice -n 10 /usr/bin/python3 bench/models/torch_models.py "$config" \
+        p=$(/usr/bin/python3 bench/models/torch_models.py "$config" \
               "$work/$f.safetensors" --prompt-ids="$ids" --generate="$generate" \
               --threads=$threads)
         [ "$(echo "$h" | head -1)" = "$(echo "$p" | head -1)" ] ||
