@@ -59,3 +59,12 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 if any(os.path.exists(os.path.join(d, "libcuda.so.1"))
        for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/cuda/compat")):
     config.available_features.add("cuda-driver")
+
+# Debian's python3-torch (an optional dependency: the model bench's PyTorch
+# peer, checked by test/Models/torch-peer.test). Looked up, not imported:
+# importing torch takes seconds, and every lit run would pay for it.
+import subprocess
+if subprocess.run(["/usr/bin/python3", "-c",
+                   "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"],
+                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+    config.available_features.add("torch")

@@ -17,7 +17,9 @@ import sys
 import numpy as np
 
 
-def read_safetensors(path):
+def read_safetensors(path, dtype=np.float64):
+    """Reads an F32 safetensors file into numpy arrays of `dtype` (also the
+    reader of the PyTorch bench peer, bench/models/torch_models.py)."""
     raw = open(path, "rb").read()
     (n,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + n])
@@ -28,7 +30,7 @@ def read_safetensors(path):
             continue
         assert info["dtype"] == "F32", (name, info["dtype"])
         b, e = info["data_offsets"]
-        out[name] = np.frombuffer(data[b:e], np.float32).reshape(info["shape"]).astype(np.float64)
+        out[name] = np.frombuffer(data[b:e], np.float32).reshape(info["shape"]).astype(dtype)
     return out
 
 
