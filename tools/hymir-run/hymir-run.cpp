@@ -293,6 +293,41 @@ std::string formatIndex(llvm::ArrayRef<int64_t> shape, int64_t flat) {
 /// Where dynamic dims were first seen: position -> (size, argument index).
 using DynamicDims = std::map<unsigned, std::pair<int64_t, unsigned>>;
 
+/// A float format narrower than float64 that arguments are rounded to.
+struct FloatFormat {
+  const char *name;
+  int precision;    // significand bits, the implicit one included
+  int minExponent;  // of the smallest normal number
+  double maxFinite;
+  bool round;       // whether inputs are rounded to it (not for f32)
+};
+
+std::optional<FloatFormat> getFloatFormat(Type elem) {
+  if (elem.isBF16())
+    return FloatFormat{"bf16", 8, -126, 0x1.fep127, true};
+  if (elem.isF16())
+    return FloatFormat{"f16", 11, -14, 65504.0, true};
+  if (elem.isF32())
+    return FloatFormat{"f32", 24, -126, 0x1.fffffep127, false};
+  return std::nullopt;
+}
+
+/// `x` rounded to the nearest value of `format` (ties to even), subnormals
+/// included; beyond the largest finite value it is ±Inf. NaN stays NaN.
+double roundToFormat(double x, const FloatFormat &format) {
+  if (!std::isfinite(x) || x == 0)
+    return x;
+  int exponent;
+  std::frexp(x, &exponent); // x = f 2^exponent, 0.5 <= |f| < 1
+  int ulp = std::max(exponent - format.precision,
+                     format.minExponent - format.precision + 1);
+  // Exact scaling by powers of two; nearbyint rounds ties to even.
+  double r = std::ldexp(std::nearbyint(std::ldexp(x, -ulp)), ulp);
+  if (std::fabs(r) > format.maxFinite)
+    return std::copysign(INFINITY, x);
+  return r;
+}
+
 /// Checks input `array` (from `path`) against argument `index` of type
 /// `type` and converts it. Prints the error line and returns failure on a
 /// mismatch.
@@ -368,6 +403,10 @@ FailureOr<Tensor> checkAndConvert(unsigned index, StringRef path, Type type,
   // Values.
   int64_t n = hymir_rt_array_numel(&array);
   if (isFloat) {
+    // A bf16 or f16 argument takes its values rounded to nearest even, in
+    // every mode, so that the reference sees what compiled code sees; a
+    // value beyond the largest finite one of the argument's type is an error.
+    std::optional<FloatFormat> format = getFloatFormat(elem);
     std::vector<double> data(n);
     for (int64_t i = 0; i < n; ++i) {
       data[i] = array.dtype == HYMIR_RT_DTYPE_F32
@@ -379,6 +418,19 @@ FailureOr<Tensor> checkAndConvert(unsigned index, StringRef path, Type type,
                << " (pass --allow-nonfinite to accept non-finite inputs)\n";
         return failure();
       }
+      if (!format)
+        continue;
+      double rounded = roundToFormat(data[i], *format);
+      if (!allowNonfinite && std::isinf(rounded) && std::isfinite(data[i])) {
+        fail() << "element " << formatIndex(shape, i) << " = " << data[i]
+               << " is out of the range of " << format->name
+               << " (largest finite value " << format->maxFinite
+               << "; pass --allow-nonfinite to accept it as "
+               << (data[i] > 0 ? "+Inf" : "-Inf") << ")\n";
+        return failure();
+      }
+      if (format->round)
+        data[i] = rounded;
     }
     return Tensor::getFloat(shape, std::move(data));
   }
@@ -523,11 +575,17 @@ bool resultToArray(const Tensor &t, Type type, OutputDType dtype,
     return false;
   }
   int64_t n = t.getNumElements();
+  std::optional<FloatFormat> narrow =
+      getFloatFormat(getElementTypeOrSelf(type));
   nonfinite = 0;
   for (int64_t i = 0; i < n; ++i) {
     switch (dt) {
     case HYMIR_RT_DTYPE_F32: {
-      float v = static_cast<float>(t.getFloats()[i]);
+      // A bf16/f16 result is rounded to its type first (exact in f32).
+      double x = t.getFloats()[i];
+      if (narrow && narrow->round)
+        x = roundToFormat(x, *narrow);
+      float v = static_cast<float>(x);
       nonfinite += !std::isfinite(v);
       static_cast<float *>(out.array.data)[i] = v;
       break;

@@ -45,6 +45,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -84,26 +85,54 @@ bool isIntTensor(Type type) {
                         tensorType.getElementType().isSignlessInteger(64));
 }
 
-/// Checks the entry's signature: f32 tensor, f32 scalar or i32/i64 tensor
-/// arguments, f32 tensor results.
+/// Whether `type` is a tensor of bf16 elements (activations a model passes
+/// in bf16; the compiled code widens them to f32 where it loads them).
+bool isBf16Tensor(Type type) {
+  auto tensorType = dyn_cast<RankedTensorType>(type);
+  return tensorType && tensorType.getElementType().isBF16();
+}
+
+/// Whether `type` is a tensor of f32 or bf16 elements.
+bool isFloatTensor(Type type) {
+  auto tensorType = dyn_cast<RankedTensorType>(type);
+  return tensorType && (tensorType.getElementType().isF32() ||
+                        tensorType.getElementType().isBF16());
+}
+
+/// `x` rounded to bf16 (round to nearest, ties to even; NaN stays NaN).
+uint16_t floatToBf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  if (std::isnan(x))
+    return static_cast<uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float bf16ToFloat(uint16_t h) {
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float x;
+  std::memcpy(&x, &bits, sizeof(x));
+  return x;
+}
+
+/// Checks the entry's signature: f32 or bf16 tensor, f32 scalar or i32/i64
+/// tensor arguments, f32 or bf16 tensor results.
 LogicalResult checkSignature(func::FuncOp func) {
   FunctionType type = func.getFunctionType();
   for (auto [i, argType] : llvm::enumerate(type.getInputs())) {
-    if (argType.isF32() || isIntTensor(argType))
+    if (argType.isF32() || isIntTensor(argType) || isFloatTensor(argType))
       continue;
-    auto tensorType = dyn_cast<RankedTensorType>(argType);
-    if (!tensorType || !tensorType.getElementType().isF32())
-      return func.emitError("runOnCpu: argument #")
-             << i << " has type " << argType
-             << "; only f32 tensors, f32 scalars and i32/i64 tensors are "
-                "supported";
+    return func.emitError("runOnCpu: argument #")
+           << i << " has type " << argType
+           << "; only f32 or bf16 tensors, f32 scalars and i32/i64 tensors "
+              "are supported";
   }
   for (auto [i, resultType] : llvm::enumerate(type.getResults())) {
-    auto tensorType = dyn_cast<RankedTensorType>(resultType);
-    if (!tensorType || !tensorType.getElementType().isF32())
+    if (!isFloatTensor(resultType))
       return func.emitError("runOnCpu: result #")
              << i << " has type " << resultType
-             << "; only f32 tensor results are supported";
+             << "; only f32 or bf16 tensor results are supported";
   }
   return success();
 }
@@ -147,8 +176,23 @@ LogicalResult checkArguments(Location loc, StringRef name, FunctionType type,
   return success();
 }
 
-/// Copies the strided memref at `words` into a dense tensor.
-CpuTensor readResult(const int64_t *words, int64_t rank) {
+/// Copies the strided memref at `words`, of f32 elements (or bf16 ones,
+/// widened exactly), into a dense tensor.
+CpuTensor readResult(const int64_t *words, int64_t rank, bool bf16) {
+  if (bf16) {
+    // Widen into a dense f32 copy of the same strides, then read that.
+    const auto *narrow = reinterpret_cast<const uint16_t *>(words[1]);
+    int64_t extent = 1;
+    for (int64_t d = 0; d < rank; ++d)
+      if (words[3 + d] > 0)
+        extent += (words[3 + d] - 1) * words[3 + rank + d];
+    std::vector<float> wide(words[2] + extent);
+    for (int64_t i = words[2]; i < words[2] + extent; ++i)
+      wide[i] = bf16ToFloat(narrow[i]);
+    std::vector<int64_t> copy(words, words + descriptorWords(rank));
+    copy[1] = reinterpret_cast<int64_t>(wide.data());
+    return readResult(copy.data(), rank, /*bf16=*/false);
+  }
   const auto *aligned = reinterpret_cast<const float *>(words[1]);
   int64_t offset = words[2];
   const int64_t *sizes = words + 3;
@@ -240,11 +284,11 @@ struct hymir::CompiledModule::Impl {
   Impl(Location loc, StringRef name, FunctionType type)
       : loc(loc), name(name.str()), type(type) {}
 
-  /// Runs the entry; `onResult(words, rank)` sees each result descriptor
+  /// Runs the entry; `onResult(words, rank, bf16)` sees each result descriptor
   /// before its buffer is freed.
   LogicalResult
   invoke(ArrayRef<CpuTensor> args,
-         llvm::function_ref<void(const int64_t *, int64_t)> onResult) const;
+         llvm::function_ref<void(const int64_t *, int64_t, bool)> onResult) const;
 };
 
 hymir::CompiledModule::CompiledModule(std::unique_ptr<Impl> impl)
@@ -378,7 +422,7 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
 
 LogicalResult hymir::CompiledModule::Impl::invoke(
     ArrayRef<CpuTensor> args,
-    llvm::function_ref<void(const int64_t *, int64_t)> onResult) const {
+    llvm::function_ref<void(const int64_t *, int64_t, bool)> onResult) const {
   if (failed(checkArguments(loc, name, type, args)))
     return failure();
   for (auto [i, bound] : llvm::enumerate(weightBound))
@@ -393,9 +437,12 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
   std::vector<std::vector<int64_t>> descriptors;
   std::vector<void *> pointers(args.size());
   std::vector<float> scalars(args.size());
-  // Integer arguments in the width of their element type.
+  // Integer arguments in the width of their element type, bf16 arguments
+  // rounded to nearest even.
   std::vector<std::vector<int32_t>> ints32;
   ints32.reserve(args.size());
+  std::vector<std::vector<uint16_t>> bf16s;
+  bf16s.reserve(args.size());
   descriptors.reserve(args.size());
   SmallVector<void *> packed;
 
@@ -422,6 +469,11 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
         data = ints32.emplace_back(arg.ints.begin(), arg.ints.end()).data();
       else
         data = arg.ints.data();
+    } else if (isBf16Tensor(type.getInput(i))) {
+      std::vector<uint16_t> &narrow = bf16s.emplace_back(arg.data.size());
+      for (auto [x, h] : llvm::zip(arg.data, narrow))
+        h = floatToBf16(x);
+      data = narrow.data();
     }
     desc[0] = desc[1] = reinterpret_cast<int64_t>(data);
     desc[2] = 0;
@@ -447,10 +499,12 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
   }
   for (const std::vector<int32_t> &v : ints32)
     freed.insert(v.data());
+  for (const std::vector<uint16_t> &v : bf16s)
+    freed.insert(v.data());
   size_t at = 0;
   for (Type t : type.getResults()) {
     int64_t rank = cast<RankedTensorType>(t).getRank();
-    onResult(&results[at], rank);
+    onResult(&results[at], rank, isBf16Tensor(t));
     auto *allocated = reinterpret_cast<void *>(results[at]);
     if (allocated && freed.insert(allocated).second)
       std::free(allocated);
@@ -485,8 +539,9 @@ LogicalResult hymir::CompiledModule::bindWeight(StringRef name,
 FailureOr<SmallVector<CpuTensor>>
 hymir::CompiledModule::call(ArrayRef<CpuTensor> args) const {
   SmallVector<CpuTensor> outputs;
-  if (failed(impl->invoke(args, [&](const int64_t *words, int64_t rank) {
-        outputs.push_back(readResult(words, rank));
+  if (failed(impl->invoke(args, [&](const int64_t *words, int64_t rank,
+                                    bool bf16) {
+        outputs.push_back(readResult(words, rank, bf16));
       })))
     return failure();
   return outputs;
@@ -494,7 +549,7 @@ hymir::CompiledModule::call(ArrayRef<CpuTensor> args) const {
 
 LogicalResult
 hymir::CompiledModule::callDiscardingResults(ArrayRef<CpuTensor> args) const {
-  return impl->invoke(args, [](const int64_t *, int64_t) {});
+  return impl->invoke(args, [](const int64_t *, int64_t, bool) {});
 }
 
 FailureOr<SmallVector<CpuTensor>>
