@@ -87,7 +87,13 @@ bool sinkIntoStep(StepOp op, OpOperand &use, Value narrow) {
   Type wideType = arg.getType();
   use.set(narrow);
   arg.setType(withElementType(wideType, elem));
-  OpBuilder b = OpBuilder::atBlockBegin(arg.getOwner());
+  // After the widenings already there, so that they stay in argument order.
+  Block *body = arg.getOwner();
+  auto it = body->begin();
+  while (it != body->end() && isa<arith::ExtFOp>(*it) &&
+         isa<BlockArgument>(it->getOperand(0)))
+    ++it;
+  OpBuilder b(body, it);
   Value wide = arith::ExtFOp::create(b, arg.getLoc(), wideType, arg);
   arg.replaceAllUsesExcept(wide, wide.getDefiningOp());
   return true;
