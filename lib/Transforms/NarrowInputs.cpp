@@ -41,8 +41,9 @@ bool isF32Tensor(Type type) {
   return tensor && tensor.getElementType().isF32();
 }
 
-/// Whether `arg` reaches an `inits` operand of a scan or recurrence: a
-/// recurrent state, which stays f32.
+/// Whether `arg` reaches an `inits` operand of a scan or recurrence through
+/// float values: a recurrent state, which stays f32. (Sizes read from an
+/// activation, `tensor.dim`, do not make it a state.)
 bool feedsState(BlockArgument arg) {
   SmallVector<Value> worklist{arg};
   llvm::SmallPtrSet<Value, 16> seen;
@@ -62,27 +63,24 @@ bool feedsState(BlockArgument arg) {
           return true;
         continue;
       }
-      llvm::append_range(worklist, user->getResults());
+      for (Value r : user->getResults())
+        if (isa<FloatType>(getElementTypeOrSelf(r.getType())))
+          worklist.push_back(r);
     }
   }
   return false;
 }
 
-/// Moves the widening of `narrow` (used through `use`, an `ins` or `params`
-/// operand of a scan or recurrence) into the body: the operand becomes the
-/// narrow tensor, its block argument narrow, widened at the top of the body.
+/// Moves the widening of `narrow` (used through `use`, an `ins` operand of a
+/// scan or recurrence) into the body: the operand becomes the narrow tensor,
+/// its block argument narrow, widened at the top of the body. Parameters
+/// (per-head weights, read at every step) stay widened once, outside.
 template <typename StepOp>
 bool sinkIntoStep(StepOp op, OpOperand &use, Value narrow) {
   unsigned index = use.getOperandNumber();
-  unsigned numInputs = op.getInputs().size();
-  unsigned numParams = op.getParams().size();
-  BlockArgument arg;
-  if (index < numInputs)
-    arg = op.getInputArgs()[index];
-  else if (index < numInputs + numParams)
-    arg = op.getParamArgs()[index - numInputs];
-  else
+  if (index >= op.getInputs().size())
     return false;
+  BlockArgument arg = op.getInputArgs()[index];
   Type elem = getElementTypeOrSelf(narrow.getType());
   Type wideType = arg.getType();
   use.set(narrow);
@@ -177,15 +175,33 @@ struct NarrowInputsPass
     func.setFunctionType(FunctionType::get(
         func.getContext(), inputs, func.getFunctionType().getResults()));
 
-    // Per-step widening inside scans and recurrences.
-    for (Value wide : widened) {
+    // Sizes and reshapes of the narrow tensors instead of the wide ones;
+    // per-step widening inside scans and recurrences.
+    for (size_t i = 0; i < widened.size(); ++i) {
+      Value wide = widened[i];
       Value narrow = wide.getDefiningOp<arith::ExtFOp>().getIn();
       for (OpOperand &use : llvm::make_early_inc_range(wide.getUses())) {
         Operation *user = use.getOwner();
-        if (auto scan = dyn_cast<ScanOp>(user))
+        if (isa<tensor::DimOp>(user)) {
+          use.set(narrow);
+        } else if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(user) &&
+                   use.getOperandNumber() == 0) {
+          OpBuilder b(user);
+          Operation *reshape = b.clone(*user);
+          reshape->setOperand(0, narrow);
+          Value result = reshape->getResult(0);
+          Type wideType = result.getType();
+          result.setType(withElementType(wideType, narrowElem));
+          Value rewide =
+              arith::ExtFOp::create(b, user->getLoc(), wideType, result);
+          user->getResult(0).replaceAllUsesWith(rewide);
+          user->erase();
+          widened.push_back(rewide);
+        } else if (auto scan = dyn_cast<ScanOp>(user)) {
           sinkIntoStep(scan, use, narrow);
-        else if (auto rec = dyn_cast<RecurrenceOp>(user))
+        } else if (auto rec = dyn_cast<RecurrenceOp>(user)) {
           sinkIntoStep(rec, use, narrow);
+        }
       }
     }
     // Other hymir ops on narrow operands.

@@ -51,20 +51,42 @@ func.func @scan(%q: tensor<?x?x2x4xf32>, %k: tensor<?x?x2x4xf32>, %v: tensor<?x?
 // -----
 
 // An initial state reached through another op stays f32; so does a scalar
-// argument (only tensors are narrowed).
+// argument (only tensors are narrowed). A size read from an activation does
+// not make it a state; a reshape moves to the narrow side; a parameter is
+// widened once, outside the scan.
 // CHECK-LABEL: func.func @state_through_op
-// CHECK-SAME: (%{{.+}}: tensor<?x?x3xbf16>, %{{.+}}: tensor<?x3xf32>, %{{.+}}: f32)
-func.func @state_through_op(%x: tensor<?x?x3xf32>, %h0: tensor<?x3xf32>, %c: f32)
-    -> (tensor<?x?x3xf32>, tensor<?x3xf32>) {
-  %h0n = arith.negf %h0 : tensor<?x3xf32>
-  %y, %h_T = hymir.scan ins(%x : tensor<?x?x3xf32>) inits(%h0n : tensor<?x3xf32>)
-      -> (tensor<?x?x3xf32>) {
-  ^bb0(%x_t: tensor<3xf32>, %h: tensor<3xf32>):
+// CHECK-SAME: (%[[X:.+]]: tensor<?x?x6xbf16>, %[[W:.+]]: tensor<2x3xbf16>, %[[H0:.+]]: tensor<?x6xf32>, %{{.+}}: f32)
+// CHECK: %[[WW:.+]] = arith.extf %[[W]] : tensor<2x3xbf16> to tensor<2x3xf32>
+// CHECK: %[[B:.+]] = tensor.dim %[[X]], %{{.+}} : tensor<?x?x6xbf16>
+// CHECK: tensor.empty(%[[B]])
+// CHECK: %[[XE:.+]] = tensor.expand_shape %[[X]] {{.+}} : tensor<?x?x6xbf16> into tensor<?x?x2x3xbf16>
+// CHECK: hymir.scan heads = 2
+// CHECK-NEXT: ins(%[[XE]] : tensor<?x?x2x3xbf16>)
+// CHECK-NEXT: params(%[[WW]] : tensor<2x3xf32>)
+// CHECK-NEXT: inits(%{{.+}} : tensor<?x2x3xf32>)
+// CHECK-NEXT: ^bb0(%[[XT:.+]]: tensor<3xbf16>, %{{.+}}: tensor<3xf32>, %{{.+}}: tensor<3xf32>):
+// CHECK-NEXT: arith.extf %[[XT]] : tensor<3xbf16> to tensor<3xf32>
+func.func @state_through_op(%x: tensor<?x?x6xf32>, %w: tensor<2x3xf32>, %h0: tensor<?x6xf32>, %c: f32)
+    -> (tensor<?x?x2x3xf32>, tensor<?x2x3xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %B = tensor.dim %x, %c0 : tensor<?x?x6xf32>
+  %T = tensor.dim %x, %c1 : tensor<?x?x6xf32>
+  %e = tensor.empty(%B) : tensor<?x6xf32>
+  %h0n = arith.addf %h0, %e : tensor<?x6xf32>
+  %h0b = tensor.expand_shape %h0n [[0], [1, 2]] output_shape [%B, 2, 3]
+      : tensor<?x6xf32> into tensor<?x2x3xf32>
+  %xb = tensor.expand_shape %x [[0], [1], [2, 3]] output_shape [%B, %T, 2, 3]
+      : tensor<?x?x6xf32> into tensor<?x?x2x3xf32>
+  %y, %h_T = hymir.scan heads = 2 ins(%xb : tensor<?x?x2x3xf32>) params(%w : tensor<2x3xf32>)
+      inits(%h0b : tensor<?x2x3xf32>) -> (tensor<?x?x2x3xf32>) {
+  ^bb0(%x_t: tensor<3xf32>, %w_h: tensor<3xf32>, %h: tensor<3xf32>):
     %hs = hymir.scale %h, %c : tensor<3xf32>, f32
-    %hn = arith.addf %hs, %x_t : tensor<3xf32>
+    %hw = arith.mulf %hs, %w_h : tensor<3xf32>
+    %hn = arith.addf %hw, %x_t : tensor<3xf32>
     hymir.yield %hn, %hn : tensor<3xf32>, tensor<3xf32>
   }
-  return %y, %h_T : tensor<?x?x3xf32>, tensor<?x3xf32>
+  return %y, %h_T : tensor<?x?x2x3xf32>, tensor<?x2x3xf32>
 }
 
 // -----

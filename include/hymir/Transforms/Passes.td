@@ -144,16 +144,19 @@ def NarrowInputsPass : Pass<"hymir-narrow-inputs", "mlir::ModuleOp"> {
     Each narrowed argument is widened where it is used, never as a whole
     tensor when that can be avoided:
 
-    * an `ins` or `params` operand of a scan or recurrence takes the narrow
-      tensor; the body's block argument becomes narrow and is widened by an
-      `arith.extf` at the top of the body (one step at a time, so the
+    * an `ins` operand of a scan or recurrence takes the narrow tensor
+      (through `tensor.expand_shape` / `collapse_shape`, which move to the
+      narrow side); the body's block argument becomes narrow and is widened
+      by an `arith.extf` at the top of the body (one step at a time, so the
       compiled code loads the narrow elements and widens them in registers);
     * a hymir op other than a scan or recurrence (attention, decode
       attention, causal conv, norms) whose float operands are all narrowed
       arguments is recreated on the narrow operands (it accumulates in f32,
       DESIGN §2) and its narrow results are widened for their users;
-    * any other use (a parameter transformed before the scan, a reshape)
-      reads an `arith.extf` of the whole argument.
+    * any other use (a `params` operand — a per-head weight, read at every
+      step, so widened once — or a parameter transformed before the scan)
+      reads an `arith.extf` of the whole argument; `tensor.dim` reads the
+      narrow one.
 
     Used to derive the bf16 variants of the gallery
     (`test/python/check_gallery.py --mode=cpu-bf16`).
