@@ -86,8 +86,11 @@ const char kOverview[] = R"(hymir-run: run a function of a Hymir module on .npy 
 Inputs. One --input per argument of the entry function, in argument order.
 Each is a .npy file (format 1.0, 2.0 or 3.0), little-endian, C order. A
 float argument (bf16/f16/f32/f64 elements) takes '<f4' or '<f8' data, which
-is widened to float64; an integer or index argument takes '<i4' or '<i8'
-data whose values must fit the declared width. A scalar argument takes a
+is widened to float64; a bf16 or f16 argument's values are first rounded to
+its type (to nearest, ties to even, straight from the file's value, in every
+mode), and a value beyond the largest finite value of the argument's type
+(bf16, f16 or f32) is an error. An integer or index argument takes '<i4' or
+'<i8' data whose values must fit the declared width. A scalar argument takes a
 rank-0 array. Before anything runs, each argument is checked against the
 signature: rank, every static dim, and the dynamic dims by Hymir's
 convention:
@@ -103,7 +106,8 @@ from 0) and its file, with what was expected.
 
 Outputs. DIR (created if missing) receives out0.npy, out1.npy, ... one per
 result in result order, C order: float results as float32 '<f4' (rounded
-to nearest) or, with --output-dtype=f64, the reference's float64 values
+to nearest; a bf16/f16 result rounded to its type first, so the file holds
+its values exactly) or, with --output-dtype=f64, the reference's float64 values
 '<f8' unrounded; integer results as '<i4' (widths up to 32) or '<i8'.
 Stale out*.npy files in DIR are removed first; results are written under
 temporary names and renamed into place only after all of them were

@@ -40,6 +40,12 @@
 // INF: [1.0, -inf, 2.0, 0.5, 0.0, 0.0, 0.0, 0.0]
 // RUN: test ! -e %t/bad/out0.npy
 
+// The help text states the rounding.
+// RUN: hymir-run --help | FileCheck %s --check-prefix=HELP
+// HELP: a bf16 or f16 argument's values are first rounded to
+// HELP-NEXT: its type (to nearest, ties to even, straight from the file's value, in every
+// HELP: a bf16/f16 result rounded to its type first
+
 func.func @widen(%x: tensor<8xbf16>) -> tensor<8xf32> {
   %w = arith.extf %x : tensor<8xbf16> to tensor<8xf32>
   return %w : tensor<8xf32>
