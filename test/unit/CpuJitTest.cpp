@@ -791,6 +791,14 @@ TEST_F(CpuJitTest, Bf16ArgumentsAndResults) {
   widened[4] = 2.f;
   EXPECT_EQ(r[1].data, widened);
   EXPECT_EQ(r[1].shape, std::vector<int64_t>{5});
+
+  // The same elements given as bf16 bit patterns pass as they are.
+  CpuTensor bits{{5}, {}};
+  bits.bf16 = {0x3f80, 0x3f82, 0x3f81, 0xbdcd, 0x0008};
+  SmallVector<CpuTensor> r2 = run(*module, {bits, y});
+  ASSERT_EQ(r2.size(), 2u);
+  EXPECT_EQ(r2[0].data, r[0].data);
+  EXPECT_EQ(r2[1].data, r[1].data);
 }
 
 // Arguments are read-only: element-wise ops on a weight argument (which

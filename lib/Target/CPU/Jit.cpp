@@ -150,7 +150,10 @@ LogicalResult checkArguments(Location loc, StringRef name, FunctionType type,
     if (llvm::any_of(arg.shape, [](int64_t d) { return d < 0; }))
       return emitError(loc, "runOnCpu: argument #")
              << i << " has a negative size";
-    size_t values = isIntTensor(argType) ? arg.ints.size() : arg.data.size();
+    size_t values = isIntTensor(argType) ? arg.ints.size()
+                    : isBf16Tensor(argType) && !arg.bf16.empty()
+                        ? arg.bf16.size()
+                        : arg.data.size();
     if (arg.numElements() != static_cast<int64_t>(values))
       return emitError(loc, "runOnCpu: argument #")
              << i << " has " << values << " values for a shape of "
@@ -469,6 +472,8 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
         data = ints32.emplace_back(arg.ints.begin(), arg.ints.end()).data();
       else
         data = arg.ints.data();
+    } else if (isBf16Tensor(type.getInput(i)) && !arg.bf16.empty()) {
+      data = arg.bf16.data();
     } else if (isBf16Tensor(type.getInput(i))) {
       std::vector<uint16_t> &narrow = bf16s.emplace_back(arg.data.size());
       for (auto [x, h] : llvm::zip(arg.data, narrow))
@@ -496,6 +501,7 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
   for (const CpuTensor &arg : args) {
     freed.insert(arg.data.data());
     freed.insert(arg.ints.data());
+    freed.insert(arg.bf16.data());
   }
   for (const std::vector<int32_t> &v : ints32)
     freed.insert(v.data());
