@@ -23,6 +23,13 @@ Gallery mode, for each of the 22 examples DIR/NAME.mlir:
     tokens; attention_decode == the last row of attention_causal (L = 37 and L = 20).
 A missing example file is a FAIL, as is a timeout or a non-zero exit (its stderr is shown).
 
+With --bf16 (needs --hymir-opt), every example is first rewritten by
+    hymir-opt --hymir-narrow-inputs DIR/NAME.mlir
+(its float activations taken as bf16, recurrent states and results f32) and the rewritten file
+is run instead; the oracle then sees the arguments the variant declares bf16 rounded to bf16
+(round to nearest even, done here on the float32 bits), and the default tolerance is 5e-3
+(DESIGN.md section 6).
+
 Bad-inputs mode checks hymir-run's diagnostics on one example (default linear_attention):
 wrong number of inputs, int32 dtype, wrong rank, wrong static dim, mismatched dynamic B / T
 between arguments, T = 0, missing file, malformed npy (bad magic, truncated data): each must exit
@@ -51,6 +58,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from hymir_oracle import inputs, ops  # noqa: E402
+import bf16_variants  # noqa: E402
 
 GRID_B = (1, 2)
 GRID_T = (1, 37, 300)
@@ -58,6 +66,8 @@ SPLIT_B, SPLIT_T, SPLIT_T1, SPLIT_T1_TTT = 2, 37, 11, 16
 DECODE_PREFIX = 30
 TOL_CONSISTENCY = 1e-5
 DEFAULT_TOL = {"reference": 1e-5, "exact": 1e-9, "cpu": 1e-4, "cuda": 1e-4}
+BF16_TOL = 5e-3
+
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,9 +262,17 @@ class Gallery:
         self.versus = None       # a second Runner whose results every grid case must match
         self.grid_t = list(GRID_T)
         self.split = True
+        self.bf16 = None         # {name: indices of bf16 arguments} with --bf16
 
     def grid_inputs(self, name, B, T):
         return inputs.make_inputs(name, B, T, inputs.seed_for(name, B, T))
+
+    def oracle(self, name, args):
+        """The float64 oracle on the arguments as the tool sees them (bf16 ones rounded)."""
+        args = [np.asarray(a, dtype=np.float32) for a in args]
+        if self.bf16 is not None:
+            args = bf16_variants.round_arguments(args, self.bf16[name])
+        return ops.ALL[name](*f64(args))
 
     def tool_results(self, name, B, T):
         """Tool results on the grid inputs (cached from the grid run, else run now)."""
@@ -276,7 +294,7 @@ class Gallery:
         except ToolError as e:
             self.rep.line(False, label, str(e))
             return
-        ref = ops.ALL[name](*f64(args))
+        ref = self.oracle(name, args)
         err, problems = compare(name, res, ref, self.tol)
         if not problems:
             self.cache[(name, B, T)] = (args, res)
@@ -646,6 +664,10 @@ def main():
                     help="sequence lengths of the grid (default %s)" % " ".join(map(str, GRID_T)))
     ap.add_argument("--no-split", action="store_true",
                     help="grid cases only (no split / decode consistency cases)")
+    ap.add_argument("--bf16", action="store_true",
+                    help="run the bf16 variants (hymir-opt --hymir-narrow-inputs) against the "
+                         "oracle on bf16-rounded arguments (default tolerance 5e-3)")
+    ap.add_argument("--hymir-opt", default=None, help="path of hymir-opt (for --bf16)")
     ap.add_argument("--bad-inputs", action="store_true",
                     help="only check hymir-run's diagnostics on malformed inputs")
     ap.add_argument("--bad-example", default="linear_attention",
@@ -655,7 +677,11 @@ def main():
     for n in opt.only + [opt.bad_example]:
         if n not in ops.EXAMPLES:
             ap.error("unknown example %r (known: %s)" % (n, ", ".join(ops.EXAMPLES)))
+    if opt.bf16 and not opt.hymir_opt:
+        ap.error("--bf16 needs --hymir-opt")
     tol = opt.tol if opt.tol is not None else DEFAULT_TOL[opt.mode]
+    if opt.bf16 and opt.tol is None and opt.mode != "exact":
+        tol = BF16_TOL
     if opt.mode == "exact":
         ops.set_f32_constants(True)
     tool = os.path.abspath(opt.hymir_run) if os.sep in opt.hymir_run else opt.hymir_run
@@ -678,6 +704,21 @@ def main():
     else:
         names = [n for n in ops.EXAMPLES if not opt.only or n in opt.only]
         gallery = Gallery(runner, work, tol, rep)
+        if opt.bf16:
+            variants = os.path.join(work, "bf16-variants")
+            try:
+                gallery.bf16 = bf16_variants.make_variants(opt.hymir_opt, runner.examples,
+                                                           names, variants)
+            except bf16_variants.VariantError as e:
+                rep.line(False, "bf16 variants", str(e))
+                rep.summary()
+                return 1
+            runner.examples = variants
+            if versus is not None:
+                versus.examples = variants
+            for n in names:
+                rep.info(n, "bf16 arguments %s" % ",".join(
+                    inputs.arg_names(n)[i] for i in gallery.bf16[n]))
         gallery.versus = versus
         gallery.grid_t = opt.grid_t
         gallery.split = not opt.no_split

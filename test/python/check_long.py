@@ -3,7 +3,8 @@
 decays and input scales, against float64 oracles and against the state norms OPS.md predicts.
 
   check_long.py --hymir-run PATH --examples DIR [--T-cheap N] [--T N] [--only NAME ...]
-                [--regimes base,decay1,decay0,large,tiny] [--tol X] [--work DIR] [--json FILE]
+                [--regimes base,decay1,decay0,large,tiny,bf16] [--hymir-opt PATH] [--tol X]
+                [--work DIR] [--json FILE]
 
 Two sizes of the same checks: scripts/test-long.sh runs the cheap ops (short conv, RG-LRU,
 linear attention, simple GLA, Mamba-2) at --T-cheap 1048576 and the rest at --T 65536 (not in CI);
@@ -15,7 +16,11 @@ zeros) then changed by the regime:
   decay1  every decay near 1: log-decay about -1e-7 (alpha^T still about 0.9 at T = 1M);
   decay0  every decay near 0: log-decay about -30 or below (alpha < 1e-13, underflows in f32);
   large   activations (q, k, v, x, ... per example, never the gates) times 100;
-  tiny    the same times 1e-3.
+  tiny    the same times 1e-3;
+  bf16    inputs as in base, run through the example's bf16 variant (hymir-opt
+          --hymir-narrow-inputs: activations, gates and per-head parameters bf16, recurrent states
+          and all arithmetic f32; needs --hymir-opt); the oracle gets the bf16-rounded inputs,
+          and the error bound is --bf16-tol (default 5e-3, DESIGN.md section 6), not --tol.
 Checks, each one line:
   * every output and final state is finite;
   * relative RMS error ||out - ref|| / ||ref|| of every result against the float64 oracle
@@ -57,11 +62,12 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from hymir_oracle import inputs, ops  # noqa: E402
+import bf16_variants  # noqa: E402
 
 CHEAP = ("causal_conv1d", "rglru", "linear_attention", "simple_gla", "mamba2_ssd")
 OTHERS = ("gla", "gated_delta_net", "kda", "rwkv7", "mlstm", "slstm", "mamba1_selective_scan",
           "attention_causal", "attention_window")
-REGIMES = ("base", "decay1", "decay0", "large", "tiny")
+REGIMES = ("base", "decay1", "decay0", "large", "tiny", "bf16")
 
 # Activations scaled by the `large` / `tiny` regimes (never gates or decays).
 SCALED = {
@@ -131,7 +137,7 @@ def apply_regime(name, args, regime, rng):
     """Changes `args` (float64 copies) in place for `regime`; returns False if it does not
     apply to `name`."""
     T = args[0].shape[1]
-    if regime == "base":
+    if regime in ("base", "bf16"):
         return True
     if regime in ("large", "tiny"):
         s = 100.0 if regime == "large" else 1e-3
@@ -297,6 +303,8 @@ def selfcheck(T=300):
     bad = []
     for name in CHEAP:
         for regime in REGIMES:
+            if regime == "bf16":        # the base inputs again
+                continue
             seed = inputs.seed_for(name, 1, T, salt=7)
             args = [np.asarray(x, np.float64) for x in inputs.make_inputs(name, 1, T, seed)]
             if not apply_regime(name, args, regime, np.random.default_rng(seed)):
@@ -370,8 +378,10 @@ def predicted_state_norm(name, a):
 class Runner:
     def __init__(self, tool, examples, work, threads):
         self.tool, self.examples, self.work, self.threads = tool, examples, work, threads
+        self.bf16 = None        # {name: bf16 argument indices} of the variants in bf16_dir
+        self.bf16_dir = None
 
-    def run(self, name, args, tag):
+    def run(self, name, args, tag, bf16=False):
         d = os.path.join(self.work, "%s-%s" % (name, tag))
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
@@ -381,7 +391,8 @@ class Runner:
             np.save(p, np.ascontiguousarray(x, dtype=np.float32))
             paths.append(p)
         out = os.path.join(d, "out")
-        cmd = [self.tool, os.path.join(self.examples, name + ".mlir"), "--entry=main",
+        examples = self.bf16_dir if bf16 else self.examples
+        cmd = [self.tool, os.path.join(examples, name + ".mlir"), "--entry=main",
                "--target=cpu", "--output=" + out] + ["--input=" + p for p in paths]
         if self.threads:
             cmd.append("--threads=%d" % self.threads)
@@ -395,7 +406,7 @@ class Runner:
         return res
 
 
-def check_case(runner, name, T, regime, tol, seed):
+def check_case(runner, name, T, regime, tol, seed, bf16_tol=5e-3):
     """Returns (ok, message, record)."""
     rng = np.random.default_rng(seed)
     args = [np.asarray(x, np.float64) for x in inputs.make_inputs(name, 1, T, seed)]
@@ -403,9 +414,15 @@ def check_case(runner, name, T, regime, tol, seed):
         return None
     # What the compiled code sees: the float32 rounding of the inputs. The oracle gets the same.
     args = [np.asarray(np.float32(x), np.float64) for x in args]
+    bf16 = regime == "bf16"
+    if bf16:
+        # The bf16 variant rounds its bf16 arguments; so does the oracle's copy.
+        args = [np.asarray(x, np.float64) for x in bf16_variants.round_arguments(
+            [np.float32(x) for x in args], runner.bf16[name])]
+        tol = bf16_tol
     rec = {"example": name, "T": T, "regime": regime}
     t0 = time.time()
-    res = runner.run(name, args, "%s-%d" % (regime, T))
+    res = runner.run(name, args, "%s-%d" % (regime, T), bf16=bf16)
     rec["compiled_s"] = round(time.time() - t0, 2)
     problems = []
     for j, r in enumerate(res):
@@ -472,7 +489,7 @@ def check_case(runner, name, T, regime, tol, seed):
                 ratio, lo, hi))
     elif name in ("gated_delta_net", "kda", "rwkv7"):
         short = [x[:, :T // 16] if x.ndim >= 2 and x.shape[:2] == (1, T) else x for x in args]
-        res16 = runner.run(name, short, "%s-%d-prefix" % (regime, T))
+        res16 = runner.run(name, short, "%s-%d-prefix" % (regime, T), bf16=bf16)
         n_T = float(np.linalg.norm(res[-1]))
         n_16 = float(np.linalg.norm(res16[-1]))
         n_0 = float(np.linalg.norm(args[-1]))
@@ -558,6 +575,9 @@ def main():
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--regimes", default=",".join(REGIMES))
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--bf16-tol", type=float, default=5e-3,
+                    help="error bound of the bf16 regime (default 5e-3)")
+    ap.add_argument("--hymir-opt", help="hymir-opt, to derive the bf16 variants (bf16 regime)")
     ap.add_argument("--threads", type=int, default=0, help="hymir-run --threads (0: default)")
     ap.add_argument("--work")
     ap.add_argument("--json", help="write the records here")
@@ -574,14 +594,28 @@ def main():
     os.makedirs(work, exist_ok=True)
     runner = Runner(a.hymir_run, a.examples, work, a.threads)
     names = a.only or (CHEAP + OTHERS)
+    regimes = a.regimes.split(",")
+    for regime in regimes:
+        if regime not in REGIMES:
+            ap.error("unknown regime %r (known: %s)" % (regime, ",".join(REGIMES)))
+    if "bf16" in regimes:
+        if not a.hymir_opt:
+            ap.error("the bf16 regime needs --hymir-opt")
+        runner.bf16_dir = os.path.join(work, "bf16-variants")
+        try:
+            runner.bf16 = bf16_variants.make_variants(a.hymir_opt, a.examples, names,
+                                                      runner.bf16_dir)
+        except bf16_variants.VariantError as e:
+            print("FAIL bf16 variants: %s" % e)
+            return 1
     passed = failed = 0
     records = []
     for name in names:
         T = a.T_cheap if name in CHEAP else a.T
-        for regime in a.regimes.split(","):
+        for regime in regimes:
             seed = inputs.seed_for(name, 1, T, salt=REGIMES.index(regime) + 100)
             try:
-                r = check_case(runner, name, T, regime, a.tol, seed)
+                r = check_case(runner, name, T, regime, a.tol, seed, a.bf16_tol)
             except (RuntimeError, MemoryError) as e:
                 r = (False, "%s T=%d %s: %s" % (name, T, regime, e), {
                     "example": name, "T": T, "regime": regime, "ok": False, "error": str(e)})

@@ -742,8 +742,63 @@ TEST_F(CpuJitTest, BadCallsAreDiagnostics) {
   diagnostics.clear();
   CpuTensor four{{4}, std::vector<float>(4, 1.f)};
   EXPECT_TRUE(failed(hymir::runOnCpu(*scalar, "main", {four}, options)));
-  EXPECT_NE(diagnostics.find("only f32 and i32/i64 tensor results"), std::string::npos)
+  EXPECT_NE(diagnostics.find("only f32, bf16 and i32/i64 tensor results"),
+            std::string::npos)
       << diagnostics;
+
+  // f16 tensors are not passed (bf16 is).
+  auto half = parse(R"mlir(
+    func.func @main(%x: tensor<4xf16>) -> tensor<4xf32> {
+      %w = arith.extf %x : tensor<4xf16> to tensor<4xf32>
+      return %w : tensor<4xf32>
+    })mlir");
+  ASSERT_TRUE(half);
+  diagnostics.clear();
+  EXPECT_TRUE(failed(hymir::runOnCpu(*half, "main", {four}, options)));
+  EXPECT_NE(diagnostics.find("argument #0 has type 'tensor<4xf16>'; only f32 "
+                             "or bf16 tensors"),
+            std::string::npos)
+      << diagnostics;
+}
+
+// bf16 arguments: the float values a caller passes are rounded to bf16 (to
+// nearest, ties to even) and the compiled code loads 2-byte elements; bf16
+// results come back widened exactly.
+TEST_F(CpuJitTest, Bf16ArgumentsAndResults) {
+  auto module = parse(R"mlir(
+    func.func @main(%x: tensor<?xbf16>, %y: tensor<?xf32>)
+        -> (tensor<?xf32>, tensor<?xbf16>) {
+      %w = arith.extf %x : tensor<?xbf16> to tensor<?xf32>
+      %s = arith.addf %w, %y : tensor<?xf32>
+      %n = arith.truncf %s : tensor<?xf32> to tensor<?xbf16>
+      return %w, %n : tensor<?xf32>, tensor<?xbf16>
+    })mlir");
+  ASSERT_TRUE(module);
+  const float tie = 1.f + 0x1p-8f;         // halfway: rounds to 1
+  const float tieUp = 1.f + 3 * 0x1p-8f;   // halfway: rounds to 1 + 2^-6
+  const float above = 1.f + 0x1p-8f + 0x1p-16f;
+  CpuTensor x{{5}, {tie, tieUp, above, -0.1f, 0x1p-130f}};
+  // (A subnormal bf16 result would be flushed to zero by the compiled
+  // truncation; the last sum is normal.)
+  CpuTensor y{{5}, {0x1p-9f, 0.f, 0.f, 0.f, 2.f}};
+  SmallVector<CpuTensor> r = run(*module, {x, y});
+  ASSERT_EQ(r.size(), 2u);
+  std::vector<float> widened{1.f, 1.f + 0x1p-6f, 1.f + 0x1p-7f,
+                             -0.10009765625f, 0x1p-130f};
+  EXPECT_EQ(r[0].data, widened);
+  // 1 + 2^-9 rounds to 1, 2 + 2^-130 to 2; the others are bf16 values.
+  widened[0] = 1.f;
+  widened[4] = 2.f;
+  EXPECT_EQ(r[1].data, widened);
+  EXPECT_EQ(r[1].shape, std::vector<int64_t>{5});
+
+  // The same elements given as bf16 bit patterns pass as they are.
+  CpuTensor bits{{5}, {}};
+  bits.bf16 = {0x3f80, 0x3f82, 0x3f81, 0xbdcd, 0x0008};
+  SmallVector<CpuTensor> r2 = run(*module, {bits, y});
+  ASSERT_EQ(r2.size(), 2u);
+  EXPECT_EQ(r2[0].data, r[0].data);
+  EXPECT_EQ(r2[1].data, r[1].data);
 }
 
 // Arguments are read-only: element-wise ops on a weight argument (which

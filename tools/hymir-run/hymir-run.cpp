@@ -86,8 +86,11 @@ const char kOverview[] = R"(hymir-run: run a function of a Hymir module on .npy 
 Inputs. One --input per argument of the entry function, in argument order.
 Each is a .npy file (format 1.0, 2.0 or 3.0), little-endian, C order. A
 float argument (bf16/f16/f32/f64 elements) takes '<f4' or '<f8' data, which
-is widened to float64; an integer or index argument takes '<i4' or '<i8'
-data whose values must fit the declared width. A scalar argument takes a
+is widened to float64; a bf16 or f16 argument's values are first rounded to
+its type (to nearest, ties to even, straight from the file's value, in every
+mode), and a value beyond the largest finite value of the argument's type
+(bf16, f16 or f32) is an error. An integer or index argument takes '<i4' or
+'<i8' data whose values must fit the declared width. A scalar argument takes a
 rank-0 array. Before anything runs, each argument is checked against the
 signature: rank, every static dim, and the dynamic dims by Hymir's
 convention:
@@ -103,7 +106,8 @@ from 0) and its file, with what was expected.
 
 Outputs. DIR (created if missing) receives out0.npy, out1.npy, ... one per
 result in result order, C order: float results as float32 '<f4' (rounded
-to nearest) or, with --output-dtype=f64, the reference's float64 values
+to nearest; a bf16/f16 result rounded to its type first, so the file holds
+its values exactly) or, with --output-dtype=f64, the reference's float64 values
 '<f8' unrounded; integer results as '<i4' (widths up to 32) or '<i8'.
 Stale out*.npy files in DIR are removed first; results are written under
 temporary names and renamed into place only after all of them were
@@ -298,6 +302,41 @@ std::string formatIndex(llvm::ArrayRef<int64_t> shape, int64_t flat) {
 /// Where dynamic dims were first seen: position -> (size, argument index).
 using DynamicDims = std::map<unsigned, std::pair<int64_t, unsigned>>;
 
+/// A float format narrower than float64 that arguments are rounded to.
+struct FloatFormat {
+  const char *name;
+  int precision;    // significand bits, the implicit one included
+  int minExponent;  // of the smallest normal number
+  double maxFinite;
+  bool round;       // whether inputs are rounded to it (not for f32)
+};
+
+std::optional<FloatFormat> getFloatFormat(Type elem) {
+  if (elem.isBF16())
+    return FloatFormat{"bf16", 8, -126, 0x1.fep127, true};
+  if (elem.isF16())
+    return FloatFormat{"f16", 11, -14, 65504.0, true};
+  if (elem.isF32())
+    return FloatFormat{"f32", 24, -126, 0x1.fffffep127, false};
+  return std::nullopt;
+}
+
+/// `x` rounded to the nearest value of `format` (ties to even), subnormals
+/// included; beyond the largest finite value it is ±Inf. NaN stays NaN.
+double roundToFormat(double x, const FloatFormat &format) {
+  if (!std::isfinite(x) || x == 0)
+    return x;
+  int exponent;
+  std::frexp(x, &exponent); // x = f 2^exponent, 0.5 <= |f| < 1
+  int ulp = std::max(exponent - format.precision,
+                     format.minExponent - format.precision + 1);
+  // Exact scaling by powers of two; nearbyint rounds ties to even.
+  double r = std::ldexp(std::nearbyint(std::ldexp(x, -ulp)), ulp);
+  if (std::fabs(r) > format.maxFinite)
+    return std::copysign(INFINITY, x);
+  return r;
+}
+
 /// Checks input `array` (from `path`) against argument `index` of type
 /// `type` and converts it. Prints the error line and returns failure on a
 /// mismatch.
@@ -373,6 +412,10 @@ FailureOr<Tensor> checkAndConvert(unsigned index, StringRef path, Type type,
   // Values.
   int64_t n = hymir_rt_array_numel(&array);
   if (isFloat) {
+    // A bf16 or f16 argument takes its values rounded to nearest even, in
+    // every mode, so that the reference sees what compiled code sees; a
+    // value beyond the largest finite one of the argument's type is an error.
+    std::optional<FloatFormat> format = getFloatFormat(elem);
     std::vector<double> data(n);
     for (int64_t i = 0; i < n; ++i) {
       data[i] = array.dtype == HYMIR_RT_DTYPE_F32
@@ -384,6 +427,19 @@ FailureOr<Tensor> checkAndConvert(unsigned index, StringRef path, Type type,
                << " (pass --allow-nonfinite to accept non-finite inputs)\n";
         return failure();
       }
+      if (!format)
+        continue;
+      double rounded = roundToFormat(data[i], *format);
+      if (!allowNonfinite && std::isinf(rounded) && std::isfinite(data[i])) {
+        fail() << "element " << formatIndex(shape, i) << " = " << data[i]
+               << " is out of the range of " << format->name
+               << " (largest finite value " << format->maxFinite
+               << "; pass --allow-nonfinite to accept it as "
+               << (data[i] > 0 ? "+Inf" : "-Inf") << ")\n";
+        return failure();
+      }
+      if (format->round)
+        data[i] = rounded;
     }
     return Tensor::getFloat(shape, std::move(data));
   }
@@ -528,11 +584,17 @@ bool resultToArray(const Tensor &t, Type type, OutputDType dtype,
     return false;
   }
   int64_t n = t.getNumElements();
+  std::optional<FloatFormat> narrow =
+      getFloatFormat(getElementTypeOrSelf(type));
   nonfinite = 0;
   for (int64_t i = 0; i < n; ++i) {
     switch (dt) {
     case HYMIR_RT_DTYPE_F32: {
-      float v = static_cast<float>(t.getFloats()[i]);
+      // A bf16/f16 result is rounded to its type first (exact in f32).
+      double x = t.getFloats()[i];
+      if (narrow && narrow->round)
+        x = roundToFormat(x, *narrow);
+      float v = static_cast<float>(x);
       nonfinite += !std::isfinite(v);
       static_cast<float *>(out.array.data)[i] = v;
       break;

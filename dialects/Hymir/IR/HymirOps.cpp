@@ -455,6 +455,14 @@ struct StepOpImpl {
         return failure();
       if (op.getFinals()[i].getType() != t)
         return op.emitOpError("C4: final state #") << i << " must have the init type " << t;
+      // DESIGN §2: states are kept and updated in f32 (or f64) whatever the
+      // input type; a narrower float state would round at every step.
+      if (auto f = dyn_cast<FloatType>(t.getElementType()); f && f.getWidth() < 32)
+        return op.emitOpError("C4: init #")
+               << i << " has element type " << f
+               << "; states are f32 or f64 whatever the input type (DESIGN "
+                  "§2): keep the state in f32 and widen bf16/f16 inputs with "
+                  "arith.extf in the body";
     }
     // C5: outputs.
     for (auto [i, v] : llvm::enumerate(op.getOutputs())) {

@@ -130,6 +130,45 @@ def HoistLoopBuffersPass
   }];
 }
 
+def NarrowInputsPass : Pass<"hymir-narrow-inputs", "mlir::ModuleOp"> {
+  let summary = "take the float activations of public functions in a "
+                "narrower type (bf16 inputs, f32 states)";
+  let description = [{
+    Rewrites every public function so that its float tensor arguments, except
+    recurrent states, are taken in `element-type` (bf16 by default): what a
+    real model passes (OPS.md §0.1: activations bf16, gates, state and
+    accumulation f32). An argument is a state when it reaches an `inits`
+    operand of a `hymir.scan` or `hymir.recurrence` (directly or through
+    other ops); those, the results and every computation stay f32.
+
+    Each narrowed argument is widened where it is used, never as a whole
+    tensor when that can be avoided:
+
+    * an `ins` operand of a scan or recurrence takes the narrow tensor
+      (through `tensor.expand_shape` / `collapse_shape`, which move to the
+      narrow side); the body's block argument becomes narrow and is widened
+      by an `arith.extf` at the top of the body (one step at a time, so the
+      compiled code loads the narrow elements and widens them in registers);
+    * a hymir op other than a scan or recurrence (attention, decode
+      attention, causal conv, norms) whose float operands are all narrowed
+      arguments is recreated on the narrow operands (it accumulates in f32,
+      DESIGN §2) and its narrow results are widened for their users;
+    * any other use (a `params` operand — a per-head weight, read at every
+      step, so widened once — or a parameter transformed before the scan)
+      reads an `arith.extf` of the whole argument; `tensor.dim` reads the
+      narrow one.
+
+    Used to derive the bf16 variants of the gallery
+    (`test/python/check_gallery.py --mode=cpu-bf16`).
+  }];
+  let options = [
+    Option<"elementType", "element-type", "std::string", /*default=*/"\"bf16\"",
+           "The narrow float type: bf16 or f16">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def VectorizeChunkMatmulsPass
     : Pass<"hymir-vectorize-chunk-matmuls", "mlir::func::FuncOp"> {
   let summary = "register-tiled vector code for the chunked scans' matrix "

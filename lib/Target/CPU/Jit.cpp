@@ -45,6 +45,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -84,27 +85,55 @@ bool isIntTensor(Type type) {
                         tensorType.getElementType().isSignlessInteger(64));
 }
 
-/// Checks the entry's signature: f32 tensor, f32 scalar or i32/i64 tensor
-/// arguments, f32 or i32/i64 (a model's KV-cache lengths) tensor results.
+/// Whether `type` is a tensor of bf16 elements (activations a model passes
+/// in bf16; the compiled code widens them to f32 where it loads them).
+bool isBf16Tensor(Type type) {
+  auto tensorType = dyn_cast<RankedTensorType>(type);
+  return tensorType && tensorType.getElementType().isBF16();
+}
+
+/// Whether `type` is a tensor of f32 or bf16 elements.
+bool isFloatTensor(Type type) {
+  auto tensorType = dyn_cast<RankedTensorType>(type);
+  return tensorType && (tensorType.getElementType().isF32() ||
+                        tensorType.getElementType().isBF16());
+}
+
+/// `x` rounded to bf16 (round to nearest, ties to even; NaN stays NaN).
+uint16_t floatToBf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  if (std::isnan(x))
+    return static_cast<uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fff + ((bits >> 16) & 1);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+float bf16ToFloat(uint16_t h) {
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float x;
+  std::memcpy(&x, &bits, sizeof(x));
+  return x;
+}
+
+/// Checks the entry's signature: f32 or bf16 tensor, f32 scalar or i32/i64
+/// tensor arguments, f32, bf16 or i32/i64 (a model's KV-cache lengths) tensor
+/// results.
 LogicalResult checkSignature(func::FuncOp func) {
   FunctionType type = func.getFunctionType();
   for (auto [i, argType] : llvm::enumerate(type.getInputs())) {
-    if (argType.isF32() || isIntTensor(argType))
+    if (argType.isF32() || isIntTensor(argType) || isFloatTensor(argType))
       continue;
-    auto tensorType = dyn_cast<RankedTensorType>(argType);
-    if (!tensorType || !tensorType.getElementType().isF32())
-      return func.emitError("runOnCpu: argument #")
-             << i << " has type " << argType
-             << "; only f32 tensors, f32 scalars and i32/i64 tensors are "
-                "supported";
+    return func.emitError("runOnCpu: argument #")
+           << i << " has type " << argType
+           << "; only f32 or bf16 tensors, f32 scalars and i32/i64 tensors "
+              "are supported";
   }
   for (auto [i, resultType] : llvm::enumerate(type.getResults())) {
-    auto tensorType = dyn_cast<RankedTensorType>(resultType);
-    if (!tensorType ||
-        (!tensorType.getElementType().isF32() && !isIntTensor(tensorType)))
+    if (!isFloatTensor(resultType) && !isIntTensor(resultType))
       return func.emitError("runOnCpu: result #")
              << i << " has type " << resultType
-             << "; only f32 and i32/i64 tensor results are supported";
+             << "; only f32, bf16 and i32/i64 tensor results are supported";
   }
   return success();
 }
@@ -122,7 +151,10 @@ LogicalResult checkArguments(Location loc, StringRef name, FunctionType type,
     if (llvm::any_of(arg.shape, [](int64_t d) { return d < 0; }))
       return emitError(loc, "runOnCpu: argument #")
              << i << " has a negative size";
-    size_t values = isIntTensor(argType) ? arg.ints.size() : arg.data.size();
+    size_t values = isIntTensor(argType) ? arg.ints.size()
+                    : isBf16Tensor(argType) && !arg.bf16.empty()
+                        ? arg.bf16.size()
+                        : arg.data.size();
     if (arg.numElements() != static_cast<int64_t>(values))
       return emitError(loc, "runOnCpu: argument #")
              << i << " has " << values << " values for a shape of "
@@ -201,6 +233,13 @@ CpuTensor readResult(const int64_t *words, RankedTensorType type) {
     return result;
   }
   result.data.resize(result.numElements());
+  if (elem.isBF16()) {
+    // Widened exactly.
+    std::vector<uint16_t> narrow(result.data.size());
+    readElements<uint16_t>(words, rank, narrow);
+    llvm::transform(narrow, result.data.begin(), bf16ToFloat);
+    return result;
+  }
   readElements<float>(words, rank, result.data);
   return result;
 }
@@ -258,11 +297,11 @@ struct hymir::CompiledModule::Impl {
   Impl(Location loc, StringRef name, FunctionType type)
       : loc(loc), name(name.str()), type(type) {}
 
-  /// Runs the entry; `onResult(words, rank)` sees each result descriptor
+  /// Runs the entry; `onResult(words, rank, bf16)` sees each result descriptor
   /// before its buffer is freed.
   LogicalResult
   invoke(ArrayRef<CpuTensor> args,
-         llvm::function_ref<void(const int64_t *, int64_t)> onResult) const;
+         llvm::function_ref<void(const int64_t *, int64_t, bool)> onResult) const;
 };
 
 hymir::CompiledModule::CompiledModule(std::unique_ptr<Impl> impl)
@@ -396,7 +435,7 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
 
 LogicalResult hymir::CompiledModule::Impl::invoke(
     ArrayRef<CpuTensor> args,
-    llvm::function_ref<void(const int64_t *, int64_t)> onResult) const {
+    llvm::function_ref<void(const int64_t *, int64_t, bool)> onResult) const {
   if (failed(checkArguments(loc, name, type, args)))
     return failure();
   for (auto [i, bound] : llvm::enumerate(weightBound))
@@ -411,9 +450,12 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
   std::vector<std::vector<int64_t>> descriptors;
   std::vector<void *> pointers(args.size());
   std::vector<float> scalars(args.size());
-  // Integer arguments in the width of their element type.
+  // Integer arguments in the width of their element type, bf16 arguments
+  // rounded to nearest even.
   std::vector<std::vector<int32_t>> ints32;
   ints32.reserve(args.size());
+  std::vector<std::vector<uint16_t>> bf16s;
+  bf16s.reserve(args.size());
   descriptors.reserve(args.size());
   SmallVector<void *> packed;
 
@@ -440,6 +482,13 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
         data = ints32.emplace_back(arg.ints.begin(), arg.ints.end()).data();
       else
         data = arg.ints.data();
+    } else if (isBf16Tensor(type.getInput(i)) && !arg.bf16.empty()) {
+      data = arg.bf16.data();
+    } else if (isBf16Tensor(type.getInput(i))) {
+      std::vector<uint16_t> &narrow = bf16s.emplace_back(arg.data.size());
+      for (auto [x, h] : llvm::zip(arg.data, narrow))
+        h = floatToBf16(x);
+      data = narrow.data();
     }
     desc[0] = desc[1] = reinterpret_cast<int64_t>(data);
     desc[2] = 0;
@@ -462,13 +511,16 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
   for (const CpuTensor &arg : args) {
     freed.insert(arg.data.data());
     freed.insert(arg.ints.data());
+    freed.insert(arg.bf16.data());
   }
   for (const std::vector<int32_t> &v : ints32)
+    freed.insert(v.data());
+  for (const std::vector<uint16_t> &v : bf16s)
     freed.insert(v.data());
   size_t at = 0;
   for (Type t : type.getResults()) {
     int64_t rank = cast<RankedTensorType>(t).getRank();
-    onResult(&results[at], rank);
+    onResult(&results[at], rank, isBf16Tensor(t));
     auto *allocated = reinterpret_cast<void *>(results[at]);
     if (allocated && freed.insert(allocated).second)
       std::free(allocated);
@@ -503,7 +555,8 @@ LogicalResult hymir::CompiledModule::bindWeight(StringRef name,
 FailureOr<SmallVector<CpuTensor>>
 hymir::CompiledModule::call(ArrayRef<CpuTensor> args) const {
   SmallVector<CpuTensor> outputs;
-  if (failed(impl->invoke(args, [&](const int64_t *words, int64_t rank) {
+  if (failed(impl->invoke(args, [&](const int64_t *words, int64_t rank,
+                                    bool) {
         (void)rank;
         outputs.push_back(readResult(
             words, cast<RankedTensorType>(
@@ -515,7 +568,7 @@ hymir::CompiledModule::call(ArrayRef<CpuTensor> args) const {
 
 LogicalResult
 hymir::CompiledModule::callDiscardingResults(ArrayRef<CpuTensor> args) const {
-  return impl->invoke(args, [](const int64_t *, int64_t) {});
+  return impl->invoke(args, [](const int64_t *, int64_t, bool) {});
 }
 
 FailureOr<SmallVector<CpuTensor>>

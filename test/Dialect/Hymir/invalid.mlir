@@ -498,6 +498,32 @@ func.func @scan_c4_init_rank(%x: tensor<?x?x2x4xf32>, %s0: tensor<?xf32>) {
 
 // -----
 
+// C4: states are f32 or f64, whatever the input type (DESIGN §2).
+func.func @scan_c4_bf16_state(%x: tensor<?x?x2x4xbf16>, %s0: tensor<?x2x4xbf16>) {
+  // expected-error @+1 {{C4: init #0 has element type 'bf16'; states are f32 or f64 whatever the input type (DESIGN §2): keep the state in f32 and widen bf16/f16 inputs with arith.extf in the body}}
+  %o, %s = hymir.scan heads = 2 ins(%x : tensor<?x?x2x4xbf16>) inits(%s0 : tensor<?x2x4xbf16>) -> (tensor<?x?x2x4xbf16>) {
+  ^bb0(%xt: tensor<4xbf16>, %st: tensor<4xbf16>):
+    %n = arith.addf %st, %xt : tensor<4xbf16>
+    hymir.yield %n, %n : tensor<4xbf16>, tensor<4xbf16>
+  }
+  return
+}
+
+// -----
+
+// C4: the same for a recurrence (f16 state).
+func.func @recurrence_c4_f16_state(%x: tensor<?x?x4xf16>, %s0: tensor<?x4xf16>) {
+  // expected-error @+1 {{C4: init #0 has element type 'f16'; states are f32 or f64}}
+  %s = hymir.recurrence ins(%x : tensor<?x?x4xf16>) inits(%s0 : tensor<?x4xf16>) -> () {
+  ^bb0(%xt: tensor<4xf16>, %st: tensor<4xf16>):
+    %n = math.tanh %st : tensor<4xf16>
+    hymir.yield %n : tensor<4xf16>
+  }
+  return
+}
+
+// -----
+
 // C4: inits agree with the inputs on B.
 func.func @scan_c4_init_batch(%x: tensor<2x?x4xf32>, %s0: tensor<3x4xf32>) {
   // expected-error @+1 {{C4: init #0 disagrees on the batch size}}

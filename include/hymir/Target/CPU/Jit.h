@@ -21,7 +21,8 @@
 
 namespace hymir {
 
-/// A dense f32 tensor, row-major (C order). A rank-0 tensor (empty shape, one
+/// A dense f32 tensor, row-major (C order); bf16 results are widened to it
+/// exactly. A rank-0 tensor (empty shape, one
 /// element) also passes an `f32` scalar argument. An argument of integer
 /// elements (i32 or i64 tensors: a model's token ids) takes its values from
 /// `ints` instead of `data`.
@@ -29,6 +30,10 @@ struct CpuTensor {
   std::vector<int64_t> shape;
   std::vector<float> data;
   std::vector<int64_t> ints = {};
+  /// For a bf16 argument: its elements as bf16 bit patterns, passed as they
+  /// are (what a caller holding bf16 data does). Left empty, `data` is
+  /// rounded to bf16 (to nearest, ties to even) at every call instead.
+  std::vector<uint16_t> bf16 = {};
 
   /// Product of the shape (1 for rank 0).
   int64_t numElements() const;

@@ -297,7 +297,9 @@ class Hymir_StepOp<string mnemonic, list<Trait> traits = []>
     * C2: inputs are `[B, T, (Hx,) ...]`, agreeing on B and T; with heads,
       `H % Hx == 0`.
     * C3: params are `[(Hp,) ...]`; with heads, `H % Hp == 0`.
-    * C4: inits are `[B, (H,) ...]` and the finals have the init types.
+    * C4: inits are `[B, (H,) ...]` and the finals have the init types;
+      float states are f32 or f64 (DESIGN §2: state and accumulation in f32
+      whatever the input type; bf16/f16 inputs are widened in the body).
     * C5: outputs are `[B, T, (H,) ...]`.
     * C6: block arguments match the per-step types (optional leading index).
     * C7: the yield carries one value per output and per state, with the
