@@ -125,6 +125,10 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
            " levels is not chunked yet";
   if (transition.getRead() != ReadPoint::post)
     return "the output does not read the updated state";
+  // A decode step: one partial chunk would cost C² for one token.
+  if (auto time = dyn_cast<RankedTensorType>(op.getInputs().front().getType());
+      time && time.getRank() > 1 && time.getDimSize(1) == 1)
+    return "a single step (static T = 1) is cheaper sequentially";
 
   BlockArgument state = op.getStateArgs()[0];
   auto stateType = dyn_cast<RankedTensorType>(state.getType());

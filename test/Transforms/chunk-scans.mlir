@@ -3,7 +3,7 @@
 
 // hymir-chunk-scans: which scans take a chunked (masked-matmul or UT/WY) form and
 // why the others keep the sequential fallback. chunk-size = 0 chunks nothing.
-// OFF-COUNT-12: remark: sequential fallback: chunk-size = 0
+// OFF-COUNT-13: remark: sequential fallback: chunk-size = 0
 // OFF-NOT: scf.forall
 
 // Scalar decay a = exp(g) with GQA (q, k of 2 heads read by 4), a time index
@@ -209,8 +209,9 @@ func.func @second_read(%q: tensor<?x?x4xf32>, %k: tensor<?x?x4xf32>, %v: tensor<
 // The delta rule without β (β = 1) and no decay: the UT/WY form, with a
 // constant β row.
 // CHECK-LABEL: func.func @delta
+// CHECK:       %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
 // CHECK:       scf.forall
-// CHECK:         arith.constant 1.000000e+00 : f32
+// CHECK:           tensor.insert %[[ONE]] into %{{.+}} : tensor<16xf32>
 // CHECK:       scf.forall.in_parallel
 func.func @delta(%k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>, %S0: tensor<?x4x4xf32>)
     -> (tensor<?x?x4xf32>, tensor<?x4x4xf32>) {
@@ -345,4 +346,26 @@ func.func @delta_per_key_decay(%k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>, %g:
     hymir.yield %o_t, %sn : tensor<4xf32>, tensor<4x4xf32>
   }
   return %o, %S : tensor<?x?x4xf32>, tensor<?x4x4xf32>
+}
+
+// -----
+
+// A decode step (static T = 1): one partial chunk would cost C² work for one
+// token, so the scan keeps the sequential form.
+// CHECK-LABEL: func.func @single_step
+// CHECK:       hymir.scan
+func.func @single_step(%k: tensor<?x1x4xf32>, %v: tensor<?x1x4xf32>, %S0: tensor<?x4x4xf32>)
+    -> (tensor<?x1x4xf32>, tensor<?x4x4xf32>) {
+  // expected-remark @+1 {{sequential fallback: a single step (static T = 1) is cheaper sequentially}}
+  %o, %S = hymir.scan ins(%k, %v : tensor<?x1x4xf32>, tensor<?x1x4xf32>)
+      inits(%S0 : tensor<?x4x4xf32>) -> (tensor<?x1x4xf32>) {
+  ^bb0(%k_t: tensor<4xf32>, %v_t: tensor<4xf32>, %s: tensor<4x4xf32>):
+    %p = hymir.read %s, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    %e = arith.subf %v_t, %p : tensor<4xf32>
+    %ke = hymir.outer %k_t, %e : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
+    %sn = arith.addf %s, %ke : tensor<4x4xf32>
+    %o_t = hymir.read %sn, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    hymir.yield %o_t, %sn : tensor<4xf32>, tensor<4x4xf32>
+  }
+  return %o, %S : tensor<?x1x4xf32>, tensor<?x4x4xf32>
 }
