@@ -31,6 +31,7 @@ long sequences; B in {1, 2}. Prints one line per case with the measured errors, 
 import argparse
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -162,9 +163,14 @@ def delta_inputs(rng, B, T, regime):
             beta, 0.5 * rng.standard_normal((B, H, K, V))]
 
 
+def instantiate(template, **dims):
+    """The template with {NAME} replaced by dims[NAME] (the MLIR's own braces kept)."""
+    return re.sub(r"\{(H|HV|K|V)\}", lambda m: str(dims[m.group(1)]), template)
+
+
 CASES = {
-    "gdn": (GDN.format(H=GDN_H, HV=GDN_HV, K=K, V=V), gdn_inputs, ops.gated_delta_net),
-    "delta": (DELTA.format(H=DN_H, K=K, V=V), delta_inputs, ops.delta_net),
+    "gdn": (instantiate(GDN, H=GDN_H, HV=GDN_HV, K=K, V=V), gdn_inputs, ops.gated_delta_net),
+    "delta": (instantiate(DELTA, H=DN_H, K=K, V=V), delta_inputs, ops.delta_net),
 }
 
 
