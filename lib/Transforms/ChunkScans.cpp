@@ -1,12 +1,16 @@
 //===- ChunkScans.cpp - hymir-chunk-scans ---------------------------------===//
 //
-// The chunked (masked-matmul) form of identity- and scalar-class scans,
+// The chunked (masked-matmul) form of identity-, scalar- and delta-rule scans,
 // derived from the declarative body (see the pass description in Passes.td
 // and OPS.md §18.3). Per (batch, head) and chunk of C steps, with G the
 // in-chunk cumulative log-decay:
 //
 //   O = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S + E,  M[i, j] = e^{G_i − G_j} (j ≤ i)
 //   S ← e^{G_{C−1}} S + (diag(e^{G_{C−1} − G}) K)ᵀ V
+//
+// The delta rule (dplr class, decay none or scalar: DeltaNet, Gated DeltaNet)
+// takes the same form with V replaced by the chunk's pseudo-values
+// V' = U − W S of the UT/WY transform (`deltaValues`).
 //
 // The body is split in two: the ops that depend on the state (the decay of
 // S, the update, the read, the output's sum) are recognised and replaced by
@@ -52,6 +56,8 @@ struct ChunkPlan {
   Value logDecay;          // x_t of a_t = exp(x_t), or null
   Value decay;             // a_t whose log is taken (a positive constant)
   bool hasDecay = false;   // false: identity class
+  bool delta = false;      // the delta rule (dplr class)
+  Value beta;              // its β_t, or null for β = 1
   llvm::SmallPtrSet<Operation *, 8> stateOps; // replaced by the chunk algebra
   int64_t keyDim = 0, valueDim = 0;
 };
@@ -93,10 +99,22 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
   if (!transition)
     return "no transition attribute (hymir-normalize has not run)";
   TransitionClass kind = transition.getKind();
-  if (kind != TransitionClass::identity && kind != TransitionClass::scalar)
+  bool delta = kind == TransitionClass::dplr;
+  if (kind != TransitionClass::identity && kind != TransitionClass::scalar &&
+      !delta)
     return ("class '" + stringifyTransitionClass(kind) +
             "' has no chunked form yet")
         .str();
+  if (delta && transition.getDecay() != Decay::none &&
+      transition.getDecay() != Decay::scalar)
+    return ("a dplr transition with decay '" +
+            stringifyDecay(transition.getDecay()) +
+            "' has no chunked form yet (only none or scalar)")
+        .str();
+  if (delta && transition.getCorrectionRank() != 1)
+    return "a dplr transition of correction rank " +
+           std::to_string(transition.getCorrectionRank()) +
+           " has no chunked form yet";
   if (op.getStateArgs().size() != 1)
     return "a tuple state of " + std::to_string(op.getStateArgs().size()) +
            " components is not chunked yet";
@@ -107,6 +125,10 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
            " levels is not chunked yet";
   if (transition.getRead() != ReadPoint::post)
     return "the output does not read the updated state";
+  // A decode step: one partial chunk would cost C² for one token.
+  if (auto time = dyn_cast<RankedTensorType>(op.getInputs().front().getType());
+      time && time.getRank() > 1 && time.getDimSize(1) == 1)
+    return "a single step (static T = 1) is cheaper sequentially";
 
   BlockArgument state = op.getStateArgs()[0];
   auto stateType = dyn_cast<RankedTensorType>(state.getType());
@@ -131,24 +153,28 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
       dependent.insert(result);
   }
 
-  // S_t = [a_t ·] S_{t−1} + k_t ⊗ v_t
+  // S_t = [a_t ·] S_{t−1} + k_t ⊗ v_t, or for the delta rule
+  // S_t = S' + k_t ⊗ β_t (v_t − S'ᵀ k_t) with S' = [a_t ·] S_{t−1}.
+  const char *shape = delta ? "the new state is not 'S' + k ⊗ β (v − S'ᵀ k)' "
+                              "with S' = [a ·] S"
+                            : "the new state is not '[a ·] S + k ⊗ v'";
   Value next = op.getYieldedStates()[0];
   auto update = next.getDefiningOp<arith::AddFOp>();
   if (!update)
-    return "the new state is not '[a ·] S + k ⊗ v'";
+    return shape;
   OuterOp outer;
   Value direct;
   for (auto [u, d] : {std::pair(update.getRhs(), update.getLhs()),
                       std::pair(update.getLhs(), update.getRhs())}) {
     auto candidate = u.getDefiningOp<OuterOp>();
-    if (candidate && !dependent.contains(u)) {
+    if (candidate && dependent.contains(u) == delta) {
       outer = candidate;
       direct = d;
       break;
     }
   }
   if (!outer)
-    return "the new state is not '[a ·] S + k ⊗ v'";
+    return shape;
   if (!isF32Vector(outer.getLhs(), plan.keyDim) ||
       !isF32Vector(outer.getRhs(), plan.valueDim))
     return "the update is not a rank-1 outer product of f32 vectors";
@@ -171,6 +197,42 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
              "(its logarithm may not exist)";
   } else {
     return "the transition of the state is not S or a · S with a scalar a";
+  }
+
+  // The delta rule's correction: u_t = β_t (v_t − S'ᵀ k_t), the read of the
+  // same (decayed) state S' with the same key as the update's.
+  llvm::SmallPtrSet<Operation *, 8> expected;
+  if (delta) {
+    if (dependent.contains(plan.key))
+      return "the update's key depends on the state";
+    // β (v − S'ᵀ k), or v − S'ᵀ k (β = 1).
+    auto correction = plan.value.getDefiningOp<ScaleOp>();
+    if (correction && (correction.getAxis() ||
+                       !correction.getFactor().getType().isF32() ||
+                       dependent.contains(correction.getFactor())))
+      return "the update's value is not 'β (v − S'ᵀ k)' with a scalar β "
+             "independent of the state";
+    auto error = (correction ? correction.getInput() : plan.value)
+                     .getDefiningOp<arith::SubFOp>();
+    auto predict =
+        error ? error.getRhs().getDefiningOp<ReadOp>() : ReadOp();
+    if (!error || !predict || dependent.contains(error.getLhs()))
+      return "the update's value is not 'β (v − S'ᵀ k)' with v independent "
+             "of the state";
+    if (predict.getState() != direct || predict.getAxis() != Axis::rows)
+      return "the correction does not read the decayed state S' along rows";
+    if (predict.getVector() != plan.key)
+      return "the correction reads the state with another vector than the "
+             "update's key (general dplr)";
+    plan.delta = true;
+    if (correction) {
+      plan.beta = correction.getFactor();
+      expected.insert(correction);
+    }
+    plan.value = error.getLhs();
+    if (!isF32Vector(plan.value, plan.valueDim))
+      return "the delta rule's value is not an f32 vector";
+    expected.insert({outer, error, predict});
   }
 
   // o_t = S_tᵀ q_t [+ e_t]
@@ -200,7 +262,7 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
     return "the read's query or the output's addend is not an f32 vector";
 
   // Nothing else may read the state: those ops would be lost.
-  llvm::SmallPtrSet<Operation *, 8> expected{update, read};
+  expected.insert({update, read});
   if (scale)
     expected.insert(scale);
   if (sum)
@@ -364,49 +426,51 @@ static Value matmul(OpBuilder &b, Location loc, Value lhs, Value rhs,
   return op.getResult(0);
 }
 
-/// The output rows and the new state of one chunk.
-static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
-                                            const ChunkPlan &plan, int64_t C,
-                                            Value q, Value k, Value v,
-                                            Value g, Value e, Value state) {
-  MLIRContext *ctx = b.getContext();
-  int64_t K = plan.keyDim, V = plan.valueDim;
-  auto par = utils::IteratorType::parallel;
-  AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
-
+/// The in-chunk cumulative log-decay: G[i] = Σ_{s ≤ i} g[s], e^G and
+/// G[C − 1]; all null without a decay.
+struct ChunkDecay {
   Value cumulative, expCumulative, last;
-  if (plan.hasDecay) {
-    // G[i] = Σ_{s ≤ i} g[s], in order: a running sum over the chunk.
-    Value zeroIndex = indexConst(b, loc, 0), oneIndex = indexConst(b, loc, 1);
-    auto prefix = scf::ForOp::create(
-        b, loc, zeroIndex, indexConst(b, loc, C), oneIndex,
-        ValueRange{f32Const(b, loc, 0.0),
-                   tensor::EmptyOp::create(b, loc, {C}, b.getF32Type())},
-        [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
-          Value gi = tensor::ExtractOp::create(b, loc, g, ValueRange{i});
-          Value sum = arith::AddFOp::create(b, loc, acc[0], gi);
-          Value dst = tensor::InsertOp::create(b, loc, sum, acc[1],
-                                               ValueRange{i});
-          scf::YieldOp::create(b, loc, ValueRange{sum, dst});
-        });
-    cumulative = prefix.getResult(1);
-    AffineMap id1 = map(ctx, 1, {0});
-    expCumulative = generic(
-        b, loc, cumulative, tensor::EmptyOp::create(b, loc, {C}, b.getF32Type()),
-        {id1, id1}, {par}, [&](OpBuilder &b, Location loc, ValueRange args) {
-          return fastExp(b, loc, args[0]);
-        });
-    last = tensor::ExtractOp::create(b, loc, cumulative,
-                                     ValueRange{indexConst(b, loc, C - 1)});
-  }
+};
 
-  // Scores A = Q Kᵀ (loops i, j, k: contiguous dot products), then the
-  // causal decay mask.
-  Value scores = matmul(b, loc, q, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
-                        map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
-                        "hymir.lower_triangular_result");
-  // Row by row as vector<C> (vectorized exponentials, no scalar loop):
-  // masked[i, :] = select(j ≤ i, A[i, :] · e^{G_i − G}, 0).
+static ChunkDecay chunkDecay(OpBuilder &b, Location loc, int64_t C, Value g) {
+  ChunkDecay d;
+  if (!g)
+    return d;
+  MLIRContext *ctx = b.getContext();
+  // A running sum over the chunk, in order.
+  Value zeroIndex = indexConst(b, loc, 0), oneIndex = indexConst(b, loc, 1);
+  auto prefix = scf::ForOp::create(
+      b, loc, zeroIndex, indexConst(b, loc, C), oneIndex,
+      ValueRange{f32Const(b, loc, 0.0),
+                 tensor::EmptyOp::create(b, loc, {C}, b.getF32Type())},
+      [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+        Value gi = tensor::ExtractOp::create(b, loc, g, ValueRange{i});
+        Value sum = arith::AddFOp::create(b, loc, acc[0], gi);
+        Value dst = tensor::InsertOp::create(b, loc, sum, acc[1],
+                                             ValueRange{i});
+        scf::YieldOp::create(b, loc, ValueRange{sum, dst});
+      });
+  d.cumulative = prefix.getResult(1);
+  AffineMap id1 = map(ctx, 1, {0});
+  d.expCumulative = generic(
+      b, loc, d.cumulative,
+      tensor::EmptyOp::create(b, loc, {C}, b.getF32Type()), {id1, id1},
+      {utils::IteratorType::parallel},
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        return fastExp(b, loc, args[0]);
+      });
+  d.last = tensor::ExtractOp::create(b, loc, d.cumulative,
+                                     ValueRange{indexConst(b, loc, C - 1)});
+  return d;
+}
+
+/// The causal decay mask applied to the C × C `scores`, row by row as
+/// vector<C> (vectorized exponentials, no scalar loop):
+///   out[i, :] = select(j ≤ i (j < i if strict), A[i, :] · e^{G_i − G}, 0)
+/// times `rowScale[i]` when given.
+static Value maskScores(OpBuilder &b, Location loc, int64_t C, Value scores,
+                        const ChunkDecay &decay, bool strict,
+                        Value rowScale = {}) {
   auto rowType = VectorType::get({C}, b.getF32Type());
   auto laneType = VectorType::get({C}, b.getI32Type());
   SmallVector<int32_t> lanes;
@@ -419,9 +483,9 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
       b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0)));
   Value pad = f32Const(b, loc, 0.0);
   Value cumulativeRow;
-  if (plan.hasDecay)
+  if (decay.cumulative)
     cumulativeRow = vector::TransferReadOp::create(
-        b, loc, rowType, cumulative, ValueRange{zeroIndex}, pad,
+        b, loc, rowType, decay.cumulative, ValueRange{zeroIndex}, pad,
         ArrayRef<bool>{true});
   auto maskLoop = scf::ForOp::create(
       b, loc, zeroIndex, indexConst(b, loc, C), indexConst(b, loc, 1),
@@ -432,17 +496,23 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
             ArrayRef<bool>{true});
         Value i32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), i);
         Value iSplat = vector::BroadcastOp::create(b, loc, laneType, i32);
-        Value causal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
-                                             laneIds, iSplat);
-        if (plan.hasDecay) {
+        Value causal = arith::CmpIOp::create(
+            b, loc, strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule,
+            laneIds, iSplat);
+        if (decay.cumulative) {
           // exp of a masked-out (positive) difference could overflow; the
           // select keeps it out of the result either way.
-          Value gi = tensor::ExtractOp::create(b, loc, cumulative,
+          Value gi = tensor::ExtractOp::create(b, loc, decay.cumulative,
                                                ValueRange{i});
           Value giSplat = vector::BroadcastOp::create(b, loc, rowType, gi);
           Value diff = arith::SubFOp::create(b, loc, giSplat, cumulativeRow);
           Value safe = arith::SelectOp::create(b, loc, causal, diff, zeroRow);
           row = arith::MulFOp::create(b, loc, row, fastExp(b, loc, safe));
+        }
+        if (rowScale) {
+          Value si = tensor::ExtractOp::create(b, loc, rowScale, ValueRange{i});
+          row = arith::MulFOp::create(
+              b, loc, row, vector::BroadcastOp::create(b, loc, rowType, si));
         }
         row = arith::SelectOp::create(b, loc, causal, row, zeroRow);
         Value dst = vector::TransferWriteOp::create(
@@ -451,13 +521,130 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
                         .getResult();
         scf::YieldOp::create(b, loc, dst);
       });
-  Value masked = maskLoop.getResult(0);
+  return maskLoop.getResult(0);
+}
+
+/// The delta rule's pseudo-values of one chunk (the UT/WY transform):
+///   A  = strictly-lower(diag(β) (K Kᵀ ∘ D)),  D[i, j] = e^{G_i − G_j}
+///   L  = (I + A)⁻¹                             (forward substitution)
+///   V' = L diag(β) V − L diag(β e^G) K S
+/// V' replaces V in the update and read of a plain (decayed) rank-1 scan:
+/// O = ((Q Kᵀ) ∘ M) V' + diag(e^G) Q S,  S ← e^{G_{C−1}} S + (...K)ᵀ V'.
+static Value deltaValues(OpBuilder &b, Location loc, const ChunkPlan &plan,
+                         int64_t C, Value k, Value v, Value beta,
+                         const ChunkDecay &decay, Value state) {
+  MLIRContext *ctx = b.getContext();
+  int64_t K = plan.keyDim, V = plan.valueDim;
+  auto par = utils::IteratorType::parallel;
+  AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
+
+  Value gram = matmul(b, loc, k, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
+                      map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
+                      "hymir.lower_triangular_result");
+  Value a = maskScores(b, loc, C, gram, decay, /*strict=*/true, beta);
+
+  // L = (I + A)⁻¹ row by row: L[i, :] = e_i − Σ_{j < i} A[i, j] L[j, :].
+  // Rows j < i of L are zero past column j, so L is lower triangular.
+  auto rowType = VectorType::get({C}, b.getF32Type());
+  auto laneType = VectorType::get({C}, b.getI32Type());
+  SmallVector<int32_t> lanes;
+  for (int64_t j = 0; j < C; ++j)
+    lanes.push_back(static_cast<int32_t>(j));
+  Value laneIds = arith::ConstantOp::create(
+      b, loc, DenseIntElementsAttr::get(laneType, lanes));
+  Value zeroRow = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0)));
+  Value oneRow = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(1.0)));
+  Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
+  Value pad = f32Const(b, loc, 0.0);
+  auto solve = scf::ForOp::create(
+      b, loc, zero, indexConst(b, loc, C), one,
+      ValueRange{tensor::EmptyOp::create(b, loc, {C, C}, b.getF32Type())},
+      [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+        Value i32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), i);
+        Value iSplat = vector::BroadcastOp::create(b, loc, laneType, i32);
+        Value diagonal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                               laneIds, iSplat);
+        Value unit = arith::SelectOp::create(b, loc, diagonal, oneRow, zeroRow);
+        auto sum = scf::ForOp::create(
+            b, loc, zero, i, one, ValueRange{unit},
+            [&](OpBuilder &b, Location loc, Value j, ValueRange row) {
+              Value aij = tensor::ExtractOp::create(b, loc, a, ValueRange{i, j});
+              Value neg = arith::NegFOp::create(b, loc, aij);
+              Value lj = vector::TransferReadOp::create(
+                  b, loc, rowType, acc[0], ValueRange{j, zero}, pad,
+                  ArrayRef<bool>{true});
+              Value splat = vector::BroadcastOp::create(b, loc, rowType, neg);
+              scf::YieldOp::create(
+                  b, loc,
+                  ValueRange{vector::FMAOp::create(b, loc, splat, lj, row[0])});
+            });
+        Value dst = vector::TransferWriteOp::create(
+                        b, loc, sum.getResult(0), acc[0], ValueRange{i, zero},
+                        ArrayRef<bool>{true})
+                        .getResult();
+        scf::YieldOp::create(b, loc, dst);
+      });
+  Value inverse = solve.getResult(0);
+
+  // diag(β) V and −diag(β e^G) K, then through L (lower-triangular lhs).
+  Value betaV = generic(
+      b, loc, {v, beta}, tensor::EmptyOp::create(b, loc, {C, V}, b.getF32Type()),
+      {id2, row2, id2}, {par, par},
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        return arith::MulFOp::create(b, loc, args[0], args[1]).getResult();
+      });
+  SmallVector<Value> kScaleInputs{k, beta};
+  SmallVector<AffineMap> kScaleMaps{id2, row2};
+  if (decay.expCumulative) {
+    kScaleInputs.push_back(decay.expCumulative);
+    kScaleMaps.push_back(row2);
+  }
+  kScaleMaps.push_back(id2);
+  Value betaK = generic(
+      b, loc, kScaleInputs,
+      tensor::EmptyOp::create(b, loc, {C, K}, b.getF32Type()), kScaleMaps,
+      {par, par}, [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value x = arith::MulFOp::create(b, loc, args[0], args[1]);
+        if (args.size() > 3)
+          x = arith::MulFOp::create(b, loc, x, args[2]);
+        return arith::NegFOp::create(b, loc, x).getResult();
+      });
+  Value u = matmul(b, loc, inverse, betaV, zeros(b, loc, {C, V}),
+                   map(ctx, 3, {0, 1}), map(ctx, 3, {1, 2}),
+                   map(ctx, 3, {0, 2}), 1, "hymir.lower_triangular_lhs");
+  Value w = matmul(b, loc, inverse, betaK, zeros(b, loc, {C, K}),
+                   map(ctx, 3, {0, 1}), map(ctx, 3, {1, 2}),
+                   map(ctx, 3, {0, 2}), 1, "hymir.lower_triangular_lhs");
+  // V' = U + (−W) S.
+  return matmul(b, loc, w, state, u, map(ctx, 3, {0, 1}), map(ctx, 3, {1, 2}),
+                map(ctx, 3, {0, 2}), 1);
+}
+
+/// The output rows and the new state of one chunk.
+static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
+                                            const ChunkPlan &plan, int64_t C,
+                                            Value q, Value k, Value v,
+                                            const ChunkDecay &decay, Value e,
+                                            Value state) {
+  MLIRContext *ctx = b.getContext();
+  int64_t K = plan.keyDim, V = plan.valueDim;
+  auto par = utils::IteratorType::parallel;
+  AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
+
+  // Scores A = Q Kᵀ (loops i, j, k: contiguous dot products), then the
+  // causal decay mask.
+  Value scores = matmul(b, loc, q, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
+                        map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
+                        "hymir.lower_triangular_result");
+  Value masked = maskScores(b, loc, C, scores, decay, /*strict=*/false);
 
   // Inter-chunk part: O = diag(e^G) Q S (+ E), loops i, k, v.
   Value qDecayed = q;
-  if (plan.hasDecay)
+  if (decay.cumulative)
     qDecayed = generic(
-        b, loc, {q, expCumulative},
+        b, loc, {q, decay.expCumulative},
         tensor::EmptyOp::create(b, loc, {C, K}, b.getF32Type()),
         {id2, row2, id2}, {par, par},
         [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -474,9 +661,10 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
   // State: S ← e^{G_last} S + (diag(e^{G_last − G}) K)ᵀ V, loops k, j, v.
   Value kDecayed = k;
   Value decayedState = state;
-  if (plan.hasDecay) {
+  if (decay.cumulative) {
+    Value last = decay.last;
     kDecayed = generic(
-        b, loc, {k, cumulative},
+        b, loc, {k, decay.cumulative},
         tensor::EmptyOp::create(b, loc, {C, K}, b.getF32Type()),
         {id2, row2, id2}, {par, par},
         [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -579,6 +767,8 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
             rows.push_back(zeros(b, loc, {C}));
           if (plan.extra)
             rows.push_back(zeros(b, loc, {C, V}));
+          if (plan.delta)
+            rows.push_back(zeros(b, loc, {C}));
           auto stepLoop = scf::ForOp::create(
               b, loc, zero, length, one, rows,
               [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
@@ -619,16 +809,28 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
                 if (plan.extra)
                   next.push_back(insertRow(
                       b, loc, step.lookupOrDefault(plan.extra), acc[n++], i));
+                if (plan.delta)
+                  next.push_back(tensor::InsertOp::create(
+                      b, loc,
+                      plan.beta ? step.lookupOrDefault(plan.beta)
+                                : f32Const(b, loc, 1.0),
+                      acc[n++], ValueRange{i}));
                 scf::YieldOp::create(b, loc, next);
               });
           ValueRange r = stepLoop.getResults();
           unsigned n = 3;
           Value g = plan.hasDecay ? r[n++] : Value();
           Value e = plan.extra ? r[n++] : Value();
+          Value beta = plan.delta ? r[n++] : Value();
 
-          // 2./3. Output rows and the next state.
-          std::pair<Value, Value> result =
-              chunkAlgebra(b, loc, plan, C, r[0], r[1], r[2], g, e, carried[0]);
+          // 2./3. Output rows and the next state; the delta rule's
+          //       pseudo-values V' stand in for V.
+          ChunkDecay decay = chunkDecay(b, loc, C, g);
+          Value v = r[2];
+          if (beta)
+            v = deltaValues(b, loc, plan, C, r[1], v, beta, decay, carried[0]);
+          std::pair<Value, Value> result = chunkAlgebra(
+              b, loc, plan, C, r[0], r[1], v, decay, e, carried[0]);
           Value out = result.first, next = result.second;
 
           // The chunk's first `length` output rows, row by row as vectors.
@@ -694,11 +896,12 @@ struct ChunkScansPass
         continue;
       }
       if (remarks)
-        scan.emitRemark("chunked (masked matmul, C = ")
+        scan.emitRemark(plan.delta ? "chunked (UT/WY, C = "
+                                  : "chunked (masked matmul, C = ")
             << chunkSize.getValue() << "): "
             << (plan.hasDecay ? "scalar decay" : "no decay")
-            << (plan.extra ? ", rank-1 update, read + skip"
-                           : ", rank-1 update, read");
+            << (plan.delta ? ", delta rule" : ", rank-1 update")
+            << (plan.extra ? ", read + skip" : ", read");
       rewrite(scan, plan, chunkSize);
       ++numChunked;
     }

@@ -1,9 +1,9 @@
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 remarks=true" -split-input-file -verify-diagnostics --canonicalize | FileCheck %s
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=0 remarks=true" -split-input-file 2>&1 | FileCheck %s --check-prefix=OFF
 
-// hymir-chunk-scans: which scans take the chunked (masked-matmul) form and
+// hymir-chunk-scans: which scans take a chunked (masked-matmul or UT/WY) form and
 // why the others keep the sequential fallback. chunk-size = 0 chunks nothing.
-// OFF-COUNT-8: remark: sequential fallback: chunk-size = 0
+// OFF-COUNT-13: remark: sequential fallback: chunk-size = 0
 // OFF-NOT: scf.forall
 
 // Scalar decay a = exp(g) with GQA (q, k of 2 heads read by 4), a time index
@@ -206,12 +206,16 @@ func.func @second_read(%q: tensor<?x?x4xf32>, %k: tensor<?x?x4xf32>, %v: tensor<
 
 // -----
 
-// The delta rule (class dplr) has no chunked form yet.
+// The delta rule without β (β = 1) and no decay: the UT/WY form, with a
+// constant β row.
 // CHECK-LABEL: func.func @delta
-// CHECK:       hymir.scan
+// CHECK:       %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK:       scf.forall
+// CHECK:           tensor.insert %[[ONE]] into %{{.+}} : tensor<16xf32>
+// CHECK:       scf.forall.in_parallel
 func.func @delta(%k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>, %S0: tensor<?x4x4xf32>)
     -> (tensor<?x?x4xf32>, tensor<?x4x4xf32>) {
-  // expected-remark @+1 {{sequential fallback: class 'dplr' has no chunked form yet}}
+  // expected-remark @+1 {{chunked (UT/WY, C = 16): no decay, delta rule, read}}
   %o, %S = hymir.scan ins(%k, %v : tensor<?x?x4xf32>, tensor<?x?x4xf32>)
       inits(%S0 : tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>) {
   ^bb0(%k_t: tensor<4xf32>, %v_t: tensor<4xf32>, %s: tensor<4x4xf32>):
@@ -223,4 +227,145 @@ func.func @delta(%k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>, %S0: tensor<?x4x4
     hymir.yield %o_t, %sn : tensor<4xf32>, tensor<4x4xf32>
   }
   return %o, %S : tensor<?x?x4xf32>, tensor<?x4x4xf32>
+}
+
+// -----
+
+// Gated DeltaNet's shape (scalar decay exp(g), β, GVA: q/k of 2 heads read
+// by 4): per chunk the prepare loop fills q, k, v, g and β rows; then K Kᵀ,
+// A = strictly-lower(diag(β) (K Kᵀ ∘ D)) (cmpi ugt: j < i), the forward
+// substitution L = (I + A)⁻¹ row by row (vector FMAs over rows j < i),
+// U = L diag(β) V and −W = −L diag(β e^G) K (lower-triangular lhs), V' =
+// U − W S, then the masked-matmul algebra on V'.
+// CHECK-LABEL: func.func @gated_delta
+// CHECK:       scf.forall (%[[B:.+]], %[[H:.+]]) in (%{{.+}}, 4)
+// CHECK:         arith.divui %[[H]], %c2
+// CHECK:         scf.for %{{.+}} = %c0 to %{{.+}} step %c1 iter_args(%[[S:.+]] = %{{.+}}, %{{.+}} = %{{.+}}) -> (tensor<4x6xf32>, tensor<?x6xf32>)
+// CHECK:           scf.for {{.+}} -> (tensor<16x4xf32>, tensor<16x4xf32>, tensor<16x6xf32>, tensor<16xf32>, tensor<16xf32>)
+// CHECK:           linalg.generic {{.+}} ins(%[[K:.+]], %[[K]] : tensor<16x4xf32>, tensor<16x4xf32>) outs(%{{.+}} : tensor<16x16xf32>) attrs = {hymir.chunk_matmul, hymir.lower_triangular_result}
+// CHECK:           scf.for
+// CHECK:             arith.cmpi ugt, %{{.+}}, %{{.+}} : vector<16xi32>
+// CHECK:           %[[L:.+]] = scf.for %[[I:.+]] = %c0 to %c16 step %c1 iter_args(%[[LA:.+]] = %{{.+}}) -> (tensor<16x16xf32>)
+// CHECK:             scf.for %[[J:.+]] = %c0 to %[[I]] step %c1 iter_args(%{{.+}} = %{{.+}}) -> (vector<16xf32>)
+// CHECK:               vector.transfer_read %[[LA]][%[[J]], %c0]
+// CHECK:               vector.fma
+// CHECK:           %[[U:.+]] = linalg.generic {{.+}} ins(%[[L]], %{{.+}} : tensor<16x16xf32>, tensor<16x6xf32>) {{.+}} attrs = {hymir.chunk_matmul, hymir.lower_triangular_lhs}
+// CHECK:           %[[W:.+]] = linalg.generic {{.+}} ins(%[[L]], %{{.+}} : tensor<16x16xf32>, tensor<16x4xf32>) {{.+}} attrs = {hymir.chunk_matmul, hymir.lower_triangular_lhs}
+// CHECK:           %[[VP:.+]] = linalg.generic {{.+}} ins(%[[W]], %[[S]] : tensor<16x4xf32>, tensor<4x6xf32>) outs(%[[U]] : tensor<16x6xf32>) attrs = {hymir.chunk_matmul}
+// CHECK:           linalg.generic {{.+}} ins(%{{.+}}, %[[VP]] : tensor<16x16xf32>, tensor<16x6xf32>) {{.+}} attrs = {hymir.chunk_matmul, hymir.lower_triangular_lhs}
+// CHECK:           linalg.generic {{.+}} ins(%{{.+}}, %[[VP]] : tensor<16x4xf32>, tensor<16x6xf32>) outs(%{{.+}} : tensor<4x6xf32>) attrs = {hymir.chunk_matmul}
+// CHECK:         scf.forall.in_parallel
+func.func @gated_delta(%q: tensor<?x?x2x4xf32>, %k: tensor<?x?x2x4xf32>, %v: tensor<?x?x4x6xf32>,
+                       %g: tensor<?x?x4xf32>, %beta: tensor<?x?x4xf32>, %S0: tensor<?x4x4x6xf32>)
+    -> (tensor<?x?x4x6xf32>, tensor<?x4x4x6xf32>) {
+  // expected-remark @+1 {{chunked (UT/WY, C = 16): scalar decay, delta rule, read}}
+  %o, %S = hymir.scan heads = 4
+      ins(%q, %k, %v, %g, %beta : tensor<?x?x2x4xf32>, tensor<?x?x2x4xf32>, tensor<?x?x4x6xf32>,
+          tensor<?x?x4xf32>, tensor<?x?x4xf32>)
+      inits(%S0 : tensor<?x4x4x6xf32>) -> (tensor<?x?x4x6xf32>) {
+  ^bb0(%q_t: tensor<4xf32>, %k_t: tensor<4xf32>, %v_t: tensor<6xf32>, %g_t: f32, %b_t: f32,
+       %s: tensor<4x6xf32>):
+    %a = math.exp %g_t : f32
+    %sd = hymir.scale %s, %a : tensor<4x6xf32>, f32
+    %p = hymir.read %sd, %k_t : tensor<4x6xf32>, tensor<4xf32> -> tensor<6xf32>
+    %e = arith.subf %v_t, %p : tensor<6xf32>
+    %u = hymir.scale %e, %b_t : tensor<6xf32>, f32
+    %ku = hymir.outer %k_t, %u : tensor<4xf32>, tensor<6xf32> -> tensor<4x6xf32>
+    %sn = arith.addf %sd, %ku : tensor<4x6xf32>
+    %o_t = hymir.read %sn, %q_t : tensor<4x6xf32>, tensor<4xf32> -> tensor<6xf32>
+    hymir.yield %o_t, %sn : tensor<6xf32>, tensor<4x6xf32>
+  }
+  return %o, %S : tensor<?x?x4x6xf32>, tensor<?x4x4x6xf32>
+}
+
+// -----
+
+// The correction reads the state before its decay ((a I − β k kᵀ) S: not
+// Gated DeltaNet's a (I − β k kᵀ) S): the fallback.
+// CHECK-LABEL: func.func @delta_undecayed_read
+// CHECK:       hymir.scan
+func.func @delta_undecayed_read(%k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>, %g: tensor<?x?xf32>,
+                                %S0: tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>, tensor<?x4x4xf32>) {
+  // expected-remark @+1 {{sequential fallback: the correction does not read the decayed state S' along rows}}
+  %o, %S = hymir.scan ins(%k, %v, %g : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?xf32>)
+      inits(%S0 : tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>) {
+  ^bb0(%k_t: tensor<4xf32>, %v_t: tensor<4xf32>, %g_t: f32, %s: tensor<4x4xf32>):
+    %a = math.exp %g_t : f32
+    %sd = hymir.scale %s, %a : tensor<4x4xf32>, f32
+    %p = hymir.read %s, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    %e = arith.subf %v_t, %p : tensor<4xf32>
+    %ke = hymir.outer %k_t, %e : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
+    %sn = arith.addf %sd, %ke : tensor<4x4xf32>
+    %o_t = hymir.read %sn, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    hymir.yield %o_t, %sn : tensor<4xf32>, tensor<4x4xf32>
+  }
+  return %o, %S : tensor<?x?x4xf32>, tensor<?x4x4xf32>
+}
+
+// -----
+
+// The correction reads the state with another vector than the update's key
+// (I − k wᵀ, a general dplr transition): the fallback.
+// CHECK-LABEL: func.func @delta_other_vector
+// CHECK:       hymir.scan
+func.func @delta_other_vector(%k: tensor<?x?x4xf32>, %w: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>,
+                              %S0: tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>, tensor<?x4x4xf32>) {
+  // expected-remark @+1 {{sequential fallback: the correction reads the state with another vector than the update's key (general dplr)}}
+  %o, %S = hymir.scan ins(%k, %w, %v : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>)
+      inits(%S0 : tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>) {
+  ^bb0(%k_t: tensor<4xf32>, %w_t: tensor<4xf32>, %v_t: tensor<4xf32>, %s: tensor<4x4xf32>):
+    %p = hymir.read %s, %w_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    %e = arith.subf %v_t, %p : tensor<4xf32>
+    %ke = hymir.outer %k_t, %e : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
+    %sn = arith.addf %s, %ke : tensor<4x4xf32>
+    %o_t = hymir.read %sn, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    hymir.yield %o_t, %sn : tensor<4xf32>, tensor<4x4xf32>
+  }
+  return %o, %S : tensor<?x?x4xf32>, tensor<?x4x4xf32>
+}
+
+// -----
+
+// A per-key decay before the correction (KDA's shape): dplr with decay rows,
+// not chunked yet.
+// CHECK-LABEL: func.func @delta_per_key_decay
+// CHECK:       hymir.scan
+func.func @delta_per_key_decay(%k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>, %g: tensor<?x?x4xf32>,
+                               %S0: tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>, tensor<?x4x4xf32>) {
+  // expected-remark @+1 {{sequential fallback: a dplr transition with decay 'rows' has no chunked form yet (only none or scalar)}}
+  %o, %S = hymir.scan ins(%k, %v, %g : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>)
+      inits(%S0 : tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>) {
+  ^bb0(%k_t: tensor<4xf32>, %v_t: tensor<4xf32>, %g_t: tensor<4xf32>, %s: tensor<4x4xf32>):
+    %a = math.exp %g_t : tensor<4xf32>
+    %sd = hymir.scale %s, %a along rows : tensor<4x4xf32>, tensor<4xf32>
+    %p = hymir.read %sd, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    %e = arith.subf %v_t, %p : tensor<4xf32>
+    %ke = hymir.outer %k_t, %e : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
+    %sn = arith.addf %sd, %ke : tensor<4x4xf32>
+    %o_t = hymir.read %sn, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    hymir.yield %o_t, %sn : tensor<4xf32>, tensor<4x4xf32>
+  }
+  return %o, %S : tensor<?x?x4xf32>, tensor<?x4x4xf32>
+}
+
+// -----
+
+// A decode step (static T = 1): one partial chunk would cost C² work for one
+// token, so the scan keeps the sequential form.
+// CHECK-LABEL: func.func @single_step
+// CHECK:       hymir.scan
+func.func @single_step(%k: tensor<?x1x4xf32>, %v: tensor<?x1x4xf32>, %S0: tensor<?x4x4xf32>)
+    -> (tensor<?x1x4xf32>, tensor<?x4x4xf32>) {
+  // expected-remark @+1 {{sequential fallback: a single step (static T = 1) is cheaper sequentially}}
+  %o, %S = hymir.scan ins(%k, %v : tensor<?x1x4xf32>, tensor<?x1x4xf32>)
+      inits(%S0 : tensor<?x4x4xf32>) -> (tensor<?x1x4xf32>) {
+  ^bb0(%k_t: tensor<4xf32>, %v_t: tensor<4xf32>, %s: tensor<4x4xf32>):
+    %p = hymir.read %s, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    %e = arith.subf %v_t, %p : tensor<4xf32>
+    %ke = hymir.outer %k_t, %e : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
+    %sn = arith.addf %s, %ke : tensor<4x4xf32>
+    %o_t = hymir.read %sn, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    hymir.yield %o_t, %sn : tensor<4xf32>, tensor<4x4xf32>
+  }
+  return %o, %S : tensor<?x1x4xf32>, tensor<?x4x4xf32>
 }

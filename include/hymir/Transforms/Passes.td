@@ -12,8 +12,8 @@
 include "mlir/Pass/PassBase.td"
 
 def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
-  let summary = "rewrite identity- and scalar-class scans into the chunked "
-                "masked-matmul form";
+  let summary = "rewrite identity-, scalar- and delta-rule scans into the "
+                "chunked masked-matmul form";
   let description = [{
     Stage [4] of DESIGN §1 for OPS.md §18.1's classes T0 (`identity`) and T1
     (`scalar`), the algorithm of OPS.md §18.3. Needs the `transition`
@@ -36,6 +36,17 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
     2. output: `O = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S + E` with the causal decay
        mask `M[i, j] = e^{G_i − G_j}` for j ≤ i, else 0;
     3. state: `S ← e^{G_{C−1}} S + (diag(e^{G_{C−1} − G}) K)ᵀ V`.
+
+    The delta rule (class T3 `dplr` with decay none or scalar and correction
+    rank 1: DeltaNet, Gated DeltaNet),
+
+    ```
+    S' = a_t S_{t−1};  S_t = S' + k_t ⊗ β_t (v_t − S'ᵀ k_t);  o_t = S_tᵀ q_t
+    ```
+
+    takes the same steps with V replaced by the UT/WY pseudo-values
+    `V' = L diag(β) V − L diag(β e^G) K S`, `L = (I + A)⁻¹` by forward
+    substitution, `A` the strictly lower part of `diag(β) (K Kᵀ ∘ M)`.
 
     The matrix products are `linalg.generic`s tagged `hymir.chunk_matmul`
     (plus `hymir.lower_triangular_result` / `hymir.lower_triangular_lhs` where
