@@ -289,23 +289,37 @@ static SmallVector<Value> softmaxTile(OpBuilder &b, Location loc,
 
 } // namespace
 
-/// Copies rows [row0, row0 + count) of `source[bi, ·, head, :]` (a [B, T,
-/// heads, N] tensor) into rows [0, count) of the [rows, N] tile `dest`.
+/// A [rows, N] tile whose rows [0, count) are rows [row0, row0 + count) of
+/// `source[bi, ·, head, :]` (a [B, T, heads, N] tensor) and whose other rows
+/// are zero (written here, not filled first: a full tile is one copy).
 static Value copyRows(OpBuilder &b, Location loc, Value source, Value bi,
-                      Value head, Value row0, Value count, Value dest) {
-  auto type = cast<RankedTensorType>(dest.getType());
-  auto vecType = VectorType::get({type.getDimSize(1)}, b.getF32Type());
+                      Value head, Value row0, Value count, int64_t rows) {
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  int64_t n = sourceType.getDimSize(3);
+  auto vecType = VectorType::get({n}, b.getF32Type());
   Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
   Value pad = f32Const(b, loc, 0.0);
+  Value dest = tensor::EmptyOp::create(b, loc, {rows, n}, b.getF32Type());
+  auto copy = scf::ForOp::create(
+      b, loc, zero, count, one, ValueRange{dest},
+      [&](OpBuilder &b, Location loc, Value r, ValueRange acc) {
+        Value t = arith::AddIOp::create(b, loc, row0, r);
+        Value row = vector::TransferReadOp::create(
+            b, loc, vecType, source, ValueRange{bi, t, head, zero}, pad,
+            ArrayRef<bool>{true});
+        Value next = vector::TransferWriteOp::create(b, loc, row, acc[0],
+                                                     ValueRange{r, zero},
+                                                     ArrayRef<bool>{true})
+                         .getResult();
+        scf::YieldOp::create(b, loc, next);
+      });
+  Value zeroRow = splat(b, loc, vecType, pad);
   return scf::ForOp::create(
-             b, loc, zero, count, one, ValueRange{dest},
+             b, loc, count, indexConst(b, loc, rows), one,
+             copy.getResults(),
              [&](OpBuilder &b, Location loc, Value r, ValueRange acc) {
-               Value t = arith::AddIOp::create(b, loc, row0, r);
-               Value row = vector::TransferReadOp::create(
-                   b, loc, vecType, source, ValueRange{bi, t, head, zero}, pad,
-                   ArrayRef<bool>{true});
                Value next = vector::TransferWriteOp::create(
-                                b, loc, row, acc[0], ValueRange{r, zero},
+                                b, loc, zeroRow, acc[0], ValueRange{r, zero},
                                 ArrayRef<bool>{true})
                                 .getResult();
                scf::YieldOp::create(b, loc, next);
@@ -465,10 +479,8 @@ static void rewrite(AttentionOp op, const TilePlan &p) {
           Value count = arith::MinUIOp::create(
               b, loc, cBc, arith::SubIOp::create(b, loc, tk, j0));
           // K and V tiles, zero rows past the end of the keys.
-          Value kTile =
-              copyRows(b, loc, k, bi, hk, j0, count, zeros(b, loc, {Bc, D}));
-          Value vTile =
-              copyRows(b, loc, v, bi, hk, j0, count, zeros(b, loc, {Bc, V}));
+          Value kTile = copyRows(b, loc, k, bi, hk, j0, count, Bc);
+          Value vTile = copyRows(b, loc, v, bi, hk, j0, count, Bc);
           Value scores = matmul(b, loc, kTile, qt, zeros(b, loc, {Bc, R}),
                                 map(ctx, {0, 2}), map(ctx, {2, 1}));
 
