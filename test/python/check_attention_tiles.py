@@ -41,6 +41,8 @@ CASES = [
     ("mqa5",            1,   77,   77, 5, 1, 20, 20, dict(causal=True)),
     ("window13_softcap", 2, 300,  300, 3, 1, 20, 20,
      dict(causal=True, window=13, softcap=30.0)),
+    ("window13_softcap_t1000", 1, 1000, 1000, 3, 1, 20, 20,
+     dict(causal=True, window=13, softcap=30.0)),
     ("window100",       1,  257,  257, 4, 4, 32, 32, dict(causal=True, window=100)),
     ("window1",         1,   70,   70, 2, 1, 16, 24, dict(causal=True, window=1)),
     ("softcap5",        1,  129,  129, 4, 2, 48, 48, dict(causal=True, softcap=5.0)),

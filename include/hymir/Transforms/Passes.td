@@ -184,7 +184,7 @@ def VectorizeChunkMatmulsPass
                 "products";
   let description = [{
     Rewrites every `linalg.generic` tagged `hymir.chunk_matmul` (by
-    `hymir-chunk-scans`) of the form `C[i, j] += Σ_r A(i, r) · B(r, j)` with
+    `hymir-chunk-scans` and `hymir-tile-attention`) of the form `C[i, j] += Σ_r A(i, r) · B(r, j)` with
     static f32 shapes (A read as `A[i, r]` or `A[r, i]`, B as `B[r, j]` or
     `B[j, r]`, the latter transposed once) into a loop nest on tensors over
     MR × NR output tiles whose MR accumulators of `vector<NR x f32>` stay in
