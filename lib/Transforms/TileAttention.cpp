@@ -138,8 +138,8 @@ static std::string analyze(AttentionOp op, int64_t rowTarget, int64_t keyTile,
   if (Value sinks = op.getSinks())
     if (!cast<RankedTensorType>(sinks.getType()).getElementType().isF32())
       return "only f32 sinks are tiled";
-  if (qType.isDynamicDim(3) || vType.isDynamicDim(3) ||
-      qType.isDynamicDim(2) || kType.isDynamicDim(2))
+  if (qType.isDynamicDim(3) || vType.isDynamicDim(3) || qType.isDynamicDim(2) ||
+      kType.isDynamicDim(2))
     return "the head count and head dims must be static";
   plan.kvHeads = kType.getDimSize(2);
   plan.group = qType.getDimSize(2) / plan.kvHeads;
@@ -191,8 +191,9 @@ static SmallVector<Value> softmaxTile(OpBuilder &b, Location loc,
   Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
   Value keyCount = indexConst(b, loc, Bc);
   Value pad = f32Const(b, loc, 0.0);
-  Value negInf = splat(b, loc, rowType,
-                       f32Const(b, loc, -std::numeric_limits<double>::infinity()));
+  Value negInf =
+      splat(b, loc, rowType,
+            f32Const(b, loc, -std::numeric_limits<double>::infinity()));
   Value zeroRow = splat(b, loc, rowType, pad);
 
   // allowed(row, j0 + j): j ≤ i + δ (causal), i + δ − w < j (window), j < Tk.
@@ -200,8 +201,8 @@ static SmallVector<Value> softmaxTile(OpBuilder &b, Location loc,
     Value key = arith::AddIOp::create(b, loc, t.j0, j);
     Value key64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), key);
     Value keys = splat(b, loc, posType, key64);
-    Value inRange = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                          key, t.tk);
+    Value inRange =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, key, t.tk);
     Value ok = splat(b, loc, VectorType::get({R}, b.getI1Type()), inRange);
     if (t.causal)
       ok = arith::AndIOp::create(
@@ -209,9 +210,9 @@ static SmallVector<Value> softmaxTile(OpBuilder &b, Location loc,
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, keys,
                                 t.position));
     if (t.window) {
-      Value w = splat(b, loc, posType,
-                      arith::ConstantOp::create(
-                          b, loc, b.getI64IntegerAttr(*t.window)));
+      Value w = splat(
+          b, loc, posType,
+          arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(*t.window)));
       Value lowest = arith::SubIOp::create(b, loc, t.position, w);
       ok = arith::AndIOp::create(
           b, loc, ok,
@@ -232,19 +233,18 @@ static SmallVector<Value> softmaxTile(OpBuilder &b, Location loc,
         if (t.softcap) {
           // c · tanh(s / c) = c − 2c / (e^{2s/c} + 1): exact limits ±c,
           // absolute error a few ulp of c.
-          Value twoOverC = splat(b, loc, rowType,
-                                 f32Const(b, loc, 2.0 / *t.softcap));
+          Value twoOverC =
+              splat(b, loc, rowType, f32Const(b, loc, 2.0 / *t.softcap));
           Value c = splat(b, loc, rowType, f32Const(b, loc, *t.softcap));
-          Value twoC = splat(b, loc, rowType,
-                             f32Const(b, loc, 2.0 * *t.softcap));
+          Value twoC =
+              splat(b, loc, rowType, f32Const(b, loc, 2.0 * *t.softcap));
           Value e = fastExp(b, loc, arith::MulFOp::create(b, loc, s, twoOverC));
           Value den = arith::AddFOp::create(
               b, loc, e, splat(b, loc, rowType, f32Const(b, loc, 1.0)));
           s = arith::SubFOp::create(b, loc, c,
                                     arith::DivFOp::create(b, loc, twoC, den));
-          tile = vector::TransferWriteOp::create(b, loc, s, tile,
-                                                 ValueRange{j, zero},
-                                                 ArrayRef<bool>{true})
+          tile = vector::TransferWriteOp::create(
+                     b, loc, s, tile, ValueRange{j, zero}, ArrayRef<bool>{true})
                      .getResult();
         }
         if (masked)
@@ -256,8 +256,8 @@ static SmallVector<Value> softmaxTile(OpBuilder &b, Location loc,
   Value mNew = arith::MaximumFOp::create(b, loc, m, maxLoop.getResult(1));
   // A row with no allowed key so far keeps m = −inf: exponentiate against 0
   // instead (its P is masked to 0 and its O and l are 0).
-  Value dead = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mNew,
-                                     negInf);
+  Value dead =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, mNew, negInf);
   Value mSafe = arith::SelectOp::create(b, loc, dead, zeroRow, mNew);
   Value wasDead =
       arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m, negInf);
@@ -315,8 +315,7 @@ static Value copyRows(OpBuilder &b, Location loc, Value source, Value bi,
       });
   Value zeroRow = splat(b, loc, vecType, pad);
   return scf::ForOp::create(
-             b, loc, count, indexConst(b, loc, rows), one,
-             copy.getResults(),
+             b, loc, count, indexConst(b, loc, rows), one, copy.getResults(),
              [&](OpBuilder &b, Location loc, Value r, ValueRange acc) {
                Value next = vector::TransferWriteOp::create(
                                 b, loc, zeroRow, acc[0], ValueRange{r, zero},
@@ -371,15 +370,15 @@ static void rewrite(AttentionOp op, const TilePlan &p) {
     // their index, so any run of consecutive iterations — what a static
     // OpenMP schedule hands a thread — has about the average cost.
     Value half = arith::DivUIOp::create(b, loc, n, two);
-    Value even = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::eq, arith::RemUIOp::create(b, loc, n, two),
-        zero);
+    Value even =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                              arith::RemUIOp::create(b, loc, n, two), zero);
     Value mirrored = arith::SubIOp::create(
         b, loc, arith::SubIOp::create(b, loc, numTiles, one), half);
     Value tile = arith::SelectOp::create(b, loc, even, half, mirrored);
     Value i0 = arith::MulIOp::create(b, loc, tile, cBr);
-    Value len = arith::MinUIOp::create(
-        b, loc, cBr, arith::SubIOp::create(b, loc, tq, i0));
+    Value len = arith::MinUIOp::create(b, loc, cBr,
+                                       arith::SubIOp::create(b, loc, tq, i0));
     Value h0 = arith::MulIOp::create(b, loc, hk, cG);
 
     // Qᵀ, scaled: [D, R], column g · Br + r = scale · q[bi, i0 + r, h0 + g].
@@ -402,7 +401,8 @@ static void rewrite(AttentionOp op, const TilePlan &p) {
                              ValueRange acc) {
                            Value x = tensor::ExtractOp::create(
                                b, loc, q, ValueRange{bi, t, h, d});
-                           Value scaled = arith::MulFOp::create(b, loc, x, scale);
+                           Value scaled =
+                               arith::MulFOp::create(b, loc, x, scale);
                            Value next = tensor::InsertOp::create(
                                b, loc, scaled, acc[0], ValueRange{d, col});
                            scf::YieldOp::create(b, loc, next);
@@ -441,9 +441,9 @@ static void rewrite(AttentionOp op, const TilePlan &p) {
     if (window)
       keyBegin = arith::MaxSIOp::create(
           b, loc, zero,
-          arith::SubIOp::create(
-              b, loc, arith::AddIOp::create(b, loc, first, one),
-              indexConst(b, loc, *window)));
+          arith::SubIOp::create(b, loc,
+                                arith::AddIOp::create(b, loc, first, one),
+                                indexConst(b, loc, *window)));
     Value tileBegin = arith::DivUIOp::create(b, loc, keyBegin, cBc);
     Value tileEnd = arith::CeilDivUIOp::create(b, loc, keyEnd, cBc);
 
@@ -457,13 +457,13 @@ static void rewrite(AttentionOp op, const TilePlan &p) {
                      Value h = arith::AddIOp::create(
                          b, loc, h0, arith::DivUIOp::create(b, loc, r, cBr));
                      Value s = tensor::ExtractOp::create(b, loc, sinks, h);
-                     Value next = tensor::InsertOp::create(b, loc, s, acc[0], r);
+                     Value next =
+                         tensor::InsertOp::create(b, loc, s, acc[0], r);
                      scf::YieldOp::create(b, loc, next);
                    })
                    .getResult(0);
-      m0 = vector::TransferReadOp::create(b, loc, rowType, perRow,
-                                          ValueRange{zero}, pad,
-                                          ArrayRef<bool>{true});
+      m0 = vector::TransferReadOp::create(
+          b, loc, rowType, perRow, ValueRange{zero}, pad, ArrayRef<bool>{true});
       l0 = splat(b, loc, rowType, f32Const(b, loc, 1.0));
     } else {
       m0 = splat(b, loc, rowType,
@@ -504,23 +504,23 @@ static void rewrite(AttentionOp op, const TilePlan &p) {
           TileContext t{p, softcap, causal, window, j0, tk, position};
           auto branch = [&](bool masked) {
             return [&, masked](OpBuilder &b, Location loc) {
-              scf::YieldOp::create(b, loc,
-                                   softmaxTile(b, loc, t, scores, acc[1],
-                                               acc[2], masked));
+              scf::YieldOp::create(
+                  b, loc,
+                  softmaxTile(b, loc, t, scores, acc[1], acc[2], masked));
             };
           };
-          auto update = scf::IfOp::create(b, loc, full, branch(false),
-                                          branch(true));
+          auto update =
+              scf::IfOp::create(b, loc, full, branch(false), branch(true));
           update->setAttr("hymir.attention_mask", b.getUnitAttr());
           Value probs = update.getResult(0);
           Value corr = update.getResult(3);
 
           // O ← diag(corr) O, row by row (corr through a [R] buffer).
-          Value corrs = vector::TransferWriteOp::create(
-                            b, loc, corr,
-                            tensor::EmptyOp::create(b, loc, {R}, f32),
-                            ValueRange{zero}, ArrayRef<bool>{true})
-                            .getResult();
+          Value corrs =
+              vector::TransferWriteOp::create(
+                  b, loc, corr, tensor::EmptyOp::create(b, loc, {R}, f32),
+                  ValueRange{zero}, ArrayRef<bool>{true})
+                  .getResult();
           Value o =
               scf::ForOp::create(
                   b, loc, zero, indexConst(b, loc, R), one, ValueRange{acc[0]},
@@ -582,10 +582,11 @@ static void rewrite(AttentionOp op, const TilePlan &p) {
                        Value s = tensor::ExtractOp::create(b, loc, invs, row);
                        Value y = arith::MulFOp::create(
                            b, loc, x, splat(b, loc, outRowType, s));
-                       Value next = vector::TransferWriteOp::create(
-                                        b, loc, y, acc[0], ValueRange{r, g, zero},
-                                        ArrayRef<bool>{true})
-                                        .getResult();
+                       Value next =
+                           vector::TransferWriteOp::create(
+                               b, loc, y, acc[0], ValueRange{r, g, zero},
+                               ArrayRef<bool>{true})
+                               .getResult();
                        scf::YieldOp::create(b, loc, next);
                      });
                  scf::YieldOp::create(b, loc, rows.getResults());
