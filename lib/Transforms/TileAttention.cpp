@@ -138,8 +138,9 @@ static std::string analyze(AttentionOp op, int64_t rowTarget, int64_t keyTile,
   if (Value sinks = op.getSinks())
     if (!cast<RankedTensorType>(sinks.getType()).getElementType().isF32())
       return "only f32 sinks are tiled";
-  if (qType.isDynamicDim(3) || vType.isDynamicDim(3) || qType.isDynamicDim(2) ||
-      kType.isDynamicDim(2))
+  // The tiles' shapes (and the vector widths of their row copies).
+  if (qType.isDynamicDim(2) || kType.isDynamicDim(2) || vType.isDynamicDim(2) ||
+      qType.isDynamicDim(3) || kType.isDynamicDim(3) || vType.isDynamicDim(3))
     return "the head count and head dims must be static";
   plan.kvHeads = kType.getDimSize(2);
   plan.group = qType.getDimSize(2) / plan.kvHeads;

@@ -153,3 +153,17 @@ func.func @f64(%q: tensor<?x?x2x4xf64>, %k: tensor<?x?x2x4xf64>, %v: tensor<?x?x
       : tensor<?x?x2x4xf64>, tensor<?x?x2x4xf64>, tensor<?x?x2x4xf64> -> tensor<?x?x2x4xf64>
   return %o : tensor<?x?x2x4xf64>
 }
+
+// -----
+
+// A dynamic head dim keeps the sequential lowering (the tiles need static
+// shapes).
+// CHECK-LABEL: func.func @dynamic_head_dim
+// CHECK:       hymir.attention
+func.func @dynamic_head_dim(%q: tensor<?x?x2x?xf32>, %k: tensor<?x?x2x?xf32>, %v: tensor<?x?x2x8xf32>)
+    -> tensor<?x?x2x8xf32> {
+  // expected-remark @+1 {{sequential fallback: the head count and head dims must be static}}
+  %o = hymir.attention %q, %k, %v {causal, scale = 0.5 : f32}
+      : tensor<?x?x2x?xf32>, tensor<?x?x2x?xf32>, tensor<?x?x2x8xf32> -> tensor<?x?x2x8xf32>
+  return %o : tensor<?x?x2x8xf32>
+}
