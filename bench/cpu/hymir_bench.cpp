@@ -83,8 +83,9 @@ static cl::opt<int64_t> chunkSize("chunk-size",
                                            "pipeline's; 0 = sequential fallback)"),
                                   cl::init(-1));
 static cl::opt<bool> fallbackToo("fallback-too",
-                                 cl::desc("Also time each op with chunk-size = 0 (the "
-                                          "sequential fallback) in the same run"),
+                                 cl::desc("Also time each op with chunk-size = 0 and "
+                                          "tile-attention = false (the sequential "
+                                          "fallback) in the same run"),
                                  cl::init(false));
 static cl::opt<bool> noPeers("no-peers", cl::desc("Skip the PyTorch peers"), cl::init(false));
 static cl::opt<bool> noGallery("no-gallery", cl::desc("Skip the gallery compile time"),
@@ -643,6 +644,7 @@ int main(int argc, char **argv) {
       r.hymir = timeIt([&] { (void)fn.callDiscardingResults(args); });
       if (fallbackToo) {
         options.chunkSize = 0;
+        options.tileAttention = false;
         FailureOr<hymir::CompiledModule> seq =
             hymir::CompiledModule::compile(*modules[i], "main", options);
         if (succeeded(seq)) {

@@ -199,9 +199,14 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
     ChunkScansPassOptions chunk;
     chunk.chunkSize = options.chunkSize;
     pm.addPass(createChunkScansPass(chunk));
-    // Their matrix products as register-tiled vector FMAs.
-    pm.addNestedPass<func::FuncOp>(createVectorizeChunkMatmulsPass());
   }
+  // 1c. Attention as FlashAttention-style tiles (docs/attention-cpu.md);
+  //     what the tiled form cannot do keeps the sequential lowering.
+  if (options.tileAttention)
+    pm.addPass(createTileAttentionPass());
+  // The matrix products of both as register-tiled vector FMAs.
+  if (options.chunkSize > 0 || options.tileAttention)
+    pm.addNestedPass<func::FuncOp>(createVectorizeChunkMatmulsPass());
   pm.addPass(createConvertHymirToLoopsPass());
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);

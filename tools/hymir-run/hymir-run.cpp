@@ -207,6 +207,11 @@ struct Options {
                "hymir-cpu-pipeline's); 0 runs every scan through the "
                "sequential fallback"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  cl::opt<bool> tileAttention{
+      "tile-attention",
+      cl::desc("--target=cpu: FlashAttention-style tiled attention (default "
+               "true); false keeps the token-sequential lowering"),
+      cl::init(true), cl::cat(category)};
   /// --threads=N, parsed by `extractThreads`: libLLVM already registers a
   /// (hidden, unrelated) global option named "threads".
   unsigned threads = 0;
@@ -678,9 +683,9 @@ bool writeOutputs(StringRef dir, llvm::ArrayRef<Tensor> results,
 class CpuRunner {
 public:
   CpuRunner(ModuleOp module, const RawWeights &weights, int64_t chunkSize,
-            unsigned threads)
+            bool tileAttention, unsigned threads)
       : module(module), weights(weights), chunkSize(chunkSize),
-        threads(threads) {}
+        tileAttention(tileAttention), threads(threads) {}
 
   /// Compiles `entry` (once) and binds every weight.
   LogicalResult prepare(StringRef entry) {
@@ -689,6 +694,7 @@ public:
     hymir::CPUPipelineOptions options;
     if (chunkSize >= 0)
       options.chunkSize = chunkSize;
+    options.tileAttention = tileAttention;
     options.threads = threads;
     FailureOr<hymir::CompiledModule> c =
         hymir::CompiledModule::compile(module, entry, options);
@@ -740,6 +746,7 @@ private:
   ModuleOp module;
   const RawWeights &weights;
   int64_t chunkSize;
+  bool tileAttention;
   unsigned threads;
   llvm::StringMap<hymir::CompiledModule> compiled;
 };
@@ -1377,7 +1384,8 @@ int run(Options &opts, const char *argv0) {
                "only with --reference or --target=cpu for now\n";
     return failRun(kExitUsage);
   }
-  CpuRunner cpu(*module, rawWeights, opts.chunkSize, opts.threads);
+  CpuRunner cpu(*module, rawWeights, opts.chunkSize, opts.tileAttention,
+                opts.threads);
   auto runReference = [&](StringRef entry, ArrayRef<Tensor> args) {
     return hymir::ref::runFunction(*module, entry, args, &weights, memoryLimit);
   };

@@ -30,6 +30,13 @@ struct CPUPipelineOptions
                      "scalar-class scans (hymir-chunk-scans); 0 runs every "
                      "scan through the sequential fallback"),
       llvm::cl::init(64)};
+  Option<bool> tileAttention{
+      *this, "tile-attention",
+      llvm::cl::desc("FlashAttention-style tiled form of f32 attention "
+                     "(hymir-tile-attention); false keeps the "
+                     "token-sequential online-softmax loop for every "
+                     "attention op"),
+      llvm::cl::init(true)};
   Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Worker threads of the generated code: 1 runs the "

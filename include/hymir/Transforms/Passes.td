@@ -180,13 +180,61 @@ def NarrowInputsPass : Pass<"hymir-narrow-inputs", "mlir::ModuleOp"> {
                            "mlir::tensor::TensorDialect"];
 }
 
+def TileAttentionPass : Pass<"hymir-tile-attention", "mlir::ModuleOp"> {
+  let summary = "FlashAttention-style tiling of hymir.attention for the CPU";
+  let description = [{
+    Rewrites every f32 `hymir.attention` without a `score_mod` region (and
+    with static head counts and head dims) into the tiled online softmax of
+    OPS.md §1 (docs/attention-cpu.md): an `scf.forall` over (batch, kv head,
+    query tile) — query tiles in zigzag order (0, N−1, 1, N−2, ...) so that a
+    static schedule balances the causal tiles' unequal costs — whose body
+    packs the G query heads of the kv head into one tile of R = G · Br rows
+    (Br query positions each, R close to `query-rows`) and loops over the key
+    tiles of `key-tile` keys that any of its rows may see (causal and window
+    bands: the other tiles are never visited), carrying O [R, V] and the
+    running max and sum as `vector<R>`. Per key tile:
+
+    ```
+    Sᵀ = K_tile (scale · Q)ᵀ,  softcap,  mask (band-edge tiles only)
+    m' = max(m, colmax Sᵀ);  Pᵀ = exp(Sᵀ − m');  l = e^{m − m'} l + colsum Pᵀ
+    O = diag(e^{m − m'}) O + P V_tile
+    ```
+
+    The two products are `hymir.chunk_matmul` generics for
+    `hymir-vectorize-chunk-matmuls` (register-tiled FMAs); the exponentials
+    use MLIR's polynomial `exp`. Sinks start the running max and sum. Any
+    other attention op is left alone (the token-sequential lowering of
+    `hymir-convert-hymir-to-loops`); with `remarks`, a remark on every
+    attention op says which form it gets and why.
+  }];
+  let options = [
+    Option<"queryRows", "query-rows", "int64_t", /*default=*/"64",
+           "Target rows of a packed query tile (query heads of a group x "
+           "query positions)">,
+    Option<"keyTile", "key-tile", "int64_t", /*default=*/"64",
+           "Keys per key tile">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark on every attention op: tiled, or why not">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::LLVM::LLVMDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numTiled", "num-tiled", "Number of attention ops tiled">
+  ];
+}
+
 def VectorizeChunkMatmulsPass
     : Pass<"hymir-vectorize-chunk-matmuls", "mlir::func::FuncOp"> {
   let summary = "register-tiled vector code for the chunked scans' matrix "
                 "products";
   let description = [{
     Rewrites every `linalg.generic` tagged `hymir.chunk_matmul` (by
-    `hymir-chunk-scans`) of the form `C[i, j] += Σ_r A(i, r) · B(r, j)` with
+    `hymir-chunk-scans` and `hymir-tile-attention`) of the form `C[i, j] += Σ_r A(i, r) · B(r, j)` with
     static f32 shapes (A read as `A[i, r]` or `A[r, i]`, B as `B[r, j]` or
     `B[j, r]`, the latter transposed once) into a loop nest on tensors over
     MR × NR output tiles whose MR accumulators of `vector<NR x f32>` stay in
