@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -23,11 +24,20 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
+
+/// Function attributes that carry what the plan needs past the pipeline
+/// (discardable attributes of the function survive bufferization; argument
+/// attributes are not guaranteed to).
+static constexpr llvm::StringLiteral kWeightsAttr = "hymir.cuda.weights";
+static constexpr llvm::StringLiteral kInputRolesAttr = "hymir.cuda.input_roles";
+static constexpr llvm::StringLiteral kOutputRolesAttr =
+    "hymir.cuda.output_roles";
 
 //===----------------------------------------------------------------------===//
 // Shape specialisation
@@ -40,14 +50,18 @@ hymir::specializeEntryShapes(ModuleOp module, StringRef entry,
   if (!func || func.isExternal())
     return module.emitError("no function @")
            << entry << " with a body to compile";
-  if (shapes.size() != func.getNumArguments())
+  // Weight arguments (prepareModelEntry) come last and are static already.
+  auto weights = func->getAttrOfType<ArrayAttr>(kWeightsAttr);
+  size_t numArgs = func.getNumArguments() - (weights ? weights.size() : 0);
+  if (shapes.size() != numArgs)
     return func.emitError("@")
-           << entry << " takes " << func.getNumArguments()
-           << " arguments, but " << shapes.size() << " shapes were given";
+           << entry << " takes " << numArgs << " arguments, but "
+           << shapes.size() << " shapes were given";
   Block &body = func.getBody().front();
   OpBuilder b(&body, body.begin());
   SmallVector<Type> inputs;
-  for (auto [i, arg, shape] : llvm::enumerate(body.getArguments(), shapes)) {
+  for (auto [i, arg, shape] :
+       llvm::enumerate(body.getArguments().take_front(numArgs), shapes)) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!type)
       return func.emitError("argument #")
@@ -74,6 +88,8 @@ hymir::specializeEntryShapes(ModuleOp module, StringRef entry,
     auto cast = tensor::CastOp::create(b, func.getLoc(), type, arg);
     arg.replaceAllUsesExcept(cast, cast);
   }
+  for (BlockArgument arg : body.getArguments().drop_front(numArgs))
+    inputs.push_back(arg.getType());
   func.setFunctionType(
       FunctionType::get(module.getContext(), inputs, func.getResultTypes()));
   // One entry point per artifact: the other functions become private and
@@ -85,6 +101,129 @@ hymir::specializeEntryShapes(ModuleOp module, StringRef entry,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createSymbolDCEPass());
   return pm.run(module);
+}
+
+//===----------------------------------------------------------------------===//
+// Models: calls inlined, weights as arguments, state roles
+//===----------------------------------------------------------------------===//
+
+/// The plan role of an argument or result (docs/models.md, model format 2).
+static StringRef roleOf(DictionaryAttr attrs) {
+  if (attrs && attrs.get("hymir.kv_cache"))
+    return "kv_cache";
+  if (attrs && attrs.get("hymir.kv_lengths"))
+    return "kv_lengths";
+  return "";
+}
+
+LogicalResult hymir::prepareModelEntry(ModuleOp module, StringRef entry) {
+  auto func = module.lookupSymbol<func::FuncOp>(entry);
+  if (!func || func.isExternal())
+    return module.emitError("no function @")
+           << entry << " with a body to compile";
+  // Roles first: they are argument/result attributes of the source.
+  Builder b(module.getContext());
+  auto roles = [&](unsigned n, auto attrsOf) {
+    SmallVector<Attribute> list;
+    bool any = false;
+    for (unsigned i = 0; i < n; ++i) {
+      StringRef role = roleOf(attrsOf(i));
+      any |= !role.empty();
+      list.push_back(b.getStringAttr(role));
+    }
+    return any ? b.getArrayAttr(list) : ArrayAttr();
+  };
+  if (ArrayAttr in = roles(func.getNumArguments(),
+                           [&](unsigned i) { return func.getArgAttrDict(i); }))
+    func->setAttr(kInputRolesAttr, in);
+  if (ArrayAttr out = roles(func.getNumResults(), [&](unsigned i) {
+        return func.getResultAttrDict(i);
+      }))
+    func->setAttr(kOutputRolesAttr, out);
+
+  // The host function of a plan can only launch kernels: layer functions
+  // are inlined into the entry point.
+  if (!module.getOps<ml_program::GlobalOp>().empty() ||
+      !func.getOps<func::CallOp>().empty()) {
+    PassManager pm(module.getContext());
+    pm.addPass(createInlinerPass());
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  WalkResult calls = func.walk([](func::CallOp call) {
+    call.emitOpError("calls @")
+        << call.getCallee()
+        << ", which could not be inlined; a CUDA launch plan only launches "
+           "kernels";
+    return WalkResult::interrupt();
+  });
+  if (calls.wasInterrupted())
+    return failure();
+
+  // Weights: each external global the entry loads becomes an argument after
+  // the entry's own, in order of first use; its name goes to the plan.
+  llvm::MapVector<StringAttr, BlockArgument> weightArgs;
+  SmallVector<Attribute> names;
+  Block &body = func.getBody().front();
+  WalkResult result = func.walk([&](Operation *op) -> WalkResult {
+    if (!isa_and_nonnull<ml_program::MLProgramDialect>(op->getDialect()))
+      return WalkResult::advance();
+    auto load = dyn_cast<ml_program::GlobalLoadConstOp>(op);
+    if (!load)
+      return op->emitOpError("is not supported by the CUDA target (weights "
+                             "are read with ml_program.global_load_const)");
+    StringAttr symbol = load.getGlobalAttr().getLeafReference();
+    auto global = module.lookupSymbol<ml_program::GlobalOp>(symbol);
+    auto type = global ? dyn_cast<RankedTensorType>(global.getType())
+                       : RankedTensorType();
+    if (!type || !type.hasStaticShape())
+      return op->emitOpError("loads a global that is not a tensor of static "
+                             "shape");
+    OpBuilder rb(op);
+    if (auto dense = dyn_cast_or_null<ElementsAttr>(global.getValueAttr())) {
+      // A constant of the model: kernels read their own copy.
+      auto typed = cast<TypedAttr>(dense);
+      Value c = arith::ConstantOp::create(rb, op->getLoc(), typed);
+      load.getResult().replaceAllUsesWith(c);
+      op->erase();
+      return WalkResult::skip();
+    }
+    if (!isa_and_nonnull<ml_program::ExternAttr>(global.getValueAttr()))
+      return global.emitOpError("has a value the CUDA target cannot place");
+    StringRef name = symbol.getValue();
+    if (name.empty() || name.size() > HYMIR_RT_CUDA_PLAN_MAX_NAME ||
+        name.find_first_of(" \t\r\n#") != StringRef::npos)
+      return global.emitOpError("name '")
+             << name << "' cannot be a weight of a CUDA launch plan (at most "
+             << HYMIR_RT_CUDA_PLAN_MAX_NAME
+             << " characters, no whitespace, no '#')";
+    auto [it, inserted] = weightArgs.try_emplace(symbol, BlockArgument());
+    if (inserted) {
+      it->second = body.addArgument(type, global.getLoc());
+      names.push_back(b.getStringAttr(name));
+    }
+    load.getResult().replaceAllUsesWith(it->second);
+    op->erase();
+    return WalkResult::skip();
+  });
+  if (result.wasInterrupted())
+    return failure();
+  if (!names.empty()) {
+    SmallVector<Type> inputs(body.getArgumentTypes());
+    func.setFunctionType(FunctionType::get(module.getContext(), inputs,
+                                           func.getResultTypes()));
+    func->setAttr(kWeightsAttr, b.getArrayAttr(names));
+  }
+  // The globals are no longer needed (other functions are private and
+  // unused after inlining).
+  for (auto other : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+    if (other != func && other.isPrivate() && other.symbolKnownUseEmpty(module))
+      other.erase();
+  for (auto global :
+       llvm::make_early_inc_range(module.getOps<ml_program::GlobalOp>()))
+    if (global.symbolKnownUseEmpty(module))
+      global.erase();
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -105,7 +244,18 @@ struct Ref {
 };
 
 const char *sourceName(hymir_rt_cuda_source s) {
-  return s == HYMIR_RT_CUDA_SOURCE_INPUT ? "in" : "buf";
+  return s == HYMIR_RT_CUDA_SOURCE_INPUT    ? "in"
+         : s == HYMIR_RT_CUDA_SOURCE_WEIGHT ? "wt"
+                                            : "buf";
+}
+
+/// The role recorded for position `i` of `attr` (kInputRolesAttr, ...).
+StringRef roleAt(Operation *func, StringRef attr, size_t i) {
+  auto list = func->getAttrOfType<ArrayAttr>(attr);
+  if (!list || i >= list.size())
+    return "";
+  auto role = dyn_cast<StringAttr>(list[i]);
+  return role ? role.getValue() : "";
 }
 
 /// The runtime's dtype name of `type`, or null.
@@ -132,7 +282,7 @@ public:
   PlanWriter(func::FuncOp func) : func(func), os(plan) {}
 
   LogicalResult tensorLine(Operation *at, StringRef keyword, size_t index,
-                           MemRefType type) {
+                           MemRefType type, StringRef suffix = "") {
     const char *dtype = dtypeName(type.getElementType());
     if (!dtype)
       return at->emitOpError("element type ")
@@ -147,6 +297,8 @@ public:
     os << dtype << ' ' << type.getRank();
     for (int64_t d : type.getShape())
       os << ' ' << d;
+    if (!suffix.empty())
+      os << ' ' << suffix;
     os << '\n';
     return success();
   }
@@ -260,9 +412,13 @@ public:
       return op.emitOpError("result #")
              << k << " is a strided view (" << ref.type
              << "); results must be whole buffers";
+    if (ref.source == HYMIR_RT_CUDA_SOURCE_WEIGHT)
+      return op.emitOpError("result #")
+             << k << " is a weight; return a copy of it";
     os << "output " << k << ' ' << sourceName(ref.source) << ' ' << ref.index
        << ' ';
-    return tensorLine(op, "", ~size_t(0), ref.type);
+    return tensorLine(op, "", ~size_t(0), ref.type,
+                      roleAt(func, kOutputRolesAttr, k));
   }
 
   static SmallVector<int64_t> computeStrides(ArrayRef<int64_t> shape) {
@@ -274,15 +430,29 @@ public:
 
   LogicalResult run(const llvm::StringMap<size_t> &modules) {
     os << "function " << func.getName() << '\n';
+    // The last arguments are the weights (prepareModelEntry).
+    auto weights = func->getAttrOfType<ArrayAttr>(kWeightsAttr);
+    size_t numWeights = weights ? weights.size() : 0;
+    if (numWeights > func.getNumArguments())
+      return func.emitError("has more weights than arguments");
+    size_t numInputs = func.getNumArguments() - numWeights;
     for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
       auto type = dyn_cast<MemRefType>(arg.getType());
       if (!type || !type.getLayout().isIdentity())
         return func.emitError("argument #")
                << i << " of the lowered function is " << arg.getType()
                << ", not a memref with the identity layout";
-      if (failed(tensorLine(func, "input", i, type)))
+      bool isWeight = i >= numInputs;
+      size_t index = isWeight ? i - numInputs : i;
+      if (failed(isWeight
+                     ? tensorLine(func, "weight", index, type,
+                                  cast<StringAttr>(weights[index]).getValue())
+                     : tensorLine(func, "input", index, type,
+                                  roleAt(func, kInputRolesAttr, i))))
         return failure();
-      refs[arg] = Ref{HYMIR_RT_CUDA_SOURCE_INPUT, i, type, true};
+      refs[arg] = Ref{isWeight ? HYMIR_RT_CUDA_SOURCE_WEIGHT
+                               : HYMIR_RT_CUDA_SOURCE_INPUT,
+                      index, type, true};
     }
     size_t buffers = 0;
     for (Operation &op : func.getBody().front()) {
@@ -397,7 +567,8 @@ FailureOr<hymir::CUDAArtifact>
 hymir::compileCUDAArtifact(ModuleOp module, StringRef entry,
                            ArrayRef<SmallVector<int64_t>> shapes,
                            const CUDAPipelineOptions &options) {
-  if (failed(specializeEntryShapes(module, entry, shapes)))
+  if (failed(prepareModelEntry(module, entry)) ||
+      failed(specializeEntryShapes(module, entry, shapes)))
     return failure();
   PassManager pm(module.getContext());
   buildHymirCUDAPipeline(pm, options);
@@ -442,4 +613,130 @@ LogicalResult hymir::writeCUDAArtifact(const CUDAArtifact &artifact,
     if (failed(writeFile(binary.file, binary.bytes)))
       return failure();
   return writeFile(HYMIR_RT_CUDA_PLAN_FILE, artifact.plan);
+}
+
+//===----------------------------------------------------------------------===//
+// Model artifacts
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// One `output` line of a plan this file wrote: its dims and role.
+struct PlanOutput {
+  SmallVector<int64_t> dims;
+  std::string role;
+};
+
+SmallVector<PlanOutput> planOutputs(StringRef plan) {
+  SmallVector<PlanOutput> outputs;
+  SmallVector<StringRef> lines;
+  plan.split(lines, '\n');
+  for (StringRef line : lines) {
+    SmallVector<StringRef> tok;
+    line.split(tok, ' ', -1, /*KeepEmpty=*/false);
+    // output <k> <src> <index> <dtype> <rank> <dims...> [<role>]
+    if (tok.size() < 6 || tok[0] != "output")
+      continue;
+    PlanOutput out;
+    int64_t rank = 0;
+    tok[5].getAsInteger(10, rank);
+    for (int64_t d = 0; d < rank && 6 + d < static_cast<int64_t>(tok.size());
+         ++d) {
+      int64_t dim = 0;
+      tok[6 + d].getAsInteger(10, dim);
+      out.dims.push_back(dim);
+    }
+    if (static_cast<int64_t>(tok.size()) == 7 + rank)
+      out.role = tok.back().str();
+    outputs.push_back(std::move(out));
+  }
+  return outputs;
+}
+} // namespace
+
+FailureOr<hymir::CUDAModelArtifact>
+hymir::compileCUDAModel(ModuleOp module, const CUDAModelShape &shape,
+                        const CUDAPipelineOptions &options) {
+  for (StringRef name : {"prefill", "decode"}) {
+    auto func = module.lookupSymbol<func::FuncOp>(name);
+    if (!func || func.isExternal() || !func.isPublic())
+      return module.emitError("a model needs public functions @prefill and "
+                              "@decode with bodies (docs/models.md); @")
+             << name << " is missing";
+  }
+  if (shape.batch < 1 || shape.promptLen < 1)
+    return module.emitError("the batch and the prompt length must be "
+                            "positive");
+  CUDAModelArtifact artifact;
+  OwningOpRef<ModuleOp> prefill = module.clone();
+  FailureOr<CUDAArtifact> pre = compileCUDAArtifact(
+      *prefill, "prefill", {{shape.batch, shape.promptLen}}, options);
+  if (failed(pre))
+    return failure();
+  artifact.prefill = std::move(*pre);
+
+  // @decode's shapes: tokens [B], then the states @prefill returns, with
+  // KV caches at the capacity.
+  SmallVector<PlanOutput> states = planOutputs(artifact.prefill.plan);
+  auto decodeFunc = module.lookupSymbol<func::FuncOp>("decode");
+  if (states.size() != decodeFunc.getNumArguments())
+    return decodeFunc.emitError("@decode takes ")
+           << decodeFunc.getNumArguments() - 1 << " states but @prefill "
+           << "returns " << static_cast<int64_t>(states.size()) - 1
+           << " (results 1.. of @prefill are the arguments 1.. of @decode)";
+  SmallVector<SmallVector<int64_t>> shapes{{shape.batch}};
+  bool hasCache = false;
+  for (size_t i = 1; i < states.size(); ++i) {
+    SmallVector<int64_t> dims = states[i].dims;
+    if (states[i].role == "kv_cache" && dims.size() >= 2) {
+      hasCache = true;
+      if (!shape.capacity)
+        return decodeFunc.emitError("the model has a KV cache (state #")
+               << i << "): give its capacity (--capacity=C)";
+      if (*shape.capacity < shape.promptLen)
+        return decodeFunc.emitError("the KV capacity ")
+               << *shape.capacity << " is smaller than the prompt length "
+               << shape.promptLen;
+      dims[1] = *shape.capacity;
+    }
+    shapes.push_back(dims);
+  }
+  (void)hasCache;
+  OwningOpRef<ModuleOp> decode = module.clone();
+  FailureOr<CUDAArtifact> dec =
+      compileCUDAArtifact(*decode, "decode", shapes, options);
+  if (failed(dec))
+    return failure();
+  artifact.decode = std::move(*dec);
+  // A state must come back with the shape it went in (model format 2: the
+  // KV cache is preallocated; a growing cache would need a plan per step).
+  SmallVector<PlanOutput> back = planOutputs(artifact.decode.plan);
+  for (size_t i = 1; i < back.size() && i < shapes.size(); ++i)
+    if (ArrayRef<int64_t>(back[i].dims) != ArrayRef<int64_t>(shapes[i])) {
+      std::string in, out;
+      llvm::raw_string_ostream is(in), os(out);
+      llvm::interleave(shapes[i], is, "x");
+      llvm::interleave(back[i].dims, os, "x");
+      return decodeFunc.emitError("state #")
+             << i << " goes into @decode as " << in << " and comes back as "
+             << out
+             << ": states must keep their shape on the CUDA target (a KV "
+                "cache is preallocated and marked {hymir.kv_cache}, model "
+                "format 2 of docs/models.md)";
+    }
+  return artifact;
+}
+
+LogicalResult hymir::writeCUDAModelArtifact(const CUDAModelArtifact &artifact,
+                                            StringRef dir,
+                                            std::string &errorMessage) {
+  SmallString<256> pre(dir), dec(dir);
+  llvm::sys::path::append(pre, HYMIR_RT_CUDA_MODEL_PREFILL);
+  llvm::sys::path::append(dec, HYMIR_RT_CUDA_MODEL_DECODE);
+  // Stale kernels of an earlier artifact must not mix with these.
+  llvm::sys::fs::remove_directories(pre);
+  llvm::sys::fs::remove_directories(dec);
+  if (failed(writeCUDAArtifact(artifact.prefill, pre, errorMessage)) ||
+      failed(writeCUDAArtifact(artifact.decode, dec, errorMessage)))
+    return failure();
+  return success();
 }
