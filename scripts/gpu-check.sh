@@ -5,10 +5,15 @@
 #   scripts/gpu-check.sh prepare [--grid full|ci] [--only NAME ...]
 #       here: compiles every gallery case with hymir-compile --target=cuda
 #       and writes inputs + float64 oracle results into build-gpu/cases;
+#       then every tiny model config (examples/models/configs/tiny-*.json:
+#       hymir-import, random weights) into model artifacts with the
+#       reference's greedy ids and prefill logits, into build-gpu/models
+#       (test/python/gpu_models.py; HYMIR_GPU_MODELS=0 skips them);
 #   scripts/gpu-check.sh device
 #       on the GPU machine (carry build-gpu): builds the runtime alone with
 #       CMake + CUDA (build-rt/), runs every case with hymir-rt-run and
-#       compares there; the summary goes to $OUT/gpu-summary.txt (or
+#       compares there (models: ids equal, logits relative RMS <= 1e-4); the
+#       summaries go to $OUT/gpu-summary.txt and $OUT/gpu-models.txt (or
 #       build-gpu/), last line 'N passed, M failed'.
 #
 # With the device tool: prepare here, then one call
@@ -25,6 +30,11 @@ case "$mode" in
     /usr/bin/python3 test/python/gpu_cases.py prepare \
       --hymir-compile build/bin/hymir-compile --examples examples/ops \
       --out build-gpu/cases "$@"
+    if [ "${HYMIR_GPU_MODELS:-1}" != 0 ]; then
+      rm -rf build-gpu/models
+      /usr/bin/python3 test/python/gpu_models.py prepare --bin build/bin \
+        --configs examples/models/configs --out build-gpu/models
+    fi
     du -sh build-gpu
     ;;
   device)
@@ -34,8 +44,16 @@ case "$mode" in
     cmake --build build-rt -j >/dev/null
     out="${OUT:-build-gpu}"
     mkdir -p "$out"
-    python3 test/python/gpu_cases.py run --runner build-rt/hymir-rt-run \
-      --cases build-gpu/cases --summary "$out/gpu-summary.txt" "$@"
+    status=0
+    if [ -d build-gpu/cases ]; then
+      python3 test/python/gpu_cases.py run --runner build-rt/hymir-rt-run \
+        --cases build-gpu/cases --summary "$out/gpu-summary.txt" "$@" || status=1
+    fi
+    if [ -f build-gpu/models/manifest.json ]; then
+      python3 test/python/gpu_models.py run --runner build-rt/hymir-rt-run \
+        --cases build-gpu/models --summary "$out/gpu-models.txt" || status=1
+    fi
+    exit $status
     ;;
   *)
     echo "usage: scripts/gpu-check.sh prepare|device [options]" >&2

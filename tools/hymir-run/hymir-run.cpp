@@ -1063,11 +1063,6 @@ int run(Options &opts, const char *argv0) {
       return kExitUsage;
     }
   } else if (generate) {
-    if (!opts.reference && opts.target == "cuda") {
-      error() << "--generate runs on the reference interpreter and the CPU "
-                 "target for now: pass --reference or --target=cpu\n";
-      return kExitUsage;
-    }
     if (!opts.inputs.empty() || !opts.output.empty() ||
         opts.entry.getNumOccurrences()) {
       error() << "--generate takes the prompt from --prompt-ids and runs "
@@ -1166,10 +1161,18 @@ int run(Options &opts, const char *argv0) {
                "--weights=W.safetensors\n";
     return failRun(kExitUsage);
   }
-  if (!opts.reference && !onCpu && !getExternalGlobals(*module).empty()) {
-    error() << "a module with external weights (ml_program.global) runs "
-               "only with --reference or --target=cpu for now\n";
-    return failRun(kExitUsage);
+  // --target=cuda: the runner binds the weights (checked above with the
+  // reference's messages) by name from the same file.
+  if (generate && !opts.reference && !onCpu) {
+    if (opts.promptIds.empty()) {
+      error() << "--generate needs a non-empty --prompt-ids=ID,ID,...\n";
+      return kExitUsage;
+    }
+    std::vector<int64_t> ids(opts.promptIds.begin(), opts.promptIds.end());
+    return hymir::generateOnCuda(*module, opts.weights, ids, opts.generate,
+                                 argv0) == 0
+               ? 0
+               : kExitFailure;
   }
   CpuRunner cpu(*module, rawWeights, opts.chunkSize, opts.threads);
   auto runReference = [&](StringRef entry, ArrayRef<Tensor> args) {
@@ -1262,7 +1265,7 @@ int run(Options &opts, const char *argv0) {
     if (!removeOutputs(opts.output, ""))
       return failRun(kExitFailure);
     int status = hymir::runOnCuda(*module, opts.entry, shapes, opts.inputs,
-                                  opts.output, argv0);
+                                  opts.output, opts.weights, argv0);
     return status == 0 ? 0 : failRun(kExitFailure);
   }
 

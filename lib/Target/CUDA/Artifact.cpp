@@ -16,9 +16,11 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Pass/PassManager.h"
@@ -116,6 +118,69 @@ static StringRef roleOf(DictionaryAttr attrs) {
   return "";
 }
 
+/// A host loop `scf.for %b = 0 to N step 1` whose only effect is to write
+/// row %b (dim 0, size 1) of each loop-carried tensor with one
+/// tensor.insert_slice (the KV-cache append of model format 2: row
+/// lengths[b] of sequence b) cannot run on the host of a launch plan: its
+/// offsets are device data. Its iterations are independent (they write
+/// disjoint rows), so it becomes an scf.forall with parallel_insert_slice,
+/// which the CUDA pipeline turns into a kernel.
+static LogicalResult rowWritesToForall(scf::ForOp loop) {
+  if (!matchPattern(loop.getLowerBound(), m_Zero()) ||
+      !matchPattern(loop.getStep(), m_One()) || loop.getNumRegionIterArgs() == 0)
+    return failure();
+  auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+  Value iv = loop.getInductionVar();
+  SmallVector<tensor::InsertSliceOp> inserts;
+  for (auto [i, arg] : llvm::enumerate(loop.getRegionIterArgs())) {
+    if (!isa<RankedTensorType>(arg.getType()) || !arg.hasOneUse())
+      return failure();
+    auto insert = dyn_cast<tensor::InsertSliceOp>(*arg.getUsers().begin());
+    if (!insert || insert.getDest() != arg ||
+        yield.getOperand(i) != insert.getResult() ||
+        !insert.getResult().hasOneUse())
+      return failure();
+    SmallVector<OpFoldResult> offsets = insert.getMixedOffsets();
+    SmallVector<OpFoldResult> sizes = insert.getMixedSizes();
+    if (offsets.empty() || dyn_cast_if_present<Value>(offsets[0]) != iv ||
+        !isConstantIntValue(sizes[0], 1))
+      return failure();
+    inserts.push_back(insert);
+  }
+  OpBuilder b(loop);
+  auto forall = scf::ForallOp::create(
+      b, loop.getLoc(), ArrayRef<OpFoldResult>{loop.getUpperBound()},
+      loop.getInitArgs(), std::nullopt);
+  Block *body = forall.getBody();
+  IRMapping map;
+  map.map(iv, body->getArgument(0));
+  for (auto [arg, out] :
+       llvm::zip(loop.getRegionIterArgs(), forall.getRegionIterArgs()))
+    map.map(arg, out);
+  b.setInsertionPointToStart(body);
+  for (Operation &op : loop.getBody()->without_terminator())
+    if (!llvm::is_contained(inserts, &op))
+      b.clone(op, map);
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (auto [insert, out] : llvm::zip(inserts, forall.getRegionIterArgs())) {
+    auto lookup = [&](ArrayRef<OpFoldResult> list) {
+      SmallVector<OpFoldResult> mapped;
+      for (OpFoldResult f : list)
+        mapped.push_back(isa<Value>(f)
+                             ? OpFoldResult(map.lookupOrDefault(cast<Value>(f)))
+                             : f);
+      return mapped;
+    };
+    tensor::ParallelInsertSliceOp::create(
+        b, insert.getLoc(), map.lookupOrDefault(insert.getSource()), out,
+        lookup(insert.getMixedOffsets()), lookup(insert.getMixedSizes()),
+        lookup(insert.getMixedStrides()));
+  }
+  loop.replaceAllUsesWith(forall.getResults());
+  loop.erase();
+  return success();
+}
+
 LogicalResult hymir::prepareModelEntry(ModuleOp module, StringRef entry) {
   auto func = module.lookupSymbol<func::FuncOp>(entry);
   if (!func || func.isExternal())
@@ -142,23 +207,52 @@ LogicalResult hymir::prepareModelEntry(ModuleOp module, StringRef entry) {
     func->setAttr(kOutputRolesAttr, out);
 
   // The host function of a plan can only launch kernels: layer functions
-  // are inlined into the entry point.
-  if (!module.getOps<ml_program::GlobalOp>().empty() ||
-      !func.getOps<func::CallOp>().empty()) {
-    PassManager pm(module.getContext());
-    pm.addPass(createInlinerPass());
-    if (failed(pm.run(module)))
-      return failure();
+  // are inlined into the entry point. (By hand: the upstream inliner needs
+  // an inliner interface in every dialect a callee uses, and ml_program and
+  // hymir have none.) A call nested in a region, or a recursive one, stays
+  // and is an error.
+  for (unsigned round = 0;; ++round) {
+    SmallVector<func::CallOp> calls(func.getBody().front().getOps<func::CallOp>());
+    if (calls.empty())
+      break;
+    if (round == 64)
+      return calls.front().emitOpError("calls functions nested more than 64 "
+                                       "deep (recursion?); a CUDA launch "
+                                       "plan only launches kernels");
+    for (func::CallOp call : calls) {
+      auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+      if (!callee || callee.isExternal() || callee == func ||
+          !callee.getBody().hasOneBlock())
+        return call.emitOpError("calls @")
+               << call.getCallee()
+               << ", which cannot be inlined (no single-block body); a CUDA "
+                  "launch plan only launches kernels";
+      IRMapping map;
+      Block &calleeBody = callee.getBody().front();
+      for (auto [arg, operand] :
+           llvm::zip(calleeBody.getArguments(), call.getOperands()))
+        map.map(arg, operand);
+      OpBuilder ib(call);
+      for (Operation &op : calleeBody.without_terminator())
+        ib.clone(op, map);
+      auto ret = cast<func::ReturnOp>(calleeBody.getTerminator());
+      for (auto [result, value] : llvm::zip(call.getResults(), ret.getOperands()))
+        result.replaceAllUsesWith(map.lookupOrDefault(value));
+      call.erase();
+    }
   }
-  WalkResult calls = func.walk([](func::CallOp call) {
+  WalkResult nested = func.walk([](func::CallOp call) {
     call.emitOpError("calls @")
         << call.getCallee()
-        << ", which could not be inlined; a CUDA launch plan only launches "
-           "kernels";
+        << " inside a region, which the CUDA target does not inline";
     return WalkResult::interrupt();
   });
-  if (calls.wasInterrupted())
+  if (nested.wasInterrupted())
     return failure();
+
+  SmallVector<scf::ForOp> loops(func.getBody().front().getOps<scf::ForOp>());
+  for (scf::ForOp loop : loops)
+    (void)rowWritesToForall(loop);
 
   // Weights: each external global the entry loads becomes an argument after
   // the entry's own, in order of first use; its name goes to the plan.
