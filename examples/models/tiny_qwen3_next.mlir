@@ -27,14 +27,18 @@
 //
 // Entry points (batch B, prompt length T; states in this order, docs/models.md):
 //   @prefill(tokens [B, T] i32)
-//       -> (logits [B, T, 64], conv0, S0, conv1, S1, conv2, S2, k3, v3)
-//   @decode(tokens [B] i32, conv0, S0, conv1, S1, conv2, S2, k3, v3)
-//       -> (logits [B, 64], conv0, S0, conv1, S1, conv2, S2, k3, v3)
+//       -> (logits [B, T, 64], conv0, S0, conv1, S1, conv2, S2, k3, v3, len3)
+//   @decode(tokens [B] i32, conv0, S0, conv1, S1, conv2, S2, k3, v3, len3)
+//       -> (logits [B, 64], conv0, S0, conv1, S1, conv2, S2, k3, v3, len3)
 //   convN [B, 3, 64]     layer N's conv state: the last 3 conv inputs (concat q, k, v)
 //   SN    [B, 4, 8, 8]   layer N's GDN state, key-major (o = Sᵀq)
-//   k3/v3 [B, L, 2, 16]  layer 3's KV cache: keys after k_norm and RoPE, values; L = tokens
-//                        so far. @prefill returns the prompt's (L = T); @decode appends the
-//                        new token's (L → L + 1) and its position is the incoming L.
+//   k3/v3 [B, C, 2, 16]  layer 3's KV cache (model format 2, docs/models.md): keys after
+//                        k_norm and RoPE, values; C = capacity, rows 0 .. len3[b]−1 valid.
+//                        @prefill returns C = T; the runner grows C (axis 1, zero rows) to
+//                        what it needs; @decode writes the new token at row len3[b] in place.
+//   len3  [B] i32        layer 3's cache lengths (tokens so far per sequence): @prefill
+//                        returns T, @decode returns len3 + 1; the token's position is len3[b].
+//   Cache states carry {hymir.kv_cache} (grown along axis 1), lengths {hymir.kv_lengths}.
 
 // Projections: y[b, t, o] = Σ_i x[b, t, i] · W[o, i]  (W in the checkpoint's [out, in] layout).
 #px = affine_map<(b, t, o, i) -> (b, t, i)>
@@ -45,6 +49,10 @@
 #id4 = affine_map<(b, t, h, d) -> (b, t, h, d)>
 #tok = affine_map<(b, t, d) -> (b, t)>
 #frq = affine_map<(b, t, h, i) -> (i)>
+#bpos = affine_map<(b, t, h, i) -> (b)>
+
+// Model format 2 (docs/models.md): a preallocated KV cache with lengths.
+module attributes {hymir.model_format = 2 : i64} {
 
 //===----------------------------------------------------------------------===//
 // Weights: external values bound by name (the checkpoint's tensor names).
@@ -114,7 +122,8 @@ ml_program.global private @"model.layers.3.mlp.down_proj.weight"(#ml_program.ext
 func.func @prefill(%tokens: tensor<?x?xi32>)
     -> (tensor<?x?x64xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>, tensor<?x3x64xf32>,
         tensor<?x4x8x8xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>,
-        tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>) {
+        tensor<?x?x2x16xf32> {hymir.kv_cache}, tensor<?x?x2x16xf32> {hymir.kv_cache},
+        tensor<?xi32> {hymir.kv_lengths}) {
   %c0 = arith.constant 0 : index
   %zero = arith.constant 0.0 : f32
   %B = tensor.dim %tokens, %c0 : tensor<?x?xi32>
@@ -134,23 +143,27 @@ func.func @prefill(%tokens: tensor<?x?xi32>)
   %h3, %conv2, %S2 = func.call @layer_2(%h2, %conv_init, %S_init)
       : (tensor<?x?x32xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>)
       -> (tensor<?x?x32xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>)
-  %h4, %k3, %v3 = func.call @layer_3_prefill(%h3)
-      : (tensor<?x?x32xf32>) -> (tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>)
+  %h4, %k3, %v3, %len3 = func.call @layer_3_prefill(%h3)
+      : (tensor<?x?x32xf32>)
+      -> (tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?xi32>)
   %logits = func.call @lm_head(%h4) : (tensor<?x?x32xf32>) -> tensor<?x?x64xf32>
-  return %logits, %conv0, %S0, %conv1, %S1, %conv2, %S2, %k3, %v3
+  return %logits, %conv0, %S0, %conv1, %S1, %conv2, %S2, %k3, %v3, %len3
       : tensor<?x?x64xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>, tensor<?x3x64xf32>,
         tensor<?x4x8x8xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>,
-        tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>
+        tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?xi32>
 }
 
 func.func @decode(%tokens: tensor<?xi32>,
                   %conv0: tensor<?x3x64xf32>, %S0: tensor<?x4x8x8xf32>,
                   %conv1: tensor<?x3x64xf32>, %S1: tensor<?x4x8x8xf32>,
                   %conv2: tensor<?x3x64xf32>, %S2: tensor<?x4x8x8xf32>,
-                  %k3: tensor<?x?x2x16xf32>, %v3: tensor<?x?x2x16xf32>)
+                  %k3: tensor<?x?x2x16xf32> {hymir.kv_cache},
+                  %v3: tensor<?x?x2x16xf32> {hymir.kv_cache},
+                  %len3: tensor<?xi32> {hymir.kv_lengths})
     -> (tensor<?x64xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>, tensor<?x3x64xf32>,
         tensor<?x4x8x8xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>,
-        tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>) {
+        tensor<?x?x2x16xf32> {hymir.kv_cache}, tensor<?x?x2x16xf32> {hymir.kv_cache},
+        tensor<?xi32> {hymir.kv_lengths}) {
   %c0 = arith.constant 0 : index
   %B = tensor.dim %tokens, %c0 : tensor<?xi32>
   // One token per sequence is a sequence of length 1: the recurrent layers run their
@@ -167,16 +180,16 @@ func.func @decode(%tokens: tensor<?xi32>,
   %h3, %conv2n, %S2n = func.call @layer_2(%h2, %conv2, %S2)
       : (tensor<?x?x32xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>)
       -> (tensor<?x?x32xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>)
-  %h4, %k3n, %v3n = func.call @layer_3_decode(%h3, %k3, %v3)
-      : (tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>)
-      -> (tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>)
+  %h4, %k3n, %v3n, %len3n = func.call @layer_3_decode(%h3, %k3, %v3, %len3)
+      : (tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?xi32>)
+      -> (tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?xi32>)
   %logits_t = func.call @lm_head(%h4) : (tensor<?x?x32xf32>) -> tensor<?x?x64xf32>
   %logits_1 = tensor.cast %logits_t : tensor<?x?x64xf32> to tensor<?x1x64xf32>
   %logits = tensor.collapse_shape %logits_1 [[0, 1], [2]] : tensor<?x1x64xf32> into tensor<?x64xf32>
-  return %logits, %conv0n, %S0n, %conv1n, %S1n, %conv2n, %S2n, %k3n, %v3n
+  return %logits, %conv0n, %S0n, %conv1n, %S1n, %conv2n, %S2n, %k3n, %v3n, %len3n
       : tensor<?x64xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>, tensor<?x3x64xf32>,
         tensor<?x4x8x8xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>,
-        tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>
+        tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?xi32>
 }
 
 //===----------------------------------------------------------------------===//
@@ -252,10 +265,19 @@ func.func private @layer_2(%h: tensor<?x?x32xf32>, %conv: tensor<?x3x64xf32>, %S
   return %r#0, %r#1, %r#2 : tensor<?x?x32xf32>, tensor<?x3x64xf32>, tensor<?x4x8x8xf32>
 }
 
-// Layer 3 over a whole prompt (positions 0 .. T−1): returns the prompt's keys and values.
+// Layer 3 over a whole prompt (positions 0 .. T−1): returns the prompt's keys and values
+// (a cache of capacity T, full) and the lengths T.
 func.func private @layer_3_prefill(%h: tensor<?x?x32xf32>)
-    -> (tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>) {
+    -> (tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?xi32>) {
   %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero_i = arith.constant 0 : i32
+  %B = tensor.dim %h, %c0 : tensor<?x?x32xf32>
+  %T = tensor.dim %h, %c1 : tensor<?x?x32xf32>
+  %T_i = arith.index_cast %T : index to i32
+  %len_e = tensor.empty(%B) : tensor<?xi32>
+  %pos = linalg.fill ins(%zero_i : i32) outs(%len_e : tensor<?xi32>) -> tensor<?xi32>
+  %lengths = linalg.fill ins(%T_i : i32) outs(%len_e : tensor<?xi32>) -> tensor<?xi32>
   %w_in = ml_program.global_load_const @"model.layers.3.input_layernorm.weight" : tensor<32xf32>
   %w_q = ml_program.global_load_const @"model.layers.3.self_attn.q_proj.weight" : tensor<128x32xf32>
   %w_k = ml_program.global_load_const @"model.layers.3.self_attn.k_proj.weight" : tensor<32x32xf32>
@@ -268,8 +290,8 @@ func.func private @layer_3_prefill(%h: tensor<?x?x32xf32>)
   %w_up = ml_program.global_load_const @"model.layers.3.mlp.up_proj.weight" : tensor<64x32xf32>
   %w_down = ml_program.global_load_const @"model.layers.3.mlp.down_proj.weight" : tensor<32x64xf32>
   %x = func.call @rms_norm_zc(%h, %w_in) : (tensor<?x?x32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
-  %q, %k, %v, %gate = func.call @attention_qkv(%x, %c0, %w_q, %w_k, %w_v, %w_qn, %w_kn)
-      : (tensor<?x?x32xf32>, index, tensor<128x32xf32>, tensor<32x32xf32>, tensor<32x32xf32>,
+  %q, %k, %v, %gate = func.call @attention_qkv(%x, %pos, %w_q, %w_k, %w_v, %w_qn, %w_kn)
+      : (tensor<?x?x32xf32>, tensor<?xi32>, tensor<128x32xf32>, tensor<32x32xf32>, tensor<32x32xf32>,
          tensor<16xf32>, tensor<16xf32>)
       -> (tensor<?x?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x4x16xf32>)
   %o = hymir.attention %q, %k, %v {causal, scale = 0.25 : f32}
@@ -280,17 +302,20 @@ func.func private @layer_3_prefill(%h: tensor<?x?x32xf32>)
   %h2 = func.call @mlp_block(%h1, %w_post, %w_gate, %w_up, %w_down)
       : (tensor<?x?x32xf32>, tensor<32xf32>, tensor<64x32xf32>, tensor<64x32xf32>,
          tensor<32x64xf32>) -> tensor<?x?x32xf32>
-  return %h2, %k, %v : tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>
+  return %h2, %k, %v, %lengths
+      : tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?xi32>
 }
 
-// Layer 3 for one new token per sequence (h is [B, 1, 32]) against a KV cache of L tokens:
-// the token sits at position L, its key and value are appended (tensor.concat), and
-// hymir.attention_decode reads all L + 1 cached keys.
+// Layer 3 for one new token per sequence (h is [B, 1, 32]) against a KV cache of capacity C
+// holding lengths[b] tokens of sequence b: the token sits at position lengths[b], its key and
+// value are written at row lengths[b] (in place; lengths[b] >= C is out of bounds, an error
+// of the reference), and hymir.attention_decode reads the lengths[b] + 1 valid rows.
 func.func private @layer_3_decode(%h: tensor<?x?x32xf32>, %k_cache: tensor<?x?x2x16xf32>,
-                                  %v_cache: tensor<?x?x2x16xf32>)
-    -> (tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>) {
+                                  %v_cache: tensor<?x?x2x16xf32>, %lengths: tensor<?xi32>)
+    -> (tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?xi32>) {
+  %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-  %L = tensor.dim %k_cache, %c1 : tensor<?x?x2x16xf32>
+  %one_i = arith.constant 1 : i32
   %w_in = ml_program.global_load_const @"model.layers.3.input_layernorm.weight" : tensor<32xf32>
   %w_q = ml_program.global_load_const @"model.layers.3.self_attn.q_proj.weight" : tensor<128x32xf32>
   %w_k = ml_program.global_load_const @"model.layers.3.self_attn.k_proj.weight" : tensor<32x32xf32>
@@ -303,20 +328,34 @@ func.func private @layer_3_decode(%h: tensor<?x?x32xf32>, %k_cache: tensor<?x?x2
   %w_up = ml_program.global_load_const @"model.layers.3.mlp.up_proj.weight" : tensor<64x32xf32>
   %w_down = ml_program.global_load_const @"model.layers.3.mlp.down_proj.weight" : tensor<32x64xf32>
   %x = func.call @rms_norm_zc(%h, %w_in) : (tensor<?x?x32xf32>, tensor<32xf32>) -> tensor<?x?x32xf32>
-  %q, %k, %v, %gate = func.call @attention_qkv(%x, %L, %w_q, %w_k, %w_v, %w_qn, %w_kn)
-      : (tensor<?x?x32xf32>, index, tensor<128x32xf32>, tensor<32x32xf32>, tensor<32x32xf32>,
+  %q, %k, %v, %gate = func.call @attention_qkv(%x, %lengths, %w_q, %w_k, %w_v, %w_qn, %w_kn)
+      : (tensor<?x?x32xf32>, tensor<?xi32>, tensor<128x32xf32>, tensor<32x32xf32>, tensor<32x32xf32>,
          tensor<16xf32>, tensor<16xf32>)
       -> (tensor<?x?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x4x16xf32>)
-  %k_all = tensor.concat dim(1) %k_cache, %k
-      : (tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>) -> tensor<?x?x2x16xf32>
-  %v_all = tensor.concat dim(1) %v_cache, %v
-      : (tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>) -> tensor<?x?x2x16xf32>
+  // Row lengths[b] of sequence b's cache takes the token's key and value.
+  %B = tensor.dim %h, %c0 : tensor<?x?x32xf32>
+  %k_all, %v_all = scf.for %b = %c0 to %B step %c1
+      iter_args(%kc = %k_cache, %vc = %v_cache) -> (tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>) {
+    %len_b = tensor.extract %lengths[%b] : tensor<?xi32>
+    %row = arith.index_cast %len_b : i32 to index
+    %k_b = tensor.extract_slice %k[%b, 0, 0, 0] [1, 1, 2, 16] [1, 1, 1, 1]
+        : tensor<?x?x2x16xf32> to tensor<1x1x2x16xf32>
+    %v_b = tensor.extract_slice %v[%b, 0, 0, 0] [1, 1, 2, 16] [1, 1, 1, 1]
+        : tensor<?x?x2x16xf32> to tensor<1x1x2x16xf32>
+    %kc_n = tensor.insert_slice %k_b into %kc[%b, %row, 0, 0] [1, 1, 2, 16] [1, 1, 1, 1]
+        : tensor<1x1x2x16xf32> into tensor<?x?x2x16xf32>
+    %vc_n = tensor.insert_slice %v_b into %vc[%b, %row, 0, 0] [1, 1, 2, 16] [1, 1, 1, 1]
+        : tensor<1x1x2x16xf32> into tensor<?x?x2x16xf32>
+    scf.yield %kc_n, %vc_n : tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>
+  }
+  %ones_e = tensor.empty(%B) : tensor<?xi32>
+  %ones = linalg.fill ins(%one_i : i32) outs(%ones_e : tensor<?xi32>) -> tensor<?xi32>
+  %lengths_n = arith.addi %lengths, %ones : tensor<?xi32>
   %q_1 = tensor.cast %q : tensor<?x?x4x16xf32> to tensor<?x1x4x16xf32>
   %q_t = tensor.collapse_shape %q_1 [[0, 1], [2], [3]] : tensor<?x1x4x16xf32> into tensor<?x4x16xf32>
-  %o_t = hymir.attention_decode %q_t, %k_all, %v_all {scale = 0.25 : f32}
+  %o_t = hymir.attention_decode %q_t, %k_all, %v_all lengths(%lengths_n : tensor<?xi32>)
+      {scale = 0.25 : f32}
       : tensor<?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32> -> tensor<?x4x16xf32>
-  %c0 = arith.constant 0 : index
-  %B = tensor.dim %o_t, %c0 : tensor<?x4x16xf32>
   %o_1 = tensor.expand_shape %o_t [[0, 1], [2], [3]] output_shape [%B, 1, 4, 16]
       : tensor<?x4x16xf32> into tensor<?x1x4x16xf32>
   %o = tensor.cast %o_1 : tensor<?x1x4x16xf32> to tensor<?x?x4x16xf32>
@@ -326,7 +365,8 @@ func.func private @layer_3_decode(%h: tensor<?x?x32xf32>, %k_cache: tensor<?x?x2
   %h2 = func.call @mlp_block(%h1, %w_post, %w_gate, %w_up, %w_down)
       : (tensor<?x?x32xf32>, tensor<32xf32>, tensor<64x32xf32>, tensor<64x32xf32>,
          tensor<32x64xf32>) -> tensor<?x?x32xf32>
-  return %h2, %k_all, %v_all : tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>
+  return %h2, %k_all, %v_all, %lengths_n
+      : tensor<?x?x32xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?xi32>
 }
 
 //===----------------------------------------------------------------------===//
@@ -526,8 +566,9 @@ func.func private @gated_delta_net(%x: tensor<?x?x32xf32>, %conv: tensor<?x3x64x
 }
 
 // Gated attention, input side (HF Qwen3NextAttention): q_proj gives per head [q 16 | gate 16];
-// q = rope(q_norm(q)), k = rope(k_norm(k_proj x)), v = v_proj x, token t at position pos0 + t.
-func.func private @attention_qkv(%x: tensor<?x?x32xf32>, %pos0: index, %w_q: tensor<128x32xf32>,
+// q = rope(q_norm(q)), k = rope(k_norm(k_proj x)), v = v_proj x, token t of sequence b at
+// position pos[b] + t.
+func.func private @attention_qkv(%x: tensor<?x?x32xf32>, %pos: tensor<?xi32>, %w_q: tensor<128x32xf32>,
                                  %w_k: tensor<32x32xf32>, %w_v: tensor<32x32xf32>,
                                  %w_qn: tensor<16xf32>, %w_kn: tensor<16xf32>)
     -> (tensor<?x?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x4x16xf32>) {
@@ -565,15 +606,16 @@ func.func private @attention_qkv(%x: tensor<?x?x32xf32>, %pos0: index, %w_q: ten
   // RoPE on the first 8 dims (rotate-half: pairs (i, i + 4)).
   %q_d = tensor.cast %q_n : tensor<?x?x4x16xf32> to tensor<?x?x?x16xf32>
   %k_d = tensor.cast %k_n : tensor<?x?x2x16xf32> to tensor<?x?x?x16xf32>
-  %q_r = func.call @rope(%q_d, %pos0) : (tensor<?x?x?x16xf32>, index) -> tensor<?x?x?x16xf32>
-  %k_r = func.call @rope(%k_d, %pos0) : (tensor<?x?x?x16xf32>, index) -> tensor<?x?x?x16xf32>
+  %q_r = func.call @rope(%q_d, %pos) : (tensor<?x?x?x16xf32>, tensor<?xi32>) -> tensor<?x?x?x16xf32>
+  %k_r = func.call @rope(%k_d, %pos) : (tensor<?x?x?x16xf32>, tensor<?xi32>) -> tensor<?x?x?x16xf32>
   %q = tensor.cast %q_r : tensor<?x?x?x16xf32> to tensor<?x?x4x16xf32>
   %k = tensor.cast %k_r : tensor<?x?x?x16xf32> to tensor<?x?x2x16xf32>
   return %q, %k, %v, %gate : tensor<?x?x4x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x2x16xf32>, tensor<?x?x4x16xf32>
 }
 
-// Rotary embedding of x [B, T, H, 16] at positions pos0 + t: φ_i = (pos0 + t) · 10^(−i), i < 4.
-func.func private @rope(%x: tensor<?x?x?x16xf32>, %pos0: index) -> tensor<?x?x?x16xf32> {
+// Rotary embedding of x [B, T, H, 16] at positions pos[b] + t: φ_i = (pos[b] + t) · 10^(−i),
+// i < 4.
+func.func private @rope(%x: tensor<?x?x?x16xf32>, %pos: tensor<?xi32>) -> tensor<?x?x?x16xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c2 = arith.constant 2 : index
@@ -582,13 +624,14 @@ func.func private @rope(%x: tensor<?x?x?x16xf32>, %pos0: index) -> tensor<?x?x?x
   %T = tensor.dim %x, %c1 : tensor<?x?x?x16xf32>
   %H = tensor.dim %x, %c2 : tensor<?x?x?x16xf32>
   %e = tensor.empty(%B, %T, %H) : tensor<?x?x?x4xf32>
-  %angles = linalg.generic {indexing_maps = [#frq, #id4],
+  %angles = linalg.generic {indexing_maps = [#frq, #bpos, #id4],
                             iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
-      ins(%inv_freq : tensor<4xf32>) outs(%e : tensor<?x?x?x4xf32>) {
-  ^bb0(%f: f32, %out: f32):
+      ins(%inv_freq, %pos : tensor<4xf32>, tensor<?xi32>) outs(%e : tensor<?x?x?x4xf32>) {
+  ^bb0(%f: f32, %p0: i32, %out: f32):
     %t = linalg.index 1 : index
-    %p = arith.addi %pos0, %t : index
-    %p_i = arith.index_cast %p : index to i64
+    %t_i = arith.index_cast %t : index to i64
+    %p0_i = arith.extsi %p0 : i32 to i64
+    %p_i = arith.addi %p0_i, %t_i : i64
     %p_f = arith.sitofp %p_i : i64 to f32
     %phi = arith.mulf %p_f, %f : f32
     linalg.yield %phi : f32
@@ -659,3 +702,5 @@ func.func private @mlp_block(%h: tensor<?x?x32xf32>, %w_post: tensor<32xf32>,
   %h1 = arith.addf %h, %d : tensor<?x?x32xf32>
   return %h1 : tensor<?x?x32xf32>
 }
+
+} // module

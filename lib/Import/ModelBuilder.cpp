@@ -93,8 +93,16 @@ struct StateSpec {
   std::string type;
   /// Static shape without the batch (recurrent states start at zero).
   std::vector<int64_t> shape;
+  /// A KV cache ({hymir.kv_cache}, grown along axis 1 by the runner).
   bool isCache = false;
   std::string meaning;
+  /// A KV cache's lengths ({hymir.kv_lengths}, tensor<?xi32>).
+  bool isLengths = false;
+
+  /// The argument / result attribute dictionary of this state.
+  std::string attrs() const {
+    return isCache ? " {hymir.kv_cache}" : isLengths ? " {hymir.kv_lengths}" : "";
+  }
 };
 
 class Builder {
@@ -168,8 +176,10 @@ private:
   std::string addBias(Fn &fn, const std::string &x, const std::string &b,
                       int64_t d);
   static std::string geluTanh(Fn &fn, const std::string &v);
+  /// q, k, v (and the output gate) of x [B, T, D]; token t of sequence b at
+  /// RoPE position pos[b] + t (`pos` a tensor<?xi32>).
   void attentionQkv(Fn &fn, const LayerSpec &layer, const std::string &x,
-                    const std::string &pos0, std::string &q, std::string &k,
+                    const std::string &pos, std::string &q, std::string &k,
                     std::string &v, std::string &gate);
   std::string attentionOut(Fn &fn, const LayerSpec &layer,
                            const std::string &o, const std::string &gate);
@@ -729,8 +739,11 @@ std::vector<StateSpec> Builder::statesOf(const LayerSpec &layer) const {
   case LayerSpec::Mixer::Attention: {
     const AttentionSpec &a = layer.attention;
     std::string t = t4(a.kvHeads, a.headDim), tv = t4(a.kvHeads, a.vDim());
-    return {{"k_cache", t, {}, true, "keys of the tokens so far (after the norms and RoPE)"},
-            {"v_cache", tv, {}, true, "values of the tokens so far"}};
+    return {{"k_cache", t, {}, true,
+             "KV cache: keys (after the norms and RoPE), capacity C, rows < lengths valid"},
+            {"v_cache", tv, {}, true, "KV cache: values, capacity C"},
+            {"lengths", "tensor<?xi32>", {}, false,
+             "KV cache lengths: tokens so far per sequence", true}};
   }
   case LayerSpec::Mixer::GatedDeltaNet: {
     const GatedDeltaNetSpec &g = layer.gdn;
@@ -1909,11 +1922,12 @@ std::string Builder::ropeHelper(int64_t headDim, int64_t rot, double theta) {
   std::string tx = "tensor<?x?x?x" + S(headDim) + "xf32>",
               ta = "tensor<?x?x?x" + S(half) + "xf32>";
   helpers += "// Rotary embedding (rotate-half) of the first " + S(rot) +
-             " of " + S(headDim) + " dims at positions pos0 + t:\n"
-             "// φ_i = (pos0 + t) · θ^(−2i/" + S(rot) + "), θ = " +
+             " of " + S(headDim) + " dims, token t of sequence b at position "
+             "pos[b] + t:\n"
+             "// φ_i = (pos[b] + t) · θ^(−2i/" + S(rot) + "), θ = " +
              F(theta) + ".\n";
   helpers += "func.func private @" + name + "(%x: " + tx +
-             ", %pos0: index) -> " + tx + " {\n";
+             ", %pos: tensor<?xi32>) -> " + tx + " {\n";
   helpers += "  %c0 = arith.constant 0 : index\n"
              "  %c1 = arith.constant 1 : index\n"
              "  %c2 = arith.constant 2 : index\n";
@@ -1923,15 +1937,16 @@ std::string Builder::ropeHelper(int64_t headDim, int64_t rot, double theta) {
   helpers += "  %T = tensor.dim %x, %c1 : " + tx + "\n";
   helpers += "  %H = tensor.dim %x, %c2 : " + tx + "\n";
   helpers += "  %e = tensor.empty(%B, %T, %H) : " + ta + "\n";
-  helpers += "  %angles = linalg.generic {indexing_maps = [#frq, #id4], "
-             "iterator_types = [\"parallel\", \"parallel\", \"parallel\", "
-             "\"parallel\"]}\n";
-  helpers += "      ins(%inv_freq : " + tw({half}) + ") outs(%e : " + ta +
-             ") {\n";
-  helpers += "  ^bb0(%f: f32, %out: f32):\n"
+  helpers += "  %angles = linalg.generic {indexing_maps = [#frq, #bpos, "
+             "#id4], iterator_types = [\"parallel\", \"parallel\", "
+             "\"parallel\", \"parallel\"]}\n";
+  helpers += "      ins(%inv_freq, %pos : " + tw({half}) +
+             ", tensor<?xi32>) outs(%e : " + ta + ") {\n";
+  helpers += "  ^bb0(%f: f32, %p0: i32, %out: f32):\n"
              "    %t = linalg.index 1 : index\n"
-             "    %p = arith.addi %pos0, %t : index\n"
-             "    %p_i = arith.index_cast %p : index to i64\n"
+             "    %t_i = arith.index_cast %t : index to i64\n"
+             "    %p0_i = arith.extsi %p0 : i32 to i64\n"
+             "    %p_i = arith.addi %p0_i, %t_i : i64\n"
              "    %p_f = arith.sitofp %p_i : i64 to f32\n"
              "    %phi = arith.mulf %p_f, %f : f32\n"
              "    linalg.yield %phi : f32\n";
@@ -1942,7 +1957,7 @@ std::string Builder::ropeHelper(int64_t headDim, int64_t rot, double theta) {
 }
 
 void Builder::attentionQkv(Fn &fn, const LayerSpec &layer,
-                           const std::string &x, const std::string &pos0,
+                           const std::string &x, const std::string &pos,
                            std::string &q, std::string &k, std::string &v,
                            std::string &gate) {
   const AttentionSpec &a = layer.attention;
@@ -2024,8 +2039,8 @@ void Builder::attentionQkv(Fn &fn, const LayerSpec &layer,
       std::string c = fn.fresh("cast"), r = fn.fresh("rope"),
                   back = fn.fresh("cast");
       fn.line(c + " = tensor.cast " + t + " : " + t4(heads, hd) + " to " + tx);
-      fn.line(r + " = func.call @" + rope + "(" + c + ", " + pos0 + ") : (" +
-              tx + ", index) -> " + tx);
+      fn.line(r + " = func.call @" + rope + "(" + c + ", " + pos + ") : (" +
+              tx + ", tensor<?xi32>) -> " + tx);
       fn.line(back + " = tensor.cast " + r + " : " + tx + " to " +
               t4(heads, hd));
       return back;
@@ -2116,10 +2131,17 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
   std::string kvT = t4(hkv, hd), vT = t4(hkv, hv);
   Fn fn;
   fn.prologue("%h", t3(d));
-  std::string pos0 = "%c0";
-  if (decode) {
-    pos0 = "%L";
-    fn.line("%L = tensor.dim %k_cache, %c1 : " + kvT);
+  // RoPE positions per sequence: 0 in a prefill, lengths[b] in a decode step.
+  std::string pos = "%lengths";
+  if (!decode) {
+    fn.line("%len_e = tensor.empty(%B) : tensor<?xi32>");
+    fn.line("%zero_i = arith.constant 0 : i32");
+    fn.line("%pos = linalg.fill ins(%zero_i : i32) outs(%len_e : "
+            "tensor<?xi32>) -> tensor<?xi32>");
+    fn.line("%T_i = arith.index_cast %T : index to i32");
+    fn.line("%lengths = linalg.fill ins(%T_i : i32) outs(%len_e : "
+            "tensor<?xi32>) -> tensor<?xi32>");
+    pos = "%pos";
   }
   std::string x = "%h";
   if (!layer.postNormBlock) {
@@ -2128,9 +2150,9 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
     x = norm(fn, "%h", t3(d), win, d, spec.normKind, spec.eps);
   }
   std::string q, k, v, gate;
-  attentionQkv(fn, layer, x, pos0, q, k, v, gate);
+  attentionQkv(fn, layer, x, pos, q, k, v, gate);
   std::string scale = F(a.scale);
-  std::string o, kOut = k, vOut = v;
+  std::string o, kOut = k, vOut = v, lenOut = "%lengths";
   if (!decode) {
     o = fn.fresh("o");
     fn.line(o + " = hymir.attention " + q + ", " + k + ", " + v +
@@ -2139,13 +2161,35 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
             t4(h, hd) + ", " +
             kvT + ", " + vT + " -> " + t4(h, hv));
   } else {
-    fn.line("// Append the token's key and value; it sits at position L.");
+    fn.line("// Row lengths[b] of sequence b's cache takes the token's key and "
+            "value (in place;");
+    fn.line("// lengths[b] >= the capacity is out of bounds, an error of the "
+            "reference).");
     kOut = fn.fresh("k_all");
     vOut = fn.fresh("v_all");
-    fn.line(kOut + " = tensor.concat dim(1) %k_cache, " + k + " : (" + kvT +
-            ", " + kvT + ") -> " + kvT);
-    fn.line(vOut + " = tensor.concat dim(1) %v_cache, " + v + " : (" + vT +
-            ", " + vT + ") -> " + vT);
+    std::string tk1 = "tensor<1x1x" + S(hkv) + "x" + S(hd) + "xf32>",
+                tv1 = "tensor<1x1x" + S(hkv) + "x" + S(hv) + "xf32>";
+    fn.line(kOut + ", " + vOut + " = scf.for %b = %c0 to %B step %c1 "
+            "iter_args(%kc = %k_cache, %vc = %v_cache) -> (" + kvT + ", " + vT +
+            ") {");
+    fn.line("  %len_b = tensor.extract %lengths[%b] : tensor<?xi32>");
+    fn.line("  %row = arith.index_cast %len_b : i32 to index");
+    fn.line("  %k_b = tensor.extract_slice " + k + "[%b, 0, 0, 0] [1, 1, " +
+            S(hkv) + ", " + S(hd) + "] [1, 1, 1, 1] : " + kvT + " to " + tk1);
+    fn.line("  %v_b = tensor.extract_slice " + v + "[%b, 0, 0, 0] [1, 1, " +
+            S(hkv) + ", " + S(hv) + "] [1, 1, 1, 1] : " + vT + " to " + tv1);
+    fn.line("  %kc_n = tensor.insert_slice %k_b into %kc[%b, %row, 0, 0] [1, 1, " +
+            S(hkv) + ", " + S(hd) + "] [1, 1, 1, 1] : " + tk1 + " into " + kvT);
+    fn.line("  %vc_n = tensor.insert_slice %v_b into %vc[%b, %row, 0, 0] [1, 1, " +
+            S(hkv) + ", " + S(hv) + "] [1, 1, 1, 1] : " + tv1 + " into " + vT);
+    fn.line("  scf.yield %kc_n, %vc_n : " + kvT + ", " + vT);
+    fn.line("}");
+    fn.line("%one_i = arith.constant 1 : i32");
+    fn.line("%ones_e = tensor.empty(%B) : tensor<?xi32>");
+    fn.line("%ones = linalg.fill ins(%one_i : i32) outs(%ones_e : "
+            "tensor<?xi32>) -> tensor<?xi32>");
+    lenOut = "%lengths_n";
+    fn.line(lenOut + " = arith.addi %lengths, %ones : tensor<?xi32>");
     std::string q1 = fn.fresh("q1"), qt = fn.fresh("q_t"), ot = fn.fresh("o_t"),
                 o1 = fn.fresh("o1");
     std::string tq1 = "tensor<?x1x" + S(h) + "x" + S(hd) + "xf32>",
@@ -2156,7 +2200,7 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
     fn.line(qt + " = tensor.collapse_shape " + q1 + " [[0, 1], [2], [3]] : " +
             tq1 + " into " + tq);
     fn.line(ot + " = hymir.attention_decode " + qt + ", " + kOut + ", " + vOut +
-            " {scale = " + scale + " : f32" +
+            " lengths(" + lenOut + " : tensor<?xi32>) {scale = " + scale + " : f32" +
             (a.window ? ", window = " + S(a.window) + " : i64" : "") + "} : " +
             tq + ", " + kvT + ", " + vT +
             " -> " + to);
@@ -2188,22 +2232,25 @@ void Builder::emitAttentionLayer(unsigned index, const LayerSpec &layer,
       hh = residual(fn, hh, emitMlp(fn, layer, x2), d);
     }
   }
-  std::string types = t3(d) + ", " + kvT + ", " + vT;
+  std::string types = t3(d) + ", " + kvT + ", " + vT + ", tensor<?xi32>";
   if (!decode)
     layerFuncs += "// Layer " + S(index) +
                   " over a whole prompt (positions 0 .. T-1): returns the "
-                  "prompt's keys and values.\n"
+                  "prompt's keys and values\n// (a full cache of capacity "
+                  "T) and the lengths T.\n"
                   "func.func private @layer_" + S(index) + "_prefill(%h: " +
                   t3(d) + ")\n    -> (" + types + ") {\n";
   else
     layerFuncs += "// Layer " + S(index) +
                   " for one new token per sequence (h is [B, 1, D]) against "
-                  "a KV cache of L tokens.\n"
+                  "a KV cache of capacity C\n// holding lengths[b] tokens: "
+                  "the token sits at position lengths[b]; returns lengths + "
+                  "1.\n"
                   "func.func private @layer_" + S(index) + "_decode(%h: " +
                   t3(d) + ", %k_cache: " + kvT + ", %v_cache: " + vT +
-                  ")\n    -> (" + types + ") {\n";
-  layerFuncs += fn.text + "  return " + hh + ", " + kOut + ", " + vOut + " : " +
-                types + "\n}\n\n";
+                  ", %lengths: tensor<?xi32>)\n    -> (" + types + ") {\n";
+  layerFuncs += fn.text + "  return " + hh + ", " + kOut + ", " + vOut + ", " +
+                lenOut + " : " + types + "\n}\n\n";
 }
 
 void Builder::emitEmbedAndHead() {
@@ -2288,16 +2335,22 @@ void Builder::emitEmbedAndHead() {
 
 void Builder::emitEntryPoints() {
   int64_t v = spec.vocab, d = spec.hidden;
-  std::vector<std::string> stateTypes;
+  // State types with their KV-cache marks, as results and @decode arguments.
+  std::vector<std::string> stateTypes, markedTypes;
   for (const LayerSpec &l : spec.layers)
-    for (const StateSpec &s : statesOf(l))
+    for (const StateSpec &s : statesOf(l)) {
       stateTypes.push_back(s.type);
-  std::string results = t3(v);
-  for (const std::string &t : stateTypes)
+      markedTypes.push_back(s.type + s.attrs());
+    }
+  std::string results = t3(v), prefillSig = t3(v);
+  std::string decodeResults = "tensor<?x" + S(v) + "xf32>",
+              decodeSig = decodeResults;
+  for (auto [t, m] : llvm::zip(stateTypes, markedTypes)) {
     results += ", " + t;
-  std::string decodeResults = "tensor<?x" + S(v) + "xf32>";
-  for (const std::string &t : stateTypes)
+    prefillSig += ", " + m;
     decodeResults += ", " + t;
+    decodeSig += ", " + m;
+  }
 
   // @prefill
   Fn pf;
@@ -2308,7 +2361,7 @@ void Builder::emitEntryPoints() {
   std::map<std::string, std::string> zeros;
   for (const LayerSpec &l : spec.layers)
     for (const StateSpec &s : statesOf(l)) {
-      if (s.isCache || zeros.count(s.type))
+      if (s.isCache || s.isLengths || zeros.count(s.type))
         continue;
       std::string e = pf.fresh("e"), z = pf.fresh("zeros");
       pf.line(e + " = tensor.empty(%B) : " + s.type);
@@ -2361,8 +2414,8 @@ void Builder::emitEntryPoints() {
     ret += ", " + s;
 
   std::string out;
-  out += "func.func @prefill(%tokens: tensor<?x?xi32>)\n    -> (" + results +
-         ") {\n" + pf.text + "  return " + ret + "\n      : " + results +
+  out += "func.func @prefill(%tokens: tensor<?x?xi32>)\n    -> (" +
+         prefillSig + ") {\n" + pf.text + "  return " + ret + "\n      : " + results +
          "\n}\n\n";
 
   // @decode
@@ -2396,7 +2449,7 @@ void Builder::emitEntryPoints() {
     }
     for (const StateSpec &ss : st) {
       std::string in = "%state" + S(si++), r = df.fresh("s");
-      args += ", " + in + ": " + ss.type;
+      args += ", " + in + ": " + ss.type + ss.attrs();
       ins += ", " + in;
       inTypes += ", " + ss.type;
       results += ", " + r;
@@ -2425,7 +2478,7 @@ void Builder::emitEntryPoints() {
   for (const std::string &s : outStates)
     ret += ", " + s;
   out += "func.func @decode(%tokens: tensor<?xi32>" + args + ")\n    -> (" +
-         decodeResults + ") {\n" + df.text + "  return " + ret + "\n      : " +
+         decodeSig + ") {\n" + df.text + "  return " + ret + "\n      : " +
          decodeResults + "\n}\n\n";
   layerFuncs = out + layerFuncs;
 }
@@ -2445,7 +2498,10 @@ std::string Builder::header() {
   for (auto [i, l] : llvm::enumerate(spec.layers))
     for (const StateSpec &st : statesOf(l))
       s += "//   #" + S(n++) + " layer " + S(i) + ": " + st.type + "  " +
-           st.meaning + (st.isCache ? " (L = tokens so far)" : "") + "\n";
+           st.meaning + "\n";
+  s += "// KV caches carry {hymir.kv_cache} (the runner grows axis 1 to the "
+       "capacity it needs),\n// their lengths {hymir.kv_lengths}: model "
+       "format 2, docs/models.md.\n";
   return s + "\n";
 }
 
@@ -2485,6 +2541,7 @@ ImportedModel Builder::build() {
       "#rke = affine_map<(b, t, e, f) -> (b, t, e)>\n"
       "#rkf = affine_map<(b, t, e, f) -> (b, t, f)>\n"
       "#frq = affine_map<(b, t, h, i) -> (i)>\n"
+      "#bpos = affine_map<(b, t, h, i) -> (b)>\n"
       "#hb4 = affine_map<(b, t, h, j) -> (h, j)>\n"
       "#bth4 = affine_map<(b, t, h, j) -> (b, t, h)>\n"
       "#bthd = affine_map<(b, t, h, j) -> (b, t, j)>\n"
@@ -2495,6 +2552,8 @@ ImportedModel Builder::build() {
       "#gy = affine_map<(b, t, h, j, i) -> (b, t, h, j)>\n\n";
   ImportedModel m;
   m.mlir = header() + maps +
+           "// Model format 2 (docs/models.md): a preallocated KV cache with "
+           "lengths.\nmodule attributes {hymir.model_format = 2 : i64} {\n\n" +
            "//===----------------------------------------------------------"
            "------------===//\n// Weights: external values bound by name (the "
            "checkpoint's tensor names).\n//===----------------------------"
@@ -2508,7 +2567,7 @@ ImportedModel Builder::build() {
            "//===----------------------------------------------------------"
            "------------===//\n// Blocks\n//===--------------------------------"
            "--------------------------------------===//\n\n" +
-           helpers;
+           helpers + "} // module\n";
   m.weights = std::move(weights);
   return m;
 }

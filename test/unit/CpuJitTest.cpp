@@ -742,7 +742,7 @@ TEST_F(CpuJitTest, BadCallsAreDiagnostics) {
   diagnostics.clear();
   CpuTensor four{{4}, std::vector<float>(4, 1.f)};
   EXPECT_TRUE(failed(hymir::runOnCpu(*scalar, "main", {four}, options)));
-  EXPECT_NE(diagnostics.find("only f32 tensor results"), std::string::npos)
+  EXPECT_NE(diagnostics.find("only f32 and i32/i64 tensor results"), std::string::npos)
       << diagnostics;
 }
 
@@ -851,6 +851,47 @@ TEST_F(CpuJitTest, WeightsAndTokenIds) {
   out = compiled->call({ids});
   ASSERT_TRUE(succeeded(out)) << diagnostics;
   EXPECT_EQ((*out)[0].data[0], emb[12]);
+}
+
+// Model format 2's decode write compiled: row lengths[b] of each sequence's
+// cache takes the new row, the other rows are kept, and the i32 lengths + 1
+// come back as an integer result (in `ints`).
+TEST_F(CpuJitTest, KvCacheWriteAndIntegerResults) {
+  auto module = parse(R"mlir(
+    func.func @main(%cache: tensor<?x?x2xf32>, %new: tensor<?x1x2xf32>, %len: tensor<?xi32>)
+        -> (tensor<?x?x2xf32>, tensor<?xi32>) {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %one = arith.constant 1 : i32
+      %B = tensor.dim %cache, %c0 : tensor<?x?x2xf32>
+      %r = scf.for %b = %c0 to %B step %c1 iter_args(%c = %cache) -> (tensor<?x?x2xf32>) {
+        %l = tensor.extract %len[%b] : tensor<?xi32>
+        %row = arith.index_cast %l : i32 to index
+        %x = tensor.extract_slice %new[%b, 0, 0] [1, 1, 2] [1, 1, 1] : tensor<?x1x2xf32> to tensor<1x1x2xf32>
+        %cn = tensor.insert_slice %x into %c[%b, %row, 0] [1, 1, 2] [1, 1, 1] : tensor<1x1x2xf32> into tensor<?x?x2xf32>
+        scf.yield %cn : tensor<?x?x2xf32>
+      }
+      %e = tensor.empty(%B) : tensor<?xi32>
+      %ones = linalg.fill ins(%one : i32) outs(%e : tensor<?xi32>) -> tensor<?xi32>
+      %len1 = arith.addi %len, %ones : tensor<?xi32>
+      return %r, %len1 : tensor<?x?x2xf32>, tensor<?xi32>
+    })mlir");
+  ASSERT_TRUE(module);
+  CpuTensor cache{{2, 3, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}};
+  CpuTensor fresh{{2, 1, 2}, {-1, -2, -3, -4}};
+  CpuTensor len;
+  len.shape = {2};
+  len.ints = {2, 0};
+  SmallVector<CpuTensor> out = run(*module, {cache, fresh, len});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].shape, (std::vector<int64_t>{2, 3, 2}));
+  EXPECT_EQ(out[0].data, (std::vector<float>{1, 2, 3, 4, -1, -2, -3, -4, 9,
+                                             10, 11, 12}));
+  EXPECT_EQ(out[1].shape, (std::vector<int64_t>{2}));
+  EXPECT_TRUE(out[1].data.empty());
+  EXPECT_EQ(out[1].ints, (std::vector<int64_t>{3, 1}));
+  // The argument is read-only: the caller's cache is unchanged.
+  EXPECT_EQ(cache.data[4], 5.f);
 }
 
 // A scalar argument goes through the same ABI as the tensors.

@@ -624,6 +624,39 @@ TEST_F(ReferenceTest, AttentionDecodeWithLengths) {
   EXPECT_TRUE(contains(diag, "lengths[0] = 5")) << diag;
 }
 
+TEST_F(ReferenceTest, KvCacheWriteAtLengths) {
+  // Model format 2's decode write (docs/models.md): row lengths[b] of each
+  // sequence's cache takes the new row; the other rows are kept.
+  StringRef source = R"mlir(
+    func.func @main(%cache: tensor<?x?x2xf32>, %new: tensor<?x1x2xf32>, %len: tensor<?xi32>) -> tensor<?x?x2xf32> {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %B = tensor.dim %cache, %c0 : tensor<?x?x2xf32>
+      %r = scf.for %b = %c0 to %B step %c1 iter_args(%c = %cache) -> (tensor<?x?x2xf32>) {
+        %l = tensor.extract %len[%b] : tensor<?xi32>
+        %row = arith.index_cast %l : i32 to index
+        %x = tensor.extract_slice %new[%b, 0, 0] [1, 1, 2] [1, 1, 1] : tensor<?x1x2xf32> to tensor<1x1x2xf32>
+        %cn = tensor.insert_slice %x into %c[%b, %row, 0] [1, 1, 2] [1, 1, 1] : tensor<1x1x2xf32> into tensor<?x?x2xf32>
+        scf.yield %cn : tensor<?x?x2xf32>
+      }
+      return %r : tensor<?x?x2xf32>
+    })mlir";
+  std::vector<double> cache{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  auto r = runOk(source, {floats({2, 3, 2}, cache),
+                          floats({2, 1, 2}, {-1, -2, -3, -4}),
+                          ints({2}, {2, 0})});
+  ASSERT_EQ(r.size(), 1u);
+  expectTensor(r[0], {2, 3, 2}, {1, 2, 3, 4, -1, -2, -3, -4, 9, 10, 11, 12});
+  // A full cache (lengths[b] = C) is an error naming the write, not a write
+  // out of bounds or a silently dropped row.
+  std::string diag = runFails(source, {floats({2, 3, 2}, cache),
+                                       floats({2, 1, 2}, {-1, -2, -3, -4}),
+                                       ints({2}, {1, 3})});
+  EXPECT_TRUE(contains(diag, "'tensor.insert_slice' slice of dim 1 (offset 3, "
+                             "size 1, stride 1) is out of bounds for size 3"))
+      << diag;
+}
+
 //===----------------------------------------------------------------------===//
 // hymir: conv and norms
 //===----------------------------------------------------------------------===//

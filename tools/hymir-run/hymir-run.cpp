@@ -145,8 +145,13 @@ external values, bound by name from a safetensors file:
 name), checks its shape and converts it to the global's element type;
 every global is bound before anything runs, and a missing tensor, a shape
 or dtype mismatch or a malformed file is one error line naming the file
-and the tensor. --generate runs @prefill on the prompt (batch 1), then
-greedy @decode steps carrying the states, and prints the N generated ids
+and the tensor. A model must be of format 2 (module attribute
+hymir.model_format = 2: a preallocated KV cache, docs/models.md), and an
+entry with KV-cache arguments is refused when a lengths[b] is not a row of
+its caches. --generate runs @prefill on the prompt (batch 1), grows its KV
+caches (the states marked {hymir.kv_cache}) along axis 1 to prompt + N
+rows, then greedy @decode steps carrying the states, and prints the N
+generated ids
 (the first from @prefill's last logits, the others from N-1 decode steps)
 on one line, then the prefill and decode throughput. --random-weights
 writes deterministic random values for every external global (normal,
@@ -657,9 +662,15 @@ public:
     if (failed(out))
       return failure();
     llvm::SmallVector<Tensor> results;
-    for (const hymir::CpuTensor &c : *out)
-      results.push_back(Tensor::getFloat(
-          c.shape, std::vector<double>(c.data.begin(), c.data.end())));
+    // Integer results (a model's KV-cache lengths) come back in `ints`.
+    FunctionType type =
+        module.lookupSymbol<func::FuncOp>(entry).getFunctionType();
+    for (auto [c, t] : llvm::zip(*out, type.getResults()))
+      results.push_back(
+          isa<IntegerType>(getElementTypeOrSelf(t))
+              ? Tensor::getInt(c.shape, c.ints)
+              : Tensor::getFloat(c.shape, std::vector<double>(c.data.begin(),
+                                                              c.data.end())));
     return results;
   }
 
@@ -872,6 +883,111 @@ int writeRandomWeights(ModuleOp module, StringRef path, uint64_t seed) {
   return 0;
 }
 
+//===----------------------------------------------------------------------===//
+// Models: format 2, the preallocated KV cache (docs/models.md)
+//===----------------------------------------------------------------------===//
+
+constexpr int64_t kModelFormat = 2;
+constexpr StringLiteral kModelFormatAttr = "hymir.model_format";
+constexpr StringLiteral kKvCacheAttr = "hymir.kv_cache";
+constexpr StringLiteral kKvLengthsAttr = "hymir.kv_lengths";
+
+/// Whether `module` is a model: it has a public @prefill or @decode.
+bool isModel(ModuleOp module) {
+  for (StringRef name : {"prefill", "decode"})
+    if (auto f = module.lookupSymbol<func::FuncOp>(name); f && f.isPublic())
+      return true;
+  return false;
+}
+
+/// A model records the format it was written in; hymir-run reads format 2
+/// only (a format-1 model's growing cache would be silently misread).
+LogicalResult checkModelFormat(ModuleOp module) {
+  if (!isModel(module))
+    return success();
+  auto format = module->getAttrOfType<IntegerAttr>(kModelFormatAttr);
+  if (!format)
+    return module.emitError("a model (a module with @prefill / @decode) must "
+                            "record its format: this one has no module "
+                            "attribute 'hymir.model_format' (format 1, the "
+                            "growing KV cache, is no longer read); re-import "
+                            "it or port it to format 2 (docs/models.md)");
+  if (format.getInt() != kModelFormat)
+    return module.emitError("model format ")
+           << format.getInt() << " is not supported (hymir-run reads "
+           << "'hymir.model_format = " << kModelFormat
+           << "', docs/models.md)";
+  return success();
+}
+
+/// The KV-cache arguments of `func` (marked {hymir.kv_cache}) and their
+/// lengths ({hymir.kv_lengths}), in argument order.
+struct KvArguments {
+  llvm::SmallVector<unsigned> caches, lengths;
+};
+
+KvArguments getKvArguments(func::FuncOp func) {
+  KvArguments kv;
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i) {
+    if (func.getArgAttr(i, kKvCacheAttr))
+      kv.caches.push_back(i);
+    if (func.getArgAttr(i, kKvLengthsAttr))
+      kv.lengths.push_back(i);
+  }
+  return kv;
+}
+
+/// Compiled code does not check its writes: before an entry with KV-cache
+/// arguments runs, every lengths[b] must be a row of every cache, or the
+/// token's key and value would land outside it. (The reference checks the
+/// write itself; this says why, on every target.)
+LogicalResult checkKvLengths(func::FuncOp func, ArrayRef<Tensor> args,
+                             ArrayRef<std::string> names) {
+  KvArguments kv = getKvArguments(func);
+  auto name = [&](unsigned i) {
+    return i < names.size() ? " (" + names[i] + ")" : std::string();
+  };
+  for (unsigned l : kv.lengths) {
+    const Tensor &lengths = args[l];
+    for (unsigned c : kv.caches) {
+      const Tensor &cache = args[c];
+      if (cache.getRank() < 2 || lengths.getRank() != 1 ||
+          lengths.getDimSize(0) != cache.getDimSize(0))
+        continue; // the signature checks catch these
+      int64_t capacity = cache.getDimSize(1);
+      for (int64_t b = 0, e = lengths.getDimSize(0); b < e; ++b) {
+        int64_t len = lengths.getInts()[b];
+        if (len >= 0 && len < capacity)
+          continue;
+        error() << "argument #" << l << name(l) << ": lengths[" << b
+                << "] = " << len << " is not a free row of the KV cache "
+                << "argument #" << c << name(c) << " of capacity " << capacity
+                << " (@" << func.getSymName()
+                << " writes the token at row lengths[b]; grow the cache along "
+                << "axis 1 first)\n";
+        return failure();
+      }
+    }
+  }
+  return success();
+}
+
+/// `cache` [B, C, ...] copied into a zero-filled [B, capacity, ...] (the
+/// runner's growth along axis 1, before the first decode step).
+Tensor growKvCache(const Tensor &cache, int64_t capacity) {
+  llvm::SmallVector<int64_t> shape(cache.getShape());
+  int64_t rows = shape[1];
+  shape[1] = capacity;
+  Tensor grown = Tensor::getZeros(Tensor::Kind::Float, shape);
+  int64_t row = 1; // elements per row
+  for (int64_t d : ArrayRef<int64_t>(shape).drop_front(2))
+    row *= d;
+  for (int64_t b = 0; b < shape[0]; ++b)
+    std::copy_n(cache.getFloats().begin() + b * rows * row, rows * row,
+                grown.getFloats().begin() + b * capacity * row);
+  return grown;
+}
+
 /// Greedy generation: @prefill on the prompt (batch 1), then @decode steps
 /// carrying the states. Prints the generated ids on one line, then the
 /// throughput of both phases.
@@ -908,6 +1024,28 @@ int runGeneration(ModuleOp module, const Options &opts,
                "states...) and @decode(tokens [B], states...) -> (logits [B, "
                "V], states...) with the same states (docs/models.md)\n";
     return kExitFailure;
+  }
+  // The KV caches: the same states marked on @prefill's results and
+  // @decode's arguments (docs/models.md).
+  llvm::SmallVector<unsigned> caches;
+  for (unsigned i = 1; i <= numStates; ++i) {
+    bool onPrefill = static_cast<bool>(prefill.getResultAttr(i, kKvCacheAttr)),
+         onDecode = static_cast<bool>(decode.getArgAttr(i, kKvCacheAttr));
+    bool lengthsPrefill =
+             static_cast<bool>(prefill.getResultAttr(i, kKvLengthsAttr)),
+         lengthsDecode = static_cast<bool>(decode.getArgAttr(i, kKvLengthsAttr));
+    auto rt = dyn_cast<RankedTensorType>(pt.getResult(i));
+    if (onPrefill != onDecode || lengthsPrefill != lengthsDecode ||
+        (onPrefill && (!rt || rt.getRank() < 2))) {
+      emitError(decode.getLoc(), "--generate: state #")
+          << i - 1 << " (@decode's argument #" << i
+          << ") must carry the same {hymir.kv_cache} / {hymir.kv_lengths} "
+             "marks as @prefill's result #"
+          << i << ", and a KV cache has rank >= 2 (docs/models.md)";
+      return kExitFailure;
+    }
+    if (onPrefill)
+      caches.push_back(i);
   }
   if (opts.promptIds.empty()) {
     error() << "--generate needs a non-empty --prompt-ids=ID,ID,...\n";
@@ -946,6 +1084,12 @@ int runGeneration(ModuleOp module, const Options &opts,
   double prefillSeconds =
       std::chrono::duration<double>(Clock::now() - t0).count();
   std::vector<int64_t> generated{argmaxRow((*out)[0], promptLen - 1)};
+  // Grow the caches once to what the decode steps need (prompt + N rows);
+  // each step then writes its token in place, with no shape change.
+  int64_t capacity = promptLen + opts.generate;
+  if (opts.generate > 1)
+    for (unsigned i : caches)
+      (*out)[i] = growKvCache((*out)[i], capacity);
 
   auto t1 = Clock::now();
   for (unsigned step = 1; step < opts.generate; ++step) {
@@ -1142,7 +1286,7 @@ int run(Options &opts, const char *argv0) {
   }
   sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
-  if (!module)
+  if (!module || failed(checkModelFormat(*module)))
     return failRun(kExitFailure);
 
   // Models: random weights, bound weights, generation.
@@ -1257,6 +1401,9 @@ int run(Options &opts, const char *argv0) {
       return failRun(kExitFailure);
     args.push_back(std::move(*t));
   }
+
+  if (failed(checkKvLengths(func, args, opts.inputs)))
+    return failRun(kExitFailure);
 
   if (!opts.reference && opts.target == "cuda") {
     llvm::SmallVector<llvm::SmallVector<int64_t>> shapes;

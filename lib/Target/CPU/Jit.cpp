@@ -85,7 +85,7 @@ bool isIntTensor(Type type) {
 }
 
 /// Checks the entry's signature: f32 tensor, f32 scalar or i32/i64 tensor
-/// arguments, f32 tensor results.
+/// arguments, f32 or i32/i64 (a model's KV-cache lengths) tensor results.
 LogicalResult checkSignature(func::FuncOp func) {
   FunctionType type = func.getFunctionType();
   for (auto [i, argType] : llvm::enumerate(type.getInputs())) {
@@ -100,10 +100,11 @@ LogicalResult checkSignature(func::FuncOp func) {
   }
   for (auto [i, resultType] : llvm::enumerate(type.getResults())) {
     auto tensorType = dyn_cast<RankedTensorType>(resultType);
-    if (!tensorType || !tensorType.getElementType().isF32())
+    if (!tensorType ||
+        (!tensorType.getElementType().isF32() && !isIntTensor(tensorType)))
       return func.emitError("runOnCpu: result #")
              << i << " has type " << resultType
-             << "; only f32 tensor results are supported";
+             << "; only f32 and i32/i64 tensor results are supported";
   }
   return success();
 }
@@ -147,18 +148,17 @@ LogicalResult checkArguments(Location loc, StringRef name, FunctionType type,
   return success();
 }
 
-/// Copies the strided memref at `words` into a dense tensor.
-CpuTensor readResult(const int64_t *words, int64_t rank) {
-  const auto *aligned = reinterpret_cast<const float *>(words[1]);
+/// Copies the strided memref of `T` elements at `words` into `out` (sized to
+/// its number of elements), row-major.
+template <typename T, typename U>
+void readElements(const int64_t *words, int64_t rank, std::vector<U> &out) {
+  const auto *aligned = reinterpret_cast<const T *>(words[1]);
   int64_t offset = words[2];
   const int64_t *sizes = words + 3;
   const int64_t *strides = words + 3 + rank;
-  CpuTensor result;
-  result.shape.assign(sizes, sizes + rank);
-  result.data.resize(result.numElements());
-  if (result.data.empty())
-    return result;
-  // Row-major and dense (the usual case): one copy.
+  if (out.empty())
+    return;
+  // Row-major and dense (the usual case): one pass.
   bool dense = true;
   int64_t expected = 1;
   for (int64_t d = rank - 1; d >= 0; --d) {
@@ -167,23 +167,41 @@ CpuTensor readResult(const int64_t *words, int64_t rank) {
     expected *= sizes[d];
   }
   if (dense) {
-    std::memcpy(result.data.data(), aligned + offset,
-                result.data.size() * sizeof(float));
-    return result;
+    std::copy(aligned + offset, aligned + offset + out.size(), out.begin());
+    return;
   }
   // Odometer over the index space, in row-major order.
   std::vector<int64_t> index(rank, 0);
-  for (float &out : result.data) {
+  for (U &value : out) {
     int64_t at = offset;
     for (int64_t d = 0; d < rank; ++d)
       at += index[d] * strides[d];
-    out = aligned[at];
+    value = aligned[at];
     for (int64_t d = rank - 1; d >= 0; --d) {
       if (++index[d] < sizes[d])
         break;
       index[d] = 0;
     }
   }
+}
+
+/// A dense copy of the result of `type` at `words`: f32 values in `data`,
+/// integer ones in `ints`.
+CpuTensor readResult(const int64_t *words, RankedTensorType type) {
+  int64_t rank = type.getRank();
+  CpuTensor result;
+  result.shape.assign(words + 3, words + 3 + rank);
+  Type elem = type.getElementType();
+  if (elem.isSignlessInteger(32) || elem.isSignlessInteger(64)) {
+    result.ints.resize(result.numElements());
+    if (elem.isSignlessInteger(32))
+      readElements<int32_t>(words, rank, result.ints);
+    else
+      readElements<int64_t>(words, rank, result.ints);
+    return result;
+  }
+  result.data.resize(result.numElements());
+  readElements<float>(words, rank, result.data);
   return result;
 }
 
@@ -486,7 +504,10 @@ FailureOr<SmallVector<CpuTensor>>
 hymir::CompiledModule::call(ArrayRef<CpuTensor> args) const {
   SmallVector<CpuTensor> outputs;
   if (failed(impl->invoke(args, [&](const int64_t *words, int64_t rank) {
-        outputs.push_back(readResult(words, rank));
+        (void)rank;
+        outputs.push_back(readResult(
+            words, cast<RankedTensorType>(
+                       impl->type.getResult(outputs.size()))));
       })))
     return failure();
   return outputs;

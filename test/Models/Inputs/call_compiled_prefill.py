@@ -48,8 +48,8 @@ def main():
     want = np.load(expected)
     # Results: logits [B, T, V] then the states; all descriptors are 8-byte
     # words, so a struct of descriptors is a plain array of words.
-    n_results = 9  # tiny_qwen3_next: logits + 8 states
-    ranks = [3, 3, 4, 3, 4, 3, 4, 4, 4]
+    n_results = 10  # tiny_qwen3_next: logits + 9 states (k3, v3, len3 last)
+    ranks = [3, 3, 4, 3, 4, 3, 4, 4, 4, 1]
     words = sum(3 + 2 * r for r in ranks[:n_results])
     results = (ctypes.c_int64 * words)()
     T = descriptor(2)

@@ -6,7 +6,8 @@ Draws random token ids [B, T] (numpy, SEED) below the vocabulary (the last
 dim of @prefill's logits, read from the module), runs @prefill with
 --reference --output-dtype=f64 and with --target=cpu (f32), and requires the
 relative RMS error sqrt(mean((cpu - ref)^2)) / sqrt(mean(ref^2)) of every
-result (logits and states) to be at most TOL (default 1e-4). Prints the
+float result (logits and states) to be at most TOL (default 1e-4), and
+integer results (KV-cache lengths) to be equal. Prints the
 error of each result and "OK".
 """
 import os
@@ -55,6 +56,11 @@ def main():
     worst = 0.0
     for i, (c, r) in enumerate(zip(cpu, ref)):
         assert c.shape == r.shape, (i, c.shape, r.shape)
+        if r.dtype.kind == "i":
+            # KV-cache lengths (model format 2): exact.
+            assert c.dtype == r.dtype and np.array_equal(c, r), (i, c, r)
+            print("lengths %d %s: exact" % (i, "x".join(map(str, r.shape))))
+            continue
         assert c.dtype == np.float32, (i, c.dtype)
         assert np.all(np.isfinite(c)), "result %d has non-finite values" % i
         err = rel_rms(c, r)

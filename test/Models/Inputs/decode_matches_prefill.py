@@ -1,21 +1,27 @@
 """Checks that decode after prefill equals prefill over the whole sequence.
 
-  decode_matches_prefill.py HYMIR_RUN MODEL.mlir W.safetensors WORKDIR IDS T1 [TOL [TARGET]]
+  decode_matches_prefill.py HYMIR_RUN MODEL.mlir W.safetensors WORKDIR IDS T1 [TOL [TARGET [EXTRA]]]
 
-Runs @prefill on IDS[0:T1] (batch 1), then @decode on IDS[T1], IDS[T1+1], ...
-carrying the states (out1.npy, out2.npy, ... of the previous call), and
-@prefill on all of IDS. Every decode step's logits must equal the matching
-row of the full prefill's logits, and the states after the last decode step
-must equal the full prefill's states, within TOL (default 1e-9) relative to
-the largest magnitude of the reference. All runs use --reference
---output-dtype=f64, or with TARGET=cpu --target=cpu (f32 results). Prints one
-line per step and "OK".
+Runs @prefill on IDS[0:T1] (batch 1), grows its KV caches (model format 2:
+the states marked {hymir.kv_cache}) along axis 1 to len(IDS) + EXTRA rows,
+as a runner does, then @decode on IDS[T1], IDS[T1+1], ... carrying the states
+(out1.npy, out2.npy, ... of the previous call), and @prefill on all of IDS.
+Every decode step's logits must equal the matching row of the full prefill's
+logits, and the states after the last decode step must equal the full
+prefill's states (caches: their first len(IDS) rows), within TOL (default
+1e-9) relative to the largest magnitude of the reference. With EXTRA > 0 the
+grown rows are random values, not zeros: rows past the lengths must not
+matter. All runs use --reference --output-dtype=f64, or with TARGET=cpu
+--target=cpu (f32 results; TARGET=ref keeps the reference). Prints one line
+per step and "OK".
 """
 import os
 import subprocess
 import sys
 
 import numpy as np
+
+from kv_cache import grow, kv_states
 
 
 MODE = ["--reference", "--output-dtype=f64"]
@@ -39,11 +45,14 @@ def main():
     ids = [int(x) for x in sys.argv[5].split(",")]
     t1 = int(sys.argv[6])
     tol = float(sys.argv[7]) if len(sys.argv) > 7 else 1e-9
-    if len(sys.argv) > 8:
+    if len(sys.argv) > 8 and sys.argv[8] != "ref":
         global MODE
         assert sys.argv[8] == "cpu", sys.argv[8]
         MODE = ["--target=cpu"]
+    extra = int(sys.argv[9]) if len(sys.argv) > 9 else 0
     assert 1 <= t1 < len(ids)
+    caches, lengths = kv_states(model)
+    rng = np.random.default_rng(1) if extra else None
     os.makedirs(work, exist_ok=True)
 
     np.save(os.path.join(work, "all.npy"), np.array([ids], np.int32))
@@ -56,6 +65,13 @@ def main():
                [os.path.join(work, "head.npy")], os.path.join(work, "step0"))
     worst = rel_err(np.load(outs[0])[0], ref_logits[:t1])
     print("prefill[0:%d]: %.3g" % (t1, worst))
+    for i in lengths:
+        assert np.all(np.load(outs[1 + i]) == t1), "lengths after prefill"
+    # The runner's growth: capacity len(ids) + extra rows.
+    for i in caches:
+        grown = os.path.join(work, "grown%d.npy" % i)
+        np.save(grown, grow(np.load(outs[1 + i]), len(ids) + extra, rng))
+        outs[1 + i] = grown
     for t in range(t1, len(ids)):
         tok = os.path.join(work, "tok%d.npy" % t)
         np.save(tok, np.array([ids[t]], np.int32))
@@ -65,7 +81,13 @@ def main():
         print("decode t=%d: %.3g" % (t, err))
         worst = max(worst, err)
     for i in range(1, len(full)):
-        err = rel_err(np.load(outs[i]), np.load(full[i]))
+        got, want = np.load(outs[i]), np.load(full[i])
+        if i - 1 in caches:
+            assert got.shape[1] == len(ids) + extra, got.shape
+            got = got[:, :len(ids)]
+        if i - 1 in lengths:
+            assert np.all(got == want) and np.all(want == len(ids)), (got, want)
+        err = rel_err(got, want)
         print("state %d: %.3g" % (i, err))
         worst = max(worst, err)
     if not worst <= tol:
