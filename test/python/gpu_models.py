@@ -3,7 +3,7 @@
 a GPU, so
 
   gpu_models.py prepare --bin BUILD/bin --configs DIR --out CASES [--only NAME ...]
-                        [--compile-only]
+                        [--compile-only] [--grid full|ci] [--jobs 2]
 
 runs here: for every tiny config (tiny-*.json) it imports the model (hymir-import, random
 weights with --seed=1), compiles a model artifact for each shape of the grid
@@ -27,11 +27,12 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 # (batch, prompt, generated ids): T = 1, T not a multiple of any chunk, B = 2.
-GRID = [(1, 5, 8), (2, 1, 4), (2, 7, 5)]
+GRIDS = {"full": [(2, 1, 4), (1, 7, 6)], "ci": [(2, 3, 3)]}
 
 
 def prompt_for(name, T):
@@ -47,12 +48,48 @@ def run_checked(cmd, **kw):
     return proc.stdout
 
 
+def prepare_case(args, name, mlir, weights, B, T, N):
+    """Compiles one artifact (and computes its reference); returns (case, error)."""
+    b = lambda tool: os.path.join(args.bin, tool)  # noqa: E731
+    tag = "%s_B%d_T%d" % (name, B, T)
+    art = os.path.join(args.out, name, "B%d_T%d" % (B, T))
+    prompt = prompt_for(name, T)
+    t0 = time.time()
+    try:
+        run_checked([b("hymir-compile"), mlir, "--target=cuda", "-o", art, "--batch=%d" % B,
+                     "--prompt-len=%d" % T, "--capacity=%d" % (T + N - 1)])
+        run_checked([b("hymir-rt-plan"), art, "--weights=" + weights])
+    except RuntimeError as e:
+        return None, "FAIL compile %s: %s" % (tag, e)
+    case = {"name": name, "B": B, "T": T, "N": N, "prompt": prompt,
+            "artifact": os.path.relpath(art, args.out),
+            "weights": os.path.relpath(weights, args.out)}
+    if not args.compile_only:
+        try:
+            # Greedy ids: the reference's --generate (batch 1; the B sequences of the
+            # artifact share the prompt, so each must give these ids).
+            out = run_checked([b("hymir-run"), mlir, "--reference", "--weights=" + weights,
+                               "--generate=%d" % N,
+                               "--prompt-ids=" + ",".join(map(str, prompt))])
+            case["ids"] = [int(x) for x in out.splitlines()[0].split(",")]
+            tokens = os.path.join(art, "tokens.npy")
+            np.save(tokens, np.array([prompt] * B, dtype=np.int32))
+            run_checked([b("hymir-run"), mlir, "--reference", "--weights=" + weights,
+                         "--entry=prefill", "--input=" + tokens,
+                         "--output=" + os.path.join(art, "ref"), "--output-dtype=f64"])
+            case["logits"] = os.path.relpath(os.path.join(art, "ref", "out0.npy"), args.out)
+        except RuntimeError as e:
+            return None, "FAIL reference %s: %s" % (tag, e)
+    return case, "ok   %s %s (%.1f s)" % ("compile" if args.compile_only else "prepare", tag,
+                                         time.time() - t0)
+
+
 def prepare(args):
     b = lambda tool: os.path.join(args.bin, tool)  # noqa: E731
     names = args.only or sorted(f[len("tiny-"):-len(".json")] for f in os.listdir(args.configs)
                                 if f.startswith("tiny-") and f.endswith(".json"))
     os.makedirs(args.out, exist_ok=True)
-    cases, failures = [], 0
+    jobs, failures = [], 0
     for name in names:
         model_dir = os.path.join(args.out, name)
         os.makedirs(model_dir, exist_ok=True)
@@ -65,48 +102,21 @@ def prepare(args):
             failures += 1
             print("FAIL import %s: %s" % (name, e))
             continue
-        for B, T, N in GRID:
-            tag = "%s_B%d_T%d" % (name, B, T)
-            art = os.path.join(model_dir, "B%d_T%d" % (B, T))
-            prompt = prompt_for(name, T)
-            t0 = time.time()
-            try:
-                run_checked([b("hymir-compile"), mlir, "--target=cuda", "-o", art,
-                             "--batch=%d" % B, "--prompt-len=%d" % T,
-                             "--capacity=%d" % (T + N - 1)])
-                for plan in ("prefill", "decode"):
-                    run_checked([b("hymir-rt-plan"), os.path.join(art, plan)])
-            except RuntimeError as e:
+        jobs += [(name, mlir, weights, B, T, N) for B, T, N in GRIDS[args.grid]]
+    cases = []
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for case, line in pool.map(lambda j: prepare_case(args, *j), jobs):
+            print(line, flush=True)
+            if case:
+                cases.append(case)
+            else:
                 failures += 1
-                print("FAIL compile %s: %s" % (tag, e))
-                continue
-            case = {"name": name, "B": B, "T": T, "N": N, "prompt": prompt,
-                    "artifact": os.path.relpath(art, args.out),
-                    "weights": os.path.relpath(weights, args.out)}
-            if not args.compile_only:
-                try:
-                    # Greedy ids: the reference's --generate (batch 1; the B sequences of
-                    # the artifact share the prompt, so each must give these ids).
-                    out = run_checked([b("hymir-run"), mlir, "--reference",
-                                       "--weights=" + weights, "--generate=%d" % N,
-                                       "--prompt-ids=" + ",".join(map(str, prompt))])
-                    case["ids"] = [int(x) for x in out.splitlines()[0].split(",")]
-                    tokens = os.path.join(art, "tokens.npy")
-                    np.save(tokens, np.array([prompt] * B, dtype=np.int32))
-                    run_checked([b("hymir-run"), mlir, "--reference", "--weights=" + weights,
-                                 "--entry=prefill", "--input=" + tokens,
-                                 "--output=" + os.path.join(art, "ref"),
-                                 "--output-dtype=f64"])
-                    case["logits"] = os.path.relpath(os.path.join(art, "ref", "out0.npy"),
-                                                     args.out)
-                except RuntimeError as e:
-                    failures += 1
-                    print("FAIL reference %s: %s" % (tag, e))
-                    continue
-            print("ok   %s %s (%.1f s)" % ("compile" if args.compile_only else "prepare",
-                                           tag, time.time() - t0), flush=True)
-            cases.append(case)
-    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+    manifest = os.path.join(args.out, "manifest.json")
+    if args.only and os.path.exists(manifest):
+        # Redoing some models: the other models' cases stay.
+        with open(manifest) as f:
+            cases = [c for c in json.load(f)["cases"] if c["name"] not in names] + cases
+    with open(manifest, "w") as f:
         json.dump({"cases": cases}, f, indent=1)
     print("%d prepared, %d failed" % (len(cases), failures))
     return 1 if failures else 0
@@ -171,6 +181,8 @@ def main():
     p.add_argument("--out", required=True)
     p.add_argument("--only", nargs="*")
     p.add_argument("--compile-only", action="store_true")
+    p.add_argument("--grid", choices=sorted(GRIDS), default="full")
+    p.add_argument("--jobs", type=int, default=2)
     r = sub.add_parser("run")
     r.add_argument("--runner", required=True)
     r.add_argument("--cases", required=True)

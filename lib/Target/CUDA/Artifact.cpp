@@ -148,9 +148,13 @@ static LogicalResult rowWritesToForall(scf::ForOp loop) {
     inserts.push_back(insert);
   }
   OpBuilder b(loop);
+  // Mapped to blocks: canonicalization would otherwise fold a forall of one
+  // iteration (B = 1) back into host code.
+  ArrayAttr mapping = b.getArrayAttr(
+      {gpu::GPUBlockMappingAttr::get(b.getContext(), gpu::MappingId::DimX)});
   auto forall = scf::ForallOp::create(
       b, loop.getLoc(), ArrayRef<OpFoldResult>{loop.getUpperBound()},
-      loop.getInitArgs(), std::nullopt);
+      loop.getInitArgs(), mapping);
   Block *body = forall.getBody();
   IRMapping map;
   map.map(iv, body->getArgument(0));
@@ -205,6 +209,9 @@ LogicalResult hymir::prepareModelEntry(ModuleOp module, StringRef entry) {
         return func.getResultAttrDict(i);
       }))
     func->setAttr(kOutputRolesAttr, out);
+  // Recorded: weight arguments are appended below, and argument attributes
+  // would have to follow them.
+  func.removeArgAttrsAttr();
 
   // The host function of a plan can only launch kernels: layer functions
   // are inlined into the entry point. (By hand: the upstream inliner needs
@@ -760,6 +767,13 @@ hymir::compileCUDAModel(ModuleOp module, const CUDAModelShape &shape,
   if (shape.batch < 1 || shape.promptLen < 1)
     return module.emitError("the batch and the prompt length must be "
                             "positive");
+  // A KV cache needs a capacity: checked on the source, before compiling.
+  auto decodeSource = module.lookupSymbol<func::FuncOp>("decode");
+  for (unsigned i = 0; i < decodeSource.getNumArguments(); ++i)
+    if (roleOf(decodeSource.getArgAttrDict(i)) == "kv_cache" &&
+        !shape.capacity)
+      return decodeSource.emitError("the model has a KV cache (state #")
+             << i << "): give its capacity (--capacity=C)";
   CUDAModelArtifact artifact;
   OwningOpRef<ModuleOp> prefill = module.clone();
   FailureOr<CUDAArtifact> pre = compileCUDAArtifact(
