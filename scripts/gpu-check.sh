@@ -8,7 +8,8 @@
 #       then every tiny model config (examples/models/configs/tiny-*.json:
 #       hymir-import, random weights) into model artifacts with the
 #       reference's greedy ids and prefill logits, into build-gpu/models
-#       (test/python/gpu_models.py; HYMIR_GPU_MODELS=0 skips them);
+#       (test/python/gpu_models.py; HYMIR_GPU_MODELS=0 skips them,
+#       HYMIR_GPU_GALLERY=0 the gallery);
 #   scripts/gpu-check.sh device
 #       on the GPU machine (carry build-gpu): builds the runtime alone with
 #       CMake + CUDA (build-rt/), runs every case with hymir-rt-run and
@@ -27,13 +28,21 @@ case "$mode" in
   prepare)
     bash scripts/build.sh >/dev/null
     rm -rf build-gpu/cases
-    /usr/bin/python3 test/python/gpu_cases.py prepare \
-      --hymir-compile build/bin/hymir-compile --examples examples/ops \
-      --out build-gpu/cases "$@"
+    if [ "${HYMIR_GPU_GALLERY:-1}" != 0 ]; then
+      /usr/bin/python3 test/python/gpu_cases.py prepare \
+        --hymir-compile build/bin/hymir-compile --examples examples/ops \
+        --out build-gpu/cases "$@"
+    fi
     if [ "${HYMIR_GPU_MODELS:-1}" != 0 ]; then
       rm -rf build-gpu/models
       /usr/bin/python3 test/python/gpu_models.py prepare --bin build/bin \
         --configs examples/models/configs --out build-gpu/models
+    fi
+    # The device call carries at most 64 MiB: the models travel compressed,
+    # without their .mlir (carry build-gpu/models.tar.xz alone if the gallery
+    # cases are not needed).
+    if [ -d build-gpu/models ]; then
+      tar -cJf build-gpu/models.tar.xz --exclude='*.mlir' -C build-gpu models
     fi
     du -sh build-gpu
     ;;
@@ -42,6 +51,9 @@ case "$mode" in
     cmake -S runtime -B build-rt -DCMAKE_BUILD_TYPE=Release \
       -DHYMIR_RT_BUILD_TESTS=OFF -DHYMIR_RT_CUDA=ON >/dev/null
     cmake --build build-rt -j >/dev/null
+    if [ -f build-gpu/models.tar.xz ] && [ ! -f build-gpu/models/manifest.json ]; then
+      tar -xJf build-gpu/models.tar.xz -C build-gpu
+    fi
     out="${OUT:-build-gpu}"
     mkdir -p "$out"
     status=0

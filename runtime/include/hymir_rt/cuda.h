@@ -96,8 +96,8 @@ int hymir_rt_cuda_bind_weights(hymir_rt_cuda_executable *exe,
 /// input i) and returns its results as device buffers the caller owns
 /// (`outputs[0..num_outputs)`, free each with hymir_rt_cuda_free): a result
 /// that is a plan buffer is handed over, one that is an input (or a buffer
-/// already handed over) is copied. Asynchronous on the executable's stream;
-/// `sync` waits for it.
+/// already handed over) is copied. `sync` waits for the kernels (so does a
+/// plan with temporaries, which are freed before returning).
 int hymir_rt_cuda_run_resident(hymir_rt_cuda_executable *exe,
                                const hymir_rt_cuda_ptr *inputs,
                                hymir_rt_cuda_ptr *outputs, int sync,

@@ -523,14 +523,17 @@ int hymir_rt_cuda_run_resident(hymir_rt_cuda_executable *exe,
     }
     outputs[k] = (hymir_rt_cuda_ptr)copy;
   }
-  if (!rc && sync) {
+  // The temporaries (buffers not handed over) are freed below: the kernels
+  // must be done with them first.
+  int temporaries = 0;
+  for (size_t i = 0; i < plan->num_buffers; ++i)
+    temporaries |= s.buffers[i] != 0;
+  if (!rc && (sync || temporaries)) {
     rc = sync_stream(exe, err);
   } else if (rc) {
     hymir_rt_error ignored;
     sync_stream(exe, &ignored);
   }
-  // Buffers not handed over are temporaries of this run. cuMemFree waits for
-  // the device to be done with them.
   for (size_t i = 0; i < plan->num_buffers; ++i)
     if (s.buffers[i])
       CU->cuMemFree(s.buffers[i]);

@@ -230,12 +230,14 @@ int hymir_rt_cuda_generate(const char *dir, int device,
       rc = hymir_rt_error_set(err, HYMIR_RT_OUT_OF_MEMORY, "out of memory");
     if (!rc)
       rc = hymir_rt_cuda_run_resident(s.decode, inputs, next, 0, err);
-    if (!rc) {
-      free_outputs(&s);
-      memcpy(s.outputs, next, s.num_outputs * sizeof(*next));
-      rc = hymir_rt_cuda_download(s.decode, s.logits, s.outputs[0],
+    // The logits first: the download waits for the step's kernels, which
+    // read the previous states freed next.
+    if (!rc)
+      rc = hymir_rt_cuda_download(s.decode, s.logits, next[0],
                                   (size_t)(B * V) * sizeof(float), err);
-    }
+    free_outputs(&s);
+    if (next)
+      memcpy(s.outputs, next, s.num_outputs * sizeof(*next));
     free(next);
     if (!rc)
       argmax_rows(s.logits, B, V, out->ids + step, (size_t)n);
