@@ -137,8 +137,8 @@ external values, bound by name from a safetensors file:
 
   hymir-run MODEL.mlir --reference|--target=cpu --weights=W.safetensors
             --entry=prefill --input=TOKENS.npy --output=DIR
-  hymir-run MODEL.mlir --reference|--target=cpu --weights=W.safetensors
-            --prompt-ids=1,2,3 --generate=N
+  hymir-run MODEL.mlir --reference|--target=cpu|--target=cuda
+            --weights=W.safetensors --prompt-ids=1,2,3 --generate=N
   hymir-run MODEL.mlir --random-weights=W.safetensors [--seed=S]
 
 --weights reads the tensor named like each external global (its symbol
@@ -153,7 +153,10 @@ caches (the states marked {hymir.kv_cache}) along axis 1 to prompt + N
 rows, then greedy @decode steps carrying the states, and prints the N
 generated ids
 (the first from @prefill's last logits, the others from N-1 decode steps)
-on one line, then the prefill and decode throughput. --random-weights
+on one line, then the prefill and decode throughput. With --target=cuda
+it compiles a model artifact (batch 1, the prompt's length, KV capacity
+prompt + N - 1; docs/cuda-artifacts.md) and runs it with hymir-rt-run, which
+binds the weights by name and keeps every state on the GPU. --random-weights
 writes deterministic random values for every external global (normal,
 std 1/sqrt(last dim), per tensor seeded from --seed and the name; A_log:
 log(uniform(1, 16)); other 1-D tensors: 1 + normal(0, 0.1)) and exits.
