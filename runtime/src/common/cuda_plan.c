@@ -93,7 +93,7 @@ static int parse_tensor(parser *p, int at, hymir_rt_cuda_tensor *t) {
   t->dtype = dtype_by_name(p->tok[at]);
   if (!t->dtype)
     return fail(p, "unknown dtype", p->tok[at]);
-  int64_t rank;
+  int64_t rank = 0;
   if (parse_i64(p, p->tok[at + 1], 0, HYMIR_RT_MAX_RANK, &rank))
     return p->err->code;
   if (p->ntok != at + 2 + rank)
@@ -141,7 +141,7 @@ const char *hymir_rt_cuda_role_name(hymir_rt_cuda_role role) {
 /// needs.
 static int parse_role(parser *p, int at, int version, hymir_rt_cuda_role *out) {
   *out = HYMIR_RT_CUDA_ROLE_NONE;
-  int64_t rank;
+  int64_t rank = 0;
   if (p->ntok < at + 2 || parse_i64(p, p->tok[at + 1], 0, HYMIR_RT_MAX_RANK,
                                     &rank))
     return p->ntok < at + 2 ? 0 : p->err->code;
@@ -187,7 +187,7 @@ static int parse_memref(parser *p, hymir_rt_cuda_plan *plan,
     return fail(p, "expected param memref in|buf <index> <offset> <rank> ...",
                 NULL);
   m->kind = HYMIR_RT_CUDA_PARAM_MEMREF;
-  int64_t index, rank;
+  int64_t index = 0, rank = 0;
   if (parse_source(p, p->tok[2], plan->version, &m->source) ||
       parse_i64(p, p->tok[3], 0, INT32_MAX, &index) ||
       parse_i64(p, p->tok[4], 0, INT64_C(1) << 48, &m->offset) ||
