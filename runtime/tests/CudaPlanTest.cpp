@@ -437,6 +437,7 @@ TEST(CudaModel, ReadsShapesAndStates) {
   EXPECT_EQ(m.batch, 2);
   EXPECT_EQ(m.prompt_len, 3);
   EXPECT_EQ(m.capacity, 6);
+  EXPECT_EQ(m.has_kv_cache, 1);
   EXPECT_EQ(m.vocab, 24);
   EXPECT_EQ(m.num_states, 3u);
   hymir_rt_cuda_model_plans_free(&m);

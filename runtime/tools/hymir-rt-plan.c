@@ -122,10 +122,13 @@ int main(int argc, char **argv) {
       fprintf(stderr, "hymir-rt-plan: error: %s\n", err.message);
       return 1;
     }
-    printf("model: batch %lld, prompt %lld, capacity %lld, vocabulary %lld, "
-           "%zu states\n",
-           (long long)model.batch, (long long)model.prompt_len,
-           (long long)model.capacity, (long long)model.vocab,
+    printf("model: batch %lld, prompt %lld, ", (long long)model.batch,
+           (long long)model.prompt_len);
+    if (model.has_kv_cache)
+      printf("capacity %lld", (long long)model.capacity);
+    else
+      printf("no KV cache");
+    printf(", vocabulary %lld, %zu states\n", (long long)model.vocab,
            model.num_states);
     int status = print_plan(sub, &model.prefill);
     snprintf(sub, sizeof(sub), "%s/" HYMIR_RT_CUDA_MODEL_DECODE, dir);

@@ -139,7 +139,8 @@ static int run_model(const char *dir, const char *weights_path,
               (long long)model.vocab);
       goto done;
     }
-  if ((int64_t)generate - 1 > model.capacity - model.prompt_len) {
+  if (model.has_kv_cache &&
+      (int64_t)generate - 1 > model.capacity - model.prompt_len) {
     fprintf(stderr,
             "hymir-rt-run: error: --generate=%d needs %d decode steps; the "
             "artifact's KV capacity %lld leaves room for %lld after the "

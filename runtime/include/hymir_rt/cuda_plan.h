@@ -235,6 +235,9 @@ void hymir_rt_cuda_weight_set_free(hymir_rt_cuda_weight_set *set);
 typedef struct hymir_rt_cuda_model_plans {
   hymir_rt_cuda_plan prefill, decode;
   int64_t batch, prompt_len, capacity, vocab;
+  /// Whether a state is a KV cache: only then does `capacity` bound the
+  /// number of decode steps.
+  int has_kv_cache;
   /// States: inputs 1..num_states of @decode, outputs 1..num_states of both.
   size_t num_states;
 } hymir_rt_cuda_model_plans;
@@ -246,7 +249,8 @@ typedef struct hymir_rt_cuda_model_plans {
 /// and the states with exactly the shapes it takes them; each state of
 /// @prefill has @decode's dtype, role and shape, except a kv_cache, whose
 /// axis 1 may be shorter (T rows, grown to the capacity C). `capacity` is
-/// that C (T when the model has no KV cache). Messages name the state.
+/// that C (T when the model has no KV cache, which then decodes any number
+/// of steps). Messages name the state.
 int hymir_rt_cuda_model_read(const char *dir, hymir_rt_cuda_model_plans *out,
                              hymir_rt_error *err);
 

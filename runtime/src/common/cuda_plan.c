@@ -811,7 +811,7 @@ int hymir_rt_cuda_model_read(const char *dir, hymir_rt_cuda_model_plans *out,
       ok = in->rank >= 2 && first->shape[1] == out->prompt_len &&
            (!seen_cache || in->shape[1] == out->capacity);
       out->capacity = in->shape[1];
-      seen_cache = 1;
+      seen_cache = out->has_kv_cache = 1;
     }
     if (!ok) {
       snprintf(msg, sizeof(msg),

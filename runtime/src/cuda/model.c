@@ -148,7 +148,7 @@ int hymir_rt_cuda_generate(const char *dir, int device,
   hymir_rt_error_clear(err);
   memset(out, 0, sizeof(*out));
   const int64_t B = model->batch, T = model->prompt_len, V = model->vocab;
-  if (n < 1 || (int64_t)n - 1 > model->capacity - T)
+  if (n < 1 || (model->has_kv_cache && (int64_t)n - 1 > model->capacity - T))
     return hymir_rt_error_set(
         err, HYMIR_RT_INVALID_ARGUMENT,
         "cannot generate %d tokens: the artifact's KV capacity %lld holds the "
