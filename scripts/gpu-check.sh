@@ -18,7 +18,9 @@
 #       build-gpu/), last line 'N passed, M failed'.
 #
 # With the device tool: prepare here, then one call
-#   run(command="bash scripts/gpu-check.sh device", carry=["build-gpu"]).
+#   run(command="bash scripts/gpu-check.sh device",
+#       carry=["build-gpu/cases", "build-gpu/models.tar.xz"])
+# (a call carries at most 64 MiB: the models travel as the archive).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
