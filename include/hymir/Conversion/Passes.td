@@ -28,7 +28,10 @@ def PrepareEntryPointsPass : Pass<"hymir-prepare-entry-points", "mlir::ModuleOp"
     * `bufferization.writable = false` on every tensor argument, so that
       one-shot bufferization never writes into a caller's buffer. Without it,
       `%a = math.exp %A_log` on a weight argument bufferizes in place and the
-      second call of the function sees corrupted weights.
+      second call of the function sees corrupted weights;
+    * no `hymir.*` argument / result attributes (a model's `hymir.kv_cache`
+      and `hymir.kv_lengths` marks are for runners reading the source module;
+      LLVM translation would warn about each).
 
     Unlike upstream `llvm-request-c-wrappers`, declarations (external
     functions, e.g. libm symbols or user-provided kernels) and private helpers

@@ -32,6 +32,19 @@ struct PrepareEntryPointsPass
           func.setArgAttr(
               i, bufferization::BufferizationDialect::kWritableAttrName,
               BoolAttr::get(ctx, false));
+      // A model's KV-cache marks (hymir.kv_cache, hymir.kv_lengths) are for
+      // runners reading the source module; LLVM translation does not know
+      // them and would warn about every one.
+      for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+        if (DictionaryAttr attrs = func.getArgAttrDict(i))
+          for (NamedAttribute attr : attrs)
+            if (attr.getName().strref().starts_with("hymir."))
+              func.removeArgAttr(i, attr.getName());
+      for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+        if (DictionaryAttr attrs = func.getResultAttrDict(i))
+          for (NamedAttribute attr : attrs)
+            if (attr.getName().strref().starts_with("hymir."))
+              func.removeResultAttr(i, attr.getName());
     }
   }
 };

@@ -20,3 +20,14 @@ func.func private @helper(%w: tensor<4xf32>) -> tensor<4xf32> {
 // CHECK: func.func private @external(f32) -> f32
 // CHECK-NOT: llvm.emit_c_interface
 func.func private @external(f32) -> f32
+
+// A model's KV-cache marks are dropped (LLVM translation does not know
+// them); other argument attributes stay.
+// CHECK-LABEL: func.func @decode
+// CHECK-SAME: (%{{.+}}: tensor<?x?x2xf32> {bufferization.writable = false, test.kept}, %{{.+}}: tensor<?xi32> {bufferization.writable = false})
+// CHECK-SAME: -> (tensor<?x?x2xf32>, tensor<?xi32>)
+// CHECK-NOT: hymir.kv
+func.func @decode(%k: tensor<?x?x2xf32> {hymir.kv_cache, test.kept}, %len: tensor<?xi32> {hymir.kv_lengths})
+    -> (tensor<?x?x2xf32> {hymir.kv_cache}, tensor<?xi32> {hymir.kv_lengths}) {
+  return %k, %len : tensor<?x?x2xf32>, tensor<?xi32>
+}
