@@ -58,6 +58,8 @@ const char kOverview[] =
                 [--header=OUT.h] [--mcpu=native|NAME]
   hymir-compile FILE.mlir --target=cuda --shape=DIMS ... [--entry=NAME]
                 [--emit=artifact|ptx|mlir] [--chip=sm_90a] -o OUT
+  hymir-compile MODEL.mlir --target=cuda --prompt-len=T [--batch=B]
+                [--capacity=C] [--chip=sm_90a] -o OUT
 
 Compiles FILE.mlir (hymir dialect on tensors; '-' reads stdin) with
 hymir-cpu-pipeline for the host triple and writes:
@@ -96,6 +98,15 @@ from --cuda-toolkit, default /usr/local/cuda), and writes:
   --emit=ptx       the PTX of every kernel, one file;
   --emit=mlir      the module after the pipeline (host function + gpu.binary).
 
+With --prompt-len, FILE.mlir is a model (docs/models.md) and OUT a model
+artifact: OUT/prefill, the plan of @prefill for tokens [B, T], and
+OUT/decode, the plan of @decode for tokens [B] and the states @prefill
+returns, KV caches ({hymir.kv_cache}) with C rows (--capacity, needed when
+the model has a KV cache; T + the decode steps it will run). The weights
+(external ml_program.global) are plan buffers bound by name when the
+runtime loads the artifact (hymir-rt-run MODEL_DIR --weights=W.safetensors
+--prompt-ids=... --generate=N). --batch defaults to 1.
+
 Exit status: 0 on success; 1 on a parse, verify or compilation error; 2 on a
 bad command line or an unavailable target.
 )";
@@ -123,6 +134,18 @@ struct Options {
       cl::desc("--target=cuda: static shape of the next argument (D0xD1x..., "
                "'scalar' for rank 0), one per argument in order"),
       cl::value_desc("DIMS"), cl::cat(category)};
+  cl::opt<int64_t> batch{"batch",
+                         cl::desc("--target=cuda, models: the batch B"),
+                         cl::value_desc("B"), cl::init(1), cl::cat(category)};
+  cl::opt<int64_t> promptLen{
+      "prompt-len",
+      cl::desc("--target=cuda: compile a model's @prefill for T tokens and "
+               "its @decode (a model artifact)"),
+      cl::value_desc("T"), cl::init(0), cl::cat(category)};
+  cl::opt<int64_t> capacity{
+      "capacity",
+      cl::desc("--target=cuda, models: rows C of the KV caches @decode takes"),
+      cl::value_desc("C"), cl::init(0), cl::cat(category)};
   cl::opt<std::string> entry{"entry",
                              cl::desc("--target=cuda: the function to compile"),
                              cl::value_desc("NAME"), cl::init("main"),
@@ -293,6 +316,27 @@ int runCUDA(Options &opts) {
     error() << "--header is for --target=cpu\n";
     return kExitUsage;
   }
+  bool model = opts.promptLen.getNumOccurrences() != 0;
+  if (model) {
+    if (!opts.shapes.empty() || opts.entry.getNumOccurrences() ||
+        emit != "artifact") {
+      error() << "--prompt-len compiles a model's @prefill and @decode into "
+                 "an artifact directory: --shape, --entry and --emit do not "
+                 "apply\n";
+      return kExitUsage;
+    }
+    if (opts.promptLen < 1 || opts.batch < 1 ||
+        (opts.capacity.getNumOccurrences() &&
+         opts.capacity < opts.promptLen)) {
+      error() << "--batch and --prompt-len must be positive and --capacity "
+                 "at least --prompt-len\n";
+      return kExitUsage;
+    }
+  } else if (opts.batch.getNumOccurrences() ||
+             opts.capacity.getNumOccurrences()) {
+    error() << "--batch and --capacity are for models (with --prompt-len)\n";
+    return kExitUsage;
+  }
   SmallVector<SmallVector<int64_t>> shapes;
   for (const std::string &text : opts.shapes) {
     FailureOr<SmallVector<int64_t>> shape = parseShape(text);
@@ -322,6 +366,24 @@ int runCUDA(Options &opts) {
   pipeline.nestThreads = opts.nestThreads;
   if (emit == "ptx")
     pipeline.format = "isa";
+  if (model) {
+    hymir::CUDAModelShape shape;
+    shape.batch = opts.batch;
+    shape.promptLen = opts.promptLen;
+    if (opts.capacity.getNumOccurrences())
+      shape.capacity = opts.capacity.getValue();
+    FailureOr<hymir::CUDAModelArtifact> artifact =
+        hymir::compileCUDAModel(*module, shape, pipeline);
+    if (failed(artifact))
+      return kExitFailure;
+    std::string message;
+    if (failed(hymir::writeCUDAModelArtifact(*artifact, opts.output,
+                                             message))) {
+      error() << message << "\n";
+      return kExitFailure;
+    }
+    return 0;
+  }
   FailureOr<hymir::CUDAArtifact> artifact =
       hymir::compileCUDAArtifact(*module, opts.entry, shapes, pipeline);
   if (failed(artifact))

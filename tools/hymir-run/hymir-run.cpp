@@ -141,8 +141,8 @@ external values, bound by name from a safetensors file:
 
   hymir-run MODEL.mlir --reference|--target=cpu --weights=W.safetensors
             --entry=prefill --input=TOKENS.npy --output=DIR
-  hymir-run MODEL.mlir --reference|--target=cpu --weights=W.safetensors
-            --prompt-ids=1,2,3 --generate=N
+  hymir-run MODEL.mlir --reference|--target=cpu|--target=cuda
+            --weights=W.safetensors --prompt-ids=1,2,3 --generate=N
   hymir-run MODEL.mlir --random-weights=W.safetensors [--seed=S]
 
 --weights reads the tensor named like each external global (its symbol
@@ -157,7 +157,10 @@ caches (the states marked {hymir.kv_cache}) along axis 1 to prompt + N
 rows, then greedy @decode steps carrying the states, and prints the N
 generated ids
 (the first from @prefill's last logits, the others from N-1 decode steps)
-on one line, then the prefill and decode throughput. --random-weights
+on one line, then the prefill and decode throughput. With --target=cuda
+it compiles a model artifact (batch 1, the prompt's length, KV capacity
+prompt + N - 1; docs/cuda-artifacts.md) and runs it with hymir-rt-run, which
+binds the weights by name and keeps every state on the GPU. --random-weights
 writes deterministic random values for every external global (normal,
 std 1/sqrt(last dim), per tensor seeded from --seed and the name; A_log:
 log(uniform(1, 16)); other 1-D tensors: 1 + normal(0, 0.1)) and exits.
@@ -1276,11 +1279,6 @@ int run(Options &opts, const char *argv0) {
       return kExitUsage;
     }
   } else if (generate) {
-    if (!opts.reference && opts.target == "cuda") {
-      error() << "--generate runs on the reference interpreter and the CPU "
-                 "target for now: pass --reference or --target=cpu\n";
-      return kExitUsage;
-    }
     if (!opts.inputs.empty() || !opts.output.empty() ||
         opts.entry.getNumOccurrences()) {
       error() << "--generate takes the prompt from --prompt-ids and runs "
@@ -1379,10 +1377,18 @@ int run(Options &opts, const char *argv0) {
                "--weights=W.safetensors\n";
     return failRun(kExitUsage);
   }
-  if (!opts.reference && !onCpu && !getExternalGlobals(*module).empty()) {
-    error() << "a module with external weights (ml_program.global) runs "
-               "only with --reference or --target=cpu for now\n";
-    return failRun(kExitUsage);
+  // --target=cuda: the runner binds the weights (checked above with the
+  // reference's messages) by name from the same file.
+  if (generate && !opts.reference && !onCpu) {
+    if (opts.promptIds.empty()) {
+      error() << "--generate needs a non-empty --prompt-ids=ID,ID,...\n";
+      return kExitUsage;
+    }
+    std::vector<int64_t> ids(opts.promptIds.begin(), opts.promptIds.end());
+    return hymir::generateOnCuda(*module, opts.weights, ids, opts.generate,
+                                 argv0) == 0
+               ? 0
+               : kExitFailure;
   }
   CpuRunner cpu(*module, rawWeights, opts.chunkSize, opts.tileAttention,
                 opts.threads);
@@ -1479,7 +1485,7 @@ int run(Options &opts, const char *argv0) {
     if (!removeOutputs(opts.output, ""))
       return failRun(kExitFailure);
     int status = hymir::runOnCuda(*module, opts.entry, shapes, opts.inputs,
-                                  opts.output, argv0);
+                                  opts.output, opts.weights, argv0);
     return status == 0 ? 0 : failRun(kExitFailure);
   }
 

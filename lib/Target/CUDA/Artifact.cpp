@@ -9,6 +9,8 @@
 
 #include "hymir/Target/CUDA/Artifact.h"
 
+#include "PlanAttributes.h"
+
 #include "hymir_rt/cuda_plan.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -28,6 +30,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
+using namespace hymir::cuda_plan;
 
 //===----------------------------------------------------------------------===//
 // Shape specialisation
@@ -40,14 +43,18 @@ hymir::specializeEntryShapes(ModuleOp module, StringRef entry,
   if (!func || func.isExternal())
     return module.emitError("no function @")
            << entry << " with a body to compile";
-  if (shapes.size() != func.getNumArguments())
+  // Weight arguments (prepareModelEntry) come last and are static already.
+  auto weights = func->getAttrOfType<ArrayAttr>(kWeightsAttr);
+  size_t numArgs = func.getNumArguments() - (weights ? weights.size() : 0);
+  if (shapes.size() != numArgs)
     return func.emitError("@")
-           << entry << " takes " << func.getNumArguments()
-           << " arguments, but " << shapes.size() << " shapes were given";
+           << entry << " takes " << numArgs << " arguments, but "
+           << shapes.size() << " shapes were given";
   Block &body = func.getBody().front();
   OpBuilder b(&body, body.begin());
   SmallVector<Type> inputs;
-  for (auto [i, arg, shape] : llvm::enumerate(body.getArguments(), shapes)) {
+  for (auto [i, arg, shape] :
+       llvm::enumerate(body.getArguments().take_front(numArgs), shapes)) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!type)
       return func.emitError("argument #")
@@ -74,6 +81,8 @@ hymir::specializeEntryShapes(ModuleOp module, StringRef entry,
     auto cast = tensor::CastOp::create(b, func.getLoc(), type, arg);
     arg.replaceAllUsesExcept(cast, cast);
   }
+  for (BlockArgument arg : body.getArguments().drop_front(numArgs))
+    inputs.push_back(arg.getType());
   func.setFunctionType(
       FunctionType::get(module.getContext(), inputs, func.getResultTypes()));
   // One entry point per artifact: the other functions become private and
@@ -105,7 +114,18 @@ struct Ref {
 };
 
 const char *sourceName(hymir_rt_cuda_source s) {
-  return s == HYMIR_RT_CUDA_SOURCE_INPUT ? "in" : "buf";
+  return s == HYMIR_RT_CUDA_SOURCE_INPUT    ? "in"
+         : s == HYMIR_RT_CUDA_SOURCE_WEIGHT ? "wt"
+                                            : "buf";
+}
+
+/// The role recorded for position `i` of `attr` (kInputRolesAttr, ...).
+StringRef roleAt(Operation *func, StringRef attr, size_t i) {
+  auto list = func->getAttrOfType<ArrayAttr>(attr);
+  if (!list || i >= list.size())
+    return "";
+  auto role = dyn_cast<StringAttr>(list[i]);
+  return role ? role.getValue() : "";
 }
 
 /// The runtime's dtype name of `type`, or null.
@@ -132,7 +152,7 @@ public:
   PlanWriter(func::FuncOp func) : func(func), os(plan) {}
 
   LogicalResult tensorLine(Operation *at, StringRef keyword, size_t index,
-                           MemRefType type) {
+                           MemRefType type, StringRef suffix = "") {
     const char *dtype = dtypeName(type.getElementType());
     if (!dtype)
       return at->emitOpError("element type ")
@@ -147,6 +167,8 @@ public:
     os << dtype << ' ' << type.getRank();
     for (int64_t d : type.getShape())
       os << ' ' << d;
+    if (!suffix.empty())
+      os << ' ' << suffix;
     os << '\n';
     return success();
   }
@@ -260,9 +282,13 @@ public:
       return op.emitOpError("result #")
              << k << " is a strided view (" << ref.type
              << "); results must be whole buffers";
+    if (ref.source == HYMIR_RT_CUDA_SOURCE_WEIGHT)
+      return op.emitOpError("result #")
+             << k << " is a weight; return a copy of it";
     os << "output " << k << ' ' << sourceName(ref.source) << ' ' << ref.index
        << ' ';
-    return tensorLine(op, "", ~size_t(0), ref.type);
+    return tensorLine(op, "", ~size_t(0), ref.type,
+                      roleAt(func, kOutputRolesAttr, k));
   }
 
   static SmallVector<int64_t> computeStrides(ArrayRef<int64_t> shape) {
@@ -274,15 +300,29 @@ public:
 
   LogicalResult run(const llvm::StringMap<size_t> &modules) {
     os << "function " << func.getName() << '\n';
+    // The last arguments are the weights (prepareModelEntry).
+    auto weights = func->getAttrOfType<ArrayAttr>(kWeightsAttr);
+    size_t numWeights = weights ? weights.size() : 0;
+    if (numWeights > func.getNumArguments())
+      return func.emitError("has more weights than arguments");
+    size_t numInputs = func.getNumArguments() - numWeights;
     for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
       auto type = dyn_cast<MemRefType>(arg.getType());
       if (!type || !type.getLayout().isIdentity())
         return func.emitError("argument #")
                << i << " of the lowered function is " << arg.getType()
                << ", not a memref with the identity layout";
-      if (failed(tensorLine(func, "input", i, type)))
+      bool isWeight = i >= numInputs;
+      size_t index = isWeight ? i - numInputs : i;
+      if (failed(isWeight
+                     ? tensorLine(func, "weight", index, type,
+                                  cast<StringAttr>(weights[index]).getValue())
+                     : tensorLine(func, "input", index, type,
+                                  roleAt(func, kInputRolesAttr, i))))
         return failure();
-      refs[arg] = Ref{HYMIR_RT_CUDA_SOURCE_INPUT, i, type, true};
+      refs[arg] = Ref{isWeight ? HYMIR_RT_CUDA_SOURCE_WEIGHT
+                               : HYMIR_RT_CUDA_SOURCE_INPUT,
+                      index, type, true};
     }
     size_t buffers = 0;
     for (Operation &op : func.getBody().front()) {
@@ -397,7 +437,8 @@ FailureOr<hymir::CUDAArtifact>
 hymir::compileCUDAArtifact(ModuleOp module, StringRef entry,
                            ArrayRef<SmallVector<int64_t>> shapes,
                            const CUDAPipelineOptions &options) {
-  if (failed(specializeEntryShapes(module, entry, shapes)))
+  if (failed(prepareModelEntry(module, entry)) ||
+      failed(specializeEntryShapes(module, entry, shapes)))
     return failure();
   PassManager pm(module.getContext());
   buildHymirCUDAPipeline(pm, options);

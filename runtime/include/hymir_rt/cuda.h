@@ -23,9 +23,14 @@
 #include "hymir_rt/cuda_plan.h"
 #include "hymir_rt/status.h"
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/// A device address (CUdeviceptr).
+typedef uint64_t hymir_rt_cuda_ptr;
 
 /// A loaded artifact: the plan, its modules and kernels, on one device.
 typedef struct hymir_rt_cuda_executable hymir_rt_cuda_executable;
@@ -56,6 +61,68 @@ int hymir_rt_cuda_time(hymir_rt_cuda_executable *exe,
                        const hymir_rt_array *inputs, size_t num_inputs,
                        int warmup, int repeats, double *ms,
                        hymir_rt_error *err);
+
+//===----------------------------------------------------------------------===//
+// Device-resident execution (models: weights loaded once, states kept on
+// the device between calls)
+//===----------------------------------------------------------------------===//
+
+/// Device memory in the executable's context. `hymir_rt_cuda_free` accepts 0.
+int hymir_rt_cuda_alloc(hymir_rt_cuda_executable *exe, size_t bytes,
+                        hymir_rt_cuda_ptr *out, hymir_rt_error *err);
+void hymir_rt_cuda_free(hymir_rt_cuda_executable *exe, hymir_rt_cuda_ptr p);
+/// Synchronous copies (the executable's stream, then a wait).
+int hymir_rt_cuda_upload(hymir_rt_cuda_executable *exe, hymir_rt_cuda_ptr dst,
+                         const void *src, size_t bytes, hymir_rt_error *err);
+int hymir_rt_cuda_download(hymir_rt_cuda_executable *exe, void *dst,
+                           hymir_rt_cuda_ptr src, size_t bytes,
+                           hymir_rt_error *err);
+
+/// Device-to-device copy and zero fill, asynchronous on the stream.
+int hymir_rt_cuda_copy(hymir_rt_cuda_executable *exe, hymir_rt_cuda_ptr dst,
+                       hymir_rt_cuda_ptr src, size_t bytes,
+                       hymir_rt_error *err);
+int hymir_rt_cuda_zero(hymir_rt_cuda_executable *exe, hymir_rt_cuda_ptr dst,
+                       size_t bytes, hymir_rt_error *err);
+
+/// Points the plan's weights at device buffers `ptrs[0..plan->num_weights)`
+/// (not owned: they must outlive every run). Runs of a plan with weights
+/// fail until they are bound.
+int hymir_rt_cuda_bind_weights(hymir_rt_cuda_executable *exe,
+                               const hymir_rt_cuda_ptr *ptrs, size_t n,
+                               hymir_rt_error *err);
+
+/// Runs the plan on device-resident inputs (`inputs[i]` holds the plan's
+/// input i) and returns its results as device buffers the caller owns
+/// (`outputs[0..num_outputs)`, free each with hymir_rt_cuda_free): a result
+/// that is a plan buffer is handed over, one that is an input (or a buffer
+/// already handed over) is copied. `sync` waits for the kernels (so does a
+/// plan with temporaries, which are freed before returning).
+int hymir_rt_cuda_run_resident(hymir_rt_cuda_executable *exe,
+                               const hymir_rt_cuda_ptr *inputs,
+                               hymir_rt_cuda_ptr *outputs, int sync,
+                               hymir_rt_error *err);
+
+/// Greedy generation with a model artifact (hymir_rt_cuda_model_read):
+/// prefill on `prompt` (i32 [B, T], the artifact's shapes), then `n - 1`
+/// decode steps, each feeding back the argmax of the last logits (ties to
+/// the lowest id); states stay on the device, KV caches are grown from T to
+/// the capacity C once after prefill, so `n - 1 <= C - T`. `weights` holds
+/// every weight of both plans (hymir_rt_cuda_weights_load); they are
+/// uploaded once and shared.
+typedef struct hymir_rt_cuda_generation {
+  int32_t *ids;                  ///< [B, n], malloc'ed
+  hymir_rt_array prefill_logits; ///< f32 [B, T, V]
+  double prefill_seconds, decode_seconds;
+} hymir_rt_cuda_generation;
+
+int hymir_rt_cuda_generate(const char *dir, int device,
+                           const hymir_rt_cuda_model_plans *model,
+                           const hymir_rt_cuda_weight_set *weights,
+                           const int32_t *prompt, int n,
+                           hymir_rt_cuda_generation *out, hymir_rt_error *err);
+
+void hymir_rt_cuda_generation_free(hymir_rt_cuda_generation *g);
 
 #ifdef __cplusplus
 } // extern "C"

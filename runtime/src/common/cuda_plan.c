@@ -92,7 +92,7 @@ static int parse_tensor(parser *p, int at, hymir_rt_cuda_tensor *t) {
   t->dtype = dtype_by_name(p->tok[at]);
   if (!t->dtype)
     return fail(p, "unknown dtype", p->tok[at]);
-  int64_t rank;
+  int64_t rank = 0;
   if (parse_i64(p, p->tok[at + 1], 0, HYMIR_RT_MAX_RANK, &rank))
     return p->err->code;
   if (p->ntok != at + 2 + rank)
@@ -109,13 +109,53 @@ static int parse_tensor(parser *p, int at, hymir_rt_cuda_tensor *t) {
   return 0;
 }
 
-static int parse_source(parser *p, const char *s, hymir_rt_cuda_source *out) {
+static int parse_source(parser *p, const char *s, int version,
+                        hymir_rt_cuda_source *out) {
   if (strcmp(s, "in") == 0)
     *out = HYMIR_RT_CUDA_SOURCE_INPUT;
   else if (strcmp(s, "buf") == 0)
     *out = HYMIR_RT_CUDA_SOURCE_BUFFER;
+  else if (strcmp(s, "wt") == 0 && version >= 2)
+    *out = HYMIR_RT_CUDA_SOURCE_WEIGHT;
   else
-    return fail(p, "expected 'in' or 'buf', got", s);
+    return fail(p, version >= 2 ? "expected 'in', 'wt' or 'buf', got"
+                                : "expected 'in' or 'buf', got",
+                s);
+  return 0;
+}
+
+const char *hymir_rt_cuda_role_name(hymir_rt_cuda_role role) {
+  switch (role) {
+  case HYMIR_RT_CUDA_ROLE_KV_CACHE:
+    return "kv_cache";
+  case HYMIR_RT_CUDA_ROLE_KV_LENGTHS:
+    return "kv_lengths";
+  default:
+    return "";
+  }
+}
+
+/// Strips a trailing role token (version 2) from an input/output line whose
+/// tensor starts at token `at`: the line has one token more than its rank
+/// needs.
+static int parse_role(parser *p, int at, int version, hymir_rt_cuda_role *out) {
+  *out = HYMIR_RT_CUDA_ROLE_NONE;
+  int64_t rank = 0;
+  if (p->ntok < at + 2 || parse_i64(p, p->tok[at + 1], 0, HYMIR_RT_MAX_RANK,
+                                    &rank))
+    return p->ntok < at + 2 ? 0 : p->err->code;
+  if (p->ntok != at + 3 + rank)
+    return 0;
+  const char *r = p->tok[p->ntok - 1];
+  if (version < 2)
+    return fail(p, "roles need plan format version 2, got", r);
+  if (strcmp(r, "kv_cache") == 0)
+    *out = HYMIR_RT_CUDA_ROLE_KV_CACHE;
+  else if (strcmp(r, "kv_lengths") == 0)
+    *out = HYMIR_RT_CUDA_ROLE_KV_LENGTHS;
+  else
+    return fail(p, "unknown role (expected kv_cache or kv_lengths)", r);
+  --p->ntok;
   return 0;
 }
 
@@ -127,9 +167,12 @@ static const hymir_rt_cuda_tensor *lookup(parser *p, hymir_rt_cuda_plan *plan,
     return &plan->inputs[index];
   if (src == HYMIR_RT_CUDA_SOURCE_BUFFER && index < plan->num_buffers)
     return &plan->buffers[index];
+  if (src == HYMIR_RT_CUDA_SOURCE_WEIGHT && index < plan->num_weights)
+    return &plan->weights[index].tensor;
   fail(p, src == HYMIR_RT_CUDA_SOURCE_INPUT ? "no such input"
-                                            : "no such buffer (buffers are "
-                                              "declared before use)",
+          : src == HYMIR_RT_CUDA_SOURCE_WEIGHT
+              ? "no such weight (weights are declared before use)"
+              : "no such buffer (buffers are declared before use)",
        NULL);
   return NULL;
 }
@@ -143,8 +186,8 @@ static int parse_memref(parser *p, hymir_rt_cuda_plan *plan,
     return fail(p, "expected param memref in|buf <index> <offset> <rank> ...",
                 NULL);
   m->kind = HYMIR_RT_CUDA_PARAM_MEMREF;
-  int64_t index, rank;
-  if (parse_source(p, p->tok[2], &m->source) ||
+  int64_t index = 0, rank = 0;
+  if (parse_source(p, p->tok[2], plan->version, &m->source) ||
       parse_i64(p, p->tok[3], 0, INT32_MAX, &index) ||
       parse_i64(p, p->tok[4], 0, INT64_C(1) << 48, &m->offset) ||
       parse_i64(p, p->tok[5], 0, HYMIR_RT_MAX_RANK, &rank))
@@ -276,11 +319,14 @@ static int parse_lines(parser *p, char *text, hymir_rt_cuda_plan *plan) {
                        HYMIR_RT_CUDA_PLAN_MAGIC " <version>')", NULL);
       if (parse_i64(p, p->tok[1], 0, INT32_MAX, &version))
         return p->err->code;
-      if (version != HYMIR_RT_CUDA_PLAN_VERSION)
+      if (version < HYMIR_RT_CUDA_PLAN_MIN_VERSION ||
+          version > HYMIR_RT_CUDA_PLAN_VERSION)
         return hymir_rt_error_set(
             p->err, HYMIR_RT_UNSUPPORTED,
-            "%s:%d: plan format version %lld; this runtime reads version %d",
-            p->name, p->line, (long long)version, HYMIR_RT_CUDA_PLAN_VERSION);
+            "%s:%d: plan format version %lld; this runtime reads versions "
+            "%d to %d",
+            p->name, p->line, (long long)version,
+            HYMIR_RT_CUDA_PLAN_MIN_VERSION, HYMIR_RT_CUDA_PLAN_VERSION);
       plan->version = (int)version;
       seen_header = 1;
       continue;
@@ -309,6 +355,25 @@ static int parse_lines(parser *p, char *text, hymir_rt_cuda_plan *plan) {
       seen_function = 1;
     } else if (!seen_function) {
       return fail(p, "expected 'function <name>' before", kw);
+    } else if (strcmp(kw, "weight") == 0) {
+      int64_t index = 0;
+      if (plan->version < 2)
+        return fail(p, "weights need plan format version 2", NULL);
+      if (p->ntok < 6 || parse_i64(p, p->tok[1], 0, INT32_MAX, &index))
+        return fail(p, "expected weight <index> <dtype> <rank> <dims...> "
+                       "<name>",
+                    NULL);
+      hymir_rt_cuda_weight *w = GROW(plan, weights, num_weights, p);
+      if (!w)
+        return p->err->code;
+      if ((size_t)index + 1 != plan->num_weights)
+        return fail(p, "indices must count up from 0", NULL);
+      const char *name = p->tok[--p->ntok];
+      if (copy_name(p, w->name, name) || parse_tensor(p, 2, &w->tensor))
+        return p->err->code;
+      for (size_t i = 0; i + 1 < plan->num_weights; ++i)
+        if (strcmp(plan->weights[i].name, w->name) == 0)
+          return fail(p, "weight declared twice", name);
     } else if (strcmp(kw, "input") == 0 || strcmp(kw, "buffer") == 0) {
       int is_input = kw[0] == 'i';
       int64_t index = 0;
@@ -323,8 +388,12 @@ static int parse_lines(parser *p, char *text, hymir_rt_cuda_plan *plan) {
       if ((size_t)index + 1 !=
           (is_input ? plan->num_inputs : plan->num_buffers))
         return fail(p, "indices must count up from 0", NULL);
+      hymir_rt_cuda_role role = HYMIR_RT_CUDA_ROLE_NONE;
+      if (is_input && parse_role(p, 2, plan->version, &role))
+        return p->err->code;
       if (parse_tensor(p, 2, t))
         return p->err->code;
+      t->role = role;
     } else if (strcmp(kw, "launch") == 0) {
       if (p->ntok != 11)
         return fail(p,
@@ -384,12 +453,17 @@ static int parse_lines(parser *p, char *text, hymir_rt_cuda_plan *plan) {
         return p->err->code;
       if ((size_t)k + 1 != plan->num_outputs)
         return fail(p, "output indices must count up from 0", NULL);
-      if (parse_source(p, p->tok[2], &o->source))
+      if (parse_source(p, p->tok[2], plan->version, &o->source))
         return p->err->code;
+      if (o->source == HYMIR_RT_CUDA_SOURCE_WEIGHT)
+        return fail(p, "a result cannot be a weight", NULL);
       o->index = (size_t)index;
+      hymir_rt_cuda_role role = HYMIR_RT_CUDA_ROLE_NONE;
       const hymir_rt_cuda_tensor *t = lookup(p, plan, o->source, o->index);
-      if (!t || parse_tensor(p, 4, &o->tensor))
+      if (!t || parse_role(p, 4, plan->version, &role) ||
+          parse_tensor(p, 4, &o->tensor))
         return p->err->code;
+      o->tensor.role = role;
       if (o->tensor.dtype != t->dtype ||
           hymir_rt_cuda_tensor_bytes(&o->tensor) !=
               hymir_rt_cuda_tensor_bytes(t))
@@ -533,6 +607,7 @@ void hymir_rt_cuda_plan_free(hymir_rt_cuda_plan *plan) {
     free(plan->launches[i].params);
   free(plan->modules);
   free(plan->inputs);
+  free(plan->weights);
   free(plan->buffers);
   free(plan->launches);
   free(plan->outputs);

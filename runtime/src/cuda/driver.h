@@ -40,6 +40,8 @@
   X(cuMemFree)                                                                 \
   X(cuMemcpyHtoDAsync)                                                         \
   X(cuMemcpyDtoH)                                                              \
+  X(cuMemcpyDtoDAsync)                                                         \
+  X(cuMemsetD8Async)                                                           \
   X(cuLaunchKernel)                                                            \
   X(cuEventCreate)                                                             \
   X(cuEventDestroy)                                                            \

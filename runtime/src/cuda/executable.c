@@ -31,6 +31,9 @@ struct hymir_rt_cuda_executable {
   CUmodule *modules;
   CUfunction *kernels; ///< one per launch
   CUstream stream;
+  /// Device buffers of the plan's weights (not owned), once bound.
+  hymir_rt_cuda_ptr *weights;
+  int weights_bound;
 };
 
 /// Sets `err` from a driver error: "<what>: CUDA_ERROR_X (string)".
@@ -166,6 +169,7 @@ void hymir_rt_cuda_unload(hymir_rt_cuda_executable *exe) {
   }
   free(exe->modules);
   free(exe->kernels);
+  free(exe->weights);
   hymir_rt_cuda_plan_free(&exe->plan);
   free(exe);
 }
@@ -218,6 +222,15 @@ static int alloc_state(hymir_rt_cuda_executable *exe,
   return 0;
 }
 
+static int check_weights_bound(const hymir_rt_cuda_executable *exe,
+                               hymir_rt_error *err) {
+  if (exe->plan.num_weights && !exe->weights_bound)
+    return hymir_rt_error_set(err, HYMIR_RT_INVALID_ARGUMENT,
+                              "%s takes %zu weights, which are not bound",
+                              exe->plan.function, exe->plan.num_weights);
+  return 0;
+}
+
 static int launch_all(hymir_rt_cuda_executable *exe, const device_state *s,
                       hymir_rt_error *err) {
   const hymir_rt_cuda_plan *plan = &exe->plan;
@@ -251,9 +264,10 @@ static int launch_all(hymir_rt_cuda_executable *exe, const device_state *s,
         ++k;
         continue;
       }
-      CUdeviceptr base = param->source == HYMIR_RT_CUDA_SOURCE_INPUT
-                             ? s->inputs[param->index]
-                             : s->buffers[param->index];
+      CUdeviceptr base =
+          param->source == HYMIR_RT_CUDA_SOURCE_INPUT    ? s->inputs[param->index]
+          : param->source == HYMIR_RT_CUDA_SOURCE_WEIGHT ? exe->weights[param->index]
+                                                         : s->buffers[param->index];
       values[k++] = (uint64_t)base; // allocated pointer
       values[k++] = (uint64_t)base; // aligned pointer
       values[k++] = (uint64_t)param->offset;
@@ -299,6 +313,8 @@ int hymir_rt_cuda_run(hymir_rt_cuda_executable *exe,
   const hymir_rt_cuda_plan *plan = &exe->plan;
   memset(outputs, 0, plan->num_outputs * sizeof(*outputs));
   int rc = hymir_rt_cuda_check_inputs(plan, inputs, num_inputs, err);
+  if (!rc)
+    rc = check_weights_bound(exe, err);
   if (rc)
     return rc;
   CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
@@ -338,6 +354,8 @@ int hymir_rt_cuda_time(hymir_rt_cuda_executable *exe,
     return hymir_rt_error_set(err, HYMIR_RT_INVALID_ARGUMENT,
                               "hymir_rt_cuda_time: bad argument");
   int rc = hymir_rt_cuda_check_inputs(&exe->plan, inputs, num_inputs, err);
+  if (!rc)
+    rc = check_weights_bound(exe, err);
   if (rc)
     return rc;
   CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
@@ -367,5 +385,165 @@ int hymir_rt_cuda_time(hymir_rt_cuda_executable *exe,
   if (stop)
     CU->cuEventDestroy(stop);
   free_state(&state);
+  return rc;
+}
+
+//===----------------------------------------------------------------------===//
+// Device-resident execution
+//===----------------------------------------------------------------------===//
+
+int hymir_rt_cuda_alloc(hymir_rt_cuda_executable *exe, size_t bytes,
+                        hymir_rt_cuda_ptr *out, hymir_rt_error *err) {
+  *out = 0;
+  CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
+  CUdeviceptr p = 0;
+  CU_CHECK(CU->cuMemAlloc(&p, bytes ? bytes : 1), "cuMemAlloc");
+  *out = (hymir_rt_cuda_ptr)p;
+  return 0;
+}
+
+void hymir_rt_cuda_free(hymir_rt_cuda_executable *exe, hymir_rt_cuda_ptr p) {
+  if (!exe || !p)
+    return;
+  CU->cuCtxSetCurrent(exe->context);
+  CU->cuMemFree((CUdeviceptr)p);
+}
+
+int hymir_rt_cuda_upload(hymir_rt_cuda_executable *exe, hymir_rt_cuda_ptr dst,
+                         const void *src, size_t bytes, hymir_rt_error *err) {
+  CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
+  CU_CHECK(CU->cuMemcpyHtoDAsync((CUdeviceptr)dst, src, bytes, exe->stream),
+           "cuMemcpyHtoD");
+  return sync_stream(exe, err);
+}
+
+int hymir_rt_cuda_download(hymir_rt_cuda_executable *exe, void *dst,
+                           hymir_rt_cuda_ptr src, size_t bytes,
+                           hymir_rt_error *err) {
+  CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
+  // The stream is non-blocking: wait for its kernels before a copy on the
+  // legacy stream.
+  int rc = sync_stream(exe, err);
+  if (rc)
+    return rc;
+  CU_CHECK(CU->cuMemcpyDtoH(dst, (CUdeviceptr)src, bytes), "cuMemcpyDtoH");
+  return 0;
+}
+
+int hymir_rt_cuda_copy(hymir_rt_cuda_executable *exe, hymir_rt_cuda_ptr dst,
+                       hymir_rt_cuda_ptr src, size_t bytes,
+                       hymir_rt_error *err) {
+  CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
+  CU_CHECK(CU->cuMemcpyDtoDAsync((CUdeviceptr)dst, (CUdeviceptr)src, bytes,
+                                 exe->stream),
+           "cuMemcpyDtoD");
+  return 0;
+}
+
+int hymir_rt_cuda_zero(hymir_rt_cuda_executable *exe, hymir_rt_cuda_ptr dst,
+                       size_t bytes, hymir_rt_error *err) {
+  CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
+  CU_CHECK(CU->cuMemsetD8Async((CUdeviceptr)dst, 0, bytes, exe->stream),
+           "cuMemsetD8");
+  return 0;
+}
+
+int hymir_rt_cuda_bind_weights(hymir_rt_cuda_executable *exe,
+                               const hymir_rt_cuda_ptr *ptrs, size_t n,
+                               hymir_rt_error *err) {
+  if (n != exe->plan.num_weights)
+    return hymir_rt_error_set(err, HYMIR_RT_INVALID_ARGUMENT,
+                              "%s takes %zu weights, %zu given",
+                              exe->plan.function, exe->plan.num_weights, n);
+  free(exe->weights);
+  exe->weights = calloc(n + 1, sizeof(*exe->weights));
+  if (!exe->weights)
+    return hymir_rt_error_set(err, HYMIR_RT_OUT_OF_MEMORY, "out of memory");
+  for (size_t i = 0; i < n; ++i)
+    exe->weights[i] = ptrs[i];
+  exe->weights_bound = 1;
+  return 0;
+}
+
+int hymir_rt_cuda_run_resident(hymir_rt_cuda_executable *exe,
+                               const hymir_rt_cuda_ptr *inputs,
+                               hymir_rt_cuda_ptr *outputs, int sync,
+                               hymir_rt_error *err) {
+  hymir_rt_error_clear(err);
+  const hymir_rt_cuda_plan *plan = &exe->plan;
+  memset(outputs, 0, plan->num_outputs * sizeof(*outputs));
+  int rc = check_weights_bound(exe, err);
+  if (rc)
+    return rc;
+  CU_CHECK(CU->cuCtxSetCurrent(exe->context), "cuCtxSetCurrent");
+  device_state s = {0};
+  s.num_buffers = plan->num_buffers;
+  s.inputs = calloc(plan->num_inputs + 1, sizeof(CUdeviceptr));
+  s.buffers = calloc(plan->num_buffers + 1, sizeof(CUdeviceptr));
+  if (!s.inputs || !s.buffers) {
+    free(s.inputs);
+    free(s.buffers);
+    return hymir_rt_error_set(err, HYMIR_RT_OUT_OF_MEMORY, "out of memory");
+  }
+  // Inputs are the caller's: free_state must not free them.
+  for (size_t i = 0; i < plan->num_inputs; ++i)
+    s.inputs[i] = (CUdeviceptr)inputs[i];
+  CUresult cu = CUDA_SUCCESS;
+  for (size_t i = 0; !rc && i < plan->num_buffers; ++i)
+    if ((cu = CU->cuMemAlloc(&s.buffers[i], hymir_rt_cuda_tensor_bytes(
+                                                &plan->buffers[i]))) !=
+        CUDA_SUCCESS)
+      rc = cuda_fail(err, cu, "cuMemAlloc (buffer)");
+  if (!rc)
+    rc = launch_all(exe, &s, err);
+  for (size_t k = 0; !rc && k < plan->num_outputs; ++k) {
+    const hymir_rt_cuda_output *o = &plan->outputs[k];
+    if (o->source == HYMIR_RT_CUDA_SOURCE_BUFFER && s.buffers[o->index]) {
+      outputs[k] = (hymir_rt_cuda_ptr)s.buffers[o->index];
+      s.buffers[o->index] = 0; // handed over
+      continue;
+    }
+    // An input, or a buffer that an earlier result took: copy it.
+    size_t bytes = hymir_rt_cuda_tensor_bytes(&o->tensor);
+    CUdeviceptr src = o->source == HYMIR_RT_CUDA_SOURCE_INPUT
+                          ? s.inputs[o->index]
+                          : (CUdeviceptr)outputs[0];
+    for (size_t j = 0; o->source == HYMIR_RT_CUDA_SOURCE_BUFFER && j < k; ++j)
+      if (plan->outputs[j].source == HYMIR_RT_CUDA_SOURCE_BUFFER &&
+          plan->outputs[j].index == o->index)
+        src = (CUdeviceptr)outputs[j];
+    CUdeviceptr copy = 0;
+    if ((cu = CU->cuMemAlloc(&copy, bytes)) != CUDA_SUCCESS ||
+        (cu = CU->cuMemcpyDtoDAsync(copy, src, bytes, exe->stream)) !=
+            CUDA_SUCCESS) {
+      if (copy)
+        CU->cuMemFree(copy);
+      rc = cuda_fail(err, cu, "copying a result");
+      break;
+    }
+    outputs[k] = (hymir_rt_cuda_ptr)copy;
+  }
+  // The temporaries (buffers not handed over) are freed below: the kernels
+  // must be done with them first.
+  int temporaries = 0;
+  for (size_t i = 0; i < plan->num_buffers; ++i)
+    temporaries |= s.buffers[i] != 0;
+  if (!rc && (sync || temporaries)) {
+    rc = sync_stream(exe, err);
+  } else if (rc) {
+    hymir_rt_error ignored;
+    sync_stream(exe, &ignored);
+  }
+  for (size_t i = 0; i < plan->num_buffers; ++i)
+    if (s.buffers[i])
+      CU->cuMemFree(s.buffers[i]);
+  free(s.inputs);
+  free(s.buffers);
+  if (rc)
+    for (size_t k = 0; k < plan->num_outputs; ++k) {
+      if (outputs[k])
+        CU->cuMemFree((CUdeviceptr)outputs[k]);
+      outputs[k] = 0;
+    }
   return rc;
 }

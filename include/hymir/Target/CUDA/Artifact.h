@@ -19,9 +19,21 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <optional>
 #include <string>
 
 namespace hymir {
+
+/// Prepares a model's entry point for the CUDA target (docs/cuda-artifacts.md
+/// "Model artifacts"): records the roles of its arguments and results
+/// (`hymir.kv_cache`, `hymir.kv_lengths`) for the plan, inlines the calls
+/// (a plan's host function only launches kernels) and turns every external
+/// `ml_program.global` it loads into an argument after its own, which the
+/// plan declares as a weight bound by the global's name. Globals with a
+/// dense value become constants. A module without globals or calls is left
+/// as it is.
+mlir::LogicalResult prepareModelEntry(mlir::ModuleOp module,
+                                      llvm::StringRef entry);
 
 /// Gives the public function `entry` of `module` static argument types:
 /// `shapes[i]` replaces argument i's shape (ranks must agree, static
@@ -53,7 +65,8 @@ mlir::FailureOr<CUDAArtifact> extractCUDAArtifact(mlir::ModuleOp module,
                                                   llvm::StringRef entry,
                                                   llvm::StringRef chip);
 
-/// specializeEntryShapes + hymir-cuda-pipeline + extractCUDAArtifact.
+/// prepareModelEntry + specializeEntryShapes (`shapes` for the entry's own
+/// arguments) + hymir-cuda-pipeline + extractCUDAArtifact.
 mlir::FailureOr<CUDAArtifact>
 compileCUDAArtifact(mlir::ModuleOp module, llvm::StringRef entry,
                     llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes,
@@ -64,6 +77,35 @@ compileCUDAArtifact(mlir::ModuleOp module, llvm::StringRef entry,
 mlir::LogicalResult writeCUDAArtifact(const CUDAArtifact &artifact,
                                       llvm::StringRef dir,
                                       std::string &errorMessage);
+
+/// The shapes a model artifact is compiled for: @prefill at tokens
+/// [batch, promptLen], @decode at tokens [batch] with KV caches of
+/// `capacity` rows (needed when the model has a KV cache).
+struct CUDAModelShape {
+  int64_t batch = 1;
+  int64_t promptLen = 1;
+  std::optional<int64_t> capacity;
+};
+
+/// A model artifact: the plans of @prefill and @decode, whose weights with
+/// the same name the runtime binds to one device buffer.
+struct CUDAModelArtifact {
+  CUDAArtifact prefill, decode;
+};
+
+/// Compiles @prefill and @decode of a model module (docs/models.md) for
+/// `shape`: @decode's state shapes are the results of @prefill, KV caches
+/// (`hymir.kv_cache`) at the capacity along axis 1. Fails, at @decode, when
+/// a state would not come back with the shape it went in. `module` is not
+/// modified.
+mlir::FailureOr<CUDAModelArtifact>
+compileCUDAModel(mlir::ModuleOp module, const CUDAModelShape &shape,
+                 const CUDAPipelineOptions &options);
+
+/// Writes DIR/prefill and DIR/decode (each a plan directory).
+mlir::LogicalResult writeCUDAModelArtifact(const CUDAModelArtifact &artifact,
+                                           llvm::StringRef dir,
+                                           std::string &errorMessage);
 
 } // namespace hymir
 
