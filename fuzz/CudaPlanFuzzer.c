@@ -9,8 +9,9 @@
 // `hymir_rt_cuda_plan_parse`, the runtime's only guard before kernels are
 // launched with the pointers the plan describes. On failure `*out` must be
 // zeroed and the message non-empty; on success every memref parameter must
-// stay inside the tensor it names and every output must be a reshape of
-// its tensor (the executor relies on both).
+// stay inside the tensor it names (an input, a weight or a buffer) and every
+// output must be a reshape of an input or buffer (the executor relies on
+// both).
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,6 +31,23 @@ static int64_t numel(const hymir_rt_cuda_tensor *t) {
   for (int i = 0; i < t->rank; ++i)
     n *= t->shape[i];
   return n;
+}
+
+/// The plan tensor a parameter or output names: an input, a weight (plan
+/// version 2) or a buffer, its index checked.
+static const hymir_rt_cuda_tensor *
+tensorOf(const hymir_rt_cuda_plan *plan, int source, size_t index) {
+  switch (source) {
+  case HYMIR_RT_CUDA_SOURCE_INPUT:
+    check(index < plan->num_inputs);
+    return &plan->inputs[index];
+  case HYMIR_RT_CUDA_SOURCE_WEIGHT:
+    check(index < plan->num_weights);
+    return &plan->weights[index].tensor;
+  default:
+    check(source == HYMIR_RT_CUDA_SOURCE_BUFFER && index < plan->num_buffers);
+    return &plan->buffers[index];
+  }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -52,12 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       const hymir_rt_cuda_param *param = &launch->params[p];
       if (param->kind != HYMIR_RT_CUDA_PARAM_MEMREF)
         continue;
-      const hymir_rt_cuda_tensor *t =
-          param->source == HYMIR_RT_CUDA_SOURCE_INPUT
-              ? (check(param->index < plan.num_inputs),
-                 &plan.inputs[param->index])
-              : (check(param->index < plan.num_buffers),
-                 &plan.buffers[param->index]);
+      const hymir_rt_cuda_tensor *t = tensorOf(&plan, param->source,
+                                                param->index);
       int64_t hi = param->offset;
       for (int d = 0; d < param->rank; ++d)
         hi += (param->sizes[d] - 1) * param->strides[d];
@@ -66,10 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   for (size_t k = 0; k < plan.num_outputs; ++k) {
     const hymir_rt_cuda_output *o = &plan.outputs[k];
-    const hymir_rt_cuda_tensor *t =
-        o->source == HYMIR_RT_CUDA_SOURCE_INPUT
-            ? (check(o->index < plan.num_inputs), &plan.inputs[o->index])
-            : (check(o->index < plan.num_buffers), &plan.buffers[o->index]);
+    check(o->source != HYMIR_RT_CUDA_SOURCE_WEIGHT); // weights are read-only
+    const hymir_rt_cuda_tensor *t = tensorOf(&plan, o->source, o->index);
     check(hymir_rt_cuda_tensor_bytes(&o->tensor) ==
           hymir_rt_cuda_tensor_bytes(t));
   }

@@ -21,6 +21,8 @@
 
 #include "hymir/Transforms/Passes.h"
 
+#include "PolynomialExp.h"
+
 #include "hymir/Dialect/Hymir/IR/HymirAttrs.h"
 #include "hymir/Dialect/Hymir/IR/HymirOps.h"
 
@@ -909,41 +911,8 @@ struct ChunkScansPass
     // mask) as polynomials that LLVM vectorizes, instead of scalar libm
     // calls; their relative error (a few ulp) is far inside the 1e-4
     // tolerance against the float64 oracle.
-    SmallVector<Operation *> exps;
-    getOperation()->walk([&](math::ExpOp exp) {
-      if (exp->hasAttr("hymir.chunk_exp"))
-        exps.push_back(exp);
-    });
-    if (exps.empty())
-      return;
-    llvm::SmallPtrSet<Block *, 8> blocks;
-    for (Operation *exp : exps)
-      blocks.insert(exp->getBlock());
-    RewritePatternSet patterns(&getContext());
-    populateMathPolynomialApproximationPatterns(
-        patterns, [](StringRef name) { return name == "math.exp"; });
-    if (failed(applyOpPatternsGreedily(exps, std::move(patterns))))
+    if (failed(hymir::approximateTaggedExps(getOperation(), "hymir.chunk_exp")))
       return signalPassFailure();
-    // The polynomial's fma and floor as LLVM intrinsics right away: the CPU
-    // pipeline sends math ops to libm (hymir-convert-math-to-libm), and
-    // calls of fmaf/floorf would keep LLVM from vectorizing the loops.
-    SmallVector<Operation *> helpers;
-    for (Block *block : blocks)
-      for (Operation &op : *block)
-        if (isa<math::FmaOp, math::FloorOp>(op))
-          helpers.push_back(&op);
-    for (Operation *op : helpers) {
-      OpBuilder b(op);
-      Value replacement;
-      if (auto fma = dyn_cast<math::FmaOp>(op))
-        replacement = LLVM::FMAOp::create(b, op->getLoc(), fma.getA(),
-                                          fma.getB(), fma.getC());
-      else
-        replacement = LLVM::FFloorOp::create(b, op->getLoc(),
-                                             op->getOperand(0));
-      op->getResult(0).replaceAllUsesWith(replacement);
-      op->erase();
-    }
   }
 };
 

@@ -24,6 +24,8 @@
 
 #include "hymir/Transforms/Passes.h"
 
+#include "PolynomialExp.h"
+
 #include "hymir/Dialect/Hymir/IR/HymirOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -646,40 +648,9 @@ struct TileAttentionPass
   /// The exponentials of the tiled form as polynomials that vectorize (a
   /// few ulp, far inside the 1e-4 tolerance), as hymir-chunk-scans does.
   void approximateExps() {
-    SmallVector<Operation *> exps;
-    getOperation()->walk([&](math::ExpOp exp) {
-      if (exp->hasAttr("hymir.attention_exp"))
-        exps.push_back(exp);
-    });
-    if (exps.empty())
-      return;
-    llvm::SmallPtrSet<Block *, 8> blocks;
-    for (Operation *exp : exps)
-      blocks.insert(exp->getBlock());
-    RewritePatternSet patterns(&getContext());
-    populateMathPolynomialApproximationPatterns(
-        patterns, [](StringRef name) { return name == "math.exp"; });
-    if (failed(applyOpPatternsGreedily(exps, std::move(patterns))))
+    if (failed(hymir::approximateTaggedExps(getOperation(),
+                                            "hymir.attention_exp")))
       return signalPassFailure();
-    // fma and floor as LLVM intrinsics: the CPU pipeline sends math ops to
-    // libm, whose scalar calls would keep LLVM from vectorizing.
-    SmallVector<Operation *> helpers;
-    for (Block *block : blocks)
-      for (Operation &op : *block)
-        if (isa<math::FmaOp, math::FloorOp>(op))
-          helpers.push_back(&op);
-    for (Operation *op : helpers) {
-      OpBuilder b(op);
-      Value replacement;
-      if (auto fma = dyn_cast<math::FmaOp>(op))
-        replacement = LLVM::FMAOp::create(b, op->getLoc(), fma.getA(),
-                                          fma.getB(), fma.getC());
-      else
-        replacement =
-            LLVM::FFloorOp::create(b, op->getLoc(), op->getOperand(0));
-      op->getResult(0).replaceAllUsesWith(replacement);
-      op->erase();
-    }
   }
 };
 

@@ -1,5 +1,5 @@
-// RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=0" --mlir-print-ir-after=hymir-vectorize-chunk-matmuls -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILED
-// RUN: hymir-opt %s --hymir-cpu-pipeline="tile-attention=false chunk-size=0" --mlir-print-ir-after=hymir-convert-hymir-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=SEQUENTIAL
+// RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=0" --mlir-disable-threading --mlir-print-ir-after=hymir-vectorize-chunk-matmuls -o /dev/null 2>&1 | FileCheck %s --check-prefix=TILED
+// RUN: hymir-opt %s --hymir-cpu-pipeline="tile-attention=false chunk-size=0" --mlir-disable-threading --mlir-print-ir-after=hymir-convert-hymir-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=SEQUENTIAL
 // RUN: hymir-opt %s --hymir-cpu-pipeline | FileCheck %s --check-prefix=LLVM
 
 // hymir-cpu-pipeline's tile-attention: by default f32 attention takes the

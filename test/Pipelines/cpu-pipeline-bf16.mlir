@@ -1,24 +1,14 @@
-// RUN: hymir-opt %s --hymir-cpu-pipeline --mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s
+// RUN: hymir-opt %s --hymir-cpu-pipeline --mlir-disable-threading --mlir-print-ir-after=convert-linalg-to-loops -o /dev/null 2>&1 | FileCheck %s
 // RUN: hymir-opt %s --hymir-cpu-pipeline | FileCheck %s --check-prefix=LLVM
 
 // bf16 activations on the CPU target (what hymir-narrow-inputs makes of the
 // gallery): the compiled code loads bf16 elements (half the bytes) straight
 // from the caller's buffers and widens them in registers (arith.extf next to
 // each load); no f32 copy of a whole input is ever made; the state stays f32.
-// One scan takes the token-sequential fallback (a general dplr body; printed
-// first), one the chunked form (scalar class).
+// One scan takes the chunked form (scalar class), one the token-sequential
+// fallback (a general dplr body). Single-threaded, so that the per-function
+// IR dumps come in module order.
 
-// CHECK-LABEL: func.func @sequential(
-// CHECK-SAME: memref<?x?x2x12xbf16>
-// CHECK-NOT: memref<?x?x2x12xf32>
-// CHECK-NOT: memref<?x?x2xf32>
-// CHECK: memref.alloc(%{{.+}}, %{{.+}}) {{.*}}: memref<?x?x2x20xf32>
-// CHECK-NOT: memref.alloc(%{{.+}}, %{{.+}}) {{.*}}: memref<?x?x
-// CHECK-NOT: memref<?x?x2x12xf32>
-// CHECK: %[[L2:.+]] = memref.load %{{.+}}[%{{.+}}] : memref<12xbf16, strided<[1], offset: ?>>
-// CHECK-NEXT: arith.extf %[[L2]] : bf16 to f32
-// CHECK-NOT: memref.alloc(%{{.+}}, %{{.+}}) {{.*}}: memref<?x?x
-// CHECK-NOT: memref<?x?x2x12xf32>
 // CHECK-LABEL: func.func @chunked(
 // CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<?x?x2x12xbf16>, %[[K:[a-z0-9]+]]: memref<?x?x2x12xbf16>, %[[V:[a-z0-9]+]]: memref<?x?x2x20xbf16>, %[[G:[a-z0-9]+]]: memref<?x?x2xbf16>
 // The only buffer of a [B, T, ...] shape is the output o; no f32 (or other)
@@ -33,6 +23,18 @@
 // CHECK-NEXT: arith.extf %[[L]] : bf16 to f32
 // CHECK-NOT: memref.alloc(%{{.+}}, %{{.+}}) {{.*}}: memref<?x?x
 // CHECK-NOT: memref<?x?x2x12xf32>
+// CHECK-LABEL: func.func @sequential(
+// CHECK-SAME: memref<?x?x2x12xbf16>
+// CHECK-NOT: memref<?x?x2x12xf32>
+// CHECK-NOT: memref<?x?x2xf32>
+// CHECK: memref.alloc(%{{.+}}, %{{.+}}) {{.*}}: memref<?x?x2x20xf32>
+// CHECK-NOT: memref.alloc(%{{.+}}, %{{.+}}) {{.*}}: memref<?x?x
+// CHECK-NOT: memref<?x?x2x12xf32>
+// CHECK: %[[L2:.+]] = memref.load %{{.+}}[%{{.+}}] : memref<12xbf16, strided<[1], offset: ?>>
+// CHECK-NEXT: arith.extf %[[L2]] : bf16 to f32
+// CHECK-NOT: memref.alloc(%{{.+}}, %{{.+}}) {{.*}}: memref<?x?x
+// CHECK-NOT: memref<?x?x2x12xf32>
+
 // At the end: 2-byte loads widened by fpext.
 // LLVM-LABEL: llvm.func @chunked(
 // LLVM: llvm.load %{{.+}} : !llvm.ptr -> bf16

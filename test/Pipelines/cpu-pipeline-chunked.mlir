@@ -1,5 +1,5 @@
-// RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=32" --mlir-print-ir-after=hymir-chunk-scans -o /dev/null 2>&1 | FileCheck %s --check-prefix=CHUNKED
-// RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=0" --mlir-print-ir-after=hymir-convert-hymir-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=FALLBACK
+// RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=32" --mlir-disable-threading --mlir-print-ir-after=hymir-chunk-scans -o /dev/null 2>&1 | FileCheck %s --check-prefix=CHUNKED
+// RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=0" --mlir-disable-threading --mlir-print-ir-after=hymir-convert-hymir-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=FALLBACK
 // RUN: hymir-opt %s --hymir-cpu-pipeline | FileCheck %s --check-prefix=LLVM
 
 // hymir-cpu-pipeline's chunk-size: a scalar-class scan (simple GLA) takes the
