@@ -22,6 +22,7 @@
 #include "hymir/Transforms/Passes.h"
 
 #include "PolynomialExp.h"
+#include "TensorBuilders.h"
 
 #include "hymir/Dialect/Hymir/IR/HymirAttrs.h"
 #include "hymir/Dialect/Hymir/IR/HymirOps.h"
@@ -286,28 +287,6 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
 constexpr arith::FastMathFlags kContract = arith::FastMathFlags::contract;
 constexpr arith::FastMathFlags kReduce =
     arith::FastMathFlags::contract | arith::FastMathFlags::reassoc;
-
-static Value indexConst(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-static Value f32Const(OpBuilder &b, Location loc, double v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-
-static Value dimSize(OpBuilder &b, Location loc, Value v, int64_t dim) {
-  auto type = cast<RankedTensorType>(v.getType());
-  if (!type.isDynamicDim(dim))
-    return indexConst(b, loc, type.getDimSize(dim));
-  return tensor::DimOp::create(b, loc, v, dim);
-}
-
-/// A zero-filled static f32 tensor.
-static Value zeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
-  Value empty = tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
-  return linalg::FillOp::create(b, loc, f32Const(b, loc, 0.0), empty)
-      .getResult(0);
-}
 
 /// `tensor.empty` of `type` whose leading dynamic dims are `leading`.
 static Value emptyWithLeading(OpBuilder &b, Location loc,

@@ -25,6 +25,7 @@
 #include "hymir/Transforms/Passes.h"
 
 #include "PolynomialExp.h"
+#include "TensorBuilders.h"
 
 #include "hymir/Dialect/Hymir/IR/HymirOps.h"
 
@@ -64,27 +65,6 @@ struct TilePlan {
 };
 
 } // namespace
-
-static Value indexConst(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-static Value f32Const(OpBuilder &b, Location loc, double v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-
-static Value dimSize(OpBuilder &b, Location loc, Value v, int64_t dim) {
-  auto type = cast<RankedTensorType>(v.getType());
-  if (!type.isDynamicDim(dim))
-    return indexConst(b, loc, type.getDimSize(dim));
-  return tensor::DimOp::create(b, loc, v, dim);
-}
-
-static Value zeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
-  Value empty = tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
-  return linalg::FillOp::create(b, loc, f32Const(b, loc, 0.0), empty)
-      .getResult(0);
-}
 
 static Value splat(OpBuilder &b, Location loc, VectorType type, Value x) {
   return vector::BroadcastOp::create(b, loc, type, x);
