@@ -6,9 +6,9 @@
 
 The device half times each Hymir artifact with `hymir-rt-run --bench` and, in the same
 process run, its peers with CUDA events: the copy ceiling (`torch.clone` of the state:
-what a decode step must at least move) and fla 0.5's Gated DeltaNet kernels
-(`fused_recurrent_gated_delta_rule` for decode, `chunk_gated_delta_rule` for prefill),
-imported from DIR (fla's source, fetched into the git-ignored third_party_peers/ and
+what a decode step must at least move) and fla 0.5's kernels (Gated DeltaNet:
+`fused_recurrent_gated_delta_rule` for decode, `chunk_gated_delta_rule` for prefill;
+simple GLA: `chunk_simple_gla`), imported from DIR (fla's source, fetched into the git-ignored third_party_peers/ and
 carried; never committed). It also checks that Hymir and fla agree on the bench inputs
 (relative RMS of the outputs). Prints one line per case with ms, peer ms and ratios.
 """
@@ -23,9 +23,16 @@ import numpy as np
 
 H, K, V = 16, 128, 128
 CASES = {
-    # name: (mlir, B, T or None for decode, threads per (batch, head) block)
-    "gdn_decode_B64": ("bench/gpu/gdn_decode.mlir", 64, None, 256),
-    "gdn_prefill_B4_T1024": ("bench/gpu/gdn.mlir", 4, 1024, 256),
+    # name: (op, mlir, B, T or None for decode, threads per (batch, head) block,
+    #        chunk size or None for the pipeline's default)
+    "gdn_decode_B64": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 256, None),
+    "gdn_prefill_B4_T1024_seq": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 256, 0),
+    "gdn_prefill_B4_T1024": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 256, None),
+    "gdn_prefill_B4_T4096": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 256, None),
+    "simple_gla_prefill_B4_T1024": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 1024, 256,
+                                    None),
+    "simple_gla_prefill_B4_T4096": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096, 256,
+                                    None),
 }
 
 
@@ -43,24 +50,38 @@ def gdn_inputs(B, T, rng):
     return [q, k, v, a, b, A_log, dt_bias, S0]
 
 
-def case_inputs(name, B, T):
+def simple_gla_inputs(B, T, rng):
+    f = np.float32
+    q = rng.standard_normal((B, T, H, K)).astype(f)
+    k = rng.standard_normal((B, T, H, K)).astype(f)
+    v = rng.standard_normal((B, T, H, V)).astype(f)
+    g = -rng.uniform(0.01, 0.2, (B, T, H)).astype(f)   # log-decay
+    S0 = (0.1 * rng.standard_normal((B, H, K, V))).astype(f)
+    return [q, k, v, g, S0]
+
+
+def case_inputs(op, B, T):
     """The inputs of a case: deterministic (seeded by B and T), made where they
     are used (the B = 64 decode state alone is 64 MiB, more than can be carried)."""
     rng = np.random.default_rng(1000 * B + (T or 0))
-    return gdn_inputs(B, T, rng)
+    return gdn_inputs(B, T, rng) if op == "gdn" else simple_gla_inputs(B, T, rng)
 
 
 def prepare(args):
     manifest = []
-    for name, (mlir, B, T, threads) in CASES.items():
+    for name, (op, mlir, B, T, threads, chunk) in CASES.items():
         d = os.path.join(args.out, name)
         os.makedirs(d, exist_ok=True)
-        shapes = [x.shape for x in case_inputs(name, B, T)]
+        shapes = [x.shape for x in case_inputs(op, B, 1 if T else None)]
+        shapes = [(s[0], T) + s[2:] if T and len(s) >= 3 and s[1] == 1 else s for s in shapes]
         cmd = [args.hymir_compile, mlir, "--target=cuda", "-o", os.path.join(d, "artifact"),
                "--nest-threads=%d" % threads]
+        if chunk is not None:
+            cmd.append("--chunk-size=%d" % chunk)
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]
         subprocess.run(cmd, check=True)
-        manifest.append({"name": name, "B": B, "T": T, "artifact": name + "/artifact"})
+        manifest.append({"name": name, "op": op, "B": B, "T": T,
+                         "artifact": name + "/artifact"})
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     return 0
@@ -94,10 +115,10 @@ def device(args):
         manifest = json.load(f)
     print("device:", torch.cuda.get_device_name(), "| torch", torch.__version__)
     for case in manifest:
-        name, B, T = case["name"], case["B"], case["T"]
+        name, op, B, T = case["name"], case["op"], case["B"], case["T"]
         outdir = os.path.join(args.cases, name, "out")
         os.makedirs(outdir, exist_ok=True)
-        arrays = case_inputs(name, B, T)
+        arrays = case_inputs(op, B, T)
         paths = []
         for i, x in enumerate(arrays):
             paths.append(os.path.join(args.cases, name, "in%d.npy" % i))
@@ -111,9 +132,12 @@ def device(args):
             continue
         hymir_ms = float(proc.stdout.split()[-1])
         data = [torch.from_numpy(x).cuda() for x in arrays]
+        line = "%-28s hymir %9.3f ms" % (name, hymir_ms)
+        if op == "simple_gla":
+            print(line + simple_gla_peer(args, data, outdir, hymir_ms), flush=True)
+            continue
         q, k, v, a, b, A_log, dt_bias, S0 = data
         state_bytes = S0.numel() * 4
-        line = "%-22s hymir %9.3f ms" % (name, hymir_ms)
         if T is None:
             copy_ms = cuda_ms(lambda: S0.clone(), args.reps)
             copy_gbs = 2 * state_bytes / copy_ms / 1e6
@@ -155,6 +179,26 @@ def device(args):
             fla_ms, fla_ms / hymir_ms, diff)
         print(line, flush=True)
     return 0
+
+
+def simple_gla_peer(args, data, outdir, hymir_ms):
+    """fla's chunk_simple_gla on the same inputs: ' | fla ... ms | ratio | diff'."""
+    try:
+        from fla.ops.simple_gla import chunk_simple_gla
+    except Exception as e:  # noqa: BLE001
+        return " | fla unavailable: %s" % e
+    q, k, v, g, S0 = data
+
+    def run():
+        return chunk_simple_gla(q, k, v, g=g, scale=K ** -0.5, initial_state=S0,
+                                output_final_state=True)
+    fla_ms = cuda_ms(run, args.reps)
+    o, S = run()
+    o_h = np.load(os.path.join(outdir, "out0.npy"))
+    S_h = np.load(os.path.join(outdir, "out1.npy"))
+    diff = max(rel_rms(o_h, o.float().cpu().numpy()), rel_rms(S_h, S.float().cpu().numpy()))
+    return " | fla %8.3f ms | fla/hymir %.3f | rel. RMS diff. %.1e" % (
+        fla_ms, fla_ms / hymir_ms, diff)
 
 
 def main():

@@ -198,6 +198,8 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   if (options.chunkSize > 0) {
     ChunkScansPassOptions chunk;
     chunk.chunkSize = options.chunkSize;
+    chunk.vectorRows = !options.gpuChunkForms;
+    chunk.polynomialExp = !options.gpuChunkForms;
     pm.addPass(createChunkScansPass(chunk));
   }
   // 1c. Attention as FlashAttention-style tiles (docs/attention-cpu.md);

@@ -49,6 +49,13 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   //    tensor ops as linalg.generic.
   pm.addPass(createNormalizePass());
   pm.addPass(hymir::createWidenPrefixStatesPass());
+  if (options.chunkSize > 0) {
+    ChunkScansPassOptions chunk;
+    chunk.chunkSize = options.chunkSize;
+    chunk.polynomialExp = false;
+    chunk.vectorRows = false;
+    pm.addPass(createChunkScansPass(chunk));
+  }
   pm.addPass(createConvertHymirToLoopsPass());
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);
@@ -94,6 +101,9 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   kernels.addPass(memref::createExpandStridedMetadataPass());
   kernels.addPass(createLowerAffinePass());
   kernels.addPass(createSCFToControlFlowPass());
+  // The chunked forms' row copies and mask rows (vector<C>) as plain loads
+  // and stores.
+  kernels.addPass(createConvertVectorToLLVMPass());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
   // What libdevice has no function for (math.cttz, ctpop, ...) becomes LLVM
   // intrinsics, which NVPTX lowers.

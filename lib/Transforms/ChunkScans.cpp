@@ -63,6 +63,9 @@ struct ChunkPlan {
   Value beta;              // its β_t, or null for β = 1
   llvm::SmallPtrSet<Operation *, 8> stateOps; // replaced by the chunk algebra
   int64_t keyDim = 0, valueDim = 0;
+  /// Rows as vector<N> (the CPU: one vector load/store, vectorized masks) or
+  /// as tensor ops (the GPU: parallel loops its kernels spread over threads).
+  bool vectorRows = true;
 };
 
 /// A positive float constant: a literal in the body, or a scan parameter
@@ -336,10 +339,18 @@ static Value extractAt(OpBuilder &b, Location loc, Value source,
 }
 
 /// Writes the vector `row` into row `i` of the matrix `dest`, as one vector
-/// (a vector load and store once bufferized, not a memref.copy).
+/// (a vector load and store once bufferized, not a memref.copy), or as a
+/// slice (a copy loop) without `vectorRows`.
 static Value insertRow(OpBuilder &b, Location loc, Value row, Value dest,
-                       Value i) {
+                       Value i, bool vectorRows) {
   auto type = cast<RankedTensorType>(row.getType());
+  if (!vectorRows) {
+    int64_t n = type.getDimSize(0);
+    return tensor::InsertSliceOp::create(
+        b, loc, row, dest, ArrayRef<OpFoldResult>{i, b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(n)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+  }
   auto vecType = VectorType::get(type.getShape(), type.getElementType());
   Value zero = indexConst(b, loc, 0);
   Value pad = f32Const(b, loc, 0.0);
@@ -413,25 +424,43 @@ struct ChunkDecay {
   Value cumulative, expCumulative, last;
 };
 
-static ChunkDecay chunkDecay(OpBuilder &b, Location loc, int64_t C, Value g) {
+static ChunkDecay chunkDecay(OpBuilder &b, Location loc, int64_t C, Value g,
+                             bool vectorRows) {
   ChunkDecay d;
   if (!g)
     return d;
   MLIRContext *ctx = b.getContext();
-  // A running sum over the chunk, in order.
-  Value zeroIndex = indexConst(b, loc, 0), oneIndex = indexConst(b, loc, 1);
-  auto prefix = scf::ForOp::create(
-      b, loc, zeroIndex, indexConst(b, loc, C), oneIndex,
-      ValueRange{f32Const(b, loc, 0.0),
-                 tensor::EmptyOp::create(b, loc, {C}, b.getF32Type())},
-      [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
-        Value gi = tensor::ExtractOp::create(b, loc, g, ValueRange{i});
-        Value sum = arith::AddFOp::create(b, loc, acc[0], gi);
-        Value dst = tensor::InsertOp::create(b, loc, sum, acc[1],
-                                             ValueRange{i});
-        scf::YieldOp::create(b, loc, ValueRange{sum, dst});
-      });
-  d.cumulative = prefix.getResult(1);
+  if (vectorRows) {
+    // A running sum over the chunk, in order.
+    Value zeroIndex = indexConst(b, loc, 0), oneIndex = indexConst(b, loc, 1);
+    auto prefix = scf::ForOp::create(
+        b, loc, zeroIndex, indexConst(b, loc, C), oneIndex,
+        ValueRange{f32Const(b, loc, 0.0),
+                   tensor::EmptyOp::create(b, loc, {C}, b.getF32Type())},
+        [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+          Value gi = tensor::ExtractOp::create(b, loc, g, ValueRange{i});
+          Value sum = arith::AddFOp::create(b, loc, acc[0], gi);
+          Value dst = tensor::InsertOp::create(b, loc, sum, acc[1],
+                                               ValueRange{i});
+          scf::YieldOp::create(b, loc, ValueRange{sum, dst});
+        });
+    d.cumulative = prefix.getResult(1);
+  } else {
+    // Each G[i] its own sum over j ≤ i (loops i, j): parallel over i, no
+    // loop-carried scalar, which a GPU block could not share.
+    d.cumulative = generic(
+        b, loc, g, zeros(b, loc, {C}), {map(ctx, 2, {1}), map(ctx, 2, {0})},
+        {utils::IteratorType::parallel, utils::IteratorType::reduction},
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value i = linalg::IndexOp::create(b, loc, 0);
+          Value j = linalg::IndexOp::create(b, loc, 1);
+          Value before =
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, j, i);
+          Value term = arith::SelectOp::create(b, loc, before, args[0],
+                                               f32Const(b, loc, 0.0));
+          return arith::AddFOp::create(b, loc, args[1], term).getResult();
+        });
+  }
   AffineMap id1 = map(ctx, 1, {0});
   d.expCumulative = generic(
       b, loc, d.cumulative,
@@ -445,13 +474,58 @@ static ChunkDecay chunkDecay(OpBuilder &b, Location loc, int64_t C, Value g) {
   return d;
 }
 
+/// The causal decay mask as one element-wise generic over (i, j), for
+/// targets without `vectorRows` (see maskScores).
+static Value maskScoresGeneric(OpBuilder &b, Location loc, int64_t C,
+                               Value scores, const ChunkDecay &decay,
+                               bool strict, Value rowScale) {
+  MLIRContext *ctx = b.getContext();
+  AffineMap id2 = map(ctx, 2, {0, 1}), rowOf = map(ctx, 2, {0}),
+            colOf = map(ctx, 2, {1});
+  SmallVector<Value> inputs{scores};
+  SmallVector<AffineMap> maps{id2};
+  if (decay.cumulative) {
+    inputs.append({decay.cumulative, decay.cumulative});
+    maps.append({rowOf, colOf});
+  }
+  if (rowScale) {
+    inputs.push_back(rowScale);
+    maps.push_back(rowOf);
+  }
+  maps.push_back(id2);
+  auto par = utils::IteratorType::parallel;
+  return generic(
+      b, loc, inputs, tensor::EmptyOp::create(b, loc, {C, C}, b.getF32Type()),
+      maps, {par, par}, [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value i = linalg::IndexOp::create(b, loc, 0);
+        Value j = linalg::IndexOp::create(b, loc, 1);
+        Value causal = arith::CmpIOp::create(
+            b, loc, strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule,
+            j, i);
+        Value zero = f32Const(b, loc, 0.0);
+        Value x = args[0];
+        unsigned n = 1;
+        if (decay.cumulative) {
+          Value diff = arith::SubFOp::create(b, loc, args[n], args[n + 1]);
+          n += 2;
+          Value safe = arith::SelectOp::create(b, loc, causal, diff, zero);
+          x = arith::MulFOp::create(b, loc, x, fastExp(b, loc, safe));
+        }
+        if (rowScale)
+          x = arith::MulFOp::create(b, loc, x, args[n++]);
+        return arith::SelectOp::create(b, loc, causal, x, zero).getResult();
+      });
+}
+
 /// The causal decay mask applied to the C × C `scores`, row by row as
 /// vector<C> (vectorized exponentials, no scalar loop):
 ///   out[i, :] = select(j ≤ i (j < i if strict), A[i, :] · e^{G_i − G}, 0)
 /// times `rowScale[i]` when given.
 static Value maskScores(OpBuilder &b, Location loc, int64_t C, Value scores,
-                        const ChunkDecay &decay, bool strict,
+                        const ChunkDecay &decay, bool strict, bool vectorRows,
                         Value rowScale = {}) {
+  if (!vectorRows)
+    return maskScoresGeneric(b, loc, C, scores, decay, strict, rowScale);
   auto rowType = VectorType::get({C}, b.getF32Type());
   auto laneType = VectorType::get({C}, b.getI32Type());
   SmallVector<int32_t> lanes;
@@ -505,27 +579,11 @@ static Value maskScores(OpBuilder &b, Location loc, int64_t C, Value scores,
   return maskLoop.getResult(0);
 }
 
-/// The delta rule's pseudo-values of one chunk (the UT/WY transform):
-///   A  = strictly-lower(diag(β) (K Kᵀ ∘ D)),  D[i, j] = e^{G_i − G_j}
-///   L  = (I + A)⁻¹                             (forward substitution)
-///   V' = L diag(β) V − L diag(β e^G) K S
-/// V' replaces V in the update and read of a plain (decayed) rank-1 scan:
-/// O = ((Q Kᵀ) ∘ M) V' + diag(e^G) Q S,  S ← e^{G_{C−1}} S + (...K)ᵀ V'.
-static Value deltaValues(OpBuilder &b, Location loc, const ChunkPlan &plan,
-                         int64_t C, Value k, Value v, Value beta,
-                         const ChunkDecay &decay, Value state) {
-  MLIRContext *ctx = b.getContext();
-  int64_t K = plan.keyDim, V = plan.valueDim;
-  auto par = utils::IteratorType::parallel;
-  AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
-
-  Value gram = matmul(b, loc, k, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
-                      map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
-                      "hymir.lower_triangular_result");
-  Value a = maskScores(b, loc, C, gram, decay, /*strict=*/true, beta);
-
-  // L = (I + A)⁻¹ row by row: L[i, :] = e_i − Σ_{j < i} A[i, j] L[j, :].
-  // Rows j < i of L are zero past column j, so L is lower triangular.
+/// L = (I + A)⁻¹ of the strictly lower `a` by forward substitution, row by
+/// row as vector<C>: L[i, :] = e_i − Σ_{j < i} A[i, j] L[j, :]. Rows j < i
+/// of L are zero past column j, so L is lower triangular.
+static Value unitLowerInverseRows(OpBuilder &b, Location loc, int64_t C,
+                                  Value a) {
   auto rowType = VectorType::get({C}, b.getF32Type());
   auto laneType = VectorType::get({C}, b.getI32Type());
   SmallVector<int32_t> lanes;
@@ -567,7 +625,78 @@ static Value deltaValues(OpBuilder &b, Location loc, const ChunkPlan &plan,
                         .getResult();
         scf::YieldOp::create(b, loc, dst);
       });
-  Value inverse = solve.getResult(0);
+  return solve.getResult(0);
+}
+
+/// The same forward substitution with tensor ops: each row a generic over
+/// (column, j) on a zero-initialised L (A[i, j] = 0 for j ≥ i, and rows of
+/// L past i are still zero), so every column's sum is a parallel iteration.
+static Value unitLowerInverseGeneric(OpBuilder &b, Location loc, int64_t C,
+                                     Value a) {
+  MLIRContext *ctx = b.getContext();
+  Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
+  auto solve = scf::ForOp::create(
+      b, loc, zero, indexConst(b, loc, C), one,
+      ValueRange{zeros(b, loc, {C, C})},
+      [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+        auto rowType = RankedTensorType::get({C}, b.getF32Type());
+        Value aRow = tensor::ExtractSliceOp::create(
+            b, loc, rowType, a, ArrayRef<OpFoldResult>{i, b.getIndexAttr(0)},
+            ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(C)},
+            ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+        Value unit = generic(
+            b, loc, ValueRange{},
+            tensor::EmptyOp::create(b, loc, {C}, b.getF32Type()),
+            {map(ctx, 1, {0})}, {utils::IteratorType::parallel},
+            [&](OpBuilder &b, Location loc, ValueRange) {
+              Value c = linalg::IndexOp::create(b, loc, 0);
+              Value diagonal =
+                  arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, c, i);
+              return arith::SelectOp::create(b, loc, diagonal,
+                                             f32Const(b, loc, 1.0),
+                                             f32Const(b, loc, 0.0))
+                  .getResult();
+            });
+        // row[c] = unit[c] − Σ_j A[i, j] L[j, c]   (loops c, j)
+        Value row = generic(
+            b, loc, ValueRange{aRow, acc[0]}, unit,
+            {map(ctx, 2, {1}), map(ctx, 2, {1, 0}), map(ctx, 2, {0})},
+            {utils::IteratorType::parallel, utils::IteratorType::reduction},
+            [&](OpBuilder &b, Location loc, ValueRange args) {
+              Value m = arith::MulFOp::create(b, loc, args[0], args[1],
+                                              kContract);
+              return arith::SubFOp::create(b, loc, args[2], m, kContract)
+                  .getResult();
+            });
+        scf::YieldOp::create(b, loc,
+                             insertRow(b, loc, row, acc[0], i,
+                                       /*vectorRows=*/false));
+      });
+  return solve.getResult(0);
+}
+
+/// The delta rule's pseudo-values of one chunk (the UT/WY transform):
+///   A  = strictly-lower(diag(β) (K Kᵀ ∘ D)),  D[i, j] = e^{G_i − G_j}
+///   L  = (I + A)⁻¹                             (forward substitution)
+///   V' = L diag(β) V − L diag(β e^G) K S
+/// V' replaces V in the update and read of a plain (decayed) rank-1 scan:
+/// O = ((Q Kᵀ) ∘ M) V' + diag(e^G) Q S,  S ← e^{G_{C−1}} S + (...K)ᵀ V'.
+static Value deltaValues(OpBuilder &b, Location loc, const ChunkPlan &plan,
+                         int64_t C, Value k, Value v, Value beta,
+                         const ChunkDecay &decay, Value state) {
+  MLIRContext *ctx = b.getContext();
+  int64_t K = plan.keyDim, V = plan.valueDim;
+  auto par = utils::IteratorType::parallel;
+  AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
+
+  Value gram = matmul(b, loc, k, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
+                      map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
+                      "hymir.lower_triangular_result");
+  Value a = maskScores(b, loc, C, gram, decay, /*strict=*/true,
+                       plan.vectorRows, beta);
+
+  Value inverse = plan.vectorRows ? unitLowerInverseRows(b, loc, C, a)
+                                  : unitLowerInverseGeneric(b, loc, C, a);
 
   // diag(β) V and −diag(β e^G) K, then through L (lower-triangular lhs).
   Value betaV = generic(
@@ -619,7 +748,8 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
   Value scores = matmul(b, loc, q, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
                         map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
                         "hymir.lower_triangular_result");
-  Value masked = maskScores(b, loc, C, scores, decay, /*strict=*/false);
+  Value masked =
+      maskScores(b, loc, C, scores, decay, /*strict=*/false, plan.vectorRows);
 
   // Inter-chunk part: O = diag(e^G) Q S (+ E), loops i, k, v.
   Value qDecayed = q;
@@ -773,10 +903,11 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
                     b.clone(inner, step);
                 SmallVector<Value> next{
                     insertRow(b, loc, step.lookupOrDefault(plan.query), acc[0],
-                              i),
-                    insertRow(b, loc, step.lookupOrDefault(plan.key), acc[1], i),
+                              i, plan.vectorRows),
+                    insertRow(b, loc, step.lookupOrDefault(plan.key), acc[1], i,
+                              plan.vectorRows),
                     insertRow(b, loc, step.lookupOrDefault(plan.value), acc[2],
-                              i)};
+                              i, plan.vectorRows)};
                 unsigned n = 3;
                 if (plan.hasDecay) {
                   Value g = plan.logDecay
@@ -789,7 +920,8 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
                 }
                 if (plan.extra)
                   next.push_back(insertRow(
-                      b, loc, step.lookupOrDefault(plan.extra), acc[n++], i));
+                      b, loc, step.lookupOrDefault(plan.extra), acc[n++], i,
+                      plan.vectorRows));
                 if (plan.delta)
                   next.push_back(tensor::InsertOp::create(
                       b, loc,
@@ -806,7 +938,7 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
 
           // 2./3. Output rows and the next state; the delta rule's
           //       pseudo-values V' stand in for V.
-          ChunkDecay decay = chunkDecay(b, loc, C, g);
+          ChunkDecay decay = chunkDecay(b, loc, C, g, plan.vectorRows);
           Value v = r[2];
           if (beta)
             v = deltaValues(b, loc, plan, C, r[1], v, beta, decay, carried[0]);
@@ -814,7 +946,24 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
               b, loc, plan, C, r[0], r[1], v, decay, e, carried[0]);
           Value out = result.first, next = result.second;
 
-          // The chunk's first `length` output rows, row by row as vectors.
+          // The chunk's first `length` output rows: row by row as vectors,
+          // or as one slice.
+          if (!plan.vectorRows) {
+            auto rowsType = RankedTensorType::get({ShapedType::kDynamic, V},
+                                                  b.getF32Type());
+            Value rowsOut = tensor::ExtractSliceOp::create(
+                b, loc, rowsType, out,
+                ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+                ArrayRef<OpFoldResult>{length, b.getIndexAttr(V)},
+                ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+            Value written = tensor::InsertSliceOp::create(
+                b, loc, rowsOut, carried[1],
+                ArrayRef<OpFoldResult>{t0, b.getIndexAttr(0)},
+                ArrayRef<OpFoldResult>{length, b.getIndexAttr(V)},
+                ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+            scf::YieldOp::create(b, loc, ValueRange{next, written});
+            return;
+          }
           auto copyOut = scf::ForOp::create(
               b, loc, zero, length, one, ValueRange{carried[1]},
               [&](OpBuilder &b, Location loc, Value i, ValueRange dest) {
@@ -870,6 +1019,7 @@ struct ChunkScansPass
         continue;
       }
       ChunkPlan plan;
+      plan.vectorRows = vectorRows;
       std::string why = analyze(scan, plan);
       if (!why.empty()) {
         if (remarks)
@@ -890,7 +1040,8 @@ struct ChunkScansPass
     // mask) as polynomials that LLVM vectorizes, instead of scalar libm
     // calls; their relative error (a few ulp) is far inside the 1e-4
     // tolerance against the float64 oracle.
-    if (failed(hymir::approximateTaggedExps(getOperation(), "hymir.chunk_exp")))
+    if (polynomialExp &&
+        failed(hymir::approximateTaggedExps(getOperation(), "hymir.chunk_exp")))
       return signalPassFailure();
   }
 };

@@ -158,6 +158,11 @@ struct Options {
       cl::desc("--target=cuda: threads per (batch, head) block of scan, "
                "recurrence and attention kernels"),
       cl::value_desc("N"), cl::init(256), cl::cat(category)};
+  cl::opt<int64_t> chunkSize{
+      "chunk-size",
+      cl::desc("Chunk length of the chunked scans (default: the pipeline's, "
+               "64); 0 runs every scan through the sequential fallback"),
+      cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<std::string> toolkit{
       "cuda-toolkit", cl::desc("--target=cuda: CUDA toolkit root (ptxas, "
                                "libdevice)"),
@@ -364,6 +369,8 @@ int runCUDA(Options &opts) {
   pipeline.chip = opts.chip;
   pipeline.toolkit = opts.toolkit;
   pipeline.nestThreads = opts.nestThreads;
+  if (opts.chunkSize >= 0)
+    pipeline.chunkSize = opts.chunkSize;
   if (emit == "ptx")
     pipeline.format = "isa";
   if (model) {
@@ -492,6 +499,8 @@ int run(Options &opts) {
   // Compile to temporary files, then rename them all into place.
   PendingOutputs pending;
   hymir::CPUPipelineOptions pipelineOptions;
+  if (opts.chunkSize >= 0)
+    pipelineOptions.chunkSize = opts.chunkSize;
   hymir::CPUArtifactInfo info;
   if (opts.output == "-") {
     if (failed(hymir::emitCPUArtifact(*module, *kind, llvm::outs(),

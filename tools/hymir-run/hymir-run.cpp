@@ -215,6 +215,11 @@ struct Options {
       cl::desc("--target=cpu: FlashAttention-style tiled attention (default "
                "true); false keeps the token-sequential lowering"),
       cl::init(true), cl::cat(category)};
+  cl::opt<bool> gpuChunkForms{
+      "gpu-chunk-forms",
+      cl::desc("--target=cpu: build the chunked scans as the CUDA pipeline "
+               "does (tensor-level rows and masks), to check them here"),
+      cl::init(false), cl::cat(category)};
   /// --threads=N, parsed by `extractThreads`: libLLVM already registers a
   /// (hidden, unrelated) global option named "threads".
   unsigned threads = 0;
@@ -686,9 +691,10 @@ bool writeOutputs(StringRef dir, llvm::ArrayRef<Tensor> results,
 class CpuRunner {
 public:
   CpuRunner(ModuleOp module, const RawWeights &weights, int64_t chunkSize,
-            bool tileAttention, unsigned threads)
+            bool tileAttention, bool gpuChunkForms, unsigned threads)
       : module(module), weights(weights), chunkSize(chunkSize),
-        tileAttention(tileAttention), threads(threads) {}
+        tileAttention(tileAttention), gpuChunkForms(gpuChunkForms),
+        threads(threads) {}
 
   /// Compiles `entry` (once) and binds every weight.
   LogicalResult prepare(StringRef entry) {
@@ -698,6 +704,7 @@ public:
     if (chunkSize >= 0)
       options.chunkSize = chunkSize;
     options.tileAttention = tileAttention;
+    options.gpuChunkForms = gpuChunkForms;
     options.threads = threads;
     FailureOr<hymir::CompiledModule> c =
         hymir::CompiledModule::compile(module, entry, options);
@@ -750,6 +757,7 @@ private:
   const RawWeights &weights;
   int64_t chunkSize;
   bool tileAttention;
+  bool gpuChunkForms;
   unsigned threads;
   llvm::StringMap<hymir::CompiledModule> compiled;
 };
@@ -1391,7 +1399,7 @@ int run(Options &opts, const char *argv0) {
                : kExitFailure;
   }
   CpuRunner cpu(*module, rawWeights, opts.chunkSize, opts.tileAttention,
-                opts.threads);
+                opts.gpuChunkForms, opts.threads);
   auto runReference = [&](StringRef entry, ArrayRef<Tensor> args) {
     return hymir::ref::runFunction(*module, entry, args, &weights, memoryLimit);
   };

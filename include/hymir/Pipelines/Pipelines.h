@@ -37,6 +37,13 @@ struct CPUPipelineOptions
                      "token-sequential online-softmax loop for every "
                      "attention op"),
       llvm::cl::init(true)};
+  Option<bool> gpuChunkForms{
+      *this, "gpu-chunk-forms",
+      llvm::cl::desc("Build the chunked scans as hymir-cuda-pipeline does "
+                     "(rows, masks and the forward substitution as tensor "
+                     "ops, libm exponentials): a way to check the GPU's "
+                     "chunk algebra on the CPU"),
+      llvm::cl::init(false)};
   Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Worker threads of the generated code: 1 runs the "

@@ -66,6 +66,12 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
            "Steps per chunk; 0 leaves every scan to the sequential fallback">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "Emit a remark on every scan: chunked, or why not">,
+    Option<"polynomialExp", "polynomial-exp", "bool", /*default=*/"true",
+           "The chunk algebra's exponentials as vectorizable polynomials "
+           "(CPU); false keeps math.exp (GPU: libdevice's __nv_expf)">,
+    Option<"vectorRows", "vector-rows", "bool", /*default=*/"true",
+           "Build chunk rows and masks as vector<C> (CPU); false: as tensor "
+           "ops whose loops a GPU kernel spreads over threads">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::LLVM::LLVMDialect",

@@ -261,7 +261,9 @@ static bool holdsParallel(Operation *op) {
 static bool canRunSPMD(Block &block) {
   for (Operation &op : block) {
     if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
-      if (loop.getNumReductions() || failed(staticBounds(loop, /*quiet=*/true)))
+      // Its bounds are uniform (sequential code computes them), so they
+      // need not be constants.
+      if (loop.getNumReductions())
         return false;
       continue;
     }
@@ -298,34 +300,37 @@ struct SPMDBuilder {
     gpu::BarrierOp::create(b, op->getLoc());
   }
 
-  /// scf.parallel -> for (lin = tid; lin < total; lin += threads).
+  /// scf.parallel -> for (lin = tid; lin < total; lin += threads). Bounds
+  /// may be dynamic (uniform values); constant ones fold as they are built.
   void splitLoop(scf::ParallelOp loop) {
-    StaticLoop bounds = *staticBounds(loop, /*quiet=*/true);
-    int64_t total = 1;
-    for (int64_t t : bounds.trips)
-      total *= t;
     OpBuilder b(loop);
     Location loc = loop.getLoc();
     auto cst = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
-    auto strided = scf::ForOp::create(b, loc, tid, cst(total), cst(threads));
+    size_t rank = loop.getNumLoops();
+    SmallVector<Value> trips;
+    Value total = cst(1);
+    for (size_t d = 0; d < rank; ++d) {
+      Value span = b.createOrFold<arith::SubIOp>(
+          loc, loop.getUpperBound()[d], loop.getLowerBound()[d]);
+      trips.push_back(
+          b.createOrFold<arith::CeilDivUIOp>(loc, span, loop.getStep()[d]));
+      total = b.createOrFold<arith::MulIOp>(loc, total, trips.back());
+    }
+    auto strided = scf::ForOp::create(b, loc, tid, total, cst(threads));
     b.setInsertionPoint(strided.getBody()->getTerminator());
     Value linear = strided.getInductionVar();
-    SmallVector<Value> ivs(bounds.trips.size());
-    int64_t stride = 1;
-    for (size_t d = bounds.trips.size(); d-- > 0;) {
-      Value id = linear;
-      if (stride != 1)
-        id = arith::DivUIOp::create(b, loc, id, cst(stride));
+    SmallVector<Value> ivs(rank);
+    Value stride = cst(1);
+    for (size_t d = rank; d-- > 0;) {
+      Value id = b.createOrFold<arith::DivUIOp>(loc, linear, stride);
       if (d != 0)
-        id = arith::RemUIOp::create(b, loc, id, cst(bounds.trips[d]));
-      if (bounds.steps[d] != 1)
-        id = arith::MulIOp::create(b, loc, id, cst(bounds.steps[d]));
-      if (bounds.lbs[d] != 0)
-        id = arith::AddIOp::create(b, loc, id, cst(bounds.lbs[d]));
+        id = b.createOrFold<arith::RemUIOp>(loc, id, trips[d]);
+      id = b.createOrFold<arith::MulIOp>(loc, id, loop.getStep()[d]);
+      id = b.createOrFold<arith::AddIOp>(loc, id, loop.getLowerBound()[d]);
       ivs[d] = id;
-      stride *= bounds.trips[d];
+      stride = b.createOrFold<arith::MulIOp>(loc, stride, trips[d]);
     }
     Block *body = loop.getBody();
     body->getTerminator()->erase();
