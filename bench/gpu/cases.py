@@ -26,12 +26,14 @@ CASES = {
     # name: (op, mlir, B, T or None for decode, threads per (batch, head) block,
     #        chunk size or None for the pipeline's default)
     "gdn_decode_B64": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 256, None),
+    # The sequential fallback, then the chunked form at the pipeline's chunk size with
+    # 512 threads per block (measured best for these block-per-(b, h) kernels).
     "gdn_prefill_B4_T1024_seq": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 256, 0),
-    "gdn_prefill_B4_T1024": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 256, None),
-    "gdn_prefill_B4_T4096": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 256, None),
-    "simple_gla_prefill_B4_T1024": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 1024, 256,
+    "gdn_prefill_B4_T1024": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, None),
+    "gdn_prefill_B4_T4096": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    "simple_gla_prefill_B4_T1024": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 1024, 512,
                                     None),
-    "simple_gla_prefill_B4_T4096": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096, 256,
+    "simple_gla_prefill_B4_T4096": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096, 512,
                                     None),
 }
 

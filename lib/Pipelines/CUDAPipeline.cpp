@@ -6,10 +6,13 @@
 // the artifact, so no host code is ever compiled for the GPU path: the
 // runtime executes the plan (DESIGN §4).
 //
-// Today every mixer takes the sequential fallback, as on the CPU: one thread
-// per (batch, head) (hymir-parallel-loops-to-gpu), element-wise work as
-// kernels of `threads-per-block` threads. The chunked tensor-core forms will
-// replace stage 1's lowering where they apply.
+// Identity-, scalar- and delta-rule scans take the chunked form of
+// hymir-chunk-scans, built with tensor-level rows (no vector<C> code, which
+// one GPU thread would run alone); every other mixer the sequential fallback.
+// Either way a block per (batch, head) runs the step or chunk loop with its
+// parallel loops spread over the block's threads (hymir-parallel-loops-to-gpu),
+// and element-wise work outside the mixers becomes kernels of
+// `threads-per-block` threads. Tensor-core tiles are not generated yet.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,10 +48,12 @@ static void addCleanup(OpPassManager &pm) {
 
 void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
                                    const CUDAPipelineOptions &options) {
-  // 1. Hymir level, as on the CPU: classify, sequential fallback, element-wise
-  //    tensor ops as linalg.generic.
+  // 1. Hymir level, as on the CPU: classify, chunked forms, sequential
+  //    fallback, element-wise tensor ops as linalg.generic.
   pm.addPass(createNormalizePass());
   pm.addPass(hymir::createWidenPrefixStatesPass());
+  // Chunked forms with tensor-level rows, masks and forward substitution
+  // (parallel loops the block's threads share) and libdevice's exp.
   if (options.chunkSize > 0) {
     ChunkScansPassOptions chunk;
     chunk.chunkSize = options.chunkSize;
@@ -80,6 +85,9 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   pm.addPass(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createParallelDimsOutermostPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  // Reduction accumulators in registers, decided while every temporary is
+  // still its own allocation.
+  pm.addNestedPass<func::FuncOp>(hymir::createPromoteLoopAccumulatorsPass());
   ParallelLoopsToGPUPassOptions toGPU;
   toGPU.threadsPerBlock = options.threadsPerBlock;
   toGPU.nestThreads = options.nestThreads;
@@ -101,9 +109,6 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   kernels.addPass(memref::createExpandStridedMetadataPass());
   kernels.addPass(createLowerAffinePass());
   kernels.addPass(createSCFToControlFlowPass());
-  // The chunked forms' row copies and mask rows (vector<C>) as plain loads
-  // and stores.
-  kernels.addPass(createConvertVectorToLLVMPass());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
   // What libdevice has no function for (math.cttz, ctpop, ...) becomes LLVM
   // intrinsics, which NVPTX lowers.

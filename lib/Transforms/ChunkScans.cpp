@@ -1001,6 +1001,39 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
   op->erase();
 }
 
+/// For targets without `vectorRows` (the GPU): a product that contracts the
+/// contiguous dimension of both operands (`A Bᵀ`: Q Kᵀ, K Kᵀ) reads its rhs
+/// through a transposed copy, so that the threads of a warp, which take
+/// consecutive output columns j, read consecutive addresses Bᵀ[k, j] instead
+/// of addresses a row apart.
+static void transposeContractedRhs(Operation *root) {
+  SmallVector<linalg::GenericOp> products;
+  root->walk([&](linalg::GenericOp op) {
+    if (op->hasAttr("hymir.chunk_matmul") && op.getNumLoops() == 3 &&
+        op.getIndexingMapsArray()[1] == map(op.getContext(), 3, {1, 2}) &&
+        op.getIteratorTypesArray()[2] == utils::IteratorType::reduction)
+      products.push_back(op);
+  });
+  for (linalg::GenericOp op : products) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    MLIRContext *ctx = b.getContext();
+    Value rhs = op.getDpsInputOperand(1)->get();
+    auto type = cast<RankedTensorType>(rhs.getType());
+    Value transposed = generic(
+        b, loc, rhs,
+        tensor::EmptyOp::create(b, loc, {type.getDimSize(1), type.getDimSize(0)},
+                                type.getElementType()),
+        {map(ctx, 2, {1, 0}), map(ctx, 2, {0, 1})},
+        {utils::IteratorType::parallel, utils::IteratorType::parallel},
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    op.getDpsInputOperand(1)->set(transposed);
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    maps[1] = map(ctx, 3, {2, 1});
+    op.setIndexingMapsAttr(b.getAffineMapArrayAttr(maps));
+  }
+}
+
 struct ChunkScansPass
     : public hymir::impl::ChunkScansPassBase<ChunkScansPass> {
   using Base::Base;
@@ -1036,6 +1069,8 @@ struct ChunkScansPass
       rewrite(scan, plan, chunkSize);
       ++numChunked;
     }
+    if (!vectorRows)
+      transposeContractedRhs(getOperation());
     // The exponentials of the chunk algebra (C² per chunk for the decay
     // mask) as polynomials that LLVM vectorizes, instead of scalar libm
     // calls; their relative error (a few ulp) is far inside the 1e-4

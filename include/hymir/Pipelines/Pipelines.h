@@ -123,9 +123,11 @@ struct CUDAPipelineOptions
       llvm::cl::init(256)};
   Option<int64_t> chunkSize{
       *this, "chunk-size",
-      llvm::cl::desc("Chunk length of chunked scans (unused for now: scans "
-                     "run the sequential fallback)"),
-      llvm::cl::init(64)};
+      llvm::cl::desc("Chunk length of the chunked scans (hymir-chunk-scans "
+                     "with tensor-level rows); 0 runs every scan through the "
+                     "sequential fallback. 16: measured fastest for today's "
+                     "block-per-(batch, head) kernels (docs/cuda-artifacts.md)"),
+      llvm::cl::init(16)};
   Option<bool> fusion{
       *this, "fusion",
       llvm::cl::desc("Fuse producers and consumers into the mixers (unused "

@@ -112,6 +112,44 @@ def FoldStateCopiesPass
   }];
 }
 
+def PromoteLoopAccumulatorsPass
+    : Pass<"hymir-promote-loop-accumulators", "mlir::func::FuncOp"> {
+  let summary = "keep the accumulator of a reduction loop in a register "
+                "(an iter_arg) instead of memory";
+  let description = [{
+    A reduction lowered to loops (`convert-linalg-to-parallel-loops`) loads
+    and stores its accumulator on every iteration. For an `scf.for` whose
+    body loads and then stores the same memref element, at indices defined
+    outside the loop, with no other access in the loop to memory that may
+    alias it (distinct allocations never do), the value becomes an iter_arg:
+    loaded once before the loop, stored once after. On the GPU this turns a
+    memory round trip per term into a register FMA chain; LLVM cannot do it
+    there itself, because by then every kernel temporary is a view of one
+    workspace.
+
+    Before:
+    ```mlir
+    scf.for %k = %c0 to %c128 step %c1 {
+      %x = memref.load %acc[%i] : memref<64xf32>
+      %y = ...
+      memref.store %y, %acc[%i] : memref<64xf32>
+    }
+    ```
+    After:
+    ```mlir
+    %x0 = memref.load %acc[%i] : memref<64xf32>
+    %r = scf.for %k = %c0 to %c128 step %c1 iter_args(%x = %x0) -> (f32) {
+      %y = ...
+      scf.yield %y : f32
+    }
+    memref.store %r, %acc[%i] : memref<64xf32>
+    ```
+  }];
+  let statistics = [
+    Statistic<"numPromoted", "num-promoted", "Accumulators promoted">
+  ];
+}
+
 def FuseElementwisePass
     : Pass<"hymir-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "fuse single-use element-wise linalg.generic producers into "
