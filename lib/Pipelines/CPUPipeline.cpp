@@ -200,6 +200,10 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
     chunk.chunkSize = options.chunkSize;
     chunk.vectorRows = !options.gpuChunkForms;
     chunk.polynomialExp = !options.gpuChunkForms;
+    // Narrow value tiles, so that the gallery's small V (20, 40) is split
+    // too when this checks the GPU's algebra.
+    if (options.gpuChunkForms)
+      chunk.valueTile = 8;
     pm.addPass(createChunkScansPass(chunk));
   }
   // 1c. Attention as FlashAttention-style tiles (docs/attention-cpu.md);

@@ -59,6 +59,7 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
     chunk.chunkSize = options.chunkSize;
     chunk.polynomialExp = false;
     chunk.vectorRows = false;
+    chunk.valueTile = options.valueTile;
     pm.addPass(createChunkScansPass(chunk));
   }
   pm.addPass(createConvertHymirToLoopsPass());

@@ -66,6 +66,10 @@ struct ChunkPlan {
   /// Rows as vector<N> (the CPU: one vector load/store, vectorized masks) or
   /// as tensor ops (the GPU: parallel loops its kernels spread over threads).
   bool vectorRows = true;
+  /// Value columns are split into this many independent tiles (V' = U − W S,
+  /// the output and the state are column-separable): more, smaller
+  /// (batch, head, tile) iterations for a GPU grid.
+  int64_t valueTiles = 1;
 };
 
 /// A positive float constant: a literal in the body, or a scan parameter
@@ -796,13 +800,34 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
 }
 
 /// Replaces `op` by its chunked form (see the file header).
-static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
+/// Narrows the last (value) dim of `s` to the `width` columns at `column`.
+static void narrowColumns(OpBuilder &b, Slice &s, Value column,
+                          int64_t width) {
+  s.offsets.back() = column;
+  s.sizes.back() = b.getIndexAttr(width);
+  SmallVector<int64_t> shape(s.type.getShape());
+  shape.back() = width;
+  s.type = RankedTensorType::get(shape, s.type.getElementType());
+}
+
+static Value extractSlice(OpBuilder &b, Location loc, Value source,
+                          const Slice &s) {
+  return tensor::ExtractSliceOp::create(b, loc, s.type, source, s.offsets,
+                                        s.sizes, s.strides);
+}
+
+static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
   OpBuilder rewriter(op);
   Location loc = op.getLoc();
   std::optional<int64_t> heads;
   if (auto attr = op.getHeadsAttr())
     heads = attr.getInt();
   Block &body = op.getBodyBlock();
+  // With value tiles, each (batch, head, tile) iteration computes `V`
+  // columns of the output and the state; the plan's algebra sees only those.
+  int64_t tiles = fullPlan.valueTiles;
+  ChunkPlan plan = fullPlan;
+  plan.valueDim = fullPlan.valueDim / tiles;
   int64_t K = plan.keyDim, V = plan.valueDim;
 
   Value first = op.getInputs().front();
@@ -818,11 +843,32 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
   SmallVector<OpFoldResult> ubs{batch};
   if (heads)
     ubs.push_back(rewriter.getIndexAttr(*heads));
+  if (tiles > 1)
+    ubs.push_back(rewriter.getIndexAttr(tiles));
 
   auto bodyBuilder = [&](OpBuilder &b, Location loc, ValueRange args) {
+    unsigned numIvs = ubs.size();
     Value bIv = args[0];
     Value hIv = heads ? args[1] : Value();
-    Value outDest = args[heads ? 2 : 1], finalDest = args[heads ? 3 : 2];
+    Value column;
+    if (tiles > 1)
+      column = arith::MulIOp::create(b, loc, args[numIvs - 1],
+                                     indexConst(b, loc, V));
+    Value outDest = args[numIvs], finalDest = args[numIvs + 1];
+    // The iteration's value columns of a [.., V_full] tensor.
+    auto columnsOf = [&](Slice s) {
+      if (column)
+        narrowColumns(b, s, column, V);
+      return s;
+    };
+    auto valueRow = [&](Value row) -> Value {
+      if (!column)
+        return row;
+      return tensor::ExtractSliceOp::create(
+          b, loc, RankedTensorType::get({V}, b.getF32Type()), row,
+          ArrayRef<OpFoldResult>{column}, ArrayRef<OpFoldResult>{b.getIndexAttr(V)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+    };
     // Block head mapping, as in the sequential fallback.
     auto headOf = [&](Value operand, unsigned dim) -> Value {
       int64_t count = cast<RankedTensorType>(operand.getType()).getDimSize(dim);
@@ -848,12 +894,15 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
       outLeading.push_back(hIv);
       finalLeading.push_back(hIv);
     }
-    Value outSlice = extractAt(b, loc, outDest, outLeading);
-    Value init = extractAt(b, loc, op.getInits()[0], finalLeading);
-    Value state =
-        linalg::CopyOp::create(b, loc, init,
-                               extractAt(b, loc, finalDest, finalLeading))
-            .getResult(0);
+    Slice outS = columnsOf(sliceAt(b, loc, outDest, outLeading));
+    Slice finalS = columnsOf(sliceAt(b, loc, finalDest, finalLeading));
+    Value outSlice = extractSlice(b, loc, outDest, outS);
+    Value init = extractSlice(
+        b, loc, op.getInits()[0],
+        columnsOf(sliceAt(b, loc, op.getInits()[0], finalLeading)));
+    Value state = linalg::CopyOp::create(b, loc, init,
+                                         extractSlice(b, loc, finalDest, finalS))
+                      .getResult(0);
     SmallVector<Value> inputHeads;
     if (heads)
       for (Value input : op.getInputs())
@@ -906,8 +955,9 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
                               i, plan.vectorRows),
                     insertRow(b, loc, step.lookupOrDefault(plan.key), acc[1], i,
                               plan.vectorRows),
-                    insertRow(b, loc, step.lookupOrDefault(plan.value), acc[2],
-                              i, plan.vectorRows)};
+                    insertRow(b, loc,
+                              valueRow(step.lookupOrDefault(plan.value)),
+                              acc[2], i, plan.vectorRows)};
                 unsigned n = 3;
                 if (plan.hasDecay) {
                   Value g = plan.logDecay
@@ -920,8 +970,8 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
                 }
                 if (plan.extra)
                   next.push_back(insertRow(
-                      b, loc, step.lookupOrDefault(plan.extra), acc[n++], i,
-                      plan.vectorRows));
+                      b, loc, valueRow(step.lookupOrDefault(plan.extra)),
+                      acc[n++], i, plan.vectorRows));
                 if (plan.delta)
                   next.push_back(tensor::InsertOp::create(
                       b, loc,
@@ -982,8 +1032,6 @@ static void rewrite(ScanOp op, const ChunkPlan &plan, int64_t C) {
           scf::YieldOp::create(b, loc, ValueRange{next, written});
         });
 
-    Slice outS = sliceAt(b, loc, outDest, outLeading);
-    Slice finalS = sliceAt(b, loc, finalDest, finalLeading);
     auto inParallel = scf::InParallelOp::create(b, loc);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(inParallel.getBody());
@@ -1058,6 +1106,14 @@ struct ChunkScansPass
         if (remarks)
           scan.emitRemark("sequential fallback: ") << why;
         continue;
+      }
+      // Value tiles of about `value-tile` columns: the most tiles, up to
+      // ⌈V / value-tile⌉, that divide V evenly.
+      if (valueTile > 0 && plan.valueDim > valueTile) {
+        int64_t n = (plan.valueDim + valueTile - 1) / valueTile;
+        while (plan.valueDim % n != 0)
+          --n;
+        plan.valueTiles = n;
       }
       if (remarks)
         scan.emitRemark(plan.delta ? "chunked (UT/WY, C = "

@@ -1,4 +1,5 @@
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false polynomial-exp=false" --canonicalize | FileCheck %s
+// RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false value-tile=4" --canonicalize | FileCheck %s --check-prefix=TILES
 
 // hymir-chunk-scans as hymir-cuda-pipeline runs it: the chunk algebra without
 // vector<C> code (a GPU block would run it in one thread) and with math.exp
@@ -30,6 +31,16 @@
 // The chunk's output rows leave as one slice.
 // CHECK:         tensor.extract_slice %{{.+}}[0, 0] [%{{.+}}, 10] [1, 1] : tensor<16x10xf32> to tensor<?x10xf32>
 // CHECK:         tensor.insert_slice
+// value-tile = 4 with V = 10: ⌈10 / 4⌉ = 3 does not divide 10, so 2 tiles of
+// 5 columns; the grid gains a tile dim, each iteration reads its columns of
+// the initial state and of v_t, and writes its columns of o and S_T.
+// TILES:       scf.forall (%[[B:.+]], %[[H:.+]], %[[J:.+]]) in (%{{.+}}, 2, 2)
+// TILES:         %[[COL:.+]] = arith.muli %[[J]], %c5
+// TILES:         tensor.extract_slice %{{.+}}[%[[B]], %[[H]], 0, %[[COL]]] [1, 1, 6, 5] [1, 1, 1, 1] : tensor<?x2x6x10xf32> to tensor<6x5xf32>
+// TILES:         tensor.extract_slice %{{.+}}[%[[COL]]] [5] [1] : tensor<10xf32> to tensor<5xf32>
+// TILES:         scf.forall.in_parallel
+// TILES:           tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], 0, %[[H]], %[[COL]]] [1, %{{.+}}, 1, 5] [1, 1, 1, 1] : tensor<?x5xf32> into tensor<?x?x2x10xf32>
+// TILES:           tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %[[H]], 0, %[[COL]]] [1, 1, 6, 5] [1, 1, 1, 1] : tensor<6x5xf32> into tensor<?x2x6x10xf32>
 func.func @gdn(%q: tensor<?x?x2x6xf32>, %k: tensor<?x?x2x6xf32>, %v: tensor<?x?x2x10xf32>,
                %g: tensor<?x?x2xf32>, %beta: tensor<?x?x2xf32>, %S0: tensor<?x2x6x10xf32>)
     -> (tensor<?x?x2x10xf32>, tensor<?x2x6x10xf32>) {

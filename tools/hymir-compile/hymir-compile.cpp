@@ -163,6 +163,11 @@ struct Options {
       cl::desc("Chunk length of the chunked scans (default: the pipeline's, "
                "64); 0 runs every scan through the sequential fallback"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  cl::opt<int64_t> valueTile{
+      "value-tile",
+      cl::desc("--target=cuda: value columns per block of the chunked scans "
+               "(default: the pipeline's, 32); 0: a block per (batch, head)"),
+      cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<std::string> toolkit{
       "cuda-toolkit", cl::desc("--target=cuda: CUDA toolkit root (ptxas, "
                                "libdevice)"),
@@ -371,6 +376,8 @@ int runCUDA(Options &opts) {
   pipeline.nestThreads = opts.nestThreads;
   if (opts.chunkSize >= 0)
     pipeline.chunkSize = opts.chunkSize;
+  if (opts.valueTile >= 0)
+    pipeline.valueTile = opts.valueTile;
   if (emit == "ptx")
     pipeline.format = "isa";
   if (model) {

@@ -128,6 +128,12 @@ struct CUDAPipelineOptions
                      "sequential fallback. 16: measured fastest for today's "
                      "block-per-(batch, head) kernels (docs/cuda-artifacts.md)"),
       llvm::cl::init(16)};
+  Option<int64_t> valueTile{
+      *this, "value-tile",
+      llvm::cl::desc("Value columns per (batch, head, tile) block of the "
+                     "chunked scans (hymir-chunk-scans value-tile); 0: one "
+                     "block per (batch, head)"),
+      llvm::cl::init(32)};
   Option<bool> fusion{
       *this, "fusion",
       llvm::cl::desc("Fuse producers and consumers into the mixers (unused "

@@ -72,6 +72,10 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
     Option<"vectorRows", "vector-rows", "bool", /*default=*/"true",
            "Build chunk rows and masks as vector<C> (CPU); false: as tensor "
            "ops whose loops a GPU kernel spreads over threads">,
+    Option<"valueTile", "value-tile", "int64_t", /*default=*/"0",
+           "Split the value columns into independent tiles of about this "
+           "many columns (the most tiles up to ceil(V / value-tile) that "
+           "divide V): more parallel iterations; 0 keeps one">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::LLVM::LLVMDialect",
