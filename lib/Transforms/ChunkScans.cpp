@@ -679,6 +679,18 @@ static Value unitLowerInverseGeneric(OpBuilder &b, Location loc, int64_t C,
   return solve.getResult(0);
 }
 
+/// Scores `lhs rhsᵀ` of two C-row matrices (loops i, j, k: contiguous dot
+/// products) under the causal decay mask (see maskScores).
+static Value maskedScores(OpBuilder &b, Location loc, int64_t C, Value lhs,
+                          Value rhs, const ChunkDecay &decay, bool strict,
+                          bool vectorRows, Value rowScale = {}) {
+  MLIRContext *ctx = b.getContext();
+  Value scores = matmul(b, loc, lhs, rhs, zeros(b, loc, {C, C}),
+                        map(ctx, 3, {0, 2}), map(ctx, 3, {1, 2}),
+                        map(ctx, 3, {0, 1}), 2, "hymir.lower_triangular_result");
+  return maskScores(b, loc, C, scores, decay, strict, vectorRows, rowScale);
+}
+
 /// The delta rule's pseudo-values of one chunk (the UT/WY transform):
 ///   A  = strictly-lower(diag(β) (K Kᵀ ∘ D)),  D[i, j] = e^{G_i − G_j}
 ///   L  = (I + A)⁻¹                             (forward substitution)
@@ -693,11 +705,8 @@ static Value deltaValues(OpBuilder &b, Location loc, const ChunkPlan &plan,
   auto par = utils::IteratorType::parallel;
   AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
 
-  Value gram = matmul(b, loc, k, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
-                      map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
-                      "hymir.lower_triangular_result");
-  Value a = maskScores(b, loc, C, gram, decay, /*strict=*/true,
-                       plan.vectorRows, beta);
+  Value a = maskedScores(b, loc, C, k, k, decay, /*strict=*/true,
+                         plan.vectorRows, beta);
 
   Value inverse = plan.vectorRows ? unitLowerInverseRows(b, loc, C, a)
                                   : unitLowerInverseGeneric(b, loc, C, a);
@@ -747,13 +756,8 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
   auto par = utils::IteratorType::parallel;
   AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
 
-  // Scores A = Q Kᵀ (loops i, j, k: contiguous dot products), then the
-  // causal decay mask.
-  Value scores = matmul(b, loc, q, k, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
-                        map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
-                        "hymir.lower_triangular_result");
-  Value masked =
-      maskScores(b, loc, C, scores, decay, /*strict=*/false, plan.vectorRows);
+  Value masked = maskedScores(b, loc, C, q, k, decay, /*strict=*/false,
+                              plan.vectorRows);
 
   // Inter-chunk part: O = diag(e^G) Q S (+ E), loops i, k, v.
   Value qDecayed = q;
