@@ -928,12 +928,15 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
 // The diagonal class: sub-chunks with reference points
 //===----------------------------------------------------------------------===//
 
-/// The diagonal form's sub-chunk: the largest divisor of C that is ≤ 16.
+/// The diagonal form's largest chunk.
+constexpr int64_t kDiagonalChunk = 32;
+
+/// The diagonal form's sub-chunk (the blocks whose scores take an
+/// exponential per term): C halved while it is even and above 8.
 static int64_t subChunkSize(int64_t C) {
-  int64_t c = std::min<int64_t>(C, 16);
-  while (C % c)
-    --c;
-  return c;
+  while (C > 8 && C % 2 == 0)
+    C /= 2;
+  return C;
 }
 
 /// Rows [offset, offset + n) of the static matrix `m`.
@@ -1036,6 +1039,37 @@ static Value diagonalBlockScores(OpBuilder &b, Location loc, Value q, Value k,
       });
 }
 
+/// The scores A of rows and columns [lo, lo + n) into `scores`, halving the
+/// block down to subChunkSize: each lower-left quadrant (rows [lo + h, lo + n),
+/// columns [lo, lo + h)) is one product with the reference row r = lo + h − 1,
+///   (Q ∘ e^{Gq − G_r}) (K ∘ e^{G_r − G})ᵀ,
+/// whose exponents are both ≤ 0 (i > r ≥ j and G does not increase); the
+/// diagonal leaves take an exponential per term (diagonalBlockScores).
+/// Halving keeps the exponentials at C K per level plus C c K for the leaves.
+static Value diagonalScores(OpBuilder &b, Location loc, Value q, Value k,
+                            Value gq, Value g, bool strict, int64_t lo,
+                            int64_t n, Value scores) {
+  MLIRContext *ctx = b.getContext();
+  if (n <= 8 || n % 2) {
+    Value block = diagonalBlockScores(
+        b, loc, rowBlock(b, loc, q, lo, n), rowBlock(b, loc, k, lo, n),
+        rowBlock(b, loc, gq, lo, n), rowBlock(b, loc, g, lo, n), strict);
+    return insertBlock(b, loc, block, scores, lo, lo);
+  }
+  int64_t h = n / 2;
+  scores = diagonalScores(b, loc, q, k, gq, g, strict, lo, h, scores);
+  scores = diagonalScores(b, loc, q, k, gq, g, strict, lo + h, h, scores);
+  Value reference = rowAt(b, loc, g, lo + h - 1);
+  Value qRef = decayRows(b, loc, rowBlock(b, loc, q, lo + h, h),
+                         rowBlock(b, loc, gq, lo + h, h), reference);
+  Value kRef = decayRows(b, loc, rowBlock(b, loc, k, lo, h), reference,
+                         rowBlock(b, loc, g, lo, h));
+  Value left = matmul(b, loc, qRef, kRef, zeros(b, loc, {h, h}),
+                      map(ctx, 3, {0, 2}), map(ctx, 3, {1, 2}),
+                      map(ctx, 3, {0, 1}), 2);
+  return insertBlock(b, loc, left, scores, lo + h, lo);
+}
+
 /// The output rows and the new state of one chunk of a diagonal scan, with
 /// g the chunk's log-decay rows [C, K] and G their running sum
 /// (Gq = G, or G − g when the output reads S_{t−1}):
@@ -1052,7 +1086,7 @@ static std::pair<Value, Value>
 diagonalAlgebra(OpBuilder &b, Location loc, const ChunkPlan &plan, int64_t C,
                 Value q, Value k, Value v, Value g, Value e, Value state) {
   MLIRContext *ctx = b.getContext();
-  int64_t K = plan.keyDim, V = plan.valueDim, c = subChunkSize(C);
+  int64_t K = plan.keyDim, V = plan.valueDim;
 
   // G and Gq: running sums of the rows of g, in order, as vector<K>.
   auto rowType = VectorType::get({K}, b.getF32Type());
@@ -1085,26 +1119,9 @@ diagonalAlgebra(OpBuilder &b, Location loc, const ChunkPlan &plan, int64_t C,
   Value cumulative = prefix.getResult(1);
   Value queryLog = plan.preRead ? prefix.getResult(2) : cumulative;
 
-  // A, sub-chunk by sub-chunk (blocks right of the diagonal stay 0).
-  Value scores = zeros(b, loc, {C, C});
-  for (int64_t start = 0; start < C; start += c) {
-    Value qm = rowBlock(b, loc, q, start, c);
-    Value gqm = rowBlock(b, loc, queryLog, start, c);
-    Value block = diagonalBlockScores(b, loc, qm, rowBlock(b, loc, k, start, c),
-                                      gqm, rowBlock(b, loc, cumulative, start, c),
-                                      plan.preRead);
-    scores = insertBlock(b, loc, block, scores, start, start);
-    if (start == 0)
-      continue;
-    Value reference = rowAt(b, loc, cumulative, start - 1);
-    Value qRef = decayRows(b, loc, qm, gqm, reference);
-    Value kRef = decayRows(b, loc, rowBlock(b, loc, k, 0, start), reference,
-                           rowBlock(b, loc, cumulative, 0, start));
-    Value left = matmul(b, loc, qRef, kRef, zeros(b, loc, {c, start}),
-                        map(ctx, 3, {0, 2}), map(ctx, 3, {1, 2}),
-                        map(ctx, 3, {0, 1}), 2);
-    scores = insertBlock(b, loc, left, scores, start, 0);
-  }
+  // A (blocks right of the diagonal stay 0).
+  Value scores = diagonalScores(b, loc, q, k, queryLog, cumulative,
+                                plan.preRead, 0, C, zeros(b, loc, {C, C}));
 
   // O = E + (Q ∘ e^{Gq}) S + A V.
   Value out = e ? e : zeros(b, loc, {C, V});
@@ -1373,9 +1390,13 @@ struct ChunkScansPass
           scan.emitRemark("sequential fallback: ") << why;
         continue;
       }
+      // The diagonal form's scores cost grows with C (halving levels,
+      // leaves' exponentials): chunks of at most 32 are the faster.
+      int64_t C = plan.diagonal ? std::min<int64_t>(chunkSize, kDiagonalChunk)
+                                : int64_t(chunkSize);
       if (remarks && plan.diagonal)
         scan.emitRemark("chunked (diagonal, sub-chunks of ")
-            << subChunkSize(chunkSize) << ", C = " << chunkSize.getValue()
+            << subChunkSize(C) << ", C = " << C
             << "): per-key decay, rank-1 update"
             << (plan.preRead ? ", read of the previous state" : ", read")
             << (plan.extra ? " + skip" : "");
@@ -1386,7 +1407,7 @@ struct ChunkScansPass
             << (plan.hasDecay ? "scalar decay" : "no decay")
             << (plan.delta ? ", delta rule" : ", rank-1 update")
             << (plan.extra ? ", read + skip" : ", read");
-      rewrite(scan, plan, chunkSize);
+      rewrite(scan, plan, C);
       ++numChunked;
     }
     // The exponentials of the chunk algebra (C² per chunk for the decay

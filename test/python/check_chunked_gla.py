@@ -197,7 +197,8 @@ def main():
         for T in (65, 1000):
             grid.append(("gla", regime, 2, T, 64))
             grid.append(("rwkv6", regime, 2, T, 64))
-    grid.append(("gla", "mixed", 1, 300, 48))
+    grid.append(("gla", "mixed", 1, 300, 20))
+    grid.append(("rwkv6", "mixed", 1, 300, 20))
 
     passed = failed = 0
     for n, (name, regime, B, T, C) in enumerate(grid):
