@@ -70,6 +70,11 @@ struct ChunkPlan {
   /// the output and the state are column-separable): more, smaller
   /// (batch, head, tile) iterations for a GPU grid.
   int64_t valueTiles = 1;
+  /// The diagonal class (GLA, RWKV-6): logDecay is a vector x_t [K] of
+  /// diag(exp(x_t)); `preRead`: the output reads S_{t−1} (then e_t may hold
+  /// RWKV-6's state-independent bonus).
+  bool diagonal = false;
+  bool preRead = false;
 };
 
 /// A positive float constant: a literal in the body, or a scan parameter
@@ -102,6 +107,9 @@ static bool isF32Vector(Value v, int64_t size) {
          type.getElementType().isF32();
 }
 
+static std::string analyzeDiagonal(ScanOp op, TransitionAttr transition,
+                                   ChunkPlan &plan);
+
 /// Fills `plan` and returns "" when `op` has the chunkable shape; else why
 /// not.
 static std::string analyze(ScanOp op, ChunkPlan &plan) {
@@ -109,6 +117,8 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
   if (!transition)
     return "no transition attribute (hymir-normalize has not run)";
   TransitionClass kind = transition.getKind();
+  if (kind == TransitionClass::diagonal)
+    return analyzeDiagonal(op, transition, plan);
   bool delta = kind == TransitionClass::dplr;
   if (kind != TransitionClass::identity && kind != TransitionClass::scalar &&
       !delta)
@@ -275,6 +285,125 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
   expected.insert({update, read});
   if (scale)
     expected.insert(scale);
+  if (sum)
+    expected.insert(sum);
+  for (Operation *stateOp : plan.stateOps)
+    if (!expected.contains(stateOp))
+      return ("'" + stateOp->getName().getStringRef() +
+              "' reads the state outside the recognised update and read")
+          .str();
+  if (plan.stateOps.size() != expected.size())
+    return "the recognised update and read do not depend on the state";
+  return {};
+}
+
+/// The diagonal class (GLA, HGRN2, RWKV-6), a per-key decay:
+///   S_t = diag(exp(x_t)) S_{t−1} + k_t ⊗ v_t
+///   o_t = S_tᵀ q_t [+ e_t]   or (read before the update)   S_{t−1}ᵀ q_t [+ e_t]
+/// with x_t, k_t, q_t [K], v_t, e_t [V] independent of the state (RWKV-6's
+/// bonus (q·(u∘k)) v is such an e_t).
+static std::string analyzeDiagonal(ScanOp op, TransitionAttr transition,
+                                   ChunkPlan &plan) {
+  if (!plan.vectorRows)
+    return "the diagonal chunked form is built for the CPU (vector rows) only";
+  if (transition.getDecay() != Decay::rows)
+    return ("a diagonal transition with decay '" +
+            stringifyDecay(transition.getDecay()) +
+            "' has no chunked form yet (only rows: a per-key decay)")
+        .str();
+  if (op.getStateArgs().size() != 1)
+    return "a tuple state of " + std::to_string(op.getStateArgs().size()) +
+           " components is not chunked yet";
+  if (op.getYieldedOutputs().size() != 1)
+    return "only a scan with exactly one output is chunked";
+  if (transition.getLevels() > 0)
+    return "a state of " + std::to_string(transition.getLevels()) +
+           " levels is not chunked yet";
+  if (auto time = dyn_cast<RankedTensorType>(op.getInputs().front().getType());
+      time && time.getRank() > 1 && time.getDimSize(1) == 1)
+    return "a single step (static T = 1) is cheaper sequentially";
+  BlockArgument state = op.getStateArgs()[0];
+  auto stateType = dyn_cast<RankedTensorType>(state.getType());
+  if (!stateType || stateType.getRank() != 2 ||
+      !stateType.getElementType().isF32() || !stateType.hasStaticShape())
+    return "the state is not a static f32 matrix";
+  plan.keyDim = stateType.getDimSize(0);
+  plan.valueDim = stateType.getDimSize(1);
+
+  llvm::SmallPtrSet<Value, 8> dependent{state};
+  for (Operation &inner : op.getBodyBlock().without_terminator()) {
+    bool reads = false;
+    inner.walk([&](Operation *nested) {
+      for (Value operand : nested->getOperands())
+        reads |= dependent.contains(operand);
+    });
+    if (!reads)
+      continue;
+    plan.stateOps.insert(&inner);
+    for (Value result : inner.getResults())
+      dependent.insert(result);
+  }
+
+  // S_t = diag(exp(x_t)) S_{t−1} + k_t ⊗ v_t
+  const char *shape = "the new state is not 'diag(exp(x)) S + k ⊗ v'";
+  auto update = op.getYieldedStates()[0].getDefiningOp<arith::AddFOp>();
+  if (!update)
+    return shape;
+  OuterOp outer;
+  ScaleOp scale;
+  for (auto [u, d] : {std::pair(update.getRhs(), update.getLhs()),
+                      std::pair(update.getLhs(), update.getRhs())}) {
+    auto o = u.getDefiningOp<OuterOp>();
+    auto s = d.getDefiningOp<ScaleOp>();
+    if (o && s && !dependent.contains(u)) {
+      outer = o;
+      scale = s;
+      break;
+    }
+  }
+  if (!outer)
+    return shape;
+  if (!isF32Vector(outer.getLhs(), plan.keyDim) ||
+      !isF32Vector(outer.getRhs(), plan.valueDim))
+    return "the update is not a rank-1 outer product of f32 vectors";
+  if (scale.getInput() != state || scale.getAxis() != Axis::rows ||
+      !isF32Vector(scale.getFactor(), plan.keyDim))
+    return "the transition is not a per-key scale of the state along rows";
+  auto exp = scale.getFactor().getDefiningOp<math::ExpOp>();
+  if (!exp)
+    return "the per-key decay is not exp(x) (its logarithm may not exist)";
+  plan.key = outer.getLhs();
+  plan.value = outer.getRhs();
+  plan.logDecay = exp.getOperand();
+  plan.hasDecay = true;
+  plan.diagonal = true;
+
+  // o_t = S_tᵀ q_t [+ e_t] or S_{t−1}ᵀ q_t [+ e_t]
+  Value out = op.getYieldedOutputs()[0];
+  auto read = out.getDefiningOp<ReadOp>();
+  arith::AddFOp sum;
+  if (!read && (sum = out.getDefiningOp<arith::AddFOp>())) {
+    for (auto [r, e] : {std::pair(sum.getLhs(), sum.getRhs()),
+                        std::pair(sum.getRhs(), sum.getLhs())}) {
+      auto candidate = r.getDefiningOp<ReadOp>();
+      if (candidate && !dependent.contains(e)) {
+        read = candidate;
+        plan.extra = e;
+        break;
+      }
+    }
+  }
+  if (!read || read.getAxis() != Axis::rows ||
+      (read.getState() != update.getResult() && read.getState() != state))
+    return "the output is not 'Sᵀ q [+ e]' of the updated or the previous "
+           "state";
+  plan.preRead = read.getState() == state;
+  plan.query = read.getVector();
+  if (!isF32Vector(plan.query, plan.keyDim) ||
+      (plan.extra && !isF32Vector(plan.extra, plan.valueDim)))
+    return "the read's query or the output's addend is not an f32 vector";
+
+  llvm::SmallPtrSet<Operation *, 8> expected{update, scale, read};
   if (sum)
     expected.insert(sum);
   for (Operation *stateOp : plan.stateOps)
@@ -803,6 +932,230 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
   return {out, next};
 }
 
+//===----------------------------------------------------------------------===//
+// The diagonal class: sub-chunks with reference points
+//===----------------------------------------------------------------------===//
+
+/// The diagonal form's largest chunk.
+constexpr int64_t kDiagonalChunk = 32;
+
+/// The diagonal form's sub-chunk (the blocks whose scores take an
+/// exponential per term): C halved while it is even and above 8.
+static int64_t subChunkSize(int64_t C) {
+  while (C > 8 && C % 2 == 0)
+    C /= 2;
+  return C;
+}
+
+/// Rows [offset, offset + n) of the static matrix `m`.
+static Value rowBlock(OpBuilder &b, Location loc, Value m, int64_t offset,
+                      int64_t n) {
+  auto type = cast<RankedTensorType>(m.getType());
+  int64_t width = type.getDimSize(1);
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({n, width}, type.getElementType()), m,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(offset), b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(n), b.getIndexAttr(width)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+}
+
+/// Row `r` of the static matrix `m` as a vector tensor.
+static Value rowAt(OpBuilder &b, Location loc, Value m, int64_t r) {
+  auto type = cast<RankedTensorType>(m.getType());
+  int64_t width = type.getDimSize(1);
+  return tensor::ExtractSliceOp::create(
+      b, loc, RankedTensorType::get({width}, type.getElementType()), m,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(r), b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(width)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+}
+
+/// `block` written into `dest` at (row, col).
+static Value insertBlock(OpBuilder &b, Location loc, Value block, Value dest,
+                         int64_t row, int64_t col) {
+  auto type = cast<RankedTensorType>(block.getType());
+  return tensor::InsertSliceOp::create(
+      b, loc, block, dest,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(row), b.getIndexAttr(col)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(type.getDimSize(0)),
+                             b.getIndexAttr(type.getDimSize(1))},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+}
+
+/// out[i, k] = x[i, k] · e^{a − s}, where `a` and `s` are each a matrix like
+/// x (element-wise), a row [K] (the same for every i) or null (0).
+static Value decayRows(OpBuilder &b, Location loc, Value x, Value a,
+                       Value s) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(x.getType());
+  AffineMap id2 = map(ctx, 2, {0, 1}), col2 = map(ctx, 2, {1});
+  SmallVector<Value> inputs{x};
+  SmallVector<AffineMap> maps{id2};
+  for (Value operand : {a, s}) {
+    if (!operand)
+      continue;
+    inputs.push_back(operand);
+    maps.push_back(
+        cast<RankedTensorType>(operand.getType()).getRank() == 2 ? id2 : col2);
+  }
+  maps.push_back(id2);
+  auto par = utils::IteratorType::parallel;
+  return generic(
+      b, loc, inputs,
+      tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type()), maps,
+      {par, par}, [&](OpBuilder &b, Location loc, ValueRange args) {
+        unsigned n = 1;
+        Value exponent = a ? args[n++] : f32Const(b, loc, 0.0);
+        if (s)
+          exponent = arith::SubFOp::create(b, loc, exponent, args[n++]);
+        return arith::MulFOp::create(b, loc, args[0],
+                                     fastExp(b, loc, exponent))
+            .getResult();
+      });
+}
+
+/// The scores of a diagonal sub-chunk block, with the decay inside the sum:
+///   A[i, j] = Σ_k q[i, k] k[j, k] e^{Gq[i, k] − G[j, k]}  for j ≤ i
+/// (j < i if `strict`), else 0. Every exponent used is ≤ 0; the masked ones
+/// are replaced by 0 before the exp, so nothing overflows.
+static Value diagonalBlockScores(OpBuilder &b, Location loc, Value q, Value k,
+                                 Value gq, Value g, bool strict) {
+  MLIRContext *ctx = b.getContext();
+  int64_t c = cast<RankedTensorType>(q.getType()).getDimSize(0);
+  AffineMap rowK = map(ctx, 3, {0, 2}), colK = map(ctx, 3, {1, 2});
+  auto par = utils::IteratorType::parallel;
+  return generic(
+      b, loc, {q, k, gq, g}, zeros(b, loc, {c, c}),
+      {rowK, colK, rowK, colK, map(ctx, 3, {0, 1})},
+      {par, par, utils::IteratorType::reduction},
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Value i = linalg::IndexOp::create(b, loc, 0);
+        Value j = linalg::IndexOp::create(b, loc, 1);
+        Value causal = arith::CmpIOp::create(
+            b, loc,
+            strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule, j,
+            i);
+        Value zero = f32Const(b, loc, 0.0);
+        Value diff = arith::SubFOp::create(b, loc, args[2], args[3]);
+        Value safe = arith::SelectOp::create(b, loc, causal, diff, zero);
+        Value term = arith::MulFOp::create(b, loc, args[0], args[1], kContract);
+        term = arith::MulFOp::create(b, loc, term, fastExp(b, loc, safe),
+                                     kContract);
+        term = arith::SelectOp::create(b, loc, causal, term, zero);
+        return arith::AddFOp::create(b, loc, args[4], term, kReduce)
+            .getResult();
+      });
+}
+
+/// The scores A of rows and columns [lo, lo + n) into `scores`, halving the
+/// block down to subChunkSize: each lower-left quadrant (rows [lo + h, lo + n),
+/// columns [lo, lo + h)) is one product with the reference row r = lo + h − 1,
+///   (Q ∘ e^{Gq − G_r}) (K ∘ e^{G_r − G})ᵀ,
+/// whose exponents are both ≤ 0 (i > r ≥ j and G does not increase); the
+/// diagonal leaves take an exponential per term (diagonalBlockScores).
+/// Halving keeps the exponentials at C K per level plus C c K for the leaves.
+static Value diagonalScores(OpBuilder &b, Location loc, Value q, Value k,
+                            Value gq, Value g, bool strict, int64_t lo,
+                            int64_t n, Value scores) {
+  MLIRContext *ctx = b.getContext();
+  if (n <= 8 || n % 2) {
+    Value block = diagonalBlockScores(
+        b, loc, rowBlock(b, loc, q, lo, n), rowBlock(b, loc, k, lo, n),
+        rowBlock(b, loc, gq, lo, n), rowBlock(b, loc, g, lo, n), strict);
+    return insertBlock(b, loc, block, scores, lo, lo);
+  }
+  int64_t h = n / 2;
+  scores = diagonalScores(b, loc, q, k, gq, g, strict, lo, h, scores);
+  scores = diagonalScores(b, loc, q, k, gq, g, strict, lo + h, h, scores);
+  Value reference = rowAt(b, loc, g, lo + h - 1);
+  Value qRef = decayRows(b, loc, rowBlock(b, loc, q, lo + h, h),
+                         rowBlock(b, loc, gq, lo + h, h), reference);
+  Value kRef = decayRows(b, loc, rowBlock(b, loc, k, lo, h), reference,
+                         rowBlock(b, loc, g, lo, h));
+  Value left = matmul(b, loc, qRef, kRef, zeros(b, loc, {h, h}),
+                      map(ctx, 3, {0, 2}), map(ctx, 3, {1, 2}),
+                      map(ctx, 3, {0, 1}), 2);
+  return insertBlock(b, loc, left, scores, lo + h, lo);
+}
+
+/// The output rows and the new state of one chunk of a diagonal scan, with
+/// g the chunk's log-decay rows [C, K] and G their running sum
+/// (Gq = G, or G − g when the output reads S_{t−1}):
+///   O = E + (Q ∘ e^{Gq}) S + A V
+///   S ← diag(e^{G_{C−1}}) S + (K ∘ e^{G_{C−1} − G})ᵀ V
+/// A[i, j] = Σ_k q_ik k_jk e^{Gq_ik − G_jk} (j ≤ i, or j < i) is built per
+/// sub-chunk of c rows: its diagonal block element-wise in the exponent, the
+/// block left of it as one product with the reference row r = (first row of
+/// the sub-chunk) − 1: (Q_m ∘ e^{Gq − G_r}) (K_{<m} ∘ e^{G_r − G})ᵀ. Both
+/// factors' exponents are ≤ 0 (G does not increase along the chunk and
+/// i > r ≥ j), so nothing overflows however strong the decay; a decay near 0
+/// underflows to an exact 0.
+static std::pair<Value, Value>
+diagonalAlgebra(OpBuilder &b, Location loc, const ChunkPlan &plan, int64_t C,
+                Value q, Value k, Value v, Value g, Value e, Value state) {
+  MLIRContext *ctx = b.getContext();
+  int64_t K = plan.keyDim, V = plan.valueDim;
+
+  // G and Gq: running sums of the rows of g, in order, as vector<K>.
+  auto rowType = VectorType::get({K}, b.getF32Type());
+  Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
+  Value pad = f32Const(b, loc, 0.0);
+  SmallVector<Value> init{
+      arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(rowType, b.getF32FloatAttr(0.0))),
+      tensor::EmptyOp::create(b, loc, {C, K}, b.getF32Type())};
+  if (plan.preRead)
+    init.push_back(tensor::EmptyOp::create(b, loc, {C, K}, b.getF32Type()));
+  auto prefix = scf::ForOp::create(
+      b, loc, zero, indexConst(b, loc, C), one, init,
+      [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+        Value gi = vector::TransferReadOp::create(
+            b, loc, rowType, g, ValueRange{i, zero}, pad, ArrayRef<bool>{true});
+        Value sum = arith::AddFOp::create(b, loc, acc[0], gi);
+        SmallVector<Value> next{
+            sum, vector::TransferWriteOp::create(b, loc, sum, acc[1],
+                                                 ValueRange{i, zero},
+                                                 ArrayRef<bool>{true})
+                     .getResult()};
+        if (plan.preRead)
+          next.push_back(vector::TransferWriteOp::create(
+                             b, loc, acc[0], acc[2], ValueRange{i, zero},
+                             ArrayRef<bool>{true})
+                             .getResult());
+        scf::YieldOp::create(b, loc, next);
+      });
+  Value cumulative = prefix.getResult(1);
+  Value queryLog = plan.preRead ? prefix.getResult(2) : cumulative;
+
+  // A (blocks right of the diagonal stay 0).
+  Value scores = diagonalScores(b, loc, q, k, queryLog, cumulative,
+                                plan.preRead, 0, C, zeros(b, loc, {C, C}));
+
+  // O = E + (Q ∘ e^{Gq}) S + A V.
+  Value out = e ? e : zeros(b, loc, {C, V});
+  out = matmul(b, loc, decayRows(b, loc, q, queryLog, Value()), state, out,
+               map(ctx, 3, {0, 1}), map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}),
+               1);
+  out = matmul(b, loc, scores, v, out, map(ctx, 3, {0, 1}),
+               map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1,
+               "hymir.lower_triangular_lhs");
+
+  // S ← diag(e^{G_last}) S + (K ∘ e^{G_last − G})ᵀ V.
+  Value last = rowAt(b, loc, cumulative, C - 1);
+  Value kDecayed = decayRows(b, loc, k, last, cumulative);
+  auto par = utils::IteratorType::parallel;
+  Value decayedState = generic(
+      b, loc, last, state, {map(ctx, 2, {0}), map(ctx, 2, {0, 1})},
+      {par, par}, [&](OpBuilder &b, Location loc, ValueRange args) {
+        return arith::MulFOp::create(b, loc, args[1],
+                                     fastExp(b, loc, args[0]))
+            .getResult();
+      });
+  Value next = matmul(b, loc, kDecayed, v, decayedState, map(ctx, 3, {1, 0}),
+                      map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);
+  return {out, next};
+}
+
 /// Replaces `op` by its chunked form (see the file header).
 /// Narrows the last (value) dim of `s` to the `width` columns at `column`.
 static void narrowColumns(OpBuilder &b, Slice &s, Value column,
@@ -928,7 +1281,8 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
           SmallVector<Value> rows{zeros(b, loc, {C, K}), zeros(b, loc, {C, K}),
                                   zeros(b, loc, {C, V})};
           if (plan.hasDecay)
-            rows.push_back(zeros(b, loc, {C}));
+            rows.push_back(plan.diagonal ? zeros(b, loc, {C, K})
+                                         : zeros(b, loc, {C}));
           if (plan.extra)
             rows.push_back(zeros(b, loc, {C, V}));
           if (plan.delta)
@@ -969,8 +1323,12 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
                                 : math::LogOp::create(
                                       b, loc, step.lookupOrDefault(plan.decay))
                                       .getResult();
-                  next.push_back(tensor::InsertOp::create(b, loc, g, acc[n++],
-                                                          ValueRange{i}));
+                  if (plan.diagonal)
+                    next.push_back(insertRow(b, loc, g, acc[n++], i,
+                                             plan.vectorRows));
+                  else
+                    next.push_back(tensor::InsertOp::create(
+                        b, loc, g, acc[n++], ValueRange{i}));
                 }
                 if (plan.extra)
                   next.push_back(insertRow(
@@ -992,12 +1350,18 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
 
           // 2./3. Output rows and the next state; the delta rule's
           //       pseudo-values V' stand in for V.
-          ChunkDecay decay = chunkDecay(b, loc, C, g, plan.vectorRows);
+          ChunkDecay decay = plan.diagonal
+                                 ? ChunkDecay()
+                                 : chunkDecay(b, loc, C, g, plan.vectorRows);
           Value v = r[2];
           if (beta)
             v = deltaValues(b, loc, plan, C, r[1], v, beta, decay, carried[0]);
-          std::pair<Value, Value> result = chunkAlgebra(
-              b, loc, plan, C, r[0], r[1], v, decay, e, carried[0]);
+          std::pair<Value, Value> result =
+              plan.diagonal
+                  ? diagonalAlgebra(b, loc, plan, C, r[0], r[1], v, g, e,
+                                    carried[0])
+                  : chunkAlgebra(b, loc, plan, C, r[0], r[1], v, decay, e,
+                                 carried[0]);
           Value out = result.first, next = result.second;
 
           // The chunk's first `length` output rows: row by row as vectors,
@@ -1111,6 +1475,13 @@ struct ChunkScansPass
           scan.emitRemark("sequential fallback: ") << why;
         continue;
       }
+      // The diagonal form is built from vector rows (CPU only).
+      if (plan.diagonal && !vectorRows) {
+        if (remarks)
+          scan.emitRemark("sequential fallback: the diagonal form is built "
+                          "for the CPU only (vector rows)");
+        continue;
+      }
       // Value tiles of about `value-tile` columns: the most tiles, up to
       // ⌈V / value-tile⌉, that divide V evenly.
       if (valueTile > 0 && plan.valueDim > valueTile) {
@@ -1119,14 +1490,24 @@ struct ChunkScansPass
           --n;
         plan.valueTiles = n;
       }
-      if (remarks)
+      // The diagonal form's scores cost grows with C (halving levels,
+      // leaves' exponentials): chunks of at most 32 are the faster.
+      int64_t C = plan.diagonal ? std::min<int64_t>(chunkSize, kDiagonalChunk)
+                                : int64_t(chunkSize);
+      if (remarks && plan.diagonal)
+        scan.emitRemark("chunked (diagonal, sub-chunks of ")
+            << subChunkSize(C) << ", C = " << C
+            << "): per-key decay, rank-1 update"
+            << (plan.preRead ? ", read of the previous state" : ", read")
+            << (plan.extra ? " + skip" : "");
+      else if (remarks)
         scan.emitRemark(plan.delta ? "chunked (UT/WY, C = "
                                   : "chunked (masked matmul, C = ")
             << chunkSize.getValue() << "): "
             << (plan.hasDecay ? "scalar decay" : "no decay")
             << (plan.delta ? ", delta rule" : ", rank-1 update")
             << (plan.extra ? ", read + skip" : ", read");
-      rewrite(scan, plan, chunkSize);
+      rewrite(scan, plan, C);
       ++numChunked;
     }
     if (!vectorRows)

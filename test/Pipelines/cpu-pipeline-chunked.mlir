@@ -3,8 +3,9 @@
 // RUN: hymir-opt %s --hymir-cpu-pipeline | FileCheck %s --check-prefix=LLVM
 
 // hymir-cpu-pipeline's chunk-size: a scalar-class scan (simple GLA) takes the
-// chunked form with chunks of that many steps; a diagonal-class scan (GLA)
-// keeps the sequential fallback; chunk-size = 0 sends both to the fallback.
+// chunked form with chunks of that many steps, a diagonal-class scan (GLA)
+// too (chunks of at most 32: its halving levels with reference rows);
+// chunk-size = 0 sends both to the fallback.
 // Either way the module reaches the LLVM dialect.
 
 // CHUNKED-LABEL: func.func @simple_gla
@@ -12,9 +13,9 @@
 // CHUNKED:       arith.ceildivui %{{.+}}, %c32
 // CHUNKED-COUNT-4: attrs = {hymir.chunk_matmul
 // CHUNKED-LABEL: func.func @gla
-// CHUNKED-NOT:   hymir.chunk_matmul
-// CHUNKED:       hymir.scan
-// CHUNKED-NOT:   hymir.chunk_matmul
+// CHUNKED-NOT:   hymir.scan
+// CHUNKED:       arith.ceildivui %{{.+}}, %c32
+// CHUNKED:       attrs = {hymir.chunk_matmul
 
 // FALLBACK-NOT:  hymir.chunk_matmul
 // FALLBACK-LABEL: func.func @simple_gla

@@ -48,6 +48,14 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
     `V' = L diag(β) V − L diag(β e^G) K S`, `L = (I + A)⁻¹` by forward
     substitution, `A` the strictly lower part of `diag(β) (K Kᵀ ∘ M)`.
 
+    The diagonal class (T2, decay rows: GLA, RWKV-6 with its read of
+    `S_{t−1}` and state-independent bonus) with `S_t = diag(exp(x_t)) S_{t−1}
+    + k_t ⊗ v_t` has a cumulative log-decay per key `G [C, K]`; its scores
+    are built by halving the chunk, each lower-left quadrant one product with
+    a reference row between its rows and columns (every exponent ≤ 0), the
+    diagonal sub-chunks (≤ 8) with an exponential per term. It runs chunks of
+    at most 32, on targets with vector rows only.
+
     The matrix products are `linalg.generic`s tagged `hymir.chunk_matmul`
     (plus `hymir.lower_triangular_result` / `hymir.lower_triangular_lhs` where
     the causal mask makes half of them zero) for
