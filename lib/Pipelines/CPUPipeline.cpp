@@ -302,7 +302,8 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
 
   // 3. Loops. The (b, h) foralls run in order with one thread, else as
   //    OpenMP work-sharing loops (static schedule: each (b, h) is computed
-  //    by exactly one thread, so results do not depend on the thread count).
+  //    by exactly one thread, so results do not depend on the thread count);
+  //    foralls of fewer than two iterations stay sequential.
   bool parallel = options.threads != 1;
   if (parallel) {
     pm.addNestedPass<func::FuncOp>(std::make_unique<SequentialSmallForalls>());
