@@ -54,6 +54,8 @@
 #include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -163,6 +165,78 @@ struct WeightsToMemRefGlobals
   }
 };
 
+/// Parallel (b, h) loops with fewer than two iterations run in order: an
+/// OpenMP region costs a fork/join, and the outlined body is optimized worse
+/// (its buffers arrive as pointers through the region's context), which made
+/// the tiny models' prefill at 2 threads about half as fast as at 1 (their
+/// Mamba scans parallelize over the batch only, B = 1). A forall with a
+/// static trip count of 0 or 1 becomes an scf.for; one with dynamic bounds is
+/// versioned, `scf.if (trips >= 2) {forall} else {for}`. Runs on bufferized
+/// code (foralls without results), before forall-to-parallel.
+struct SequentialSmallForalls
+    : PassWrapper<SequentialSmallForalls, OperationPass<func::FuncOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SequentialSmallForalls)
+  StringRef getArgument() const override {
+    return "hymir-sequential-small-foralls";
+  }
+  StringRef getDescription() const override {
+    return "Run scf.foralls of fewer than two iterations as scf.for (a "
+           "runtime check where the trip count is dynamic)";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<arith::ArithDialect, scf::SCFDialect>();
+  }
+
+  void runOnOperation() override {
+    SmallVector<scf::ForallOp> foralls;
+    // Outermost only: nested foralls run inside their parent's iteration.
+    getOperation().walk<WalkOrder::PreOrder>([&](scf::ForallOp forall) {
+      if (forall.getNumResults() == 0)
+        foralls.push_back(forall);
+      return WalkResult::skip();
+    });
+    IRRewriter rewriter(&getContext());
+    for (scf::ForallOp forall : foralls) {
+      ArrayRef<int64_t> lbs = forall.getStaticLowerBound();
+      ArrayRef<int64_t> ubs = forall.getStaticUpperBound();
+      ArrayRef<int64_t> steps = forall.getStaticStep();
+      auto isStatic = [](ArrayRef<int64_t> values) {
+        return llvm::none_of(values, ShapedType::isDynamic);
+      };
+      if (isStatic(lbs) && isStatic(ubs) && isStatic(steps)) {
+        int64_t trips = 1;
+        for (auto [lb, ub, step] : llvm::zip(lbs, ubs, steps))
+          trips *= ub > lb ? llvm::divideCeil(ub - lb, step) : 0;
+        if (trips < 2 && failed(scf::forallToForLoop(rewriter, forall)))
+          return signalPassFailure();
+        continue;
+      }
+      Location loc = forall.getLoc();
+      rewriter.setInsertionPoint(forall);
+      Value trips = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      for (auto [lb, ub, step] :
+           llvm::zip(forall.getLowerBound(rewriter),
+                     forall.getUpperBound(rewriter), forall.getStep(rewriter))) {
+        Value span = arith::SubIOp::create(rewriter, loc, ub, lb);
+        Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+        span = arith::MaxSIOp::create(rewriter, loc, span, zero);
+        Value n = arith::CeilDivSIOp::create(rewriter, loc, span, step);
+        trips = arith::MulIOp::create(rewriter, loc, trips, n);
+      }
+      Value two = arith::ConstantIndexOp::create(rewriter, loc, 2);
+      Value many = arith::CmpIOp::create(rewriter, loc,
+                                         arith::CmpIPredicate::sge, trips, two);
+      auto branch = scf::IfOp::create(rewriter, loc, many,
+                                      /*withElseRegion=*/true);
+      rewriter.moveOpBefore(forall, branch.thenBlock()->getTerminator());
+      rewriter.setInsertionPoint(branch.elseBlock()->getTerminator());
+      auto sequential = cast<scf::ForallOp>(rewriter.clone(*forall));
+      if (failed(scf::forallToForLoop(rewriter, sequential)))
+        return signalPassFailure();
+    }
+  }
+};
+
 } // namespace
 
 std::string hymir::weightSymbolName(StringRef globalName) {
@@ -232,10 +306,13 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
 
   // 3. Loops. The (b, h) foralls run in order with one thread, else as
   //    OpenMP work-sharing loops (static schedule: each (b, h) is computed
-  //    by exactly one thread, so results do not depend on the thread count).
+  //    by exactly one thread, so results do not depend on the thread count);
+  //    foralls of fewer than two iterations stay sequential.
   bool parallel = options.threads != 1;
-  if (parallel)
+  if (parallel) {
+    pm.addNestedPass<func::FuncOp>(std::make_unique<SequentialSmallForalls>());
     pm.addPass(createForallToParallelLoopPass());
+  }
   else
     pm.addPass(createForallToForLoopPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -283,6 +360,7 @@ void hymir::addEntryPointBufferization(OpPassManager &pm) {
 
 void hymir::registerHymirCPUPipeline() {
   PassRegistration<WeightsToMemRefGlobals>();
+  PassRegistration<SequentialSmallForalls>();
   PassPipelineRegistration<CPUPipelineOptions>(
       "hymir-cpu-pipeline",
       "Lower hymir on tensors to the LLVM dialect for the host CPU "
