@@ -98,23 +98,18 @@ struct StaticLoop {
   SmallVector<int64_t> lbs, steps, trips;
 };
 
-/// Bounds of `loop`, or failure if any bound or step is not a constant
-/// (with a diagnostic unless `quiet`).
-static FailureOr<StaticLoop> staticBounds(scf::ParallelOp loop,
-                                          bool quiet = false) {
+/// Bounds of `loop`, or a diagnostic if any bound or step is not a constant.
+static FailureOr<StaticLoop> staticBounds(scf::ParallelOp loop) {
   StaticLoop r;
   for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
                                        loop.getUpperBound(), loop.getStep())) {
     std::optional<int64_t> l = getConstantIntValue(lb),
                            u = getConstantIntValue(ub),
                            s = getConstantIntValue(step);
-    if (!l || !u || !s || *s <= 0) {
-      if (quiet)
-        return failure();
+    if (!l || !u || !s || *s <= 0)
       return loop.emitOpError(
           "has a dynamic bound or step; the CUDA pipeline compiles for static "
           "shapes (specialise the entry point's argument shapes first)");
-    }
     r.lbs.push_back(*l);
     r.steps.push_back(*s);
     r.trips.push_back(*u > *l ? (*u - *l + *s - 1) / *s : 0);
@@ -228,8 +223,10 @@ deallocsIfLocal(memref::AllocOp alloc) {
 // concurrent with another thread's read of the same step. The step's
 // temporaries become shared memory (one copy per block), the largest of
 // them a slice of a global workspace when they exceed the static shared
-// memory limit. When a body does not fit this model (a write whose result
-// other code uses, a dynamic bound) the block has one thread.
+// memory limit. Parallel loops inside may have dynamic bounds (uniform
+// values every thread computes alike). When a body does not fit this model (a
+// write whose result other code uses, a parallel reduction) the block has one
+// thread.
 
 /// Static shared memory a kernel may declare without opting in to more.
 constexpr int64_t kStaticSharedLimit = 48 * 1024;
