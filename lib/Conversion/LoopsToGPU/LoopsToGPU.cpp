@@ -46,6 +46,12 @@ struct MemRefCopyToLinalgPass
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     getOperation()->walk([&](memref::CopyOp copy) {
+      // A buffer copied onto itself (bufferization's in-place result of an
+      // insert into the tensor it was sliced from) would cost a kernel pass.
+      if (copy.getSource() == copy.getTarget()) {
+        rewriter.eraseOp(copy);
+        return;
+      }
       rewriter.setInsertionPoint(copy);
       rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
                                                   copy.getTarget());
@@ -382,6 +388,220 @@ struct SPMDBuilder {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Barrier elimination
+//===----------------------------------------------------------------------===//
+//
+// The SPMD builder puts a barrier on both sides of every split loop and
+// thread-0 region. Between two barriers of the same block, every thread runs
+// the ops in order; a barrier between segments P and N (each bounded by
+// another barrier of the same block) is needed only if a thread of N may
+// touch memory that another thread of P wrote, or write memory another
+// thread of P read. That is decided per buffer (the allocation, workgroup
+// buffer or argument a view comes from), with one refinement: two split
+// loops with the same iteration space that access a buffer through the same
+// memref at equal index expressions meet in the same thread.
+
+/// The buffer `v` is a view of.
+static Value bufferRoot(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def)) {
+      v = view.getViewSource();
+      continue;
+    }
+    if (auto cast = dyn_cast<memref::MemorySpaceCastOp>(def)) {
+      v = cast.getSource();
+      continue;
+    }
+    break;
+  }
+  return v;
+}
+
+/// Whether two buffer roots may be the same memory: distinct allocations and
+/// workgroup buffers are distinct; anything else (arguments, views of a
+/// shared workspace) may alias.
+static bool mayAlias(Value a, Value b) {
+  if (a == b)
+    return true;
+  auto isDistinct = [](Value v) {
+    if (isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(v.getDefiningOp()))
+      return true;
+    auto arg = dyn_cast<BlockArgument>(v);
+    return arg && isa<gpu::LaunchOp>(arg.getOwner()->getParentOp());
+  };
+  return !isDistinct(a) && !isDistinct(b) ? true : false;
+}
+
+namespace {
+struct Access {
+  Operation *op;   // the load or store
+  Value memref;    // as accessed
+  Value root;
+  bool write;
+};
+
+/// The split loop (`for (i = tid; ...; i += threads)`) that directly holds
+/// `op`, if any.
+static scf::ForOp splitLoopHolding(Operation *op, Value tid) {
+  auto loop = dyn_cast_or_null<scf::ForOp>(op->getParentOp());
+  if (loop && loop.getLowerBound() == tid && loop.getNumResults() == 0)
+    return loop;
+  return nullptr;
+}
+} // namespace
+
+/// The memory accesses of `op` and the ops nested in it, or failure if some
+/// op's effects are unknown.
+static LogicalResult collectAccesses(Operation *op,
+                                     SmallVectorImpl<Access> &out) {
+  WalkResult r = op->walk([&](Operation *nested) {
+    if (isa<gpu::BarrierOp>(nested))
+      return WalkResult::interrupt();
+    if (auto load = dyn_cast<memref::LoadOp>(nested)) {
+      out.push_back({nested, load.getMemRef(), bufferRoot(load.getMemRef()),
+                     false});
+      return WalkResult::advance();
+    }
+    if (auto store = dyn_cast<memref::StoreOp>(nested)) {
+      out.push_back({nested, store.getMemRef(), bufferRoot(store.getMemRef()),
+                     true});
+      return WalkResult::advance();
+    }
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!effects)
+      return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+                     nested->hasTrait<OpTrait::IsTerminator>()
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> list;
+    effects.getEffects(list);
+    for (auto &e : list) {
+      // A fresh buffer conflicts with nothing yet.
+      if (isa<MemoryEffects::Allocate>(e.getEffect()))
+        continue;
+      Value v = e.getValue();
+      if (!v || !isa<BaseMemRefType>(v.getType()))
+        return WalkResult::interrupt();
+      out.push_back({nested, v, bufferRoot(v),
+                     !isa<MemoryEffects::Read>(e.getEffect())});
+    }
+    return WalkResult::advance();
+  });
+  return failure(r.wasInterrupted());
+}
+
+/// Whether `a` (in a loop with induction variable `ivA`) and `b` (`ivB`)
+/// compute the same value: both defined outside the loops and equal, the
+/// induction variables, or pure ops of one kind over such operands.
+static bool sameValue(Value a, Value b, Value ivA, Value ivB, int depth = 0) {
+  if (a == ivA || b == ivB)
+    return a == ivA && b == ivB;
+  if (a == b)
+    return true;
+  if (depth > 16)
+    return false;
+  Operation *x = a.getDefiningOp(), *y = b.getDefiningOp();
+  if (!x || !y || x->getName() != y->getName() ||
+      x->getAttrDictionary() != y->getAttrDictionary() ||
+      x->getNumOperands() != y->getNumOperands() || x->getNumRegions() ||
+      !isMemoryEffectFree(x) ||
+      cast<OpResult>(a).getResultNumber() != cast<OpResult>(b).getResultNumber())
+    return false;
+  for (auto [p, q] : llvm::zip(x->getOperands(), y->getOperands()))
+    if (!sameValue(p, q, ivA, ivB, depth + 1))
+      return false;
+  return true;
+}
+
+static bool conflicts(const Access &p, const Access &n, Value tid) {
+  if (!p.write && !n.write)
+    return false;
+  if (!mayAlias(p.root, n.root))
+    return false;
+  // The same element in the same thread: loads or stores directly in split
+  // loops of equal iteration spaces, through the same memref, at equal
+  // indices.
+  scf::ForOp pLoop = splitLoopHolding(p.op, tid);
+  scf::ForOp nLoop = splitLoopHolding(n.op, tid);
+  if (!pLoop || !nLoop || p.memref != n.memref ||
+      !sameValue(pLoop.getUpperBound(), nLoop.getUpperBound(), {}, {}) ||
+      !sameValue(pLoop.getStep(), nLoop.getStep(), {}, {}))
+    return true;
+  auto indices = [](Operation *op) -> ValueRange {
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      return load.getIndices();
+    if (auto store = dyn_cast<memref::StoreOp>(op))
+      return store.getIndices();
+    return {};
+  };
+  if (!isa<memref::LoadOp, memref::StoreOp>(p.op) ||
+      !isa<memref::LoadOp, memref::StoreOp>(n.op))
+    return true;
+  ValueRange pi = indices(p.op), ni = indices(n.op);
+  for (auto [x, y] : llvm::zip(pi, ni))
+    if (!sameValue(x, y, pLoop.getInductionVar(), nLoop.getInductionVar()))
+      return true;
+  return false;
+}
+
+/// The ops between two barriers and their accesses.
+struct Segment {
+  SmallVector<Access> accesses;
+  bool unknown = false;
+};
+
+static Segment segmentOf(ArrayRef<Operation *> ops) {
+  Segment s;
+  for (Operation *op : ops)
+    if (failed(collectAccesses(op, s.accesses)))
+      s.unknown = true;
+  return s;
+}
+
+static bool needsBarrier(const Segment &p, const Segment &n, Value tid) {
+  if (p.unknown || n.unknown)
+    return true;
+  for (const Access &a : p.accesses)
+    for (const Access &b : n.accesses)
+      if (conflicts(a, b, tid))
+        return true;
+  return false;
+}
+
+/// Removes the barriers of `block` (and of the blocks nested in it) that
+/// separate segments without a cross-thread dependence.
+static void eliminateBarriers(Block &block, Value tid) {
+  for (Operation &op : block)
+    for (Region &region : op.getRegions())
+      for (Block &inner : region)
+        eliminateBarriers(inner, tid);
+  SmallVector<gpu::BarrierOp> barriers;
+  for (Operation &op : block)
+    if (auto barrier = dyn_cast<gpu::BarrierOp>(op))
+      barriers.push_back(barrier);
+  // Each barrier with another barrier of this block on both sides: the
+  // segments it separates start and end at block-wide synchronisation. A
+  // removed barrier merges its two segments.
+  if (barriers.size() < 3)
+    return;
+  Operation *start = barriers.front();
+  for (size_t i = 1; i + 1 < barriers.size(); ++i) {
+    SmallVector<Operation *> before, after;
+    for (Operation *op = start->getNextNode(); op != barriers[i];
+         op = op->getNextNode())
+      before.push_back(op);
+    for (Operation *op = barriers[i]->getNextNode(); op != barriers[i + 1];
+         op = op->getNextNode())
+      after.push_back(op);
+    if (needsBarrier(segmentOf(before), segmentOf(after), tid)) {
+      start = barriers[i];
+      continue;
+    }
+    barriers[i].erase();
+  }
+}
+
 /// Runs the body of `launch` (block x = `threads`) SPMD if it can, else
 /// makes the block one thread.
 static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
@@ -441,6 +661,7 @@ static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
     shared.erase(shared.begin());
   }
   b.setInsertionPointAfter(zero.getDefiningOp());
+  SmallVector<memref::AllocOp> replaced;
   if (!global.empty()) {
     // Per block: each buffer at a 256-byte aligned offset.
     SmallVector<int64_t> offsets;
@@ -483,7 +704,7 @@ static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
       for (memref::DeallocOp d : *deallocs)
         d.erase();
       alloc.replaceAllUsesWith(view);
-      alloc.erase();
+      replaced.push_back(alloc);
     }
   }
   Attribute workgroup =
@@ -500,9 +721,14 @@ static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
     for (memref::DeallocOp d : *deallocs)
       d.erase();
     alloc.replaceAllUsesWith(generic);
-    alloc.erase();
+    replaced.push_back(alloc);
   }
+  // Erased last: the builder inserts before the op that followed `zero`,
+  // which may be one of them.
+  for (memref::AllocOp alloc : replaced)
+    alloc.erase();
   SPMDBuilder{tid, zero, threads}.run(body);
+  eliminateBarriers(body, tid);
 }
 
 struct ParallelLoopsToGPUPass

@@ -251,3 +251,72 @@ func.func @one_thread(%x: memref<2x8xf32>) {
   }
   return
 }
+
+// -----
+
+// Barrier elimination. Loops 1 and 2 touch disjoint buffers: no barrier
+// between them. Loop 3 reads %t where loop 2 wrote it, at the same index in
+// the same iteration space, so in the same thread: no barrier. Loop 4 reads
+// %t at a shifted index, which another thread wrote: the barrier stays. The
+// barriers at the ends of the step loop's body stay (the next iteration).
+// (Two step temporaries next to each other: both become workgroup buffers.)
+
+// CHECK-LABEL: func.func @barrier_elimination
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for
+// CHECK:   memref.store %{{.+}}, %[[U:.+]][
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for
+// CHECK:   memref.store %{{.+}}, %[[T:.+]][
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for
+// CHECK:   memref.load %[[T]]
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for
+// CHECK:   memref.load %[[T]]
+// CHECK: }
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: }
+func.func @barrier_elimination(%x: memref<2x64xf32>) -> (memref<2x64xf32>, memref<2x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c63 = arith.constant 63 : index
+  %c64 = arith.constant 64 : index
+  %out = memref.alloc() : memref<2x64xf32>
+  %shifted = memref.alloc() : memref<2x64xf32>
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %u = memref.alloc() : memref<64xf32>
+    %t = memref.alloc() : memref<64xf32>
+    scf.for %s = %c0 to %c3 step %c1 {
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %x[%b, %k] : memref<2x64xf32>
+        memref.store %v, %u[%k] : memref<64xf32>
+        scf.reduce
+      }
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %x[%b, %k] : memref<2x64xf32>
+        %w = arith.mulf %v, %v : f32
+        memref.store %w, %t[%k] : memref<64xf32>
+        scf.reduce
+      }
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %t[%k] : memref<64xf32>
+        memref.store %v, %out[%b, %k] : memref<2x64xf32>
+        scf.reduce
+      }
+      scf.parallel (%k) = (%c0) to (%c63) step (%c1) {
+        %k1 = arith.addi %k, %c1 : index
+        %v = memref.load %t[%k1] : memref<64xf32>
+        memref.store %v, %shifted[%b, %k] : memref<2x64xf32>
+        scf.reduce
+      }
+    }
+    memref.dealloc %u : memref<64xf32>
+    memref.dealloc %t : memref<64xf32>
+    scf.reduce
+  }
+  return %out, %shifted : memref<2x64xf32>, memref<2x64xf32>
+}
