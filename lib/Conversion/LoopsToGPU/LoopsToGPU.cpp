@@ -576,6 +576,42 @@ static void eliminateBarriers(Block &block, Value tid) {
     for (Region &region : op.getRegions())
       for (Block &inner : region)
         eliminateBarriers(inner, tid);
+  // A loop body that ends with a barrier and whose first barrier comes
+  // after reads only (of memory the loop does not write) meets the next
+  // iteration's first barrier right after its last one: the first barrier
+  // is needed only before the first iteration, so it moves before the loop.
+  for (Operation &op : block) {
+    auto loop = dyn_cast<scf::ForOp>(op);
+    if (!loop)
+      continue;
+    Block *body = loop.getBody();
+    Operation *terminator = body->getTerminator();
+    auto last = dyn_cast_or_null<gpu::BarrierOp>(terminator->getPrevNode());
+    gpu::BarrierOp first;
+    SmallVector<Operation *> prefix;
+    for (Operation &inner : *body) {
+      if ((first = dyn_cast<gpu::BarrierOp>(inner)))
+        break;
+      prefix.push_back(&inner);
+    }
+    if (!last || !first || first == last)
+      continue;
+    SmallVector<Operation *> rest;
+    for (Operation &inner : body->without_terminator())
+      if (!isa<gpu::BarrierOp>(inner))
+        rest.push_back(&inner);
+    Segment reads = segmentOf(prefix), all = segmentOf(rest);
+    bool movable = !reads.unknown && !all.unknown;
+    for (const Access &r : reads.accesses)
+      for (const Access &w : all.accesses)
+        movable &= !r.write && !(w.write && mayAlias(r.root, w.root));
+    if (!movable)
+      continue;
+    if (isa_and_nonnull<gpu::BarrierOp>(loop->getPrevNode()))
+      first.erase();
+    else
+      first->moveBefore(loop);
+  }
   SmallVector<gpu::BarrierOp> barriers;
   for (Operation &op : block)
     if (auto barrier = dyn_cast<gpu::BarrierOp>(op))

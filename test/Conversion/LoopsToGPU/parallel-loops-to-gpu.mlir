@@ -258,10 +258,30 @@ func.func @one_thread(%x: memref<2x8xf32>) {
 // between them. Loop 3 reads %t where loop 2 wrote it, at the same index in
 // the same iteration space, so in the same thread: no barrier. Loop 4 reads
 // %t at a shifted index, which another thread wrote: the barrier stays. The
-// barriers at the ends of the step loop's body stay (the next iteration).
-// (Two step temporaries next to each other: both become workgroup buffers.)
+// step loop's body ends with a barrier, so the one that began it is needed
+// before the first step only: it moves before the loop. (Two step
+// temporaries lead the body: both become workgroup buffers.)
 
 // CHECK-LABEL: func.func @barrier_elimination
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for %{{.+}} = %{{.+}} to %{{.+}} step
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for
+// CHECK:   memref.store %{{.+}}, %[[U:.+]][
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for
+// CHECK:   memref.store %{{.+}}, %[[T:.+]][
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for
+// CHECK:   memref.load %[[T]]
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for
+// CHECK:   memref.load %[[T]]
+// CHECK: }
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: }
+
+func.func @barrier_elimination
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step
 // CHECK: gpu.barrier
 // CHECK-NEXT: scf.for
