@@ -115,6 +115,9 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   kernels.addPass(memref::createExpandStridedMetadataPass());
   kernels.addPass(createLowerAffinePass());
   kernels.addPass(createSCFToControlFlowPass());
+  // Block-wide sums of SPMD kernels (branches by now, which the lowering's
+  // block splitting needs).
+  kernels.addPass(hymir::createGPULowerAllReducePass());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
   // What libdevice has no function for (math.cttz, ctpop, ...) becomes LLVM
   // intrinsics, which NVPTX lowers.

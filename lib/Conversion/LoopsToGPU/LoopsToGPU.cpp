@@ -11,13 +11,17 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -29,6 +33,7 @@ namespace hymir {
 #define GEN_PASS_DEF_MEMREFCOPYTOLINALGPASS
 #define GEN_PASS_DEF_PARALLELLOOPSTOGPUPASS
 #define GEN_PASS_DEF_GPUPRIVATEBUFFERSPASS
+#define GEN_PASS_DEF_GPULOWERALLREDUCEPASS
 #define GEN_PASS_DEF_PARALLELDIMSOUTERMOSTPASS
 #include "hymir/Conversion/Passes.h.inc"
 } // namespace hymir
@@ -234,6 +239,10 @@ deallocsIfLocal(memref::AllocOp alloc) {
 // write whose result other code uses, a parallel reduction) the block has one
 // thread.
 
+/// The fewest terms of a sum that SPMD code spreads over the block's threads
+/// (below, every thread adding them alone is cheaper than the reduction).
+constexpr int64_t kMinDistributedSum = 64;
+
 /// Static shared memory a kernel may declare without opting in to more.
 constexpr int64_t kStaticSharedLimit = 48 * 1024;
 
@@ -347,6 +356,60 @@ struct SPMDBuilder {
     barrierAfter(strided);
   }
 
+  /// Whether `loop` (sequential code every thread would run) is a sum that
+  /// may be reordered: one f32 result, `acc + x` with reassociation allowed
+  /// and `x` independent of `acc`, no writes, and enough iterations to pay
+  /// for a block-wide reduction.
+  static bool isDistributableSum(scf::ForOp loop) {
+    if (loop.getNumResults() != 1 || !loop.getResult(0).getType().isF32() ||
+        mayWrite(loop) || holdsParallel(loop))
+      return false;
+    std::optional<APInt> trips = loop.getStaticTripCount();
+    if (!trips || trips->getSExtValue() < kMinDistributedSum)
+      return false;
+    Value acc = loop.getRegionIterArgs()[0];
+    auto add = loop.getBody()->getTerminator()->getOperand(0)
+                   .getDefiningOp<arith::AddFOp>();
+    if (!add || !acc.hasOneUse() ||
+        !bitEnumContainsAll(add.getFastmath(), arith::FastMathFlags::reassoc))
+      return false;
+    return add.getLhs() == acc || add.getRhs() == acc;
+  }
+
+  /// A sum every thread would compute alone becomes each thread's share of
+  /// the terms (a strided loop) and a block-wide `gpu.all_reduce`.
+  void distributeSum(scf::ForOp loop) {
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    Value threadsValue = arith::ConstantIndexOp::create(b, loc, threads);
+    Value start = arith::AddIOp::create(
+        b, loc, loop.getLowerBound(),
+        arith::MulIOp::create(b, loc, tid, loop.getStep()));
+    Value step = arith::MulIOp::create(b, loc, loop.getStep(), threadsValue);
+    Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+    auto add = loop.getBody()->getTerminator()->getOperand(0)
+                   .getDefiningOp<arith::AddFOp>();
+    auto share = scf::ForOp::create(b, loc, start, loop.getUpperBound(), step,
+                                    ValueRange{zeroF});
+    IRMapping map;
+    map.map(loop.getInductionVar(), share.getInductionVar());
+    map.map(loop.getRegionIterArgs()[0], share.getRegionIterArgs()[0]);
+    b.setInsertionPointToStart(share.getBody());
+    for (Operation &op : loop.getBody()->without_terminator())
+      b.clone(op, map);
+    scf::YieldOp::create(b, loc, map.lookup(add.getResult()));
+    b.setInsertionPointAfter(share);
+    Value total = gpu::AllReduceOp::create(
+        b, loc, share.getResult(0),
+        gpu::AllReduceOperationAttr::get(b.getContext(),
+                                         gpu::AllReduceOperation::ADD),
+        /*uniform=*/true);
+    Value result = arith::AddFOp::create(b, loc, loop.getInitArgs()[0], total,
+                                         add.getFastmathAttr());
+    loop.getResult(0).replaceAllUsesWith(result);
+    loop.erase();
+  }
+
   /// Moves `ops` (consecutive, no results used) under `if (tid == 0)`.
   void threadZero(ArrayRef<Operation *> ops) {
     OpBuilder b(ops.front());
@@ -378,6 +441,10 @@ struct SPMDBuilder {
         for (Region &region : op.getRegions())
           for (Block &inner : region)
             run(inner);
+      } else if (auto loop = dyn_cast<scf::ForOp>(op);
+                 loop && isDistributableSum(loop)) {
+        flush();
+        distributeSum(loop);
       } else if (mayWrite(&op)) {
         pending.push_back(&op);
       } else {
@@ -999,6 +1066,20 @@ struct GPUPrivateBuffersPass
       }
     });
     if (failedAny)
+      signalPassFailure();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// hymir-gpu-lower-all-reduce
+//===----------------------------------------------------------------------===//
+
+struct GPULowerAllReducePass
+    : public hymir::impl::GPULowerAllReducePassBase<GPULowerAllReducePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateGpuAllReducePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

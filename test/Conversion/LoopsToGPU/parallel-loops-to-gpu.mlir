@@ -326,3 +326,61 @@ func.func @barrier_elimination(%x: memref<2x64xf32>) -> (memref<2x64xf32>, memre
   }
   return %out, %shifted : memref<2x64xf32>, memref<2x64xf32>
 }
+
+// -----
+
+// A sum in the sequential part of an SPMD body (an L2 norm of a step's key,
+// 128 terms, reassociation allowed) would run whole in every thread: each
+// thread adds its share of the terms (a loop strided by the block size) and
+// gpu.all_reduce combines them; the initial value is added once. A sum
+// without `reassoc`, or of fewer than 64 terms, stays as it was.
+
+// CHECK-LABEL: func.func @block_sum
+// CHECK: gpu.launch
+// CHECK: %[[START:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK: %[[SHARE:.+]] = scf.for %{{.+}} = %[[START]] to %c128{{.*}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (f32)
+// CHECK: %[[TOTAL:.+]] = gpu.all_reduce add %[[SHARE]] uniform {
+// CHECK: arith.addf %{{.+}}, %[[TOTAL]] fastmath<reassoc> : f32
+// CHECK: scf.for %{{.+}} = %c0{{.*}} to %c128{{.*}} step %c1{{.*}} iter_args
+// CHECK-NOT: gpu.all_reduce
+// CHECK: scf.for %{{.+}} = %c0{{.*}} to %c16{{.*}} step %c1{{.*}} iter_args
+// CHECK-NOT: gpu.all_reduce
+// CHECK: gpu.terminator
+func.func @block_sum(%x: memref<2x128xf32>) -> memref<2x3x128xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %c128 = arith.constant 128 : index
+  %one = arith.constant 1.0 : f32
+  %out = memref.alloc() : memref<2x3x128xf32>
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %sum = scf.for %k = %c0 to %c128 step %c1 iter_args(%acc = %one) -> (f32) {
+      %v = memref.load %x[%b, %k] : memref<2x128xf32>
+      %sq = arith.mulf %v, %v : f32
+      %n = arith.addf %acc, %sq fastmath<reassoc> : f32
+      scf.yield %n : f32
+    }
+    %ordered = scf.for %k = %c0 to %c128 step %c1 iter_args(%acc = %one) -> (f32) {
+      %v = memref.load %x[%b, %k] : memref<2x128xf32>
+      %n = arith.addf %acc, %v : f32
+      scf.yield %n : f32
+    }
+    %short = scf.for %k = %c0 to %c16 step %c1 iter_args(%acc = %one) -> (f32) {
+      %v = memref.load %x[%b, %k] : memref<2x128xf32>
+      %n = arith.addf %acc, %v fastmath<reassoc> : f32
+      scf.yield %n : f32
+    }
+    scf.parallel (%k) = (%c0) to (%c128) step (%c1) {
+      %c = arith.constant 0 : index
+      %c_1 = arith.constant 1 : index
+      %c_2 = arith.constant 2 : index
+      memref.store %sum, %out[%b, %c, %k] : memref<2x3x128xf32>
+      memref.store %ordered, %out[%b, %c_1, %k] : memref<2x3x128xf32>
+      memref.store %short, %out[%b, %c_2, %k] : memref<2x3x128xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  return %out : memref<2x3x128xf32>
+}
