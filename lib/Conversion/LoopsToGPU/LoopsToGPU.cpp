@@ -612,6 +612,79 @@ static bool conflicts(const Access &p, const Access &n, Value tid) {
   return false;
 }
 
+/// Whether `v` is computed from `iv` and values defined outside `loop` only
+/// (pure ops in between).
+static bool onlyFrom(Value v, Value iv, scf::ForOp loop, int depth = 0) {
+  if (v == iv || loop.isDefinedOutsideOfLoop(v))
+    return true;
+  Operation *def = v.getDefiningOp();
+  if (!def || depth > 16 || def->getNumRegions() || !isMemoryEffectFree(def))
+    return false;
+  return llvm::all_of(def->getOperands(), [&](Value operand) {
+    return onlyFrom(operand, iv, loop, depth + 1);
+  });
+}
+
+/// The slice of a buffer that `a` touches in one iteration of `loop`, when
+/// iterations touch disjoint slices: (buffer, d) for an access through a
+/// view `subview %buffer[..., iv, ...] [..., 1, ...]` (iv at dimension d,
+/// size 1), or for `%buffer[..., iv, ...]`, with %buffer defined outside the
+/// loop.
+static std::optional<std::pair<Value, unsigned>>
+iterationSlice(const Access &a, scf::ForOp loop) {
+  Value iv = loop.getInductionVar();
+  Value m = a.memref;
+  if (auto cast = m.getDefiningOp<memref::MemorySpaceCastOp>())
+    m = cast.getSource();
+  if (auto view = m.getDefiningOp<memref::SubViewOp>()) {
+    if (!loop.isDefinedOutsideOfLoop(view.getSource()))
+      return std::nullopt;
+    for (auto [d, offset, size] : llvm::enumerate(view.getMixedOffsets(),
+                                                  view.getMixedSizes()))
+      if (llvm::dyn_cast_if_present<Value>(offset) == iv &&
+          isConstantIntValue(size, 1))
+        return std::make_pair(view.getSource(), static_cast<unsigned>(d));
+    return std::nullopt;
+  }
+  if (!loop.isDefinedOutsideOfLoop(a.memref))
+    return std::nullopt;
+  ValueRange indices;
+  if (auto load = dyn_cast<memref::LoadOp>(a.op))
+    indices = load.getIndices();
+  else if (auto store = dyn_cast<memref::StoreOp>(a.op))
+    indices = store.getIndices();
+  for (auto [d, index] : llvm::enumerate(indices))
+    if (index == iv)
+      return std::make_pair(a.memref, static_cast<unsigned>(d));
+  return std::nullopt;
+}
+
+/// Whether `p` in one iteration of `loop` and `n` in another never touch
+/// the same element from different threads, one of them writing.
+static bool independentAcrossIterations(const Access &p, const Access &n,
+                                        scf::ForOp loop, Value tid) {
+  if ((!p.write && !n.write) || !mayAlias(p.root, n.root))
+    return true;
+  // Disjoint slices per iteration.
+  auto ps = iterationSlice(p, loop), ns = iterationSlice(n, loop);
+  if (ps && ns && *ps == *ns)
+    return true;
+  // The same thread: the same-element rule of `conflicts`, with the memref
+  // and the indices the same in every iteration.
+  if (!loop.isDefinedOutsideOfLoop(p.memref) || conflicts(p, n, tid))
+    return false;
+  scf::ForOp pLoop = splitLoopHolding(p.op, tid);
+  scf::ForOp nLoop = splitLoopHolding(n.op, tid);
+  auto invariant = [&](const Access &a, scf::ForOp split) {
+    return llvm::all_of(a.op->getOperands(), [&](Value v) {
+      return isa<BaseMemRefType>(v.getType()) ||
+             onlyFrom(v, split.getInductionVar(), loop) ||
+             !isa<IndexType>(v.getType());
+    });
+  };
+  return invariant(p, pLoop) && invariant(n, nLoop);
+}
+
 /// The ops between two barriers and their accesses.
 struct Segment {
   SmallVector<Access> accesses;
@@ -678,6 +751,39 @@ static void eliminateBarriers(Block &block, Value tid) {
       first.erase();
     else
       first->moveBefore(loop);
+  }
+  // A loop body left with one barrier, its last op, whose iterations are
+  // independent across threads (each writes its own slice, or threads touch
+  // only what they themselves wrote): that barrier is needed after the last
+  // iteration only.
+  for (Operation &op : block) {
+    auto loop = dyn_cast<scf::ForOp>(op);
+    if (!loop)
+      continue;
+    Block *body = loop.getBody();
+    auto last = dyn_cast_or_null<gpu::BarrierOp>(
+        body->getTerminator()->getPrevNode());
+    if (!last || llvm::count_if(*body, [](Operation &o) {
+                   return isa<gpu::BarrierOp>(o);
+                 }) != 1)
+      continue;
+    SmallVector<Operation *> ops;
+    for (Operation &inner : body->without_terminator())
+      if (&inner != last.getOperation())
+        ops.push_back(&inner);
+    Segment all = segmentOf(ops);
+    if (all.unknown)
+      continue;
+    bool independent = true;
+    for (const Access &a : all.accesses)
+      for (const Access &b : all.accesses)
+        independent &= independentAcrossIterations(a, b, loop, tid);
+    if (!independent)
+      continue;
+    if (isa_and_nonnull<gpu::BarrierOp>(loop->getNextNode()))
+      last.erase();
+    else
+      last->moveAfter(loop);
   }
   SmallVector<gpu::BarrierOp> barriers;
   for (Operation &op : block)

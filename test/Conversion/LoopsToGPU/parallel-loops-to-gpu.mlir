@@ -384,3 +384,111 @@ func.func @block_sum(%x: memref<2x128xf32>) -> memref<2x3x128xf32> {
   }
   return %out : memref<2x3x128xf32>
 }
+
+// -----
+
+// A chunk's prepare loop: step %s writes row %s of the chunk (a view sliced
+// at %s), a per-step temporary each thread reads back at the index it wrote,
+// and one scalar (thread 0, at index %s). Iterations touch disjoint slices
+// or only what the same thread wrote: the loop needs a barrier before and
+// after it, none inside.
+
+// CHECK-LABEL: func.func @independent_steps
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for %{{.+}} = %c0{{.*}} to %c16
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.if
+// CHECK: }
+// CHECK-NEXT: }
+// CHECK-NOT: scf.for
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for
+func.func @independent_steps(%x: memref<2x16x64xf32>, %g: memref<2x16xf32>)
+    -> (memref<2x16x64xf32>, memref<2x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %rows_out = memref.alloc() : memref<2x16x64xf32>
+  %g_out = memref.alloc() : memref<2x16xf32>
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %rows = memref.alloc() : memref<16x64xf32>
+    %tmp = memref.alloc() : memref<64xf32>
+    %gs = memref.alloc() : memref<16xf32>
+    scf.for %s = %c0 to %c16 step %c1 {
+      %gv = memref.load %g[%b, %s] : memref<2x16xf32>
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %x[%b, %s, %k] : memref<2x16x64xf32>
+        %w = arith.mulf %v, %gv : f32
+        memref.store %w, %tmp[%k] : memref<64xf32>
+        scf.reduce
+      }
+      %row = memref.subview %rows[%s, 0] [1, 64] [1, 1] : memref<16x64xf32> to memref<64xf32, strided<[1], offset: ?>>
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %tmp[%k] : memref<64xf32>
+        memref.store %v, %row[%k] : memref<64xf32, strided<[1], offset: ?>>
+        scf.reduce
+      }
+      memref.store %gv, %gs[%s] : memref<16xf32>
+    }
+    scf.parallel (%i, %k) = (%c0, %c0) to (%c16, %c64) step (%c1, %c1) {
+      %v = memref.load %rows[%i, %k] : memref<16x64xf32>
+      memref.store %v, %rows_out[%b, %i, %k] : memref<2x16x64xf32>
+      scf.reduce
+    }
+    scf.parallel (%i) = (%c0) to (%c16) step (%c1) {
+      %v = memref.load %gs[%i] : memref<16xf32>
+      memref.store %v, %g_out[%b, %i] : memref<2x16xf32>
+      scf.reduce
+    }
+    memref.dealloc %rows : memref<16x64xf32>
+    memref.dealloc %tmp : memref<64xf32>
+    memref.dealloc %gs : memref<16xf32>
+    scf.reduce
+  }
+  return %rows_out, %g_out : memref<2x16x64xf32>, memref<2x16xf32>
+}
+
+// -----
+
+// The same loop where step %s also reads row %s - 1, which other threads
+// wrote in the previous step: the barrier at the end of the body stays.
+
+// CHECK-LABEL: func.func @dependent_steps
+// CHECK: scf.for %{{.+}} = %c1{{.*}} to %c16
+// CHECK: memref.load
+// CHECK: gpu.barrier
+// CHECK-NEXT: }
+func.func @dependent_steps(%x: memref<2x16x64xf32>) -> memref<2x16x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %out = memref.alloc() : memref<2x16x64xf32>
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %rows = memref.alloc() : memref<16x64xf32>
+    scf.for %s = %c1 to %c16 step %c1 {
+      %prev = arith.subi %s, %c1 : index
+      %row = memref.subview %rows[%s, 0] [1, 64] [1, 1] : memref<16x64xf32> to memref<64xf32, strided<[1], offset: ?>>
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %k1 = arith.addi %k, %c1 : index
+        %k2 = arith.remui %k1, %c64 : index
+        %v = memref.load %rows[%prev, %k2] : memref<16x64xf32>
+        %w = memref.load %x[%b, %s, %k] : memref<2x16x64xf32>
+        %y = arith.addf %v, %w : f32
+        memref.store %y, %row[%k] : memref<64xf32, strided<[1], offset: ?>>
+        scf.reduce
+      }
+    }
+    scf.parallel (%i, %k) = (%c0, %c0) to (%c16, %c64) step (%c1, %c1) {
+      %v = memref.load %rows[%i, %k] : memref<16x64xf32>
+      memref.store %v, %out[%b, %i, %k] : memref<2x16x64xf32>
+      scf.reduce
+    }
+    memref.dealloc %rows : memref<16x64xf32>
+    scf.reduce
+  }
+  return %out : memref<2x16x64xf32>
+}
