@@ -68,7 +68,12 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   // One loop nest per element-wise step update. hymir-fold-state-copies is
   // left out for now: it can make bufferization yield fresh buffers from
   // time loops, which kernels cannot allocate.
-  pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
+  // Producers read through a broadcast stay separate: fused into a chunk's
+  // product they would be recomputed per multiply-add (an exponential per
+  // term of the state update).
+  hymir::FuseElementwisePassOptions fuse;
+  fuse.recompute = false;
+  pm.addNestedPass<func::FuncOp>(createFuseElementwisePass(fuse));
   addCleanup(pm);
 
   // 2. Bufferize. Entry-point arguments are read-only; results are fresh
@@ -110,6 +115,9 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   kernels.addPass(memref::createExpandStridedMetadataPass());
   kernels.addPass(createLowerAffinePass());
   kernels.addPass(createSCFToControlFlowPass());
+  // Block-wide sums of SPMD kernels (branches by now, which the lowering's
+  // block splitting needs).
+  kernels.addPass(hymir::createGPULowerAllReducePass());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
   // What libdevice has no function for (math.cttz, ctpop, ...) becomes LLVM
   // intrinsics, which NVPTX lowers.

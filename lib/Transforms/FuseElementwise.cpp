@@ -27,9 +27,16 @@ namespace {
 /// producer in each, and a user that recomputes the state update from the old
 /// state after it was updated in place forces bufferization to keep a copy of
 /// the old state.
-static bool shouldFuse(OpOperand *fused) {
+static bool shouldFuse(OpOperand *fused, bool recompute) {
   Operation *producer = fused->get().getDefiningOp();
-  return producer && producer->hasOneUse();
+  if (!producer || !producer->hasOneUse())
+    return false;
+  if (recompute)
+    return true;
+  // Without recomputation: the consumer must read each producer element in
+  // exactly one of its iterations.
+  auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
+  return consumer && consumer.getMatchingIndexingMap(fused).isPermutation();
 }
 
 struct FuseElementwisePass
@@ -38,7 +45,11 @@ struct FuseElementwisePass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    linalg::populateElementwiseOpsFusionPatterns(patterns, shouldFuse);
+    bool recomputeProducers = recompute;
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, [recomputeProducers](OpOperand *fused) {
+          return shouldFuse(fused, recomputeProducers);
+        });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -206,6 +206,22 @@ def GPUPrivateBuffersPass : Pass<"hymir-gpu-private-buffers",
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
+def GPULowerAllReducePass : Pass<"hymir-gpu-lower-all-reduce",
+                                  "mlir::gpu::GPUModuleOp"> {
+  let summary = "lower gpu.all_reduce to warp shuffles and shared memory";
+  let description = [{
+    Upstream's all-reduce lowering (`populateGpuAllReducePatterns`): each
+    warp reduces with shuffles, the warps' results meet in a workgroup
+    buffer, and every thread reads the total. The SPMD kernels of
+    `hymir-parallel-loops-to-gpu` use `gpu.all_reduce` for sums that every
+    thread would otherwise compute alone. The lowering splits blocks, so it
+    runs on kernels whose structured control flow is already branches.
+  }];
+  let dependentDialects = ["mlir::cf::ControlFlowDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // MathToLibm
 //===----------------------------------------------------------------------===//

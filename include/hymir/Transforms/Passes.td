@@ -176,7 +176,20 @@ def FuseElementwisePass
     Fusing into several users would recompute the producer in each, and a
     user that recomputes the state update from the old state after it was
     updated in place forces bufferization to keep a copy of the old state.
+
+    With `recompute=false` a producer is fused only where the consumer reads
+    it through a permutation of all its loops, so that no element of it is
+    computed twice. A producer read through a broadcast (the decay factor
+    `e^{G_last − G_c} K[c, k]` of a chunk's state update, read by the loops
+    (k, c, v)) would otherwise be recomputed in every iteration of the loops
+    it does not use, here once per multiply-add: on the GPU, where the
+    products are plain loops, that is an exponential per term.
   }];
+  let options = [
+    Option<"recompute", "recompute", "bool", /*default=*/"true",
+           "Fuse producers that the consumer reads through a broadcast "
+           "(recomputing them per iteration of the loops they do not use)">
+  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::affine::AffineDialect"];
 }

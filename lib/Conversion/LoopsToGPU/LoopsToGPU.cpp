@@ -11,13 +11,17 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -29,6 +33,7 @@ namespace hymir {
 #define GEN_PASS_DEF_MEMREFCOPYTOLINALGPASS
 #define GEN_PASS_DEF_PARALLELLOOPSTOGPUPASS
 #define GEN_PASS_DEF_GPUPRIVATEBUFFERSPASS
+#define GEN_PASS_DEF_GPULOWERALLREDUCEPASS
 #define GEN_PASS_DEF_PARALLELDIMSOUTERMOSTPASS
 #include "hymir/Conversion/Passes.h.inc"
 } // namespace hymir
@@ -46,6 +51,12 @@ struct MemRefCopyToLinalgPass
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
     getOperation()->walk([&](memref::CopyOp copy) {
+      // A buffer copied onto itself (bufferization's in-place result of an
+      // insert into the tensor it was sliced from) would cost a kernel pass.
+      if (copy.getSource() == copy.getTarget()) {
+        rewriter.eraseOp(copy);
+        return;
+      }
       rewriter.setInsertionPoint(copy);
       rewriter.replaceOpWithNewOp<linalg::CopyOp>(copy, copy.getSource(),
                                                   copy.getTarget());
@@ -228,6 +239,10 @@ deallocsIfLocal(memref::AllocOp alloc) {
 // write whose result other code uses, a parallel reduction) the block has one
 // thread.
 
+/// The fewest terms of a sum that SPMD code spreads over the block's threads
+/// (below, every thread adding them alone is cheaper than the reduction).
+constexpr int64_t kMinDistributedSum = 64;
+
 /// Static shared memory a kernel may declare without opting in to more.
 constexpr int64_t kStaticSharedLimit = 48 * 1024;
 
@@ -341,6 +356,60 @@ struct SPMDBuilder {
     barrierAfter(strided);
   }
 
+  /// Whether `loop` (sequential code every thread would run) is a sum that
+  /// may be reordered: one f32 result, `acc + x` with reassociation allowed
+  /// and `x` independent of `acc`, no writes, and enough iterations to pay
+  /// for a block-wide reduction.
+  static bool isDistributableSum(scf::ForOp loop) {
+    if (loop.getNumResults() != 1 || !loop.getResult(0).getType().isF32() ||
+        mayWrite(loop) || holdsParallel(loop))
+      return false;
+    std::optional<APInt> trips = loop.getStaticTripCount();
+    if (!trips || trips->getSExtValue() < kMinDistributedSum)
+      return false;
+    Value acc = loop.getRegionIterArgs()[0];
+    auto add = loop.getBody()->getTerminator()->getOperand(0)
+                   .getDefiningOp<arith::AddFOp>();
+    if (!add || !acc.hasOneUse() ||
+        !bitEnumContainsAll(add.getFastmath(), arith::FastMathFlags::reassoc))
+      return false;
+    return add.getLhs() == acc || add.getRhs() == acc;
+  }
+
+  /// A sum every thread would compute alone becomes each thread's share of
+  /// the terms (a strided loop) and a block-wide `gpu.all_reduce`.
+  void distributeSum(scf::ForOp loop) {
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    Value threadsValue = arith::ConstantIndexOp::create(b, loc, threads);
+    Value start = arith::AddIOp::create(
+        b, loc, loop.getLowerBound(),
+        arith::MulIOp::create(b, loc, tid, loop.getStep()));
+    Value step = arith::MulIOp::create(b, loc, loop.getStep(), threadsValue);
+    Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+    auto add = loop.getBody()->getTerminator()->getOperand(0)
+                   .getDefiningOp<arith::AddFOp>();
+    auto share = scf::ForOp::create(b, loc, start, loop.getUpperBound(), step,
+                                    ValueRange{zeroF});
+    IRMapping map;
+    map.map(loop.getInductionVar(), share.getInductionVar());
+    map.map(loop.getRegionIterArgs()[0], share.getRegionIterArgs()[0]);
+    b.setInsertionPointToStart(share.getBody());
+    for (Operation &op : loop.getBody()->without_terminator())
+      b.clone(op, map);
+    scf::YieldOp::create(b, loc, map.lookup(add.getResult()));
+    b.setInsertionPointAfter(share);
+    Value total = gpu::AllReduceOp::create(
+        b, loc, share.getResult(0),
+        gpu::AllReduceOperationAttr::get(b.getContext(),
+                                         gpu::AllReduceOperation::ADD),
+        /*uniform=*/true);
+    Value result = arith::AddFOp::create(b, loc, loop.getInitArgs()[0], total,
+                                         add.getFastmathAttr());
+    loop.getResult(0).replaceAllUsesWith(result);
+    loop.erase();
+  }
+
   /// Moves `ops` (consecutive, no results used) under `if (tid == 0)`.
   void threadZero(ArrayRef<Operation *> ops) {
     OpBuilder b(ops.front());
@@ -372,6 +441,10 @@ struct SPMDBuilder {
         for (Region &region : op.getRegions())
           for (Block &inner : region)
             run(inner);
+      } else if (auto loop = dyn_cast<scf::ForOp>(op);
+                 loop && isDistributableSum(loop)) {
+        flush();
+        distributeSum(loop);
       } else if (mayWrite(&op)) {
         pending.push_back(&op);
       } else {
@@ -381,6 +454,362 @@ struct SPMDBuilder {
     flush();
   }
 };
+
+//===----------------------------------------------------------------------===//
+// Barrier elimination
+//===----------------------------------------------------------------------===//
+//
+// The SPMD builder puts a barrier on both sides of every split loop and
+// thread-0 region. Between two barriers of the same block, every thread runs
+// the ops in order; a barrier between segments P and N (each bounded by
+// another barrier of the same block) is needed only if a thread of N may
+// touch memory that another thread of P wrote, or write memory another
+// thread of P read. That is decided per buffer (the allocation, workgroup
+// buffer or argument a view comes from), with one refinement: two split
+// loops with the same iteration space that access a buffer through the same
+// memref at equal index expressions meet in the same thread.
+
+/// The buffer `v` is a view of.
+static Value bufferRoot(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto view = dyn_cast<ViewLikeOpInterface>(def)) {
+      v = view.getViewSource();
+      continue;
+    }
+    if (auto cast = dyn_cast<memref::MemorySpaceCastOp>(def)) {
+      v = cast.getSource();
+      continue;
+    }
+    break;
+  }
+  return v;
+}
+
+/// Whether two buffer roots may be the same memory: distinct allocations and
+/// workgroup buffers are distinct; anything else (arguments, views of a
+/// shared workspace) may alias.
+static bool mayAlias(Value a, Value b) {
+  if (a == b)
+    return true;
+  auto isDistinct = [](Value v) {
+    if (isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(v.getDefiningOp()))
+      return true;
+    auto arg = dyn_cast<BlockArgument>(v);
+    return arg && isa<gpu::LaunchOp>(arg.getOwner()->getParentOp());
+  };
+  return !isDistinct(a) && !isDistinct(b) ? true : false;
+}
+
+namespace {
+struct Access {
+  Operation *op;   // the load or store
+  Value memref;    // as accessed
+  Value root;
+  bool write;
+};
+
+/// The split loop (`for (i = tid; ...; i += threads)`) that directly holds
+/// `op`, if any.
+static scf::ForOp splitLoopHolding(Operation *op, Value tid) {
+  auto loop = dyn_cast_or_null<scf::ForOp>(op->getParentOp());
+  if (loop && loop.getLowerBound() == tid && loop.getNumResults() == 0)
+    return loop;
+  return nullptr;
+}
+} // namespace
+
+/// The memory accesses of `op` and the ops nested in it, or failure if some
+/// op's effects are unknown.
+static LogicalResult collectAccesses(Operation *op,
+                                     SmallVectorImpl<Access> &out) {
+  WalkResult r = op->walk([&](Operation *nested) {
+    if (isa<gpu::BarrierOp>(nested))
+      return WalkResult::interrupt();
+    if (auto load = dyn_cast<memref::LoadOp>(nested)) {
+      out.push_back({nested, load.getMemRef(), bufferRoot(load.getMemRef()),
+                     false});
+      return WalkResult::advance();
+    }
+    if (auto store = dyn_cast<memref::StoreOp>(nested)) {
+      out.push_back({nested, store.getMemRef(), bufferRoot(store.getMemRef()),
+                     true});
+      return WalkResult::advance();
+    }
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (!effects)
+      return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+                     nested->hasTrait<OpTrait::IsTerminator>()
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
+    SmallVector<MemoryEffects::EffectInstance> list;
+    effects.getEffects(list);
+    for (auto &e : list) {
+      // A fresh buffer conflicts with nothing yet.
+      if (isa<MemoryEffects::Allocate>(e.getEffect()))
+        continue;
+      Value v = e.getValue();
+      if (!v || !isa<BaseMemRefType>(v.getType()))
+        return WalkResult::interrupt();
+      out.push_back({nested, v, bufferRoot(v),
+                     !isa<MemoryEffects::Read>(e.getEffect())});
+    }
+    return WalkResult::advance();
+  });
+  return failure(r.wasInterrupted());
+}
+
+/// Whether `a` (in a loop with induction variable `ivA`) and `b` (`ivB`)
+/// compute the same value: both defined outside the loops and equal, the
+/// induction variables, or pure ops of one kind over such operands.
+static bool sameValue(Value a, Value b, Value ivA, Value ivB, int depth = 0) {
+  if (a == ivA || b == ivB)
+    return a == ivA && b == ivB;
+  if (a == b)
+    return true;
+  if (depth > 16)
+    return false;
+  Operation *x = a.getDefiningOp(), *y = b.getDefiningOp();
+  if (!x || !y || x->getName() != y->getName() ||
+      x->getAttrDictionary() != y->getAttrDictionary() ||
+      x->getNumOperands() != y->getNumOperands() || x->getNumRegions() ||
+      !isMemoryEffectFree(x) ||
+      cast<OpResult>(a).getResultNumber() != cast<OpResult>(b).getResultNumber())
+    return false;
+  for (auto [p, q] : llvm::zip(x->getOperands(), y->getOperands()))
+    if (!sameValue(p, q, ivA, ivB, depth + 1))
+      return false;
+  return true;
+}
+
+static bool conflicts(const Access &p, const Access &n, Value tid) {
+  if (!p.write && !n.write)
+    return false;
+  if (!mayAlias(p.root, n.root))
+    return false;
+  // The same element in the same thread: loads or stores directly in split
+  // loops of equal iteration spaces, through the same memref, at equal
+  // indices.
+  scf::ForOp pLoop = splitLoopHolding(p.op, tid);
+  scf::ForOp nLoop = splitLoopHolding(n.op, tid);
+  if (!pLoop || !nLoop || p.memref != n.memref ||
+      !sameValue(pLoop.getUpperBound(), nLoop.getUpperBound(), {}, {}) ||
+      !sameValue(pLoop.getStep(), nLoop.getStep(), {}, {}))
+    return true;
+  auto indices = [](Operation *op) -> ValueRange {
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      return load.getIndices();
+    if (auto store = dyn_cast<memref::StoreOp>(op))
+      return store.getIndices();
+    return {};
+  };
+  if (!isa<memref::LoadOp, memref::StoreOp>(p.op) ||
+      !isa<memref::LoadOp, memref::StoreOp>(n.op))
+    return true;
+  ValueRange pi = indices(p.op), ni = indices(n.op);
+  for (auto [x, y] : llvm::zip(pi, ni))
+    if (!sameValue(x, y, pLoop.getInductionVar(), nLoop.getInductionVar()))
+      return true;
+  return false;
+}
+
+/// Whether `v` is computed from `iv` and values defined outside `loop` only
+/// (pure ops in between).
+static bool onlyFrom(Value v, Value iv, scf::ForOp loop, int depth = 0) {
+  if (v == iv || loop.isDefinedOutsideOfLoop(v))
+    return true;
+  Operation *def = v.getDefiningOp();
+  if (!def || depth > 16 || def->getNumRegions() || !isMemoryEffectFree(def))
+    return false;
+  return llvm::all_of(def->getOperands(), [&](Value operand) {
+    return onlyFrom(operand, iv, loop, depth + 1);
+  });
+}
+
+/// The slice of a buffer that `a` touches in one iteration of `loop`, when
+/// iterations touch disjoint slices: (buffer, d) for an access through a
+/// view `subview %buffer[..., iv, ...] [..., 1, ...]` (iv at dimension d,
+/// size 1), or for `%buffer[..., iv, ...]`, with %buffer defined outside the
+/// loop.
+static std::optional<std::pair<Value, unsigned>>
+iterationSlice(const Access &a, scf::ForOp loop) {
+  Value iv = loop.getInductionVar();
+  Value m = a.memref;
+  if (auto cast = m.getDefiningOp<memref::MemorySpaceCastOp>())
+    m = cast.getSource();
+  if (auto view = m.getDefiningOp<memref::SubViewOp>()) {
+    if (!loop.isDefinedOutsideOfLoop(view.getSource()))
+      return std::nullopt;
+    for (auto [d, offset, size] : llvm::enumerate(view.getMixedOffsets(),
+                                                  view.getMixedSizes()))
+      if (llvm::dyn_cast_if_present<Value>(offset) == iv &&
+          isConstantIntValue(size, 1))
+        return std::make_pair(view.getSource(), static_cast<unsigned>(d));
+    return std::nullopt;
+  }
+  if (!loop.isDefinedOutsideOfLoop(a.memref))
+    return std::nullopt;
+  ValueRange indices;
+  if (auto load = dyn_cast<memref::LoadOp>(a.op))
+    indices = load.getIndices();
+  else if (auto store = dyn_cast<memref::StoreOp>(a.op))
+    indices = store.getIndices();
+  for (auto [d, index] : llvm::enumerate(indices))
+    if (index == iv)
+      return std::make_pair(a.memref, static_cast<unsigned>(d));
+  return std::nullopt;
+}
+
+/// Whether `p` in one iteration of `loop` and `n` in another never touch
+/// the same element from different threads, one of them writing.
+static bool independentAcrossIterations(const Access &p, const Access &n,
+                                        scf::ForOp loop, Value tid) {
+  if ((!p.write && !n.write) || !mayAlias(p.root, n.root))
+    return true;
+  // Disjoint slices per iteration.
+  auto ps = iterationSlice(p, loop), ns = iterationSlice(n, loop);
+  if (ps && ns && *ps == *ns)
+    return true;
+  // The same thread: the same-element rule of `conflicts`, with the memref
+  // and the indices the same in every iteration.
+  if (!loop.isDefinedOutsideOfLoop(p.memref) || conflicts(p, n, tid))
+    return false;
+  scf::ForOp pLoop = splitLoopHolding(p.op, tid);
+  scf::ForOp nLoop = splitLoopHolding(n.op, tid);
+  auto invariant = [&](const Access &a, scf::ForOp split) {
+    return llvm::all_of(a.op->getOperands(), [&](Value v) {
+      return isa<BaseMemRefType>(v.getType()) ||
+             onlyFrom(v, split.getInductionVar(), loop) ||
+             !isa<IndexType>(v.getType());
+    });
+  };
+  return invariant(p, pLoop) && invariant(n, nLoop);
+}
+
+/// The ops between two barriers and their accesses.
+struct Segment {
+  SmallVector<Access> accesses;
+  bool unknown = false;
+};
+
+static Segment segmentOf(ArrayRef<Operation *> ops) {
+  Segment s;
+  for (Operation *op : ops)
+    if (failed(collectAccesses(op, s.accesses)))
+      s.unknown = true;
+  return s;
+}
+
+static bool needsBarrier(const Segment &p, const Segment &n, Value tid) {
+  if (p.unknown || n.unknown)
+    return true;
+  for (const Access &a : p.accesses)
+    for (const Access &b : n.accesses)
+      if (conflicts(a, b, tid))
+        return true;
+  return false;
+}
+
+/// Removes the barriers of `block` (and of the blocks nested in it) that
+/// separate segments without a cross-thread dependence.
+static void eliminateBarriers(Block &block, Value tid) {
+  for (Operation &op : block)
+    for (Region &region : op.getRegions())
+      for (Block &inner : region)
+        eliminateBarriers(inner, tid);
+  // A loop body that ends with a barrier and whose first barrier comes
+  // after reads only (of memory the loop does not write) meets the next
+  // iteration's first barrier right after its last one: the first barrier
+  // is needed only before the first iteration, so it moves before the loop.
+  for (Operation &op : block) {
+    auto loop = dyn_cast<scf::ForOp>(op);
+    if (!loop)
+      continue;
+    Block *body = loop.getBody();
+    Operation *terminator = body->getTerminator();
+    auto last = dyn_cast_or_null<gpu::BarrierOp>(terminator->getPrevNode());
+    gpu::BarrierOp first;
+    SmallVector<Operation *> prefix;
+    for (Operation &inner : *body) {
+      if ((first = dyn_cast<gpu::BarrierOp>(inner)))
+        break;
+      prefix.push_back(&inner);
+    }
+    if (!last || !first || first == last)
+      continue;
+    SmallVector<Operation *> rest;
+    for (Operation &inner : body->without_terminator())
+      if (!isa<gpu::BarrierOp>(inner))
+        rest.push_back(&inner);
+    Segment reads = segmentOf(prefix), all = segmentOf(rest);
+    bool movable = !reads.unknown && !all.unknown;
+    for (const Access &r : reads.accesses)
+      for (const Access &w : all.accesses)
+        movable &= !r.write && !(w.write && mayAlias(r.root, w.root));
+    if (!movable)
+      continue;
+    if (isa_and_nonnull<gpu::BarrierOp>(loop->getPrevNode()))
+      first.erase();
+    else
+      first->moveBefore(loop);
+  }
+  // A loop body left with one barrier, its last op, whose iterations are
+  // independent across threads (each writes its own slice, or threads touch
+  // only what they themselves wrote): that barrier is needed after the last
+  // iteration only.
+  for (Operation &op : block) {
+    auto loop = dyn_cast<scf::ForOp>(op);
+    if (!loop)
+      continue;
+    Block *body = loop.getBody();
+    auto last = dyn_cast_or_null<gpu::BarrierOp>(
+        body->getTerminator()->getPrevNode());
+    if (!last || llvm::count_if(*body, [](Operation &o) {
+                   return isa<gpu::BarrierOp>(o);
+                 }) != 1)
+      continue;
+    SmallVector<Operation *> ops;
+    for (Operation &inner : body->without_terminator())
+      if (&inner != last.getOperation())
+        ops.push_back(&inner);
+    Segment all = segmentOf(ops);
+    if (all.unknown)
+      continue;
+    bool independent = true;
+    for (const Access &a : all.accesses)
+      for (const Access &b : all.accesses)
+        independent &= independentAcrossIterations(a, b, loop, tid);
+    if (!independent)
+      continue;
+    if (isa_and_nonnull<gpu::BarrierOp>(loop->getNextNode()))
+      last.erase();
+    else
+      last->moveAfter(loop);
+  }
+  SmallVector<gpu::BarrierOp> barriers;
+  for (Operation &op : block)
+    if (auto barrier = dyn_cast<gpu::BarrierOp>(op))
+      barriers.push_back(barrier);
+  // Each barrier with another barrier of this block on both sides: the
+  // segments it separates start and end at block-wide synchronisation. A
+  // removed barrier merges its two segments.
+  if (barriers.size() < 3)
+    return;
+  Operation *start = barriers.front();
+  for (size_t i = 1; i + 1 < barriers.size(); ++i) {
+    SmallVector<Operation *> before, after;
+    for (Operation *op = start->getNextNode(); op != barriers[i];
+         op = op->getNextNode())
+      before.push_back(op);
+    for (Operation *op = barriers[i]->getNextNode(); op != barriers[i + 1];
+         op = op->getNextNode())
+      after.push_back(op);
+    if (needsBarrier(segmentOf(before), segmentOf(after), tid)) {
+      start = barriers[i];
+      continue;
+    }
+    barriers[i].erase();
+  }
+}
 
 /// Runs the body of `launch` (block x = `threads`) SPMD if it can, else
 /// makes the block one thread.
@@ -441,6 +870,7 @@ static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
     shared.erase(shared.begin());
   }
   b.setInsertionPointAfter(zero.getDefiningOp());
+  SmallVector<memref::AllocOp> replaced;
   if (!global.empty()) {
     // Per block: each buffer at a 256-byte aligned offset.
     SmallVector<int64_t> offsets;
@@ -483,7 +913,7 @@ static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
       for (memref::DeallocOp d : *deallocs)
         d.erase();
       alloc.replaceAllUsesWith(view);
-      alloc.erase();
+      replaced.push_back(alloc);
     }
   }
   Attribute workgroup =
@@ -500,9 +930,14 @@ static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
     for (memref::DeallocOp d : *deallocs)
       d.erase();
     alloc.replaceAllUsesWith(generic);
-    alloc.erase();
+    replaced.push_back(alloc);
   }
+  // Erased last: the builder inserts before the op that followed `zero`,
+  // which may be one of them.
+  for (memref::AllocOp alloc : replaced)
+    alloc.erase();
   SPMDBuilder{tid, zero, threads}.run(body);
+  eliminateBarriers(body, tid);
 }
 
 struct ParallelLoopsToGPUPass
@@ -737,6 +1172,20 @@ struct GPUPrivateBuffersPass
       }
     });
     if (failedAny)
+      signalPassFailure();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// hymir-gpu-lower-all-reduce
+//===----------------------------------------------------------------------===//
+
+struct GPULowerAllReducePass
+    : public hymir::impl::GPULowerAllReducePassBase<GPULowerAllReducePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateGpuAllReducePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

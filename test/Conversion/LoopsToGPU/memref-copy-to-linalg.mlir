@@ -16,3 +16,16 @@ func.func @copies(%a: memref<20xf32>, %b: memref<4x20xf32>, %s: memref<f32>, %d:
   memref.copy %s, %d : memref<f32> to memref<f32>
   return
 }
+
+// A buffer copied onto itself (what bufferization leaves of an insert into
+// the tensor the slice came from) is erased, not turned into a kernel.
+
+// CHECK-LABEL: func.func @self_copy
+// CHECK-NOT: linalg.copy
+// CHECK-NOT: memref.copy
+// CHECK: return
+func.func @self_copy(%b: memref<4x20xf32>) {
+  %v = memref.subview %b[1, 0] [1, 20] [1, 1] : memref<4x20xf32> to memref<20xf32, strided<[1], offset: 20>>
+  memref.copy %v, %v : memref<20xf32, strided<[1], offset: 20>> to memref<20xf32, strided<[1], offset: 20>>
+  return
+}

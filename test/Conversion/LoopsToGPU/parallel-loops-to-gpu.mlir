@@ -37,13 +37,16 @@ func.func @elementwise(%a: memref<2x37x4xf32>, %b: memref<2x37x4xf32>) {
 
 // A (b, h) nest around a time loop: h on block x, b on block y, 256 threads
 // running the body SPMD: the time loop in every thread, the step's parallel
-// loop split over the threads (strided by 256) between two barriers.
+// loop split over the threads (strided by 256) between two barriers. (The
+// first is needed before the first step only: the previous step ended with
+// the second. So it moves before the time loop.)
 
 // CHECK-LABEL: func.func @scan_nest
 // CHECK: gpu.launch blocks(%[[BX:.+]], %[[BY:.+]], %{{.+}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c256{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}})
-// CHECK:   scf.for %[[T:.+]] =
 // CHECK: gpu.barrier
-// CHECK-NEXT: scf.for %[[K:.+]] = %[[TX]] to %c8{{(_[0-9]+)?}} step %c256
+// CHECK-NEXT:   scf.for %[[T:.+]] =
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for %[[K:.+]] = %[[TX]] to %c8{{(_[0-9]+)?}} step %c256
 // CHECK:       memref.load %{{.+}}[%[[BY]], %[[T]], %[[BX]], %[[K]]]
 // CHECK:       memref.store
 // CHECK:     gpu.barrier
@@ -250,4 +253,242 @@ func.func @one_thread(%x: memref<2x8xf32>) {
     scf.reduce
   }
   return
+}
+
+// -----
+
+// Barrier elimination. Loops 1 and 2 touch disjoint buffers: no barrier
+// between them. Loop 3 reads %t where loop 2 wrote it, at the same index in
+// the same iteration space, so in the same thread: no barrier. Loop 4 reads
+// %t at a shifted index, which another thread wrote: the barrier stays. The
+// step loop's body ends with a barrier, so the one that began it is needed
+// before the first step only: it moves before the loop. (Two step
+// temporaries lead the body: both become workgroup buffers.)
+
+// CHECK-LABEL: func.func @barrier_elimination
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for %{{.+}} = %{{.+}} to %{{.+}} step
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for
+// CHECK:   memref.store %{{.+}}, %[[U:.+]][
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for
+// CHECK:   memref.store %{{.+}}, %[[T:.+]][
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.for
+// CHECK:   memref.load %[[T]]
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for
+// CHECK:   memref.load %[[T]]
+// CHECK: }
+// CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: }
+
+func.func @barrier_elimination(%x: memref<2x64xf32>) -> (memref<2x64xf32>, memref<2x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c63 = arith.constant 63 : index
+  %c64 = arith.constant 64 : index
+  %out = memref.alloc() : memref<2x64xf32>
+  %shifted = memref.alloc() : memref<2x64xf32>
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %u = memref.alloc() : memref<64xf32>
+    %t = memref.alloc() : memref<64xf32>
+    scf.for %s = %c0 to %c3 step %c1 {
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %x[%b, %k] : memref<2x64xf32>
+        memref.store %v, %u[%k] : memref<64xf32>
+        scf.reduce
+      }
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %x[%b, %k] : memref<2x64xf32>
+        %w = arith.mulf %v, %v : f32
+        memref.store %w, %t[%k] : memref<64xf32>
+        scf.reduce
+      }
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %t[%k] : memref<64xf32>
+        memref.store %v, %out[%b, %k] : memref<2x64xf32>
+        scf.reduce
+      }
+      scf.parallel (%k) = (%c0) to (%c63) step (%c1) {
+        %k1 = arith.addi %k, %c1 : index
+        %v = memref.load %t[%k1] : memref<64xf32>
+        memref.store %v, %shifted[%b, %k] : memref<2x64xf32>
+        scf.reduce
+      }
+    }
+    memref.dealloc %u : memref<64xf32>
+    memref.dealloc %t : memref<64xf32>
+    scf.reduce
+  }
+  return %out, %shifted : memref<2x64xf32>, memref<2x64xf32>
+}
+
+// -----
+
+// A sum in the sequential part of an SPMD body (an L2 norm of a step's key,
+// 128 terms, reassociation allowed) would run whole in every thread: each
+// thread adds its share of the terms (a loop strided by the block size) and
+// gpu.all_reduce combines them; the initial value is added once. A sum
+// without `reassoc`, or of fewer than 64 terms, stays as it was.
+
+// CHECK-LABEL: func.func @block_sum
+// CHECK: gpu.launch
+// CHECK: %[[START:.+]] = arith.addi %{{.+}}, %{{.+}} : index
+// CHECK: %[[SHARE:.+]] = scf.for %{{.+}} = %[[START]] to %c128{{.*}} step %{{.+}} iter_args(%{{.+}} = %{{.+}}) -> (f32)
+// CHECK: %[[TOTAL:.+]] = gpu.all_reduce add %[[SHARE]] uniform {
+// CHECK: arith.addf %{{.+}}, %[[TOTAL]] fastmath<reassoc> : f32
+// CHECK: scf.for %{{.+}} = %c0{{.*}} to %c128{{.*}} step %c1{{.*}} iter_args
+// CHECK-NOT: gpu.all_reduce
+// CHECK: scf.for %{{.+}} = %c0{{.*}} to %c16{{.*}} step %c1{{.*}} iter_args
+// CHECK-NOT: gpu.all_reduce
+// CHECK: gpu.terminator
+func.func @block_sum(%x: memref<2x128xf32>) -> memref<2x3x128xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %c128 = arith.constant 128 : index
+  %one = arith.constant 1.0 : f32
+  %out = memref.alloc() : memref<2x3x128xf32>
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %sum = scf.for %k = %c0 to %c128 step %c1 iter_args(%acc = %one) -> (f32) {
+      %v = memref.load %x[%b, %k] : memref<2x128xf32>
+      %sq = arith.mulf %v, %v : f32
+      %n = arith.addf %acc, %sq fastmath<reassoc> : f32
+      scf.yield %n : f32
+    }
+    %ordered = scf.for %k = %c0 to %c128 step %c1 iter_args(%acc = %one) -> (f32) {
+      %v = memref.load %x[%b, %k] : memref<2x128xf32>
+      %n = arith.addf %acc, %v : f32
+      scf.yield %n : f32
+    }
+    %short = scf.for %k = %c0 to %c16 step %c1 iter_args(%acc = %one) -> (f32) {
+      %v = memref.load %x[%b, %k] : memref<2x128xf32>
+      %n = arith.addf %acc, %v fastmath<reassoc> : f32
+      scf.yield %n : f32
+    }
+    scf.parallel (%k) = (%c0) to (%c128) step (%c1) {
+      %c = arith.constant 0 : index
+      %c_1 = arith.constant 1 : index
+      %c_2 = arith.constant 2 : index
+      memref.store %sum, %out[%b, %c, %k] : memref<2x3x128xf32>
+      memref.store %ordered, %out[%b, %c_1, %k] : memref<2x3x128xf32>
+      memref.store %short, %out[%b, %c_2, %k] : memref<2x3x128xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  return %out : memref<2x3x128xf32>
+}
+
+// -----
+
+// A chunk's prepare loop: step %s writes row %s of the chunk (a view sliced
+// at %s), a per-step temporary each thread reads back at the index it wrote,
+// and one scalar (thread 0, at index %s). Iterations touch disjoint slices
+// or only what the same thread wrote: the loop needs a barrier before and
+// after it, none inside.
+
+// CHECK-LABEL: func.func @independent_steps
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for %{{.+}} = %c0{{.*}} to %c16
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.if
+// CHECK: }
+// CHECK-NEXT: }
+// CHECK-NOT: scf.for
+// CHECK: gpu.barrier
+// CHECK-NEXT: scf.for
+func.func @independent_steps(%x: memref<2x16x64xf32>, %g: memref<2x16xf32>)
+    -> (memref<2x16x64xf32>, memref<2x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %rows_out = memref.alloc() : memref<2x16x64xf32>
+  %g_out = memref.alloc() : memref<2x16xf32>
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %rows = memref.alloc() : memref<16x64xf32>
+    %tmp = memref.alloc() : memref<64xf32>
+    %gs = memref.alloc() : memref<16xf32>
+    scf.for %s = %c0 to %c16 step %c1 {
+      %gv = memref.load %g[%b, %s] : memref<2x16xf32>
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %x[%b, %s, %k] : memref<2x16x64xf32>
+        %w = arith.mulf %v, %gv : f32
+        memref.store %w, %tmp[%k] : memref<64xf32>
+        scf.reduce
+      }
+      %row = memref.subview %rows[%s, 0] [1, 64] [1, 1] : memref<16x64xf32> to memref<64xf32, strided<[1], offset: ?>>
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %v = memref.load %tmp[%k] : memref<64xf32>
+        memref.store %v, %row[%k] : memref<64xf32, strided<[1], offset: ?>>
+        scf.reduce
+      }
+      memref.store %gv, %gs[%s] : memref<16xf32>
+    }
+    scf.parallel (%i, %k) = (%c0, %c0) to (%c16, %c64) step (%c1, %c1) {
+      %v = memref.load %rows[%i, %k] : memref<16x64xf32>
+      memref.store %v, %rows_out[%b, %i, %k] : memref<2x16x64xf32>
+      scf.reduce
+    }
+    scf.parallel (%i) = (%c0) to (%c16) step (%c1) {
+      %v = memref.load %gs[%i] : memref<16xf32>
+      memref.store %v, %g_out[%b, %i] : memref<2x16xf32>
+      scf.reduce
+    }
+    memref.dealloc %rows : memref<16x64xf32>
+    memref.dealloc %tmp : memref<64xf32>
+    memref.dealloc %gs : memref<16xf32>
+    scf.reduce
+  }
+  return %rows_out, %g_out : memref<2x16x64xf32>, memref<2x16xf32>
+}
+
+// -----
+
+// The same loop where step %s also reads row %s - 1, which other threads
+// wrote in the previous step: the barrier at the end of the body stays.
+
+// CHECK-LABEL: func.func @dependent_steps
+// CHECK: scf.for %{{.+}} = %c1{{.*}} to %c16
+// CHECK: memref.load
+// CHECK: gpu.barrier
+// CHECK-NEXT: }
+func.func @dependent_steps(%x: memref<2x16x64xf32>) -> memref<2x16x64xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %out = memref.alloc() : memref<2x16x64xf32>
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %rows = memref.alloc() : memref<16x64xf32>
+    scf.for %s = %c1 to %c16 step %c1 {
+      %prev = arith.subi %s, %c1 : index
+      %row = memref.subview %rows[%s, 0] [1, 64] [1, 1] : memref<16x64xf32> to memref<64xf32, strided<[1], offset: ?>>
+      scf.parallel (%k) = (%c0) to (%c64) step (%c1) {
+        %k1 = arith.addi %k, %c1 : index
+        %k2 = arith.remui %k1, %c64 : index
+        %v = memref.load %rows[%prev, %k2] : memref<16x64xf32>
+        %w = memref.load %x[%b, %s, %k] : memref<2x16x64xf32>
+        %y = arith.addf %v, %w : f32
+        memref.store %y, %row[%k] : memref<64xf32, strided<[1], offset: ?>>
+        scf.reduce
+      }
+    }
+    scf.parallel (%i, %k) = (%c0, %c0) to (%c16, %c64) step (%c1, %c1) {
+      %v = memref.load %rows[%i, %k] : memref<16x64xf32>
+      memref.store %v, %out[%b, %i, %k] : memref<2x16x64xf32>
+      scf.reduce
+    }
+    memref.dealloc %rows : memref<16x64xf32>
+    scf.reduce
+  }
+  return %out : memref<2x16x64xf32>
 }
