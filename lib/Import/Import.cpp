@@ -946,7 +946,11 @@ bool readRecurrentGemma(ConfigReader &cfg, ModelSpec &spec) {
 /// found by the reader of a nested object.
 bool failNested(ConfigReader &cfg, llvm::StringRef field, llvm::StringRef path,
                 const ConfigReader &sub) {
-  cfg.fail(field, path + ": " + llvm::StringRef(sub.getMessage()).drop_front(2));
+  llvm::StringRef message = llvm::StringRef(sub.getMessage()).drop_front(2);
+  if (path.empty())
+    cfg.fail(field, message);
+  else
+    cfg.fail(field, path + ": " + message);
   return false;
 }
 
@@ -993,7 +997,7 @@ bool readSLstmBlocks(ConfigReader &cfg, int64_t hidden, int64_t layers,
   bool noFfn = b.has("feedforward") && !b.hasValue("feedforward");
   const llvm::json::Object *ffn = b.getObject("feedforward");
   if (b.failed())
-    return failNested(cfg, "slstm_block", "slstm_block", b);
+    return failNested(cfg, "slstm_block", "", b);
 
   SLstmSpec sl;
   llvm::json::Object emptyObject;
@@ -1036,11 +1040,13 @@ bool readSLstmBlocks(ConfigReader &cfg, int64_t hidden, int64_t layers,
       f.fail("proj_factor", "must be positive");
     // UpProjConfigMixin: ceil (or floor) of factor · D / multiple, × multiple.
     double units = factor * hidden / multiple;
-    int64_t width = static_cast<int64_t>(
-        (roundUp ? std::ceil(units) : std::floor(units)) * multiple);
-    if (!f.failed() && width <= 0)
+    double rounded = (roundUp ? std::ceil(units) : std::floor(units)) * multiple;
+    int64_t width = 0;
+    if (!f.failed() && !(rounded >= 1.0 && rounded < 2147483648.0))
       f.fail("proj_factor", "the up-projection width rounds to " +
-                                llvm::Twine(width));
+                                G(rounded) + " (not in [1, 2^31))");
+    else
+      width = static_cast<int64_t>(rounded);
     if (f.failed())
       return failNested(cfg, "slstm_block", "feedforward", f);
     mlp.kind = MlpSpec::Kind::GatedFfn;
