@@ -966,7 +966,8 @@ bool readSLstmBlocks(ConfigReader &cfg, int64_t hidden, int64_t layers,
     std::string all = cfg.getString("slstm_at");
     if (all != "all") {
       cfg.fail("slstm_at", "expected a list of block indices or \"all\", got "
-                           "the string \"" + all + "\"");
+                           "the string \"" +
+                               all + "\"");
       return false;
     }
     isSLstm.assign(layers, true);
@@ -1006,12 +1007,15 @@ bool readSLstmBlocks(ConfigReader &cfg, int64_t hidden, int64_t layers,
   sl.convKernel = c.getInt("conv1d_kernel_size", 4, 0);
   std::string backend = c.getString("backend", "cuda");
   c.requireString("function", "slstm");
-  c.requireBool("group_norm_weight", true, "the group norm's weight is implemented");
+  c.requireBool("group_norm_weight", true,
+                "the group norm's weight is implemented");
   c.requireNull("forward_clipval", "clipping h is not implemented");
-  c.requireNull("gradient_recurrent_clipval", "it also clips h in the library's kernel");
+  c.requireNull("gradient_recurrent_clipval",
+                "it also clips h in the library's kernel");
   if (!c.failed() && backend != "cuda" && backend != "vanilla")
-    c.fail("backend", "'" + backend + "' is not supported (the checkpoint "
-                      "layouts of 'cuda' and 'vanilla' are)");
+    c.fail("backend", "'" + backend +
+                          "' is not supported (the checkpoint "
+                          "layouts of 'cuda' and 'vanilla' are)");
   if (!c.failed() && hidden % sl.heads)
     c.fail("num_heads", llvm::Twine(sl.heads) +
                             " does not divide embedding_dim (" +
@@ -1035,16 +1039,18 @@ bool readSLstmBlocks(ConfigReader &cfg, int64_t hidden, int64_t layers,
     bool roundUp = f.getBool("round_proj_up_dim_up", true);
     int64_t multiple = f.getInt("round_proj_up_to_multiple_of", 64, 1);
     if (!f.failed() && act != "gelu" && act != "swish")
-      f.fail("act_fn", "'" + act + "' is not supported (only 'gelu' and 'swish')");
+      f.fail("act_fn",
+             "'" + act + "' is not supported (only 'gelu' and 'swish')");
     if (!f.failed() && !(factor > 0.0))
       f.fail("proj_factor", "must be positive");
     // UpProjConfigMixin: ceil (or floor) of factor · D / multiple, × multiple.
     double units = factor * hidden / multiple;
-    double rounded = (roundUp ? std::ceil(units) : std::floor(units)) * multiple;
+    double rounded =
+        (roundUp ? std::ceil(units) : std::floor(units)) * multiple;
     int64_t width = 0;
     if (!f.failed() && !(rounded >= 1.0 && rounded < 2147483648.0))
-      f.fail("proj_factor", "the up-projection width rounds to " +
-                                G(rounded) + " (not in [1, 2^31))");
+      f.fail("proj_factor", "the up-projection width rounds to " + G(rounded) +
+                                " (not in [1, 2^31))");
     else
       width = static_cast<int64_t>(rounded);
     if (f.failed())

@@ -169,6 +169,9 @@ private:
   /// (no bias, weight 1 + w) for blocks with `layerNormZeroCentred`.
   std::string blockNorm(Fn &fn, const LayerSpec &layer, const std::string &x,
                         const std::string &name);
+  /// x · (1 + w), w [D] per channel (NX-AI xlstm's norm weights).
+  std::string timesOnePlus(Fn &fn, const std::string &x, const std::string &w,
+                           int64_t d);
   /// y[b, t, h, o] = Σ_i x[b, t, h, i] · W[h, o, i] over heads of x [B, T, D]
   /// (NX-AI's LinearHeadwiseExpand, W [H, DH, DH]).
   std::string headwise(Fn &fn, const std::string &x, const std::string &w,
@@ -602,17 +605,19 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
     std::string wd =
         load(fn, p + "proj_down.weight", {d, i}, WeightInit::FanIn);
     std::string gu = linear(fn, x, d, wu, 2 * i);
-    std::string g = slice3(fn, gu, 2 * i, 0, i), u = slice3(fn, gu, 2 * i, i, i);
-    std::string a = m.geluErf ? generic(fn, {{g, t3(i), "#id3"}, {u, t3(i), "#id3"}},
-                                        t3(i), "#id3", "", 3, 0,
-                                        [&](Fn &fn, const std::vector<std::string> &a) {
-                                          std::string r = fn.fresh("r");
-                                          fn.line("  " + r + " = arith.mulf " +
-                                                  geluErf(fn, a[0]) + ", " +
-                                                  a[1] + " : f32");
-                                          return r;
-                                        })
-                              : siluMul(fn, g, u, i);
+    std::string g = slice3(fn, gu, 2 * i, 0, i),
+                u = slice3(fn, gu, 2 * i, i, i);
+    std::string a =
+        m.geluErf
+            ? generic(fn, {{g, t3(i), "#id3"}, {u, t3(i), "#id3"}}, t3(i),
+                      "#id3", "", 3, 0,
+                      [&](Fn &fn, const std::vector<std::string> &a) {
+                        std::string r = fn.fresh("r");
+                        fn.line("  " + r + " = arith.mulf " +
+                                geluErf(fn, a[0]) + ", " + a[1] + " : f32");
+                        return r;
+                      })
+            : siluMul(fn, g, u, i);
     return linear(fn, a, i, wd, d);
   }
   case MlpSpec::Kind::QwenMoe: {
@@ -827,12 +832,17 @@ std::vector<StateSpec> Builder::statesOf(const LayerSpec &layer) const {
         hd{sl.heads, sl.headDim};
     std::vector<StateSpec> st;
     if (sl.convKernel > 0)
-      st.push_back({"conv", tb(conv), conv, false,
-                    "conv state: the last K-1 inputs of the sLSTM's short conv"});
-    st.push_back({"hs", tb(hd), hd, false, "sLSTM hidden state h per head (feeds the gates)"});
-    st.push_back({"c", tb(hd), hd, false, "sLSTM cell state per head (stabilised)"});
-    st.push_back({"n", tb(hd), hd, false, "sLSTM normaliser per head (stabilised)"});
-    st.push_back({"m", tb(hd), hd, false, "sLSTM stabiliser per head and channel"});
+      st.push_back(
+          {"conv", tb(conv), conv, false,
+           "conv state: the last K-1 inputs of the sLSTM's short conv"});
+    st.push_back({"hs", tb(hd), hd, false,
+                  "sLSTM hidden state h per head (feeds the gates)"});
+    st.push_back(
+        {"c", tb(hd), hd, false, "sLSTM cell state per head (stabilised)"});
+    st.push_back(
+        {"n", tb(hd), hd, false, "sLSTM normaliser per head (stabilised)"});
+    st.push_back(
+        {"m", tb(hd), hd, false, "sLSTM stabiliser per head and channel"});
     return st;
   }
   case LayerSpec::Mixer::MLstm: {
@@ -1292,9 +1302,9 @@ std::string Builder::geluTanh(Fn &fn, const std::string &v) {
 
 /// gelu(v) = 0.5 v (1 + erf(v / √2)) (PyTorch's exact GELU).
 std::string Builder::geluErf(Fn &fn, const std::string &v) {
-  std::string half = fn.fresh("half"), one = fn.fresh("one"),
-              c = fn.fresh("c"), s = fn.fresh("s"), e = fn.fresh("erf"),
-              p = fn.fresh("p"), hv = fn.fresh("hv"), r = fn.fresh("gelu");
+  std::string half = fn.fresh("half"), one = fn.fresh("one"), c = fn.fresh("c"),
+              s = fn.fresh("s"), e = fn.fresh("erf"), p = fn.fresh("p"),
+              hv = fn.fresh("hv"), r = fn.fresh("gelu");
   fn.line("  " + half + " = arith.constant 0.5 : f32");
   fn.line("  " + one + " = arith.constant 1.0 : f32");
   fn.line("  " + c + " = arith.constant " + F(1.0 / std::sqrt(2.0)) + " : f32");
@@ -1581,17 +1591,21 @@ std::string Builder::blockNorm(Fn &fn, const LayerSpec &layer,
   std::string n = fn.fresh("ln");
   fn.line(n + " = hymir.layer_norm " + x + " {eps = " + F(layer.blockNormEps) +
           " : f32} : " + t3(d));
-  return generic(fn, {{n, t3(d), "#id3"}, {w, tw({d}), "#ch3"}}, t3(d), "#id3",
-                 "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
-                   std::string one = fn.fresh("one"), w1 = fn.fresh("w1"),
-                               r = fn.fresh("r");
-                   fn.line("  " + one + " = arith.constant 1.0 : f32");
-                   fn.line("  " + w1 + " = arith.addf " + a[1] + ", " + one +
-                           " : f32");
-                   fn.line("  " + r + " = arith.mulf " + a[0] + ", " + w1 +
-                           " : f32");
-                   return r;
-                 });
+  return timesOnePlus(fn, n, w, d);
+}
+
+std::string Builder::timesOnePlus(Fn &fn, const std::string &x,
+                                  const std::string &w, int64_t d) {
+  return generic(
+      fn, {{x, t3(d), "#id3"}, {w, tw({d}), "#ch3"}}, t3(d), "#id3", "", 3, 0,
+      [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string one = fn.fresh("one"), w1 = fn.fresh("w1"),
+                    r = fn.fresh("r");
+        fn.line("  " + one + " = arith.constant 1.0 : f32");
+        fn.line("  " + w1 + " = arith.addf " + a[1] + ", " + one + " : f32");
+        fn.line("  " + r + " = arith.mulf " + a[0] + ", " + w1 + " : f32");
+        return r;
+      });
 }
 
 std::string Builder::headwise(Fn &fn, const std::string &x,
@@ -1627,45 +1641,51 @@ void Builder::emitSLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
   std::vector<int64_t> rShape = sl.vanillaLayout
                                     ? std::vector<int64_t>{h, 4 * dh, dh}
                                     : std::vector<int64_t>{h, dh, 4 * dh};
-  std::string r = load(fn, p + "slstm_cell._recurrent_kernel_", rShape,
-                       WeightInit::FanIn);
+  std::string r =
+      load(fn, p + "slstm_cell._recurrent_kernel_", rShape, WeightInit::FanIn);
   std::string bias =
       load(fn, p + "slstm_cell._bias_", {4 * d}, WeightInit::NearZero);
-  std::string wgn = load(fn, p + "group_norm.weight", {d}, WeightInit::NearZero);
+  std::string wgn =
+      load(fn, p + "group_norm.weight", {d}, WeightInit::NearZero);
 
   std::string xc = x;
   if (kw > 0) {
     fn.line("// Short conv (bias) + SiLU feeding the i and f gates, carrying "
-            "the last " + S(kw - 1) + " inputs.");
+            "the last " +
+            S(kw - 1) + " inputs.");
     std::string wc = fn.fresh("wc");
-    fn.line(wc + " = tensor.collapse_shape " + wconv + " [[0, 1], [2]] : " +
-            tw({d, 1, kw}) + " into " + tw({d, kw}));
+    fn.line(wc + " = tensor.collapse_shape " + wconv +
+            " [[0, 1], [2]] : " + tw({d, 1, kw}) + " into " + tw({d, kw}));
     std::string convT = tb({kw - 1, d});
     std::string convOut = fn.fresh("conv_out");
     xc = fn.fresh("x_c");
     fn.line(xc + ", " + convOut + " = hymir.causal_conv1d " + x + ", " + wc +
-            " bias(" + bconv + ") state(%conv) {activation = "
-            "#hymir.activation<silu>} : " + t3(d) + ", " + tw({d, kw}) + ", " +
-            tw({d}) + ", " + convT + " -> " + t3(d) + ", " + convT);
+            " bias(" + bconv +
+            ") state(%conv) {activation = "
+            "#hymir.activation<silu>} : " +
+            t3(d) + ", " + tw({d, kw}) + ", " + tw({d}) + ", " + convT +
+            " -> " + t3(d) + ", " + convT);
     states.push_back(convOut);
   }
   fn.line("// Head-wise gate pre-activations [" + S(h) + " × " + S(dh) +
           "]: i, f from the conv branch, z, o from the normed input.");
-  std::string ig = headwise(fn, xc, wi, h, dh), fg = headwise(fn, xc, wf, h, dh),
-              zg = headwise(fn, x, wz, h, dh), og = headwise(fn, x, wo, h, dh);
+  std::string ig = headwise(fn, xc, wi, h, dh),
+              fg = headwise(fn, xc, wf, h, dh), zg = headwise(fn, x, wz, h, dh),
+              og = headwise(fn, x, wo, h, dh);
   // The bias per head [H, 4·DH] (gate-major inside a head).
   std::string bh = fn.fresh("bias_h");
   std::string bt = tw({h, 4 * dh});
   if (sl.vanillaLayout) {
     std::string b3 = fn.fresh("b3"), e = fn.fresh("e"), t = fn.fresh("bt");
     fn.line(b3 + " = tensor.expand_shape " + bias +
-            " [[0, 1, 2]] output_shape [4, " + S(h) + ", " + S(dh) + "] : " +
-            tw({4 * d}) + " into " + tw({4, h, dh}));
+            " [[0, 1, 2]] output_shape [4, " + S(h) + ", " + S(dh) +
+            "] : " + tw({4 * d}) + " into " + tw({4, h, dh}));
     fn.line(e + " = tensor.empty() : " + tw({h, 4, dh}));
     fn.line(t + " = linalg.transpose ins(" + b3 + " : " + tw({4, h, dh}) +
-            ") outs(" + e + " : " + tw({h, 4, dh}) + ") permutation = [1, 0, 2]");
-    fn.line(bh + " = tensor.collapse_shape " + t + " [[0], [1, 2]] : " +
-            tw({h, 4, dh}) + " into " + bt);
+            ") outs(" + e + " : " + tw({h, 4, dh}) +
+            ") permutation = [1, 0, 2]");
+    fn.line(bh + " = tensor.collapse_shape " + t +
+            " [[0], [1, 2]] : " + tw({h, 4, dh}) + " into " + bt);
   } else {
     fn.line(bh + " = tensor.expand_shape " + bias + " [[0, 1]] output_shape [" +
             S(h) + ", " + S(4 * dh) + "] : " + tw({4 * d}) + " into " + bt);
@@ -1676,8 +1696,8 @@ void Builder::emitSLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
   fn.line("// c = f' c + i' tanh(z), n = f' n + i', h = σ(o) c / n.");
   std::string v = tw({dh}), v4 = tw({4 * dh}), rt = tw(rShape);
   std::string rp = tw({rShape[1], rShape[2]});
-  std::string hs = fn.fresh("h_seq"), hT = fn.fresh("h_T"), cT = fn.fresh("c_T"),
-              nT = fn.fresh("n_T"), mT = fn.fresh("m_T");
+  std::string hs = fn.fresh("h_seq"), hT = fn.fresh("h_T"),
+              cT = fn.fresh("c_T"), nT = fn.fresh("n_T"), mT = fn.fresh("m_T");
   std::string sT = tb({h, dh});
   fn.line(hs + ", " + hT + ", " + cT + ", " + nT + ", " + mT +
           " = hymir.recurrence heads = " + S(h));
@@ -1721,8 +1741,8 @@ void Builder::emitSLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
               fl = f("f_log"), fa = f("f_gate"), cd = f("c_decayed"),
               zt2 = f("z_tanh"), ci = f("c_in"), cn = f("c_new"),
               nd = f("n_decayed"), nn = f("n_new"), on = f("o_neg"),
-              oe = f("o_exp"), od = f("o_den"), og2 = f("o_gate"),
-              oc = f("oc"), hn = f("h_new");
+              oe = f("o_exp"), od = f("o_den"), og2 = f("o_gate"), oc = f("oc"),
+              hn = f("h_new");
   L(nf + " = arith.negf " + raw[1] + " : " + v);
   L(ab + " = math.absf " + nf + " : " + v);
   L(na + " = arith.negf " + ab + " : " + v);
@@ -1761,18 +1781,7 @@ void Builder::emitSLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
   std::string ln = fn.fresh("ln");
   fn.line(ln + " = hymir.layer_norm " + hs + " {eps = " + F(sl.eps) +
           " : f32} : " + t4(h, dh));
-  std::string lc = collapse(fn, ln, h, dh);
-  y = generic(fn, {{lc, t3(d), "#id3"}, {wgn, tw({d}), "#ch3"}}, t3(d), "#id3",
-              "", 3, 0, [&](Fn &fn, const std::vector<std::string> &a) {
-                std::string one = fn.fresh("one"), w1 = fn.fresh("w1"),
-                            r = fn.fresh("r");
-                fn.line("  " + one + " = arith.constant 1.0 : f32");
-                fn.line("  " + w1 + " = arith.addf " + a[1] + ", " + one +
-                        " : f32");
-                fn.line("  " + r + " = arith.mulf " + a[0] + ", " + w1 +
-                        " : f32");
-                return r;
-              });
+  y = timesOnePlus(fn, collapse(fn, ln, h, dh), wgn, d);
   states.insert(states.end(), {hT, cT, nT, mT});
 }
 
@@ -2811,11 +2820,13 @@ ImportedModel Builder::build() {
       "#bth4 = affine_map<(b, t, h, j) -> (b, t, h)>\n"
       "#bthd = affine_map<(b, t, h, j) -> (b, t, j)>\n"
       "#h4 = affine_map<(b, t, h, j) -> (h)>\n"
-      "// Block-diagonal gates: y[b, t, h, j] = Σ_i x[b, t, h, i] · W[h, i, j].\n"
+      "// Block-diagonal gates: y[b, t, h, j] = Σ_i x[b, t, h, i] · W[h, i, "
+      "j].\n"
       "#gx = affine_map<(b, t, h, j, i) -> (b, t, h, i)>\n"
       "#gw = affine_map<(b, t, h, j, i) -> (h, i, j)>\n"
       "#gy = affine_map<(b, t, h, j, i) -> (b, t, h, j)>\n"
-      "// Head-wise projections: y[b, t, h, o] = Σ_i x[b, t, h, i] · W[h, o, i].\n"
+      "// Head-wise projections: y[b, t, h, o] = Σ_i x[b, t, h, i] · W[h, o, "
+      "i].\n"
       "#hx = affine_map<(b, t, h, o, i) -> (b, t, h, i)>\n"
       "#hw = affine_map<(b, t, h, o, i) -> (h, o, i)>\n"
       "#hy = affine_map<(b, t, h, o, i) -> (b, t, h, o)>\n\n";

@@ -196,9 +196,7 @@ struct MlpSpec {
 };
 
 struct LayerSpec {
-  enum class Mixer {
-    Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru, MLstm, SLstm, Rwkv7, Kda
-  };
+  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru, MLstm, SLstm, Rwkv7, Kda };
   Mixer mixer = Mixer::Attention;
   /// "model.layers.3."
   std::string prefix;
