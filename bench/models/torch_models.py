@@ -441,6 +441,54 @@ class MLSTM:
         return F.linear(y, W[p + "out_proj.weight"]), (C, n, m)
 
 
+class SLSTM:
+    """xLSTM's sLSTM layer (NX-AI xlstm's sLSTMLayer with the vanilla backend's
+    pointwise step): causal conv + SiLU for the i/f gates (the library's
+    `fgate` weight gives i, `igate` gives f), head-wise gate projections, the
+    recurrent matrices per head (one batched matvec per token), group norm per
+    head. The state is (conv window, h, c, n, m)."""
+
+    def __init__(self, W, p, nh, dh, K, vanilla):
+        self.W, self.p, self.nh, self.dh, self.K = W, p, nh, dh, K
+        R, b = W[p + "slstm_cell._recurrent_kernel_"], W[p + "slstm_cell._bias_"]
+        if vanilla:   # [NH, 4·DH (gate, out), DH (in)], bias (gate, head, out)
+            self.R = R.reshape(nh, 4 * dh, dh)
+            self.b = b.view(4, nh, dh).transpose(0, 1).reshape(nh, 4 * dh)
+        else:         # cuda: [NH, DH (in), 4·DH (gate, out)], bias (head, gate, out)
+            self.R = R.reshape(nh, dh, 4 * dh).transpose(1, 2).contiguous()
+            self.b = b.view(nh, 4 * dh)
+        self.w = [W[p + g + ".weight"] for g in ("fgate", "igate", "zgate", "ogate")]
+
+    def __call__(self, x, state, pos):
+        W, p, T, nh, dh = self.W, self.p, x.shape[0], self.nh, self.dh
+        if state:
+            window, y, c, n, m = state
+        else:
+            window = None
+            y, c, n, m = (x.new_zeros(nh, dh) for _ in range(4))
+        xc = x
+        if self.K > 0:
+            xc, window = short_conv(x, window, W[p + "conv1d.conv.weight"], W[p + "conv1d.conv.bias"])
+            xc = F.silu(xc)
+        hw = lambda v, w: torch.einsum("thd,hod->tho", v.reshape(T, nh, dh), w)
+        pre = torch.stack([hw(xc, self.w[0]), hw(xc, self.w[1]), hw(x, self.w[2]),
+                           hw(x, self.w[3])], dim=2).reshape(T, nh, 4 * dh) + self.b
+        ys = x.new_empty(T, nh, dh)
+        for t in range(T):
+            raw = pre[t] + torch.bmm(self.R, y.unsqueeze(2))[..., 0]
+            ir, fr, zr, orr = raw.view(nh, 4, dh).unbind(1)
+            lfm = m + F.logsigmoid(fr)
+            m_new = ir if bool((n == 0).all()) else torch.maximum(ir, lfm)
+            ig, fg = torch.exp(ir - m_new), torch.exp(lfm - m_new)
+            c = fg * c + ig * torch.tanh(zr)
+            n = fg * n + ig
+            y = torch.sigmoid(orr) * c / n
+            m = m_new
+            ys[t] = y
+        out = F.layer_norm(ys, (dh,), eps=1e-5).reshape(T, nh * dh) * (1.0 + W[p + "group_norm.weight"])
+        return out, (window, y, c, n, m)
+
+
 class RWKV7TimeMix:
     """RWKV-7 time mix (fla's recurrent form). The state is (last x, S);
     v_first (block 0's v) is passed through `self.v_first` per call."""
@@ -517,6 +565,18 @@ class GeluMLP:
         return F.linear(g * up, W[p + "down_proj.weight"], W[p + "down_proj.bias"])
 
 
+class GatedFFN:
+    """NX-AI xlstm's GatedFeedForward: [gate | up] = proj_up x, act(gate) · up,
+    proj_down."""
+
+    def __init__(self, W, p, act):
+        self.wu, self.wd, self.act = W[p + "proj_up.weight"], W[p + "proj_down.weight"], act
+
+    def __call__(self, x):
+        gate, up = F.linear(x, self.wu).chunk(2, dim=-1)
+        return F.linear(self.act(gate) * up, self.wd)
+
+
 class MoE:
     """Token-routed experts: `scoring` picks top-k and weights from the router
     logits; experts are SwiGLUs (separate or stacked weights); an optional
@@ -568,7 +628,8 @@ class StackedExpert:
 
 class PreNormModel:
     """h += mixer(norm(h)); h += mlp(norm(h)) (mlp optional); final norm,
-    head, then `post` on the logits. `norm(x, w)` is the family's norm."""
+    head, then `post` on the logits. `norm(x, w)` is the family's norm; a
+    block (norm1, mixer, norm2, mlp, norm) brings its own."""
 
     def __init__(self, W, embed, head, final_norm, norm, blocks, embed_scale=1.0,
                  residual_scale=1.0, post=None):
@@ -582,12 +643,14 @@ class PreNormModel:
         if self.embed_scale != 1.0:
             h = h * self.embed_scale
         new_states = []
-        for i, (norm1, mixer, norm2, mlp) in enumerate(self.blocks):
-            y, st = mixer(self.norm(h, W[norm1]), states[i] if states else None, pos)
+        for i, block in enumerate(self.blocks):
+            norm1, mixer, norm2, mlp = block[:4]
+            norm = block[4] if len(block) > 4 else self.norm
+            y, st = mixer(norm(h, W[norm1]), states[i] if states else None, pos)
             new_states.append(st)
             h = h + y * self.residual_scale if self.residual_scale != 1.0 else h + y
             if mlp is not None:
-                m = mlp(self.norm(h, W[norm2]))
+                m = mlp(norm(h, W[norm2]))
                 h = h + m * self.residual_scale if self.residual_scale != 1.0 else h + m
         logits = F.linear(self.norm(h, W[self.final_norm]), W.get(self.head, W[self.embed]))
         return (self.post(logits) if self.post else logits), new_states
@@ -767,8 +830,14 @@ def xlstm(cfg, W):
     dk = int(D * cfg.get("qk_dim_factor", 0.5)) // nh
     dv = int(D * cfg.get("v_dim_factor", 1.0)) // nh
     blocks = []
-    for i in range(cfg.get("num_hidden_layers") or cfg["num_blocks"]):
+    L = cfg.get("num_hidden_layers") or cfg["num_blocks"]
+    at = cfg.get("slstm_at") or []
+    at = range(L) if at == "all" else at
+    for i in range(L):
         p = "backbone.blocks.%d." % i
+        if i in at:
+            blocks.append(slstm_block(cfg["slstm_block"], W, p, D))
+            continue
         blocks.append((p + "norm_mlstm.weight",
                        MLSTM(W, p + "mlstm_layer.", nh, dk, dv, cfg.get("eps", 1e-6), eps_norm,
                              cfg.get("gate_soft_cap", 15.0)),
@@ -778,6 +847,20 @@ def xlstm(cfg, W):
     return PreNormModel(W, "backbone.embeddings.weight", "lm_head.weight",
                         "backbone.out_norm.weight", rms(eps_norm), blocks,
                         post=lambda l: cap * torch.tanh(l / cap))
+
+
+def slstm_block(block, W, p, D):
+    """An sLSTM block of an xLSTM stack (NX-AI's sLSTMBlock): its own
+    LayerNorms (no bias, weight 1 + w, eps 1e-5) and gated feed-forward."""
+    cell, ff = block.get("slstm") or {}, block.get("feedforward", {})
+    nh = cell.get("num_heads", 4)
+    mixer = SLSTM(W, p + "xlstm.", nh, D // nh, cell.get("conv1d_kernel_size", 4),
+                  cell.get("backend", "cuda") == "vanilla")
+    mlp = None
+    if ff is not None:
+        mlp = GatedFFN(W, p + "ffn.", F.gelu if ff.get("act_fn", "gelu") == "gelu" else F.silu)
+    norm = lambda x, w: F.layer_norm(x, (D,), 1.0 + w, None, 1e-5)
+    return (p + "xlstm_norm.weight", mixer, p + "ffn_norm.weight", mlp, norm)
 
 
 def kimi_linear(cfg, W):

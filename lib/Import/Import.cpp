@@ -44,6 +44,7 @@ std::string patternLine(const ModelSpec &spec) {
          : l.mixer == LayerSpec::Mixer::GatedDeltaNet ? 'G'
          : l.mixer == LayerSpec::Mixer::RgLru         ? 'R'
          : l.mixer == LayerSpec::Mixer::MLstm         ? 'X'
+         : l.mixer == LayerSpec::Mixer::SLstm         ? 'S'
          : l.mixer == LayerSpec::Mixer::Rwkv7         ? 'W'
          : l.mixer == LayerSpec::Mixer::Kda           ? 'K'
                                                       : 'M';
@@ -56,6 +57,9 @@ std::string mlpLine(const MlpSpec &m) {
     return "none";
   case MlpSpec::Kind::Dense:
     return "dense SwiGLU " + S(m.intermediate);
+  case MlpSpec::Kind::GatedFfn:
+    return std::string("gated FFN ") + (m.geluErf ? "gelu" : "swish") + " " +
+           S(m.intermediate);
   case MlpSpec::Kind::QwenMoe:
     return "MoE " + S(m.experts) + " experts top-" + S(m.topK) + " (SwiGLU " +
            S(m.expertIntermediate) + ", softmax then top-k" +
@@ -938,6 +942,134 @@ bool readRecurrentGemma(ConfigReader &cfg, ModelSpec &spec) {
 // xLSTM (HF xLSTMConfig; NX-AI/xLSTM-7b)
 //===----------------------------------------------------------------------===//
 
+/// Records `<file>: field '<field>': <path>: <sub's message>` for a problem
+/// found by the reader of a nested object.
+bool failNested(ConfigReader &cfg, llvm::StringRef field, llvm::StringRef path,
+                const ConfigReader &sub) {
+  llvm::StringRef message = llvm::StringRef(sub.getMessage()).drop_front(2);
+  if (path.empty())
+    cfg.fail(field, message);
+  else
+    cfg.fail(field, path + ": " + message);
+  return false;
+}
+
+/// The sLSTM blocks of an xLSTM config, with the field names of NX-AI
+/// xlstm's xLSTMBlockStackConfig: `slstm_at` (block indices from 0, or
+/// "all") and `slstm_block` (sLSTMBlockConfig: `slstm`, an sLSTMLayerConfig,
+/// and `feedforward`, a FeedForwardConfig or null). Fills `isSLstm` per block
+/// and `layer` with everything but the prefix.
+bool readSLstmBlocks(ConfigReader &cfg, int64_t hidden, int64_t layers,
+                     std::vector<bool> &isSLstm, LayerSpec &layer) {
+  isSLstm.assign(layers, false);
+  if (cfg.isString("slstm_at")) {
+    std::string all = cfg.getString("slstm_at");
+    if (all != "all") {
+      cfg.fail("slstm_at", "expected a list of block indices or \"all\", got "
+                           "the string \"" +
+                               all + "\"");
+      return false;
+    }
+    isSLstm.assign(layers, true);
+  } else {
+    for (int64_t i : cfg.getIntList("slstm_at")) {
+      if (i < 0 || i >= layers) {
+        cfg.fail("slstm_at", "block " + llvm::Twine(i) +
+                                 " is out of range [0, " + llvm::Twine(layers) +
+                                 ") (num_blocks = " + llvm::Twine(layers) +
+                                 "; indices start at 0)");
+        return false;
+      }
+      isSLstm[i] = true;
+    }
+  }
+  const llvm::json::Object *block = cfg.getObject("slstm_block");
+  if (cfg.failed())
+    return false;
+  if (!llvm::is_contained(isSLstm, true))
+    return true;
+  if (!block) {
+    cfg.fail("slstm_block", "missing (slstm_at lists sLSTM blocks; an object "
+                            "with `slstm` and `feedforward` is required)");
+    return false;
+  }
+  ConfigReader b(*block, "");
+  const llvm::json::Object *cell = b.getObject("slstm");
+  bool noFfn = b.has("feedforward") && !b.hasValue("feedforward");
+  const llvm::json::Object *ffn = b.getObject("feedforward");
+  if (b.failed())
+    return failNested(cfg, "slstm_block", "", b);
+
+  SLstmSpec sl;
+  llvm::json::Object emptyObject;
+  ConfigReader c(cell ? *cell : emptyObject, "");
+  sl.heads = c.getInt("num_heads", 4, 1);
+  sl.convKernel = c.getInt("conv1d_kernel_size", 4, 0);
+  std::string backend = c.getString("backend", "cuda");
+  c.requireString("function", "slstm");
+  c.requireBool("group_norm_weight", true,
+                "the group norm's weight is implemented");
+  c.requireNull("forward_clipval", "clipping h is not implemented");
+  c.requireNull("gradient_recurrent_clipval",
+                "it also clips h in the library's kernel");
+  if (!c.failed() && backend != "cuda" && backend != "vanilla")
+    c.fail("backend", "'" + backend +
+                          "' is not supported (the checkpoint "
+                          "layouts of 'cuda' and 'vanilla' are)");
+  if (!c.failed() && hidden % sl.heads)
+    c.fail("num_heads", llvm::Twine(sl.heads) +
+                            " does not divide embedding_dim (" +
+                            llvm::Twine(hidden) + ")");
+  if (!c.failed() && sl.convKernel == 1)
+    c.fail("conv1d_kernel_size", "1 is not supported (the library's causal "
+                                 "conv drops its whole output for K = 1; use 0 "
+                                 "for no conv)");
+  if (c.failed())
+    return failNested(cfg, "slstm_block", "slstm", c);
+  sl.headDim = hidden / sl.heads;
+  sl.vanillaLayout = backend == "vanilla";
+
+  MlpSpec mlp;
+  if (!noFfn) {
+    ConfigReader f(ffn ? *ffn : emptyObject, "");
+    double factor = f.getNumber("proj_factor", 1.3);
+    std::string act = f.getString("act_fn", "gelu");
+    f.requireBool("bias", false, "no bias in the projections");
+    f.requireString("ff_type", "ffn_gated");
+    bool roundUp = f.getBool("round_proj_up_dim_up", true);
+    int64_t multiple = f.getInt("round_proj_up_to_multiple_of", 64, 1);
+    if (!f.failed() && act != "gelu" && act != "swish")
+      f.fail("act_fn",
+             "'" + act + "' is not supported (only 'gelu' and 'swish')");
+    if (!f.failed() && !(factor > 0.0))
+      f.fail("proj_factor", "must be positive");
+    // UpProjConfigMixin: ceil (or floor) of factor · D / multiple, × multiple.
+    double units = factor * hidden / multiple;
+    double rounded =
+        (roundUp ? std::ceil(units) : std::floor(units)) * multiple;
+    int64_t width = 0;
+    if (!f.failed() && !(rounded >= 1.0 && rounded < 2147483648.0))
+      f.fail("proj_factor", "the up-projection width rounds to " + G(rounded) +
+                                " (not in [1, 2^31))");
+    else
+      width = static_cast<int64_t>(rounded);
+    if (f.failed())
+      return failNested(cfg, "slstm_block", "feedforward", f);
+    mlp.kind = MlpSpec::Kind::GatedFfn;
+    mlp.intermediate = width;
+    mlp.geluErf = act == "gelu";
+  }
+  layer.mixer = LayerSpec::Mixer::SLstm;
+  layer.slstm = sl;
+  layer.mlp = mlp;
+  layer.inputNorm = "xlstm_norm.weight";
+  layer.mixerName = "xlstm";
+  layer.postNorm = "ffn_norm.weight";
+  layer.mlpName = "ffn";
+  layer.layerNormZeroCentred = true;
+  return true;
+}
+
 bool readXLstm(ConfigReader &cfg, ModelSpec &spec) {
   spec.title = "xLSTM (xlstm)";
   spec.vocab = cfg.getPositive("vocab_size");
@@ -1004,16 +1136,22 @@ bool readXLstm(ConfigReader &cfg, ModelSpec &spec) {
   mlp.gateName = "proj_up_gate";
   mlp.upName = "proj_up";
   mlp.downName = "proj_down";
+  std::vector<bool> isSLstm;
+  LayerSpec sLayer;
+  if (!readSLstmBlocks(cfg, spec.hidden, layers, isSLstm, sLayer))
+    return false;
   for (int64_t i = 0; i < layers; ++i) {
-    LayerSpec l;
-    l.mixer = LayerSpec::Mixer::MLstm;
+    LayerSpec l = isSLstm[i] ? sLayer : LayerSpec();
     l.prefix = "backbone.blocks." + S(i) + ".";
-    l.inputNorm = "norm_mlstm.weight";
-    l.mixerName = "mlstm_layer";
-    l.mlstm = m;
-    l.mlp = mlp;
-    l.postNorm = "norm_ffn.weight";
-    l.mlpName = "ffn";
+    if (!isSLstm[i]) {
+      l.mixer = LayerSpec::Mixer::MLstm;
+      l.inputNorm = "norm_mlstm.weight";
+      l.mixerName = "mlstm_layer";
+      l.mlstm = m;
+      l.mlp = mlp;
+      l.postNorm = "norm_ffn.weight";
+      l.mlpName = "ffn";
+    }
     spec.layers.push_back(l);
   }
   auto &d = spec.description;
@@ -1026,8 +1164,32 @@ bool readXLstm(ConfigReader &cfg, ModelSpec &spec) {
               ", gate soft cap " + G(m.gateSoftCap) + ", eps " + G(m.eps));
   d.push_back("FFN: silu(proj_up_gate x) · proj_up x → proj_down, width " +
               S(mlp.intermediate));
+  if (llvm::is_contained(isSLstm, true)) {
+    const SLstmSpec &sl = sLayer.slstm;
+    std::string at;
+    for (auto [i, b] : llvm::enumerate(isSLstm))
+      if (b)
+        at += (at.empty() ? "" : ", ") + S(i);
+    d.push_back("sLSTM blocks at [" + at + "] (slstm_at; pattern " +
+                patternLine(spec) + "): " + S(sl.heads) + " heads of " +
+                S(sl.headDim) + ", conv1d_kernel_size " + S(sl.convKernel) +
+                ", " + (sl.vanillaLayout ? "vanilla" : "cuda") +
+                " backend layout of the recurrent kernel and bias");
+    d.push_back("sLSTM block FFN: " +
+                (sLayer.mlp.kind == MlpSpec::Kind::None
+                     ? std::string("none")
+                     : "proj_down(" +
+                           std::string(sLayer.mlp.geluErf ? "gelu" : "swish") +
+                           "(gate) · up), [gate | up] = proj_up x, width " +
+                           S(sLayer.mlp.intermediate)) +
+                "; block norms LayerNorm · (1 + w), eps 1e-5");
+  }
   d.push_back("logits soft cap " + G(spec.logitsSoftcap) +
-              "; states per block: C [H, dqk, dv], n [H, dqk], m [H]");
+              "; states per block: C [H, dqk, dv], n [H, dqk], m [H]" +
+              (llvm::is_contained(isSLstm, true)
+                   ? std::string("; per sLSTM block: conv [K-1, D], h, c, n, "
+                                 "m [H, DH]")
+                   : std::string()));
   return true;
 }
 

@@ -163,6 +163,19 @@ private:
                  std::string &y, std::vector<std::string> &states);
   void emitMLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
                  std::string &y, std::vector<std::string> &states);
+  void emitSLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
+                 std::string &y, std::vector<std::string> &states);
+  /// The block's pre-norm: the model's norm, or NX-AI xlstm's LayerNorm
+  /// (no bias, weight 1 + w) for blocks with `layerNormZeroCentred`.
+  std::string blockNorm(Fn &fn, const LayerSpec &layer, const std::string &x,
+                        const std::string &name);
+  /// x · (1 + w), w [D] per channel (NX-AI xlstm's norm weights).
+  std::string timesOnePlus(Fn &fn, const std::string &x, const std::string &w,
+                           int64_t d);
+  /// y[b, t, h, o] = Σ_i x[b, t, h, i] · W[h, o, i] over heads of x [B, T, D]
+  /// (NX-AI's LinearHeadwiseExpand, W [H, DH, DH]).
+  std::string headwise(Fn &fn, const std::string &x, const std::string &w,
+                       int64_t h, int64_t dh);
   void emitRwkv7Layer(unsigned index, const LayerSpec &layer);
   void emitKda(Fn &fn, const LayerSpec &layer, const std::string &x,
                std::string &y, std::vector<std::string> &states);
@@ -176,6 +189,7 @@ private:
   std::string addBias(Fn &fn, const std::string &x, const std::string &b,
                       int64_t d);
   static std::string geluTanh(Fn &fn, const std::string &v);
+  static std::string geluErf(Fn &fn, const std::string &v);
   /// q, k, v (and the output gate) of x [B, T, D]; token t of sequence b at
   /// RoPE position pos[b] + t (`pos` a tensor<?xi32>).
   void attentionQkv(Fn &fn, const LayerSpec &layer, const std::string &x,
@@ -584,6 +598,28 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
     return "";
   case MlpSpec::Kind::Dense:
     return dense(p, m.intermediate);
+  case MlpSpec::Kind::GatedFfn: {
+    int64_t i = m.intermediate;
+    std::string wu =
+        load(fn, p + "proj_up.weight", {2 * i, d}, WeightInit::FanIn);
+    std::string wd =
+        load(fn, p + "proj_down.weight", {d, i}, WeightInit::FanIn);
+    std::string gu = linear(fn, x, d, wu, 2 * i);
+    std::string g = slice3(fn, gu, 2 * i, 0, i),
+                u = slice3(fn, gu, 2 * i, i, i);
+    std::string a =
+        m.geluErf
+            ? generic(fn, {{g, t3(i), "#id3"}, {u, t3(i), "#id3"}}, t3(i),
+                      "#id3", "", 3, 0,
+                      [&](Fn &fn, const std::vector<std::string> &a) {
+                        std::string r = fn.fresh("r");
+                        fn.line("  " + r + " = arith.mulf " +
+                                geluErf(fn, a[0]) + ", " + a[1] + " : f32");
+                        return r;
+                      })
+            : siluMul(fn, g, u, i);
+    return linear(fn, a, i, wd, d);
+  }
   case MlpSpec::Kind::QwenMoe: {
     int64_t e = m.experts;
     std::string router =
@@ -789,6 +825,25 @@ std::vector<StateSpec> Builder::statesOf(const LayerSpec &layer) const {
     return {{"shift_a", tb(shift), shift, false, "token shift of the time mix: the last input"},
             {"S", tb(st), st, false, "RWKV-7 state per head, key-major"},
             {"shift_f", tb(shift), shift, false, "token shift of the channel mix: the last input"}};
+  }
+  case LayerSpec::Mixer::SLstm: {
+    const SLstmSpec &sl = layer.slstm;
+    std::vector<int64_t> conv{sl.convKernel - 1, spec.hidden},
+        hd{sl.heads, sl.headDim};
+    std::vector<StateSpec> st;
+    if (sl.convKernel > 0)
+      st.push_back(
+          {"conv", tb(conv), conv, false,
+           "conv state: the last K-1 inputs of the sLSTM's short conv"});
+    st.push_back({"hs", tb(hd), hd, false,
+                  "sLSTM hidden state h per head (feeds the gates)"});
+    st.push_back(
+        {"c", tb(hd), hd, false, "sLSTM cell state per head (stabilised)"});
+    st.push_back(
+        {"n", tb(hd), hd, false, "sLSTM normaliser per head (stabilised)"});
+    st.push_back(
+        {"m", tb(hd), hd, false, "sLSTM stabiliser per head and channel"});
+    return st;
   }
   case LayerSpec::Mixer::MLstm: {
     const MLstmSpec &m = layer.mlstm;
@@ -1245,6 +1300,22 @@ std::string Builder::geluTanh(Fn &fn, const std::string &v) {
   return r;
 }
 
+/// gelu(v) = 0.5 v (1 + erf(v / √2)) (PyTorch's exact GELU).
+std::string Builder::geluErf(Fn &fn, const std::string &v) {
+  std::string half = fn.fresh("half"), one = fn.fresh("one"), c = fn.fresh("c"),
+              s = fn.fresh("s"), e = fn.fresh("erf"), p = fn.fresh("p"),
+              hv = fn.fresh("hv"), r = fn.fresh("gelu");
+  fn.line("  " + half + " = arith.constant 0.5 : f32");
+  fn.line("  " + one + " = arith.constant 1.0 : f32");
+  fn.line("  " + c + " = arith.constant " + F(1.0 / std::sqrt(2.0)) + " : f32");
+  fn.line("  " + s + " = arith.mulf " + v + ", " + c + " : f32");
+  fn.line("  " + e + " = math.erf " + s + " : f32");
+  fn.line("  " + p + " = arith.addf " + one + ", " + e + " : f32");
+  fn.line("  " + hv + " = arith.mulf " + half + ", " + v + " : f32");
+  fn.line("  " + r + " = arith.mulf " + hv + ", " + p + " : f32");
+  return r;
+}
+
 void Builder::emitRgLru(Fn &fn, const LayerSpec &layer, const std::string &x,
                         std::string &y, std::vector<std::string> &states) {
   const RgLruSpec &r = layer.rglru;
@@ -1507,6 +1578,211 @@ void Builder::emitMLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
       });
   y = linear(fn, out, vd, wout, d);
   states = {cT, nT, mT};
+}
+
+std::string Builder::blockNorm(Fn &fn, const LayerSpec &layer,
+                               const std::string &x, const std::string &name) {
+  int64_t d = spec.hidden;
+  if (!layer.layerNormZeroCentred) {
+    std::string w = load(fn, layer.prefix + name, {d}, normInit(spec.normKind));
+    return norm(fn, x, t3(d), w, d, spec.normKind, spec.eps);
+  }
+  std::string w = load(fn, layer.prefix + name, {d}, WeightInit::NearZero);
+  std::string n = fn.fresh("ln");
+  fn.line(n + " = hymir.layer_norm " + x + " {eps = " + F(layer.blockNormEps) +
+          " : f32} : " + t3(d));
+  return timesOnePlus(fn, n, w, d);
+}
+
+std::string Builder::timesOnePlus(Fn &fn, const std::string &x,
+                                  const std::string &w, int64_t d) {
+  return generic(
+      fn, {{x, t3(d), "#id3"}, {w, tw({d}), "#ch3"}}, t3(d), "#id3", "", 3, 0,
+      [&](Fn &fn, const std::vector<std::string> &a) {
+        std::string one = fn.fresh("one"), w1 = fn.fresh("w1"),
+                    r = fn.fresh("r");
+        fn.line("  " + one + " = arith.constant 1.0 : f32");
+        fn.line("  " + w1 + " = arith.addf " + a[1] + ", " + one + " : f32");
+        fn.line("  " + r + " = arith.mulf " + a[0] + ", " + w1 + " : f32");
+        return r;
+      });
+}
+
+std::string Builder::headwise(Fn &fn, const std::string &x,
+                              const std::string &w, int64_t h, int64_t dh) {
+  std::string xh = expand(fn, x, h, dh);
+  std::string e = fn.fresh("e"), z = fn.fresh("z"), y = fn.fresh("hw");
+  fn.line(e + " = tensor.empty(%B, %T) : " + t4(h, dh));
+  fn.line(z + " = linalg.fill ins(%zero : f32) outs(" + e + " : " + t4(h, dh) +
+          ") -> " + t4(h, dh));
+  fn.line(y + " = linalg.contract indexing_maps = [#hx, #hw, #hy] ins(" + xh +
+          ", " + w + " : " + t4(h, dh) + ", " + tw({h, dh, dh}) + ") outs(" +
+          z + " : " + t4(h, dh) + ") -> " + t4(h, dh));
+  return y;
+}
+
+void Builder::emitSLstm(Fn &fn, const LayerSpec &layer, const std::string &x,
+                        std::string &y, std::vector<std::string> &states) {
+  const SLstmSpec &sl = layer.slstm;
+  int64_t d = spec.hidden, h = sl.heads, dh = sl.headDim, kw = sl.convKernel;
+  std::string p = layer.prefix + layer.mixerName + ".";
+  std::string wconv, bconv;
+  if (kw > 0) {
+    wconv = load(fn, p + "conv1d.conv.weight", {d, 1, kw}, WeightInit::FanIn);
+    bconv = load(fn, p + "conv1d.conv.bias", {d}, WeightInit::NearZero);
+  }
+  // The library computes its input gate with `fgate` and its forget gate
+  // with `igate` (sLSTMLayer.forward: i, f = fgate(x_conv), igate(x_conv));
+  // the checkpoint's names are kept, so are their roles.
+  std::string wi = load(fn, p + "fgate.weight", {h, dh, dh}, WeightInit::FanIn);
+  std::string wf = load(fn, p + "igate.weight", {h, dh, dh}, WeightInit::FanIn);
+  std::string wz = load(fn, p + "zgate.weight", {h, dh, dh}, WeightInit::FanIn);
+  std::string wo = load(fn, p + "ogate.weight", {h, dh, dh}, WeightInit::FanIn);
+  std::vector<int64_t> rShape = sl.vanillaLayout
+                                    ? std::vector<int64_t>{h, 4 * dh, dh}
+                                    : std::vector<int64_t>{h, dh, 4 * dh};
+  std::string r =
+      load(fn, p + "slstm_cell._recurrent_kernel_", rShape, WeightInit::FanIn);
+  std::string bias =
+      load(fn, p + "slstm_cell._bias_", {4 * d}, WeightInit::NearZero);
+  std::string wgn =
+      load(fn, p + "group_norm.weight", {d}, WeightInit::NearZero);
+
+  std::string xc = x;
+  if (kw > 0) {
+    fn.line("// Short conv (bias) + SiLU feeding the i and f gates, carrying "
+            "the last " +
+            S(kw - 1) + " inputs.");
+    std::string wc = fn.fresh("wc");
+    fn.line(wc + " = tensor.collapse_shape " + wconv +
+            " [[0, 1], [2]] : " + tw({d, 1, kw}) + " into " + tw({d, kw}));
+    std::string convT = tb({kw - 1, d});
+    std::string convOut = fn.fresh("conv_out");
+    xc = fn.fresh("x_c");
+    fn.line(xc + ", " + convOut + " = hymir.causal_conv1d " + x + ", " + wc +
+            " bias(" + bconv +
+            ") state(%conv) {activation = "
+            "#hymir.activation<silu>} : " +
+            t3(d) + ", " + tw({d, kw}) + ", " + tw({d}) + ", " + convT +
+            " -> " + t3(d) + ", " + convT);
+    states.push_back(convOut);
+  }
+  fn.line("// Head-wise gate pre-activations [" + S(h) + " × " + S(dh) +
+          "]: i, f from the conv branch, z, o from the normed input.");
+  std::string ig = headwise(fn, xc, wi, h, dh),
+              fg = headwise(fn, xc, wf, h, dh), zg = headwise(fn, x, wz, h, dh),
+              og = headwise(fn, x, wo, h, dh);
+  // The bias per head [H, 4·DH] (gate-major inside a head).
+  std::string bh = fn.fresh("bias_h");
+  std::string bt = tw({h, 4 * dh});
+  if (sl.vanillaLayout) {
+    std::string b3 = fn.fresh("b3"), e = fn.fresh("e"), t = fn.fresh("bt");
+    fn.line(b3 + " = tensor.expand_shape " + bias +
+            " [[0, 1, 2]] output_shape [4, " + S(h) + ", " + S(dh) +
+            "] : " + tw({4 * d}) + " into " + tw({4, h, dh}));
+    fn.line(e + " = tensor.empty() : " + tw({h, 4, dh}));
+    fn.line(t + " = linalg.transpose ins(" + b3 + " : " + tw({4, h, dh}) +
+            ") outs(" + e + " : " + tw({h, 4, dh}) +
+            ") permutation = [1, 0, 2]");
+    fn.line(bh + " = tensor.collapse_shape " + t +
+            " [[0], [1, 2]] : " + tw({h, 4, dh}) + " into " + bt);
+  } else {
+    fn.line(bh + " = tensor.expand_shape " + bias + " [[0, 1]] output_shape [" +
+            S(h) + ", " + S(4 * dh) + "] : " + tw({4 * d}) + " into " + bt);
+  }
+
+  fn.line("// The sLSTM (OPS.md §14), per head: raw = pre + R h_{t−1} + b; "
+          "m_t = max(i, logσ(f) + m) (i on the first step, n = 0),");
+  fn.line("// c = f' c + i' tanh(z), n = f' n + i', h = σ(o) c / n.");
+  std::string v = tw({dh}), v4 = tw({4 * dh}), rt = tw(rShape);
+  std::string rp = tw({rShape[1], rShape[2]});
+  std::string hs = fn.fresh("h_seq"), hT = fn.fresh("h_T"),
+              cT = fn.fresh("c_T"), nT = fn.fresh("n_T"), mT = fn.fresh("m_T");
+  std::string sT = tb({h, dh});
+  fn.line(hs + ", " + hT + ", " + cT + ", " + nT + ", " + mT +
+          " = hymir.recurrence heads = " + S(h));
+  fn.line("    ins(" + ig + ", " + fg + ", " + zg + ", " + og + " : " +
+          t4(h, dh) + ", " + t4(h, dh) + ", " + t4(h, dh) + ", " + t4(h, dh) +
+          ")");
+  fn.line("    params(" + r + ", " + bh + " : " + rt + ", " + bt + ")");
+  fn.line("    inits(%hs, %c, %n, %m : " + sT + ", " + sT + ", " + sT + ", " +
+          sT + ") -> (" + t4(h, dh) + ") {");
+  auto f = [&](const char *hint) { return fn.fresh(hint); };
+  std::string it = f("i_t"), ft = f("f_t"), zt = f("z_t"), ot = f("o_t"),
+              rP = f("R"), bP = f("b"), hP = f("h_prev"), cS = f("c"),
+              nS = f("n"), mS = f("m");
+  fn.line("^bb0(" + it + ": " + v + ", " + ft + ": " + v + ", " + zt + ": " +
+          v + ", " + ot + ": " + v + ", " + rP + ": " + rp + ", " + bP + ": " +
+          v4 + ", " + hP + ": " + v + ", " + cS + ": " + v + ", " + nS + ": " +
+          v + ", " + mS + ": " + v + "):");
+  auto L = [&](const std::string &s) { fn.line("  " + s); };
+  std::string zero = f("zeros"), one = f("ones"), ry = f("Ry"), rb = f("Rb");
+  L(zero + " = arith.constant dense<0.0> : " + v);
+  L(one + " = arith.constant dense<1.0> : " + v);
+  L(ry + " = hymir.read " + rP + ", " + hP +
+    (sl.vanillaLayout ? " along cols" : "") + " : " + rp + ", " + v + " -> " +
+    v4);
+  L(rb + " = arith.addf " + ry + ", " + bP + " : " + v4);
+  std::string raw[4];
+  const std::string pre[4] = {it, ft, zt, ot};
+  const char *names[4] = {"i_raw", "f_raw", "z_raw", "o_raw"};
+  for (int g = 0; g < 4; ++g) {
+    std::string sg = f("rg");
+    L(sg + " = tensor.extract_slice " + rb + "[" + S(g * dh) + "] [" + S(dh) +
+      "] [1] : " + v4 + " to " + v);
+    raw[g] = f(names[g]);
+    L(raw[g] + " = arith.addf " + pre[g] + ", " + sg + " : " + v);
+  }
+  // logσ(f) = −softplus(−f), softplus(x) = max(x, 0) + log1p(exp(−|x|)).
+  std::string nf = f("nf"), ab = f("abs"), na = f("nabs"), ex = f("exp"),
+              l1 = f("log1p"), ps = f("pos"), sp = f("softplus"), lf = f("lf"),
+              lfm = f("lfm"), mx = f("m_max"), first = f("first"),
+              mn = f("m_new"), il = f("i_log"), ia = f("i_gate"),
+              fl = f("f_log"), fa = f("f_gate"), cd = f("c_decayed"),
+              zt2 = f("z_tanh"), ci = f("c_in"), cn = f("c_new"),
+              nd = f("n_decayed"), nn = f("n_new"), on = f("o_neg"),
+              oe = f("o_exp"), od = f("o_den"), og2 = f("o_gate"), oc = f("oc"),
+              hn = f("h_new");
+  L(nf + " = arith.negf " + raw[1] + " : " + v);
+  L(ab + " = math.absf " + nf + " : " + v);
+  L(na + " = arith.negf " + ab + " : " + v);
+  L(ex + " = math.exp " + na + " : " + v);
+  L(l1 + " = math.log1p " + ex + " : " + v);
+  L(ps + " = arith.maximumf " + nf + ", " + zero + " : " + v);
+  L(sp + " = arith.addf " + ps + ", " + l1 + " : " + v);
+  L(lf + " = arith.negf " + sp + " : " + v);
+  L(lfm + " = arith.addf " + lf + ", " + mS + " : " + v);
+  L(mx + " = arith.maximumf " + raw[0] + ", " + lfm + " : " + v);
+  L(first + " = arith.cmpf oeq, " + nS + ", " + zero + " : " + v);
+  L(mn + " = arith.select " + first + ", " + raw[0] + ", " + mx + " : " +
+    "tensor<" + S(dh) + "xi1>, " + v);
+  L(il + " = arith.subf " + raw[0] + ", " + mn + " : " + v);
+  L(ia + " = math.exp " + il + " : " + v);
+  L(fl + " = arith.subf " + lfm + ", " + mn + " : " + v);
+  L(fa + " = math.exp " + fl + " : " + v);
+  L(cd + " = arith.mulf " + fa + ", " + cS + " : " + v);
+  L(zt2 + " = math.tanh " + raw[2] + " : " + v);
+  L(ci + " = arith.mulf " + ia + ", " + zt2 + " : " + v);
+  L(cn + " = arith.addf " + cd + ", " + ci + " : " + v);
+  L(nd + " = arith.mulf " + fa + ", " + nS + " : " + v);
+  L(nn + " = arith.addf " + nd + ", " + ia + " : " + v);
+  L(on + " = arith.negf " + raw[3] + " : " + v);
+  L(oe + " = math.exp " + on + " : " + v);
+  L(od + " = arith.addf " + one + ", " + oe + " : " + v);
+  L(og2 + " = arith.divf " + one + ", " + od + " : " + v);
+  L(oc + " = arith.mulf " + og2 + ", " + cn + " : " + v);
+  L(hn + " = arith.divf " + oc + ", " + nn + " : " + v);
+  L("hymir.yield " + hn + ", " + hn + ", " + cn + ", " + nn + ", " + mn +
+    " : " + v + ", " + v + ", " + v + ", " + v + ", " + v);
+  fn.line("}");
+
+  fn.line("// Multi-head LayerNorm (group norm per head, no bias) · (1 + "
+          "group_norm.weight).");
+  std::string ln = fn.fresh("ln");
+  fn.line(ln + " = hymir.layer_norm " + hs + " {eps = " + F(sl.eps) +
+          " : f32} : " + t4(h, dh));
+  y = timesOnePlus(fn, collapse(fn, ln, h, dh), wgn, d);
+  states.insert(states.end(), {hT, cT, nT, mT});
 }
 
 /// LayerNorm with weight and bias (`<name>.weight`, `<name>.bias`).
@@ -2084,9 +2360,7 @@ void Builder::emitRecurrentLayer(unsigned index, const LayerSpec &layer) {
   std::vector<StateSpec> st = statesOf(layer);
   Fn fn;
   fn.prologue("%h", t3(d));
-  std::string win = load(fn, layer.prefix + layer.inputNorm, {d},
-                         normInit(spec.normKind));
-  std::string x = norm(fn, "%h", t3(d), win, d, spec.normKind, spec.eps);
+  std::string x = blockNorm(fn, layer, "%h", layer.inputNorm);
   std::string y;
   std::vector<std::string> states;
   if (layer.mixer == LayerSpec::Mixer::GatedDeltaNet)
@@ -2099,13 +2373,13 @@ void Builder::emitRecurrentLayer(unsigned index, const LayerSpec &layer) {
     emitRgLru(fn, layer, x, y, states);
   else if (layer.mixer == LayerSpec::Mixer::Kda)
     emitKda(fn, layer, x, y, states);
+  else if (layer.mixer == LayerSpec::Mixer::SLstm)
+    emitSLstm(fn, layer, x, y, states);
   else
     emitMLstm(fn, layer, x, y, states);
   std::string h = residual(fn, "%h", y, d);
   if (layer.mlp.kind != MlpSpec::Kind::None) {
-    std::string wp = load(fn, layer.prefix + layer.postNorm, {d},
-                          normInit(spec.normKind));
-    std::string x2 = norm(fn, h, t3(d), wp, d, spec.normKind, spec.eps);
+    std::string x2 = blockNorm(fn, layer, h, layer.postNorm);
     h = residual(fn, h, emitMlp(fn, layer, x2), d);
   }
   std::string types = t3(d);
@@ -2546,10 +2820,16 @@ ImportedModel Builder::build() {
       "#bth4 = affine_map<(b, t, h, j) -> (b, t, h)>\n"
       "#bthd = affine_map<(b, t, h, j) -> (b, t, j)>\n"
       "#h4 = affine_map<(b, t, h, j) -> (h)>\n"
-      "// Block-diagonal gates: y[b, t, h, j] = Σ_i x[b, t, h, i] · W[h, i, j].\n"
+      "// Block-diagonal gates: y[b, t, h, j] = Σ_i x[b, t, h, i] · W[h, i, "
+      "j].\n"
       "#gx = affine_map<(b, t, h, j, i) -> (b, t, h, i)>\n"
       "#gw = affine_map<(b, t, h, j, i) -> (h, i, j)>\n"
-      "#gy = affine_map<(b, t, h, j, i) -> (b, t, h, j)>\n\n";
+      "#gy = affine_map<(b, t, h, j, i) -> (b, t, h, j)>\n"
+      "// Head-wise projections: y[b, t, h, o] = Σ_i x[b, t, h, i] · W[h, o, "
+      "i].\n"
+      "#hx = affine_map<(b, t, h, o, i) -> (b, t, h, i)>\n"
+      "#hw = affine_map<(b, t, h, o, i) -> (h, o, i)>\n"
+      "#hy = affine_map<(b, t, h, o, i) -> (b, t, h, o)>\n\n";
   ImportedModel m;
   m.mlir = header() + maps +
            "// Model format 2 (docs/models.md): a preallocated KV cache with "

@@ -113,6 +113,23 @@ struct MLstmSpec {
   double eps = 1e-6;
 };
 
+/// xLSTM's sLSTM layer (NX-AI xlstm's sLSTMLayer): causal conv + SiLU
+/// feeding the i/f gates, head-wise (block-diagonal) gate projections, the
+/// stabilised scalar-memory recurrence with per-head recurrent matrices
+/// (OPS.md §14, no clamp of n, m_t = i on the first step), a multi-head
+/// LayerNorm with weight 1 + w.
+struct SLstmSpec {
+  int64_t heads = 0, headDim = 0;
+  /// 0: no conv (the gates read the normed input directly).
+  int64_t convKernel = 0;
+  /// Checkpoint layout of slstm_cell._recurrent_kernel_ / _bias_: the
+  /// "cuda" backend's [NH, DH, 4·DH] / [NH·4·DH] (gates inside heads), or
+  /// the "vanilla" backend's [NH, 4·DH, DH] / [4·NH·DH] (heads inside gates).
+  bool vanillaLayout = false;
+  /// Epsilon of the multi-head LayerNorm (the library's fixed 1e-5).
+  double eps = 1e-5;
+};
+
 /// Kimi Delta Attention (Kimi Linear's KDA layers): q/k/v projections with
 /// one short conv each (SiLU), a per-channel forget gate from the low-rank
 /// f_a/f_b projections, β = sigmoid(b_proj), the gated delta rule with a
@@ -155,6 +172,9 @@ struct MlpSpec {
     /// sigmoid scores, top-k of scores + bias, weights = the scores
     /// (renormalised with normTopK) × routedScaling; shared_experts SwiGLU.
     DeepSeekMoe,
+    /// NX-AI xlstm's GatedFeedForward: proj_up [2I, D] gives [gate | up],
+    /// proj_down(act(gate) · up); act is exact GELU or SiLU (`geluErf`).
+    GatedFfn,
   };
   Kind kind = Kind::None;
   int64_t intermediate = 0;
@@ -164,6 +184,8 @@ struct MlpSpec {
   /// Dense MLP: the activation of the gate (SiLU, or GELU with the tanh
   /// approximation) and whether the three projections have biases.
   bool geluTanh = false;
+  /// GatedFfn: GELU with erf (PyTorch's default gelu) instead of SiLU.
+  bool geluErf = false;
   bool bias = false;
   /// Dense MLP tensor names, relative to the MLP module (xLSTM:
   /// proj_up_gate / proj_up / proj_down).
@@ -174,7 +196,7 @@ struct MlpSpec {
 };
 
 struct LayerSpec {
-  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru, MLstm, Rwkv7, Kda };
+  enum class Mixer { Attention, GatedDeltaNet, Mamba2, Mamba1, RgLru, MLstm, SLstm, Rwkv7, Kda };
   Mixer mixer = Mixer::Attention;
   /// "model.layers.3."
   std::string prefix;
@@ -189,6 +211,7 @@ struct LayerSpec {
   Mamba1Spec mamba1;
   RgLruSpec rglru;
   MLstmSpec mlstm;
+  SLstmSpec slstm;
   Rwkv7Spec rwkv7;
   KdaSpec kda;
   /// The MLP (with its norm post_attention_layernorm) when kind != None.
@@ -198,6 +221,11 @@ struct LayerSpec {
   /// with norm_a = postNorm and norm_f = postFfnNorm, no input norm.
   bool postNormBlock = false;
   std::string postFfnNorm = "post_feedforward_layernorm.weight";
+  /// NX-AI xlstm's block norms (xlstm_norm, ffn_norm): LayerNorm without
+  /// bias, weight applied as 1 + w, eps `blockNormEps`, instead of the
+  /// model's norm.
+  bool layerNormZeroCentred = false;
+  double blockNormEps = 1e-5;
   /// MLP module name ("mlp", "feed_forward", ...); Granite's MoE uses
   /// block_sparse_moe and shared_mlp regardless.
   std::string mlpName = "mlp";

@@ -4,13 +4,15 @@
 
 Writes the logits [T, V] of the token ids IDS (comma separated, one
 sequence) as float64. Written from Hugging Face's modeling code
-(Qwen3NextForCausalLM, Mamba2ForCausalLM, GraniteMoeHybridForCausalLM) in
+(Qwen3NextForCausalLM, Mamba2ForCausalLM, GraniteMoeHybridForCausalLM; the
+xLSTM sLSTM blocks from NX-AI xlstm's sLSTMBlock and vanilla backend) in
 its own layouts, not from Hymir's IR: per-token loops for the recurrences
 (the Mamba state as [H, P, N], the delta-rule state as [H, dk, dv]),
 explicit causal softmax attention, and MoE routing by sorting. It shares
 nothing with hymir-import but the config and the tensor names.
 """
 import json
+import math
 import struct
 import sys
 
@@ -476,8 +478,13 @@ def xlstm(cfg, W, ids):
     cap = lambda x, c: c * np.tanh(x / c)
     T = len(ids)
     h = W["backbone.embeddings.weight"][ids]
+    at = cfg.get("slstm_at") or []
+    at = list(range(L)) if at == "all" else at
     for i in range(L):
         p = "backbone.blocks.%d." % i
+        if i in at:
+            h = slstm_block(cfg["slstm_block"], W, p, h, D)
+            continue
         x = rmsnorm(h, W[p + "norm_mlstm.weight"], eps_norm)
         m_ = p + "mlstm_layer."
         q = (x @ W[m_ + "q.weight"].T).reshape(T, nh, dk)
@@ -513,6 +520,78 @@ def xlstm(cfg, W, ids):
     head = W.get("lm_head.weight", W["backbone.embeddings.weight"])
     logits = rmsnorm(h, W["backbone.out_norm.weight"], eps_norm) @ head.T
     return cap(logits, cfg.get("output_logit_soft_cap", 30.0))
+
+
+def nx_layer_norm(x, w, eps=1e-5):
+    """NX-AI xlstm's LayerNorm: no bias, weight applied as 1 + w."""
+    mu = x.mean(axis=-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * (1.0 + w)
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+
+
+def slstm_block(block, W, p, h, D):
+    """NX-AI xlstm's sLSTMBlock (xLSTMBlock with an sLSTMLayer): pre-LayerNorm,
+    causal conv + SiLU for the i/f gates, head-wise gate projections (the
+    library's `fgate` gives i and `igate` gives f), the vanilla backend's
+    slstm_forward_pointwise per token (m = i on the first step, while n is all
+    zero), group norm per head, residual; then the gated feed-forward."""
+    cell = block.get("slstm") or {}
+    nh = cell.get("num_heads", 4)
+    K = cell.get("conv1d_kernel_size", 4)
+    dh = D // nh
+    T = h.shape[0]
+    q = p + "xlstm."
+    x = nx_layer_norm(h, W[p + "xlstm_norm.weight"])
+    xc = silu(causal_conv(x, W[q + "conv1d.conv.weight"], W[q + "conv1d.conv.bias"])) if K > 0 else x
+
+    def headwise(v, name):
+        return np.einsum("thd,hod->tho", v.reshape(T, nh, dh), W[q + name + ".weight"])
+
+    i_pre, f_pre = headwise(xc, "fgate"), headwise(xc, "igate")
+    z_pre, o_pre = headwise(x, "zgate"), headwise(x, "ogate")
+    R = W[q + "slstm_cell._recurrent_kernel_"]
+    b = W[q + "slstm_cell._bias_"]
+    if cell.get("backend", "cuda") == "vanilla":
+        Rg = R.reshape(nh, 4, dh, dh)                      # [h, gate, out, in]
+        bg = b.reshape(4, nh, dh).transpose(1, 0, 2)       # [h, gate, out]
+    else:
+        Rg = R.reshape(nh, dh, 4, dh).transpose(0, 2, 3, 1)
+        bg = b.reshape(nh, 4, dh)
+    y = np.zeros((nh, dh))
+    c, n, m = np.zeros((nh, dh)), np.zeros((nh, dh)), np.zeros((nh, dh))
+    ys = np.zeros((T, nh, dh))
+    for t in range(T):
+        Ry = np.einsum("hgoi,hi->hgo", Rg, y) + bg
+        ir, fr = i_pre[t] + Ry[:, 0], f_pre[t] + Ry[:, 1]
+        zr, orr = z_pre[t] + Ry[:, 2], o_pre[t] + Ry[:, 3]
+        lfm = m - np.log1p(np.exp(-fr))                    # m + logsigmoid(f)
+        m_new = ir if np.all(n == 0.0) else np.maximum(ir, lfm)
+        ig, fg = np.exp(ir - m_new), np.exp(lfm - m_new)
+        c = fg * c + ig * np.tanh(zr)
+        n = fg * n + ig
+        y = sigmoid(orr) * c / n
+        m = m_new
+        ys[t] = y
+    mu = ys.mean(axis=-1, keepdims=True)
+    var = ((ys - mu) ** 2).mean(axis=-1, keepdims=True)
+    gn = ((ys - mu) / np.sqrt(var + 1e-5)).reshape(T, D) * (1.0 + W[q + "group_norm.weight"])
+    h = h + gn
+    ff = block.get("feedforward", {})
+    if ff is None:
+        return h
+    x = nx_layer_norm(h, W[p + "ffn_norm.weight"])
+    up = x @ W[p + "ffn.proj_up.weight"].T
+    # UpProjConfigMixin: proj_factor · D rounded up to a multiple.
+    mult = ff.get("round_proj_up_to_multiple_of", 64)
+    units = ff.get("proj_factor", 1.3) * D / mult
+    width = int((math.ceil(units) if ff.get("round_proj_up_dim_up", True) else math.floor(units)) * mult)
+    assert up.shape[1] == 2 * width, (up.shape, width)
+    act = gelu if ff.get("act_fn", "gelu") == "gelu" else silu
+    return h + (act(up[:, :width]) * up[:, width:]) @ W[p + "ffn.proj_down.weight"].T
 
 
 # ----------------------------------------------------------------------------
