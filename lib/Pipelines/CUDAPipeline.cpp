@@ -62,7 +62,10 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
     chunk.valueTile = options.valueTile;
     pm.addPass(createChunkScansPass(chunk));
   }
-  pm.addPass(createConvertHymirToLoopsPass());
+  ConvertHymirToLoopsPassOptions toLoops;
+  toLoops.valueTile = options.sequentialValueTile;
+  toLoops.parallelValueTiles = true;
+  pm.addPass(createConvertHymirToLoopsPass(toLoops));
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);
   // One loop nest per element-wise step update. hymir-fold-state-copies is

@@ -298,6 +298,18 @@ def ConvertHymirToLoopsPass : Pass<"hymir-convert-hymir-to-loops"> {
     }
     ```
   }];
+  let options = [
+    Option<"valueTile", "value-tile", "int64_t", /*default=*/"0",
+           "Split the value columns of column-separable scans and "
+           "recurrences with a matrix state into tiles of about this many "
+           "columns (the most tiles up to ceil(V / value-tile) that divide V "
+           "evenly). 0: no tiles">,
+    Option<"parallelValueTiles", "parallel-value-tiles", "bool",
+           /*default=*/"false",
+           "Value tiles as iterations of the forall, (batch, head, tile) "
+           "(a GPU block each), instead of a loop over tiles inside each "
+           "step after the step's state-independent ops (the CPU)">
+  ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect",
