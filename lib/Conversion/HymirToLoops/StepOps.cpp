@@ -196,6 +196,8 @@ template <typename OpTy> struct LowerStepOp : OpRewritePattern<OpTy> {
     // the state run once, not once per tile).
     bool forallTiles = tiles > 1 && parallelTiles;
     bool stepTiles = tiles > 1 && !parallelTiles;
+    auto firstType = cast<RankedTensorType>(op.getInputs().front().getType());
+    bool singleStepTiles = stepTiles && firstType.getDimSize(1) == 1;
     if (forallTiles)
       ubs.push_back(rewriter.getIndexAttr(tiles));
     Block::BlockArgListType stateArgs = op.getStateArgs();
@@ -247,11 +249,19 @@ template <typename OpTy> struct LowerStepOp : OpRewritePattern<OpTy> {
            llvm::zip(op.getYieldedOutputs(), shared.take_front(numOutputs)))
         timeInits.push_back(
             extractOwned(b, loc, dest, outputLeading, columnsOf(value)));
+      // A single step in tiles reads each state tile straight from the
+      // initial state: no copy of the whole state into the result first.
+      SmallVector<Value> initialStates;
       for (auto [init, arg, dest] : llvm::zip(
                op.getInits(), stateArgs, shared.drop_front(numOutputs))) {
         Value state =
             column ? extractOwned(b, loc, init, finalLeading, columnsOf(arg))
                    : extractStep(b, loc, init, finalLeading, arg.getType());
+        initialStates.push_back(state);
+        if (singleStepTiles) {
+          timeInits.push_back(extractOwned(b, loc, dest, finalLeading));
+          continue;
+        }
         if (isa<RankedTensorType>(state.getType()))
           state = linalg::CopyOp::create(
                       b, loc, state,
@@ -323,12 +333,13 @@ template <typename OpTy> struct LowerStepOp : OpRewritePattern<OpTy> {
                     Value col = arith::MulIOp::create(
                         b, loc, tile, indexConst(b, loc, width));
                     IRMapping tileMapping = stepMapping;
-                    for (auto [arg, state] :
-                         llvm::zip(stateArgs, parts.drop_front(numOutputs)))
+                    for (auto [i, arg, state] : llvm::enumerate(
+                             stateArgs, parts.drop_front(numOutputs)))
                       tileMapping.map(
-                          arg, sliceColumns(b, loc, state,
-                                            columns.columnDim.lookup(arg), col,
-                                            width));
+                          arg, sliceColumns(
+                                   b, loc,
+                                   singleStepTiles ? initialStates[i] : state,
+                                   columns.columnDim.lookup(arg), col, width));
                     for (Operation &inner : body.without_terminator())
                       if (isColumnOp(inner))
                         cloneOnTile(b, inner, tileMapping, col);

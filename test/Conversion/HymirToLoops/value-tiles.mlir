@@ -133,3 +133,33 @@ func.func @norm_of_read(%q: tensor<?x?x16xf32>, %v: tensor<?x?x48xf32>,
   }
   return %o, %S : tensor<?x?x48xf32>, tensor<?x16x48xf32>
 }
+
+// -----
+
+// A single step (static T = 1, decode) in tiles: each state tile is read
+// straight from the initial state, no copy of the whole state into the
+// result first; the new tile is copied into the result.
+// STEP-LABEL: func.func @decode_step
+// STEP: scf.forall (%[[B:[a-z0-9_]+]]) in (%{{.+}}) shared_outs(%{{.+}} = %{{.+}}, %[[F:[a-z0-9_]+]] = %{{.+}})
+// STEP:   %[[INIT:.+]] = tensor.extract_slice %arg3[%[[B]], 0, 0] [1, 8, 32] [1, 1, 1] : tensor<?x8x32xf32> to tensor<8x32xf32>
+// STEP-NOT: linalg.copy ins(%[[INIT]]
+// STEP:   scf.for %[[J:[a-z0-9_]+]] = %{{.+}} to %c2
+// STEP:     %[[COL:.+]] = arith.muli %[[J]], %c16
+// STEP:     %[[TILE:.+]] = tensor.extract_slice %[[INIT]][0, %[[COL]]] [8, 16] [1, 1] : tensor<8x32xf32> to tensor<8x16xf32>
+// STEP:     linalg.generic {{.+}} ins(%[[TILE]] : tensor<8x16xf32>)
+// STEP:     linalg.copy ins(%{{.+}} : tensor<8x16xf32>) outs(%{{.+}} : tensor<8x16xf32>)
+func.func @decode_step(%k: tensor<?x1x8xf32>, %v: tensor<?x1x32xf32>, %g: tensor<?x1xf32>,
+                       %S0: tensor<?x8x32xf32>)
+    -> (tensor<?x1x32xf32>, tensor<?x8x32xf32>) {
+  %o, %S = hymir.scan ins(%k, %v, %g : tensor<?x1x8xf32>, tensor<?x1x32xf32>, tensor<?x1xf32>)
+      inits(%S0 : tensor<?x8x32xf32>) -> (tensor<?x1x32xf32>) {
+  ^bb0(%k_t: tensor<8xf32>, %v_t: tensor<32xf32>, %g_t: f32, %s: tensor<8x32xf32>):
+    %a = math.exp %g_t : f32
+    %sd = hymir.scale %s, %a : tensor<8x32xf32>, f32
+    %kv = hymir.outer %k_t, %v_t : tensor<8xf32>, tensor<32xf32> -> tensor<8x32xf32>
+    %sn = arith.addf %sd, %kv : tensor<8x32xf32>
+    %o_t = hymir.read %sn, %k_t : tensor<8x32xf32>, tensor<8xf32> -> tensor<32xf32>
+    hymir.yield %o_t, %sn : tensor<32xf32>, tensor<8x32xf32>
+  }
+  return %o, %S : tensor<?x1x32xf32>, tensor<?x8x32xf32>
+}
