@@ -263,6 +263,13 @@ def ConvertHymirToLoopsPass : Pass<"hymir-convert-hymir-to-loops"> {
       leading `index` argument to `t`); outputs are inserted at `[b, t, h]` and
       the final states at `[b, h]`. A yielded tensor state is copied into the
       carried state with `linalg.copy`, so the loop bufferizes in place.
+      With `value-tile` > 0, a column-separable body with a matrix state
+      (`hymir::analyzeValueColumns`, docs/decode-cpu.md) works on value
+      tiles of about that many columns: a loop over tiles inside each step,
+      after the step's state-independent ops (a single static step reads
+      each tile straight from the initial state), or with
+      `parallel-value-tiles` one forall iteration per (b, h, tile). The
+      forall is marked `hymir.value_tiles`.
     * Per-step ops (`scale`, `outer`, `read`, `dot`, `sum`, `mix`, `rotary`,
       `l2_norm`, `layer_norm`, `rms_norm`): `linalg.generic` on tensors (any
       rank, dynamic dims allowed), reductions accumulated in at least f32.
