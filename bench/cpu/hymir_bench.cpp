@@ -82,6 +82,15 @@ static cl::opt<int64_t> chunkSize("chunk-size",
                                   cl::desc("hymir-cpu-pipeline's chunk-size (default: the "
                                            "pipeline's; 0 = sequential fallback)"),
                                   cl::init(-1));
+static cl::opt<int64_t> valueTile("value-tile",
+                                  cl::desc("hymir-cpu-pipeline's value-tile (default: the "
+                                           "pipeline's; 0 = one (batch, head) iteration per "
+                                           "state)"),
+                                  cl::init(-1));
+static cl::opt<bool> untiledToo("untiled-too",
+                                cl::desc("Also time each op with value-tile = 0 (no value "
+                                         "tiles in the sequential fallback) in the same run"),
+                                cl::init(false));
 static cl::opt<bool> fallbackToo("fallback-too",
                                  cl::desc("Also time each op with chunk-size = 0 and "
                                           "tile-attention = false (the sequential "
@@ -440,6 +449,7 @@ struct BenchResult {
   bool compared = false;
   double compileSeconds = 0;
   Timing fallback; // --fallback-too: the same op with chunk-size = 0
+  Timing untiled;  // --untiled-too: the same op with value-tile = 0
   std::vector<PeerResult> peers;
 };
 
@@ -616,6 +626,8 @@ int main(int argc, char **argv) {
       options.threads = t;
       if (chunkSize >= 0)
         options.chunkSize = chunkSize;
+      if (valueTile >= 0)
+        options.valueTile = valueTile;
       auto start = Clock::now();
       diagnostics.clear();
       FailureOr<hymir::CompiledModule> compiled =
@@ -642,6 +654,17 @@ int main(int argc, char **argv) {
       const hymir::CompiledModule &fn = *compiled;
       const std::vector<CpuTensor> &args = inputs[i];
       r.hymir = timeIt([&] { (void)fn.callDiscardingResults(args); });
+      if (untiledToo) {
+        int64_t tile = options.valueTile;
+        options.valueTile = 0;
+        FailureOr<hymir::CompiledModule> flat =
+            hymir::CompiledModule::compile(*modules[i], "main", options);
+        options.valueTile = tile;
+        if (succeeded(flat)) {
+          const hymir::CompiledModule &fn0 = *flat;
+          r.untiled = timeIt([&] { (void)fn0.callDiscardingResults(args); });
+        }
+      }
       if (fallbackToo) {
         options.chunkSize = 0;
         options.tileAttention = false;
@@ -734,6 +757,10 @@ int main(int argc, char **argv) {
                       ? (", output bit-identical to threads = " + std::to_string(threads[0]))
                             .c_str()
                       : ", output DIFFERS from the first thread count");
+      if (r.untiled.reps)
+        std::printf("    hymir without value tiles (value-tile = 0): %.1f ms%s\n", r.untiled.ms,
+                    op.decode ? fmt(", %.1f GB/s", op.bytes / (r.untiled.ms * 1e-3) / 1e9).c_str()
+                              : "");
       if (r.fallback.reps)
         std::printf("    hymir sequential fallback (chunk-size = 0): %.1f ms, %.2f GFLOP/s\n",
                     r.fallback.ms, op.flops / (r.fallback.ms * 1e-3) / 1e9);

@@ -26,6 +26,9 @@ CASES = {
     # name: (op, mlir, B, T or None for decode, threads per (batch, head) block,
     #        chunk size or None for the pipeline's default)
     "gdn_decode_B64": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 256, None),
+    # Value tiles of the sequential fallback: a block per (batch, head, 16 value
+    # columns) of 128 threads (--sequential-value-tile; docs/cuda-artifacts.md).
+    "gdn_decode_B64_vt16": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
     # The sequential fallback, then the chunked form at the pipeline's chunk size with
     # 512 threads per block (measured best for these block-per-(b, h) kernels).
     "gdn_prefill_B4_T1024_seq": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 256, 0),
@@ -80,6 +83,8 @@ def prepare(args):
                "--nest-threads=%d" % threads]
         if chunk is not None:
             cmd.append("--chunk-size=%d" % chunk)
+        if name.endswith("_vt16"):
+            cmd.append("--sequential-value-tile=16")
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]
         subprocess.run(cmd, check=True)
         manifest.append({"name": name, "op": op, "B": B, "T": T,

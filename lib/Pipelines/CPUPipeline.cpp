@@ -287,11 +287,15 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   // The matrix products of both as register-tiled vector FMAs.
   if (options.chunkSize > 0 || options.tileAttention)
     pm.addNestedPass<func::FuncOp>(createVectorizeChunkMatmulsPass());
-  pm.addPass(createConvertHymirToLoopsPass());
+  // Column-separable scans left sequential (decode) in value tiles.
+  ConvertHymirToLoopsPassOptions toLoops;
+  toLoops.valueTile = options.valueTile;
+  pm.addPass(createConvertHymirToLoopsPass(toLoops));
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);
   pm.addNestedPass<func::FuncOp>(hymir::createFuseElementwisePass());
   pm.addNestedPass<func::FuncOp>(hymir::createFoldStateCopiesPass());
+  pm.addNestedPass<func::FuncOp>(hymir::createVectorizeValueTilesPass());
   addCleanup(pm);
 
   // 2. Bufferize. Public functions become C entry points (set here, while the

@@ -62,18 +62,16 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
     chunk.valueTile = options.valueTile;
     pm.addPass(createChunkScansPass(chunk));
   }
-  pm.addPass(createConvertHymirToLoopsPass());
+  ConvertHymirToLoopsPassOptions toLoops;
+  toLoops.valueTile = options.sequentialValueTile;
+  toLoops.parallelValueTiles = true;
+  pm.addPass(createConvertHymirToLoopsPass(toLoops));
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);
   // One loop nest per element-wise step update. hymir-fold-state-copies is
   // left out for now: it can make bufferization yield fresh buffers from
   // time loops, which kernels cannot allocate.
-  // Producers read through a broadcast stay separate: fused into a chunk's
-  // product they would be recomputed per multiply-add (an exponential per
-  // term of the state update).
-  hymir::FuseElementwisePassOptions fuse;
-  fuse.recompute = false;
-  pm.addNestedPass<func::FuncOp>(createFuseElementwisePass(fuse));
+  pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   addCleanup(pm);
 
   // 2. Bufferize. Entry-point arguments are read-only; results are fresh

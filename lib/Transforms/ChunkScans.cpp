@@ -24,6 +24,7 @@
 #include "PolynomialExp.h"
 #include "TensorBuilders.h"
 
+#include "hymir/Dialect/Hymir/IR/ColumnAnalysis.h"
 #include "hymir/Dialect/Hymir/IR/HymirAttrs.h"
 #include "hymir/Dialect/Hymir/IR/HymirOps.h"
 
@@ -1482,14 +1483,12 @@ struct ChunkScansPass
                           "for the CPU only (vector rows)");
         continue;
       }
-      // Value tiles of about `value-tile` columns: the most tiles, up to
-      // ⌈V / value-tile⌉, that divide V evenly.
-      if (valueTile > 0 && plan.valueDim > valueTile) {
-        int64_t n = (plan.valueDim + valueTile - 1) / valueTile;
-        while (plan.valueDim % n != 0)
-          --n;
-        plan.valueTiles = n;
-      }
+      // Value tiles of about `value-tile` columns (the most tiles, up to
+      // ⌈V / value-tile⌉, that divide V evenly) where the body is
+      // column-separable, as every recognised form is (ColumnAnalysis.h).
+      ColumnPlan columns;
+      if (valueTile > 0 && analyzeValueColumns(scan, columns).empty())
+        plan.valueTiles = valueTileCount(plan.valueDim, valueTile);
       // The diagonal form's scores cost grows with C (halving levels,
       // leaves' exponentials): chunks of at most 32 are the faster.
       int64_t C = plan.diagonal ? std::min<int64_t>(chunkSize, kDiagonalChunk)

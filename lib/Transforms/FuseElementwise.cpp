@@ -26,17 +26,18 @@ namespace {
 /// Only into the single user: fusing into several users would recompute the
 /// producer in each, and a user that recomputes the state update from the old
 /// state after it was updated in place forces bufferization to keep a copy of
-/// the old state.
-static bool shouldFuse(OpOperand *fused, bool recompute) {
+/// the old state. Nor into a consumer that broadcasts the producer's result
+/// (reads it with fewer dims than it has loops): that would recompute each
+/// element of the producer once per broadcast element, e.g. a step's
+/// l2-normalized query, a sqrt and a division, once per element of the
+/// [K, V] state in the read Sᵀq instead of once per key.
+static bool shouldFuse(OpOperand *fused) {
   Operation *producer = fused->get().getDefiningOp();
   if (!producer || !producer->hasOneUse())
     return false;
-  if (recompute)
-    return true;
-  // Without recomputation: the consumer must read each producer element in
-  // exactly one of its iterations.
-  auto consumer = dyn_cast<linalg::LinalgOp>(fused->getOwner());
-  return consumer && consumer.getMatchingIndexingMap(fused).isPermutation();
+  auto consumer = dyn_cast<linalg::GenericOp>(fused->getOwner());
+  return !consumer || consumer.getMatchingIndexingMap(fused).getNumResults() ==
+                          consumer.getNumLoops();
 }
 
 struct FuseElementwisePass
@@ -45,11 +46,7 @@ struct FuseElementwisePass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    bool recomputeProducers = recompute;
-    linalg::populateElementwiseOpsFusionPatterns(
-        patterns, [recomputeProducers](OpOperand *fused) {
-          return shouldFuse(fused, recomputeProducers);
-        });
+    linalg::populateElementwiseOpsFusionPatterns(patterns, shouldFuse);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -168,6 +168,13 @@ struct Options {
       cl::desc("--target=cuda: value columns per block of the chunked scans "
                "(default: the pipeline's, 32); 0: a block per (batch, head)"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  cl::opt<int64_t> sequentialValueTile{
+      "sequential-value-tile",
+      cl::desc("--target=cuda: value columns per (batch, head, tile) block "
+               "of column-separable scans that take the sequential fallback "
+               "(decode; default: the pipeline's, 0: a block per (batch, "
+               "head))"),
+      cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<std::string> toolkit{
       "cuda-toolkit", cl::desc("--target=cuda: CUDA toolkit root (ptxas, "
                                "libdevice)"),
@@ -378,6 +385,8 @@ int runCUDA(Options &opts) {
     pipeline.chunkSize = opts.chunkSize;
   if (opts.valueTile >= 0)
     pipeline.valueTile = opts.valueTile;
+  if (opts.sequentialValueTile >= 0)
+    pipeline.sequentialValueTile = opts.sequentialValueTile;
   if (emit == "ptx")
     pipeline.format = "isa";
   if (model) {

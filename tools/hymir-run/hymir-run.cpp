@@ -210,6 +210,12 @@ struct Options {
                "hymir-cpu-pipeline's); 0 runs every scan through the "
                "sequential fallback"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  cl::opt<int64_t> valueTile{
+      "value-tile",
+      cl::desc("--target=cpu: value columns per (batch, head, tile) "
+               "iteration of column-separable scans in the sequential "
+               "fallback (default: hymir-cpu-pipeline's); 0: no tiles"),
+      cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<bool> tileAttention{
       "tile-attention",
       cl::desc("--target=cpu: FlashAttention-style tiled attention (default "
@@ -691,10 +697,11 @@ bool writeOutputs(StringRef dir, llvm::ArrayRef<Tensor> results,
 class CpuRunner {
 public:
   CpuRunner(ModuleOp module, const RawWeights &weights, int64_t chunkSize,
-            bool tileAttention, bool gpuChunkForms, unsigned threads)
+            int64_t valueTile, bool tileAttention, bool gpuChunkForms,
+            unsigned threads)
       : module(module), weights(weights), chunkSize(chunkSize),
-        tileAttention(tileAttention), gpuChunkForms(gpuChunkForms),
-        threads(threads) {}
+        valueTile(valueTile), tileAttention(tileAttention),
+        gpuChunkForms(gpuChunkForms), threads(threads) {}
 
   /// Compiles `entry` (once) and binds every weight.
   LogicalResult prepare(StringRef entry) {
@@ -703,6 +710,8 @@ public:
     hymir::CPUPipelineOptions options;
     if (chunkSize >= 0)
       options.chunkSize = chunkSize;
+    if (valueTile >= 0)
+      options.valueTile = valueTile;
     options.tileAttention = tileAttention;
     options.gpuChunkForms = gpuChunkForms;
     options.threads = threads;
@@ -756,6 +765,7 @@ private:
   ModuleOp module;
   const RawWeights &weights;
   int64_t chunkSize;
+  int64_t valueTile;
   bool tileAttention;
   bool gpuChunkForms;
   unsigned threads;
@@ -1398,8 +1408,8 @@ int run(Options &opts, const char *argv0) {
                ? 0
                : kExitFailure;
   }
-  CpuRunner cpu(*module, rawWeights, opts.chunkSize, opts.tileAttention,
-                opts.gpuChunkForms, opts.threads);
+  CpuRunner cpu(*module, rawWeights, opts.chunkSize, opts.valueTile,
+                opts.tileAttention, opts.gpuChunkForms, opts.threads);
   auto runReference = [&](StringRef entry, ArrayRef<Tensor> args) {
     return hymir::ref::runFunction(*module, entry, args, &weights, memoryLimit);
   };

@@ -279,6 +279,13 @@ def ConvertHymirToLoopsPass : Pass<"hymir-convert-hymir-to-loops"> {
       leading `index` argument to `t`); outputs are inserted at `[b, t, h]` and
       the final states at `[b, h]`. A yielded tensor state is copied into the
       carried state with `linalg.copy`, so the loop bufferizes in place.
+      With `value-tile` > 0, a column-separable body with a matrix state
+      (`hymir::analyzeValueColumns`, docs/decode-cpu.md) works on value
+      tiles of about that many columns: a loop over tiles inside each step,
+      after the step's state-independent ops (a single static step reads
+      each tile straight from the initial state), or with
+      `parallel-value-tiles` one forall iteration per (b, h, tile). The
+      forall is marked `hymir.value_tiles`.
     * Per-step ops (`scale`, `outer`, `read`, `dot`, `sum`, `mix`, `rotary`,
       `l2_norm`, `layer_norm`, `rms_norm`): `linalg.generic` on tensors (any
       rank, dynamic dims allowed), reductions accumulated in at least f32.
@@ -314,6 +321,18 @@ def ConvertHymirToLoopsPass : Pass<"hymir-convert-hymir-to-loops"> {
     }
     ```
   }];
+  let options = [
+    Option<"valueTile", "value-tile", "int64_t", /*default=*/"0",
+           "Split the value columns of column-separable scans and "
+           "recurrences with a matrix state into tiles of about this many "
+           "columns (the most tiles up to ceil(V / value-tile) that divide V "
+           "evenly). 0: no tiles">,
+    Option<"parallelValueTiles", "parallel-value-tiles", "bool",
+           /*default=*/"false",
+           "Value tiles as iterations of the forall, (batch, head, tile) "
+           "(a GPU block each), instead of a loop over tiles inside each "
+           "step after the step's state-independent ops (the CPU)">
+  ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect",

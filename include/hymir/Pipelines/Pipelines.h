@@ -53,6 +53,14 @@ struct CPUPipelineOptions
                      "core (OMP_NUM_THREADS). Results are bit-identical at any "
                      "count: each (batch, head) is computed by one thread"),
       llvm::cl::init(1)};
+  Option<int64_t> valueTile{
+      *this, "value-tile",
+      llvm::cl::desc("Value columns per (batch, head, tile) iteration of "
+                     "column-separable scans in the sequential fallback "
+                     "(decode, T = 1; hymir-convert-hymir-to-loops "
+                     "value-tile): the state tile stays in cache for all of "
+                     "a step's uses. 0: one iteration per (batch, head)"),
+      llvm::cl::init(16)};
   Option<bool> fusion{
       *this, "fusion",
       llvm::cl::desc("Fuse producers and consumers into the mixers (unused "
@@ -134,6 +142,13 @@ struct CUDAPipelineOptions
                      "chunked scans (hymir-chunk-scans value-tile); 0: one "
                      "block per (batch, head)"),
       llvm::cl::init(32)};
+  Option<int64_t> sequentialValueTile{
+      *this, "sequential-value-tile",
+      llvm::cl::desc("Value columns per (batch, head, tile) block of "
+                     "column-separable scans that take the sequential "
+                     "fallback (decode; hymir-convert-hymir-to-loops "
+                     "value-tile); 0: one block per (batch, head)"),
+      llvm::cl::init(0)};
   Option<bool> fusion{
       *this, "fusion",
       llvm::cl::desc("Fuse producers and consumers into the mixers (unused "

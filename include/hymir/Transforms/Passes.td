@@ -176,20 +176,13 @@ def FuseElementwisePass
     Fusing into several users would recompute the producer in each, and a
     user that recomputes the state update from the old state after it was
     updated in place forces bufferization to keep a copy of the old state.
-
-    With `recompute=false` a producer is fused only where the consumer reads
-    it through a permutation of all its loops, so that no element of it is
-    computed twice. A producer read through a broadcast (the decay factor
+    Nor is a producer fused into a consumer that broadcasts it (reads it
+    with fewer dims than the consumer has loops): the l2-normalized query of
+    a decode step, fused into the read `Sᵀq`, cost a sqrt and a division per
+    element of the state instead of per key; on the GPU, the decay factor
     `e^{G_last − G_c} K[c, k]` of a chunk's state update, read by the loops
-    (k, c, v)) would otherwise be recomputed in every iteration of the loops
-    it does not use, here once per multiply-add: on the GPU, where the
-    products are plain loops, that is an exponential per term.
+    (k, c, v), cost an exponential per multiply-add.
   }];
-  let options = [
-    Option<"recompute", "recompute", "bool", /*default=*/"true",
-           "Fuse producers that the consumer reads through a broadcast "
-           "(recomputing them per iteration of the loops they do not use)">
-  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::affine::AffineDialect"];
 }
@@ -294,6 +287,44 @@ def TileAttentionPass : Pass<"hymir-tile-attention", "mlir::ModuleOp"> {
                            "mlir::vector::VectorDialect"];
   let statistics = [
     Statistic<"numTiled", "num-tiled", "Number of attention ops tiled">
+  ];
+}
+
+def VectorizeValueTilesPass
+    : Pass<"hymir-vectorize-value-tiles", "mlir::func::FuncOp"> {
+  let summary = "vector rows for the state ops of value-tiled step loops";
+  let description = [{
+    A value tile of the sequential fallback (`hymir-convert-hymir-to-loops`
+    `value-tile`, marked `hymir.value_tiles` on its `scf.forall`) works on
+    `[K, vt]` slices of the state whose rows are `vt` contiguous floats. LLVM
+    fully unrolls such short inner loops and then vectorizes the outer loop
+    over K with gathers and scatters; this pass writes the rows as vectors
+    first. Every `linalg.generic` (and `linalg.copy`) on tensors inside such a
+    forall with static f32 shapes, one or two loops, the last one parallel
+    with a multiple of `width` iterations and contiguous in every operand
+    that reads it, becomes on tensors:
+
+      scf.for j0 step width:             (vector<width x f32> columns)
+        parallel d0:  scf.for i: out[i, j0..] = payload(rows at (i, j0..))
+        reduction d0: acc = out[j0..]; scf.for i: acc = payload(.., acc);
+                      out[j0..] = acc
+
+    Operands that do not read the last loop are broadcast. Payloads of
+    element-wise `arith` ops only (`math` ops on vectors would reach libm one
+    lane at a time); anything else is left for `convert-linalg-to-loops`.
+  }];
+  let options = [
+    Option<"width", "width", "int64_t", /*default=*/"16",
+           "f32 lanes of a vector row (16: one AVX-512 register)">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numVectorized", "num-vectorized",
+              "Number of generics written as vector rows">
   ];
 }
 

@@ -29,8 +29,10 @@ namespace hymir {
 
 using namespace mlir;
 
-void hymir::populateHymirToLoopsPatterns(RewritePatternSet &patterns) {
-  loops::populateStepOpPatterns(patterns);
+void hymir::populateHymirToLoopsPatterns(RewritePatternSet &patterns,
+                                         int64_t valueTile,
+                                         bool parallelValueTiles) {
+  loops::populateStepOpPatterns(patterns, valueTile, parallelValueTiles);
   loops::populateAttentionPatterns(patterns);
   loops::populateCausalConvPatterns(patterns);
   loops::populateStateAlgebraPatterns(patterns);
@@ -54,7 +56,23 @@ struct ConvertHymirToLoopsPass
     });
 
     RewritePatternSet patterns(&getContext());
-    hymir::populateHymirToLoopsPatterns(patterns);
+    if (valueTile < 0) {
+      root->emitError("hymir-convert-hymir-to-loops: value-tile must be >= 0");
+      return signalPassFailure();
+    }
+    // Scans and recurrences first: their value tiles are decided on the
+    // hymir ops of their bodies, before those are lowered.
+    if (valueTile > 0) {
+      RewritePatternSet stepPatterns(&getContext());
+      hymir::loops::populateStepOpPatterns(stepPatterns, valueTile,
+                                           parallelValueTiles);
+      if (failed(applyPatternsGreedily(root, std::move(stepPatterns)))) {
+        root->emitError("hymir-convert-hymir-to-loops did not converge");
+        return signalPassFailure();
+      }
+    }
+    hymir::populateHymirToLoopsPatterns(patterns, valueTile,
+                                        parallelValueTiles);
     if (failed(applyPatternsGreedily(root, std::move(patterns)))) {
       root->emitError("hymir-convert-hymir-to-loops did not converge");
       return signalPassFailure();

@@ -87,7 +87,11 @@ mlir::Value insertStep(mlir::OpBuilder &b, mlir::Location loc, mlir::Value step,
 std::string unsupportedReason(mlir::Operation *op);
 
 // Pattern sets of the individual files.
-void populateStepOpPatterns(mlir::RewritePatternSet &patterns);
+/// `valueTile` > 0: column-separable step bodies with a matrix state work on
+/// value tiles of about that many columns, as (batch, head, tile) iterations
+/// of the forall (`parallelTiles`) or as a loop over tiles in each step.
+void populateStepOpPatterns(mlir::RewritePatternSet &patterns,
+                            int64_t valueTile, bool parallelTiles);
 void populateAttentionPatterns(mlir::RewritePatternSet &patterns);
 void populateCausalConvPatterns(mlir::RewritePatternSet &patterns);
 void populateStateAlgebraPatterns(mlir::RewritePatternSet &patterns);
