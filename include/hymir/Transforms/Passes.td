@@ -176,6 +176,13 @@ def FuseElementwisePass
     Fusing into several users would recompute the producer in each, and a
     user that recomputes the state update from the old state after it was
     updated in place forces bufferization to keep a copy of the old state.
+
+    Nor where fusion would recompute the producer: one defined outside a loop
+    around its consumer (a parameter computed from a weight, Mamba's
+    `A = −exp(A_log)`, would be recomputed on every step), or one whose body
+    has a math op or a division that the consumer reads through a
+    broadcasting indexing map (Mamba's `softplus(Δ)` per row, read by every
+    element of the `[D, N]` state: 8× the `exp` and `log1p` calls).
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::affine::AffineDialect"];

@@ -14,7 +14,8 @@
 //
 // LLVM's -O3 pipeline runs with the host's TargetMachine, so that the loop and
 // SLP vectorizers see the host's vector registers (without one they see no
-// vector unit at all). Code compiled with `threads` != 1 calls the OpenMP
+// vector unit at all); it is the AOT path's (optimizeLLVMModule, Emit.cpp),
+// with glibc's libmvec as the vector library, which the JIT then loads. Code compiled with `threads` != 1 calls the OpenMP
 // runtime (__kmpc_*), which the JIT loads from LLVM's libomp.
 //
 // Compiled code allocates with `malloc`, which the JIT binds to a checked
@@ -26,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hymir/Target/CPU/Jit.h"
+#include "hymir/Target/CPU/Emit.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
@@ -370,9 +372,13 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
   if (!engineTM)
     return module.emitError("runOnCpu: no target machine for the host: ")
            << llvm::toString(engineTM.takeError());
-  auto transformer =
-      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
-                                /*targetMachine=*/optimizerTM->get());
+  // The AOT path's optimizer (Emit.cpp): -O3 with libmvec as the vector
+  // library, so that loops calling expf/logf vectorize.
+  llvm::TargetMachine *optimizer = optimizerTM->get();
+  auto transformer = [optimizer](llvm::Module *llvmModule) {
+    optimizeLLVMModule(*llvmModule, *optimizer, /*optLevel=*/3);
+    return llvm::Error::success();
+  };
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
@@ -384,6 +390,9 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
   if (llvm::sys::fs::exists(HYMIR_MLIR_C_RUNNER_UTILS))
     libraries.push_back(HYMIR_MLIR_C_RUNNER_UTILS);
 #endif
+  // The vector variants of libm functions that vectorized loops call.
+  if (hymir::hasVectorLibm())
+    libraries.push_back(hymir::vectorLibmPath());
   if (options.threads != 1) {
 #ifdef HYMIR_OPENMP_RUNTIME
     if (!llvm::sys::fs::exists(HYMIR_OPENMP_RUNTIME))
