@@ -71,3 +71,85 @@ func.func @two_uses(%s: tensor<4x6xf32>, %a: f32) -> (tensor<4x6xf32>, tensor<4x
   } -> tensor<4x6xf32>
   return %p, %q : tensor<4x6xf32>, tensor<4x6xf32>
 }
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// A producer outside the loop around its consumer (a parameter computed from
+// a weight, Mamba's A = -exp(A_log)) is not fused: it would be recomputed on
+// every step. The consumer in the loop reads the producer's result.
+// CHECK-LABEL: func.func @loop_invariant
+// CHECK:       %[[A:.+]] = linalg.generic
+// CHECK:         math.exp
+// CHECK:       scf.for
+// CHECK:         linalg.generic {{.+}} ins(%[[A]], %{{.+}} : tensor<4x6xf32>, tensor<4x6xf32>)
+// CHECK-NOT:       math.exp
+// CHECK:           arith.mulf
+// CHECK:         scf.yield
+func.func @loop_invariant(%alog: tensor<4x6xf32>, %s0: tensor<4x6xf32>, %n: index) -> tensor<4x6xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %e = tensor.empty() : tensor<4x6xf32>
+  %a = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%alog : tensor<4x6xf32>) outs(%e : tensor<4x6xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %m = math.exp %x : f32
+    linalg.yield %m : f32
+  } -> tensor<4x6xf32>
+  %r = scf.for %t = %c0 to %n step %c1 iter_args(%s = %s0) -> tensor<4x6xf32> {
+    %sn = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%a, %s : tensor<4x6xf32>, tensor<4x6xf32>) outs(%e : tensor<4x6xf32>) {
+    ^bb0(%x: f32, %y: f32, %z: f32):
+      %m = arith.mulf %x, %y : f32
+      linalg.yield %m : f32
+    } -> tensor<4x6xf32>
+    scf.yield %sn : tensor<4x6xf32>
+  }
+  return %r : tensor<4x6xf32>
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#id1 = affine_map<(d0) -> (d0)>
+#row = affine_map<(d0, d1) -> (d0)>
+
+// A costly producer (exp, log1p: a softplus per row) that the consumer
+// broadcasts along a dimension is not fused: the fused nest would compute it
+// once per element of the [4, 6] result instead of once per row. A cheap one
+// (a product) is fused.
+// CHECK-LABEL: func.func @broadcast
+// CHECK:       %[[SP:.+]] = linalg.generic {{.+}} iterator_types = ["parallel"]
+// CHECK:         math.exp
+// CHECK:         math.log1p
+// CHECK:       linalg.generic {{.+}} ins(%{{.+}}, %[[SP]], %{{.+}} : tensor<4x6xf32>, tensor<4xf32>, tensor<4xf32>)
+// CHECK-NOT:     math.exp
+// CHECK:         arith.mulf
+// CHECK:         arith.mulf
+// CHECK:         arith.addf
+func.func @broadcast(%s: tensor<4x6xf32>, %dt: tensor<4xf32>, %u: tensor<4xf32>, %b: f32) -> tensor<4x6xf32> {
+  %e1 = tensor.empty() : tensor<4xf32>
+  %sp = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%dt : tensor<4xf32>) outs(%e1 : tensor<4xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %ex = math.exp %x : f32
+    %l = math.log1p %ex : f32
+    linalg.yield %l : f32
+  } -> tensor<4xf32>
+  %ub = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%u : tensor<4xf32>) outs(%e1 : tensor<4xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %m = arith.mulf %x, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<4xf32>
+  %e2 = tensor.empty() : tensor<4x6xf32>
+  %r = linalg.generic {indexing_maps = [#id, #row, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%s, %sp, %ub : tensor<4x6xf32>, tensor<4xf32>, tensor<4xf32>) outs(%e2 : tensor<4x6xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32, %w: f32):
+    %m = arith.mulf %x, %y : f32
+    %a = arith.addf %m, %z : f32
+    linalg.yield %a : f32
+  } -> tensor<4x6xf32>
+  return %r : tensor<4x6xf32>
+}

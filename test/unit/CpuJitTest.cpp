@@ -15,6 +15,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/Support/FileSystem.h"
 
 #include <gtest/gtest.h>
 
@@ -963,6 +964,31 @@ TEST_F(CpuJitTest, ScalarArgument) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(out[0].data, (std::vector<float>{0.5f, 1, 1.5f, 2, 2.5f, 3}));
+}
+
+/// The number of threads of this process.
+static int processThreads() {
+  std::error_code ec;
+  int n = 0;
+  for (llvm::sys::fs::directory_iterator it("/proc/self/task", ec), end;
+       it != end && !ec; it.increment(ec))
+    ++n;
+  return n;
+}
+
+// With threads != 1 the OpenMP runtime and its worker threads are started
+// when the module is compiled, not by the first call's first parallel region
+// (which made that call several milliseconds slower). 7 threads: more than
+// any other test of this process starts.
+TEST_F(CpuJitTest, OpenMPThreadsStartAtCompile) {
+  auto module = parse(kGatedDeltaRule);
+  ASSERT_TRUE(module);
+  hymir::CPUPipelineOptions options;
+  options.threads = 7;
+  FailureOr<hymir::CompiledModule> compiled =
+      hymir::CompiledModule::compile(*module, "main", options);
+  ASSERT_TRUE(succeeded(compiled)) << diagnostics;
+  EXPECT_GE(processThreads(), 7);
 }
 
 // CompiledModule compiles once and calls many times; the (b, h) loops of

@@ -176,12 +176,17 @@ def FuseElementwisePass
     Fusing into several users would recompute the producer in each, and a
     user that recomputes the state update from the old state after it was
     updated in place forces bufferization to keep a copy of the old state.
-    Nor is a producer fused into a consumer that broadcasts it (reads it
-    with fewer dims than the consumer has loops): the l2-normalized query of
-    a decode step, fused into the read `Sᵀq`, cost a sqrt and a division per
-    element of the state instead of per key; on the GPU, the decay factor
+
+    Nor where fusion would recompute the producer: into a consumer that
+    broadcasts it (reads it with fewer dims than the consumer has loops: the
+    l2-normalized query of a decode step, fused into the read `Sᵀq`, cost a
+    sqrt and a division per element of the state instead of per key; Mamba's
+    `softplus(Δ)` per row, read by every element of the `[D, N]` state, 8×
+    the `exp` and `log1p` calls; on the GPU, the decay factor
     `e^{G_last − G_c} K[c, k]` of a chunk's state update, read by the loops
-    (k, c, v), cost an exponential per multiply-add.
+    (k, c, v), an exponential per multiply-add), or, defined outside a loop,
+    into a consumer inside it (a parameter computed from a weight, Mamba's
+    `A = −exp(A_log)`, would be recomputed on every step).
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::affine::AffineDialect"];

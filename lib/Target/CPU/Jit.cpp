@@ -14,8 +14,11 @@
 //
 // LLVM's -O3 pipeline runs with the host's TargetMachine, so that the loop and
 // SLP vectorizers see the host's vector registers (without one they see no
-// vector unit at all). Code compiled with `threads` != 1 calls the OpenMP
-// runtime (__kmpc_*), which the JIT loads from LLVM's libomp.
+// vector unit at all); it is the AOT path's (optimizeLLVMModule, Emit.cpp),
+// with glibc's libmvec as the vector library, which the JIT then loads. Code
+// compiled with `threads` != 1 calls the OpenMP runtime (__kmpc_*), which the
+// JIT loads from LLVM's libomp and starts (its worker threads) once compiled,
+// not on the first call.
 //
 // Compiled code allocates with `malloc`, which the JIT binds to a checked
 // wrapper: if an allocation fails, the process prints
@@ -26,6 +29,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hymir/Target/CPU/Jit.h"
+#include "hymir/Target/CPU/Emit.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
@@ -274,6 +278,50 @@ void *checkedMalloc(size_t bytes) {
   std::_Exit(1);
 }
 
+/// The OpenMP runtime's source location argument (kmp.h's ident_t).
+struct OpenMPIdent {
+  int32_t reserved1;
+  int32_t flags;
+  int32_t reserved2;
+  int32_t reserved3;
+  const char *source;
+};
+
+void emptyMicrotask(int32_t *, int32_t *) {}
+
+/// Starts the OpenMP runtime and its `threads` worker threads (0: the
+/// runtime's default) with an empty parallel region, as the compiled code's
+/// regions would (__kmpc_push_num_threads, then __kmpc_fork_call). The
+/// runtime initializes itself and creates its threads in the first region a
+/// process opens: done on the first call, that took ~5 ms, several times a
+/// tiny model's whole prefill at 2 threads. Later regions reuse the threads.
+/// Does nothing if `engine` does not resolve the runtime's entry points.
+void startOpenMPThreads(ExecutionEngine &engine, unsigned threads) {
+  auto lookup = [&](StringRef name) -> void * {
+    auto address = engine.lookup(name);
+    if (!address) {
+      llvm::consumeError(address.takeError());
+      return nullptr;
+    }
+    return *address;
+  };
+  auto *threadNum = reinterpret_cast<int32_t (*)(OpenMPIdent *)>(
+      lookup("__kmpc_global_thread_num"));
+  auto *pushNumThreads = reinterpret_cast<void (*)(OpenMPIdent *, int32_t,
+                                                   int32_t)>(
+      lookup("__kmpc_push_num_threads"));
+  auto *forkCall = reinterpret_cast<void (*)(
+      OpenMPIdent *, int32_t, void (*)(int32_t *, int32_t *), ...)>(
+      lookup("__kmpc_fork_call"));
+  if (!threadNum || !pushNumThreads || !forkCall)
+    return;
+  // flags = KMP_IDENT_KMPC, as the OpenMP IR builder sets it.
+  static OpenMPIdent ident = {0, 2, 0, 0, ";unknown;unknown;0;0;;"};
+  if (threads > 0)
+    pushNumThreads(&ident, threadNum(&ident), static_cast<int32_t>(threads));
+  forkCall(&ident, 0, emptyMicrotask);
+}
+
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                        start)
@@ -370,13 +418,20 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
   if (!engineTM)
     return module.emitError("runOnCpu: no target machine for the host: ")
            << llvm::toString(engineTM.takeError());
-  auto transformer =
-      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
-                                /*targetMachine=*/optimizerTM->get());
+  // The AOT path's optimizer (Emit.cpp): -O3 with libmvec as the vector
+  // library, so that loops calling expf/logf vectorize.
+  llvm::TargetMachine *optimizer = optimizerTM->get();
+  auto transformer = [optimizer](llvm::Module *llvmModule) {
+    optimizeLLVMModule(*llvmModule, *optimizer, /*optLevel=*/3);
+    return llvm::Error::success();
+  };
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  engineOptions.enablePerfNotificationListener = false;
+  // HYMIR_PERF_JIT=1 writes a jitdump for `perf record -k 1` + `perf inject
+  // --jit` (symbols of the compiled functions in profiles).
+  engineOptions.enablePerfNotificationListener =
+      std::getenv("HYMIR_PERF_JIT") != nullptr;
   // memref.copy between non-contiguous views lowers to a call to memrefCopy
   // from the C runner utils; parallel loops call the OpenMP runtime.
   SmallVector<StringRef, 2> libraries;
@@ -384,6 +439,9 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
   if (llvm::sys::fs::exists(HYMIR_MLIR_C_RUNNER_UTILS))
     libraries.push_back(HYMIR_MLIR_C_RUNNER_UTILS);
 #endif
+  // The vector variants of libm functions that vectorized loops call.
+  if (hymir::hasVectorLibm())
+    libraries.push_back(hymir::vectorLibmPath());
   if (options.threads != 1) {
 #ifdef HYMIR_OPENMP_RUNTIME
     if (!llvm::sys::fs::exists(HYMIR_OPENMP_RUNTIME))
@@ -419,6 +477,8 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
     return module.emitError("runOnCpu: cannot find ")
            << wrapper << ": " << llvm::toString(function.takeError());
   (*engine)->initialize();
+  if (options.threads != 1)
+    startOpenMPThreads(**engine, options.threads);
   for (const auto &[weight, bytes] : impl->weights) {
     auto address = (*engine)->lookup(weightSymbolName(weight));
     if (!address)

@@ -116,6 +116,22 @@ mlir::FailureOr<std::unique_ptr<llvm::Module>>
 translateAndOptimize(mlir::ModuleOp module, llvm::LLVMContext &llvmContext,
                      llvm::TargetMachine &targetMachine, unsigned optLevel);
 
+/// Optimizes `llvmModule` in place with LLVM's default pipeline at `optLevel`
+/// (PassBuilder with `targetMachine`), with glibc's libmvec registered as the
+/// vector library when hasVectorLibm(): vectorized loops then call the
+/// vector variants of libm functions (`_ZGV*`), which the JIT resolves from
+/// vectorLibmPath() and shared libraries link against. The JIT
+/// (hymir::CompiledModule) and ahead-of-time artifacts share it.
+void optimizeLLVMModule(llvm::Module &llvmModule,
+                        llvm::TargetMachine &targetMachine, unsigned optLevel);
+
+/// Whether glibc's vector math library (libmvec) was found at build time and
+/// is present: compiled loops may then call its functions.
+bool hasVectorLibm();
+
+/// The path of libmvec (an empty string when the build found none).
+llvm::StringRef vectorLibmPath();
+
 /// Compiles a clone of `module` (hymir dialect on tensors; `module` itself
 /// is not modified) and writes the artifact of `kind` to `outputPath`,
 /// which is overwritten in place: callers that want atomic outputs pass a
