@@ -115,17 +115,18 @@ func.func @loop_invariant(%alog: tensor<4x6xf32>, %s0: tensor<4x6xf32>, %n: inde
 #id1 = affine_map<(d0) -> (d0)>
 #row = affine_map<(d0, d1) -> (d0)>
 
-// A costly producer (exp, log1p: a softplus per row) that the consumer
-// broadcasts along a dimension is not fused: the fused nest would compute it
-// once per element of the [4, 6] result instead of once per row. A cheap one
-// (a product) is fused.
+// Producers that the consumer broadcasts along a dimension are not fused,
+// costly (exp, log1p: a softplus per row) or cheap (a product): the fused
+// nest would compute them once per element of the [4, 6] result instead of
+// once per row.
 // CHECK-LABEL: func.func @broadcast
 // CHECK:       %[[SP:.+]] = linalg.generic {{.+}} iterator_types = ["parallel"]
 // CHECK:         math.exp
 // CHECK:         math.log1p
-// CHECK:       linalg.generic {{.+}} ins(%{{.+}}, %[[SP]], %{{.+}} : tensor<4x6xf32>, tensor<4xf32>, tensor<4xf32>)
-// CHECK-NOT:     math.exp
+// CHECK:       %[[UB:.+]] = linalg.generic {{.+}} iterator_types = ["parallel"]
 // CHECK:         arith.mulf
+// CHECK:       linalg.generic {{.+}} ins(%{{.+}}, %[[SP]], %[[UB]] : tensor<4x6xf32>, tensor<4xf32>, tensor<4xf32>)
+// CHECK-NOT:     math.exp
 // CHECK:         arith.mulf
 // CHECK:         arith.addf
 func.func @broadcast(%s: tensor<4x6xf32>, %dt: tensor<4xf32>, %u: tensor<4xf32>, %b: f32) -> tensor<4x6xf32> {
