@@ -60,7 +60,7 @@ struct CPUPipelineOptions
                      "(decode, T = 1; hymir-convert-hymir-to-loops "
                      "value-tile): the state tile stays in cache for all of "
                      "a step's uses. 0: one iteration per (batch, head)"),
-      llvm::cl::init(16)};
+      llvm::cl::init(0)};
   Option<bool> fusion{
       *this, "fusion",
       llvm::cl::desc("Fuse producers and consumers into the mixers (unused "
