@@ -709,6 +709,69 @@ static bool needsBarrier(const Segment &p, const Segment &n, Value tid) {
   return false;
 }
 
+/// The ops of `loop`'s body other than barriers and the terminator.
+static Segment bodySegment(scf::ForOp loop) {
+  SmallVector<Operation *> ops;
+  for (Operation &inner : loop.getBody()->without_terminator())
+    if (!isa<gpu::BarrierOp>(inner))
+      ops.push_back(&inner);
+  return segmentOf(ops);
+}
+
+/// A loop body that ends with a barrier and whose first barrier comes after
+/// reads only (of memory the loop does not write) meets the next
+/// iteration's first barrier right after its last one: the first barrier is
+/// needed only before the first iteration, so it moves before the loop.
+static void hoistLeadingBarrier(scf::ForOp loop) {
+  Block *body = loop.getBody();
+  auto last = dyn_cast_or_null<gpu::BarrierOp>(
+      body->getTerminator()->getPrevNode());
+  gpu::BarrierOp first;
+  SmallVector<Operation *> prefix;
+  for (Operation &inner : *body) {
+    if ((first = dyn_cast<gpu::BarrierOp>(inner)))
+      break;
+    prefix.push_back(&inner);
+  }
+  if (!last || !first || first == last)
+    return;
+  Segment reads = segmentOf(prefix), all = bodySegment(loop);
+  if (reads.unknown || all.unknown)
+    return;
+  for (const Access &r : reads.accesses)
+    for (const Access &w : all.accesses)
+      if (r.write || (w.write && mayAlias(r.root, w.root)))
+        return;
+  if (isa_and_nonnull<gpu::BarrierOp>(loop->getPrevNode()))
+    first.erase();
+  else
+    first->moveBefore(loop);
+}
+
+/// A loop body left with one barrier, its last op, whose iterations are
+/// independent across threads (each writes its own slice, or threads touch
+/// only what they themselves wrote): that barrier is needed after the last
+/// iteration only.
+static void sinkTrailingBarrier(scf::ForOp loop, Value tid) {
+  Block *body = loop.getBody();
+  auto last = dyn_cast_or_null<gpu::BarrierOp>(
+      body->getTerminator()->getPrevNode());
+  if (!last ||
+      llvm::count_if(*body, [](Operation &o) { return isa<gpu::BarrierOp>(o); }) != 1)
+    return;
+  Segment all = bodySegment(loop);
+  if (all.unknown)
+    return;
+  for (const Access &a : all.accesses)
+    for (const Access &b : all.accesses)
+      if (!independentAcrossIterations(a, b, loop, tid))
+        return;
+  if (isa_and_nonnull<gpu::BarrierOp>(loop->getNextNode()))
+    last.erase();
+  else
+    last->moveAfter(loop);
+}
+
 /// Removes the barriers of `block` (and of the blocks nested in it) that
 /// separate segments without a cross-thread dependence.
 static void eliminateBarriers(Block &block, Value tid) {
@@ -716,74 +779,11 @@ static void eliminateBarriers(Block &block, Value tid) {
     for (Region &region : op.getRegions())
       for (Block &inner : region)
         eliminateBarriers(inner, tid);
-  // A loop body that ends with a barrier and whose first barrier comes
-  // after reads only (of memory the loop does not write) meets the next
-  // iteration's first barrier right after its last one: the first barrier
-  // is needed only before the first iteration, so it moves before the loop.
   for (Operation &op : block) {
-    auto loop = dyn_cast<scf::ForOp>(op);
-    if (!loop)
-      continue;
-    Block *body = loop.getBody();
-    Operation *terminator = body->getTerminator();
-    auto last = dyn_cast_or_null<gpu::BarrierOp>(terminator->getPrevNode());
-    gpu::BarrierOp first;
-    SmallVector<Operation *> prefix;
-    for (Operation &inner : *body) {
-      if ((first = dyn_cast<gpu::BarrierOp>(inner)))
-        break;
-      prefix.push_back(&inner);
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      hoistLeadingBarrier(loop);
+      sinkTrailingBarrier(loop, tid);
     }
-    if (!last || !first || first == last)
-      continue;
-    SmallVector<Operation *> rest;
-    for (Operation &inner : body->without_terminator())
-      if (!isa<gpu::BarrierOp>(inner))
-        rest.push_back(&inner);
-    Segment reads = segmentOf(prefix), all = segmentOf(rest);
-    bool movable = !reads.unknown && !all.unknown;
-    for (const Access &r : reads.accesses)
-      for (const Access &w : all.accesses)
-        movable &= !r.write && !(w.write && mayAlias(r.root, w.root));
-    if (!movable)
-      continue;
-    if (isa_and_nonnull<gpu::BarrierOp>(loop->getPrevNode()))
-      first.erase();
-    else
-      first->moveBefore(loop);
-  }
-  // A loop body left with one barrier, its last op, whose iterations are
-  // independent across threads (each writes its own slice, or threads touch
-  // only what they themselves wrote): that barrier is needed after the last
-  // iteration only.
-  for (Operation &op : block) {
-    auto loop = dyn_cast<scf::ForOp>(op);
-    if (!loop)
-      continue;
-    Block *body = loop.getBody();
-    auto last = dyn_cast_or_null<gpu::BarrierOp>(
-        body->getTerminator()->getPrevNode());
-    if (!last || llvm::count_if(*body, [](Operation &o) {
-                   return isa<gpu::BarrierOp>(o);
-                 }) != 1)
-      continue;
-    SmallVector<Operation *> ops;
-    for (Operation &inner : body->without_terminator())
-      if (&inner != last.getOperation())
-        ops.push_back(&inner);
-    Segment all = segmentOf(ops);
-    if (all.unknown)
-      continue;
-    bool independent = true;
-    for (const Access &a : all.accesses)
-      for (const Access &b : all.accesses)
-        independent &= independentAcrossIterations(a, b, loop, tid);
-    if (!independent)
-      continue;
-    if (isa_and_nonnull<gpu::BarrierOp>(loop->getNextNode()))
-      last.erase();
-    else
-      last->moveAfter(loop);
   }
   SmallVector<gpu::BarrierOp> barriers;
   for (Operation &op : block)
