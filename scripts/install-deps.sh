@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(cmake ninja-build python3 python3-numpy libgtest-dev
           llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
-          libomp-22-dev libclang-rt-22-dev)
+          libomp-22-dev libclang-rt-22-dev
+          python3-torch libopenblas0-pthread)
 
 missing=()
 for p in "${packages[@]}"; do
