@@ -38,10 +38,35 @@ CASES = {
                                     None),
     "simple_gla_prefill_B4_T4096": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096, 512,
                                     None),
+    # bf16 activations (issue #5's inputs; hymir-narrow-inputs), f32 states: the chunk
+    # products on tensor cores (TF32 WMMA tiles, tensor-cores=auto), at the pipeline's
+    # chunk size and at 64. fla gets the same bf16 values.
+    "gdn_prefill_B4_T1024_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, None),
+    "gdn_prefill_B4_T4096_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_c64": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 64),
+    "simple_gla_prefill_B4_T1024_bf16": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 1024,
+                                         512, None),
+    "simple_gla_prefill_B4_T4096_bf16": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096,
+                                         512, None),
+    "simple_gla_prefill_B4_T4096_bf16_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                             4096, 512, 64),
 }
 
 
-def gdn_inputs(B, T, rng):
+def is_bf16(name):
+    return "_bf16" in name
+
+
+# The arguments a bf16 case takes in bf16 (what hymir-narrow-inputs makes bf16: every
+# activation and gate, not the state S0, which is last).
+def bf16_inputs(arrays):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "test", "python"))
+    from bf16_variants import round_bf16
+    return [round_bf16(x) if i + 1 < len(arrays) else x for i, x in enumerate(arrays)]
+
+
+def gdn_inputs(B, T, rng, H=H):
     tdims = (B,) if T is None else (B, T)
     f = np.float32
     q = rng.standard_normal(tdims + (H, K)).astype(f)
@@ -55,7 +80,7 @@ def gdn_inputs(B, T, rng):
     return [q, k, v, a, b, A_log, dt_bias, S0]
 
 
-def simple_gla_inputs(B, T, rng):
+def simple_gla_inputs(B, T, rng, H=H):
     f = np.float32
     q = rng.standard_normal((B, T, H, K)).astype(f)
     k = rng.standard_normal((B, T, H, K)).astype(f)
@@ -65,11 +90,12 @@ def simple_gla_inputs(B, T, rng):
     return [q, k, v, g, S0]
 
 
-def case_inputs(op, B, T):
+def case_inputs(op, B, T, H=H):
     """The inputs of a case: deterministic (seeded by B and T), made where they
-    are used (the B = 64 decode state alone is 64 MiB, more than can be carried)."""
+    are used (the B = 64 decode state alone is 64 MiB, more than can be carried).
+    H other than 16 is for test/python/gpu_cases.py's tensor-core cases."""
     rng = np.random.default_rng(1000 * B + (T or 0))
-    return gdn_inputs(B, T, rng) if op == "gdn" else simple_gla_inputs(B, T, rng)
+    return gdn_inputs(B, T, rng, H) if op == "gdn" else simple_gla_inputs(B, T, rng, H)
 
 
 def prepare(args):
@@ -79,6 +105,11 @@ def prepare(args):
         os.makedirs(d, exist_ok=True)
         shapes = [x.shape for x in case_inputs(op, B, 1 if T else None)]
         shapes = [(s[0], T) + s[2:] if T and len(s) >= 3 and s[1] == 1 else s for s in shapes]
+        if is_bf16(name):
+            narrowed = os.path.join(d, "input.mlir")
+            subprocess.run([os.path.join(os.path.dirname(args.hymir_compile), "hymir-opt"),
+                            mlir, "--hymir-narrow-inputs", "-o", narrowed], check=True)
+            mlir = narrowed
         cmd = [args.hymir_compile, mlir, "--target=cuda", "-o", os.path.join(d, "artifact"),
                "--nest-threads=%d" % threads]
         if chunk is not None:
@@ -126,6 +157,8 @@ def device(args):
         outdir = os.path.join(args.cases, name, "out")
         os.makedirs(outdir, exist_ok=True)
         arrays = case_inputs(op, B, T)
+        if is_bf16(name):
+            arrays = bf16_inputs(arrays)
         paths = []
         for i, x in enumerate(arrays):
             paths.append(os.path.join(args.cases, name, "in%d.npy" % i))
@@ -139,7 +172,9 @@ def device(args):
             continue
         hymir_ms = float(proc.stdout.split()[-1])
         data = [torch.from_numpy(x).cuda() for x in arrays]
-        line = "%-28s hymir %9.3f ms" % (name, hymir_ms)
+        if is_bf16(name):  # fla's activations in bf16 (the same values)
+            data[:3] = [x.bfloat16() for x in data[:3]]
+        line = "%-36s hymir %9.3f ms" % (name, hymir_ms)
         if op == "simple_gla":
             print(line + simple_gla_peer(args, data, outdir, hymir_ms), flush=True)
             continue

@@ -12,7 +12,8 @@
 // Either way a block per (batch, head) runs the step or chunk loop with its
 // parallel loops spread over the block's threads (hymir-parallel-loops-to-gpu),
 // and element-wise work outside the mixers becomes kernels of
-// `threads-per-block` threads. Tensor-core tiles are not generated yet.
+// `threads-per-block` threads. The chunked forms' products run on tensor
+// cores (TF32 WMMA tiles, one per warp) where `tensor-cores` allows.
 //
 //===----------------------------------------------------------------------===//
 
@@ -88,6 +89,13 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   pm.addPass(createMemRefCopyToLinalgPass());
   pm.addPass(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createParallelDimsOutermostPass());
+  // Chunk products on tensor cores: warp tiles the SPMD mapping gives to
+  // whole warps.
+  if (options.tensorCores != TensorCores::Off) {
+    GPUChunkMatmulsToMMAPassOptions mma;
+    mma.onlyNarrowInputs = options.tensorCores == TensorCores::Auto;
+    pm.addNestedPass<func::FuncOp>(createGPUChunkMatmulsToMMAPass(mma));
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   // Reduction accumulators in registers, decided while every temporary is
   // still its own allocation.
@@ -116,6 +124,8 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   // Block-wide sums of SPMD kernels (branches by now, which the lowering's
   // block splitting needs).
   kernels.addPass(hymir::createGPULowerAllReducePass());
+  // wmma.load needs 32-byte aligned shared memory.
+  kernels.addPass(hymir::createGPUAlignWorkgroupBuffersPass());
   kernels.addPass(createConvertGpuOpsToNVVMOps());
   // What libdevice has no function for (math.cttz, ctpop, ...) becomes LLVM
   // intrinsics, which NVPTX lowers.

@@ -175,6 +175,18 @@ struct Options {
                "(decode; default: the pipeline's, 0: a block per (batch, "
                "head))"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  cl::opt<hymir::TensorCores> tensorCores{
+      "tensor-cores",
+      cl::desc("--target=cuda: chunk products on tensor cores (TF32 WMMA)"),
+      cl::init(hymir::TensorCores::Auto),
+      cl::values(clEnumValN(hymir::TensorCores::Auto, "auto",
+                            "where the function takes bf16/f16 arguments "
+                            "(default)"),
+                 clEnumValN(hymir::TensorCores::TF32, "tf32",
+                            "everywhere (about 1e-3 relative error on f32 "
+                            "data)"),
+                 clEnumValN(hymir::TensorCores::Off, "off", "FFMA only")),
+      cl::cat(category)};
   cl::opt<std::string> toolkit{
       "cuda-toolkit", cl::desc("--target=cuda: CUDA toolkit root (ptxas, "
                                "libdevice)"),
@@ -381,6 +393,7 @@ int runCUDA(Options &opts) {
   pipeline.chip = opts.chip;
   pipeline.toolkit = opts.toolkit;
   pipeline.nestThreads = opts.nestThreads;
+  pipeline.tensorCores = opts.tensorCores;
   if (opts.chunkSize >= 0)
     pipeline.chunkSize = opts.chunkSize;
   if (opts.valueTile >= 0)

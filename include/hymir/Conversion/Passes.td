@@ -206,6 +206,75 @@ def GPUPrivateBuffersPass : Pass<"hymir-gpu-private-buffers",
   let dependentDialects = ["mlir::memref::MemRefDialect"];
 }
 
+def GPUChunkMatmulsToMMAPass : Pass<"hymir-gpu-chunk-matmuls-to-mma",
+                                     "mlir::func::FuncOp"> {
+  let summary = "run the chunked forms' matrix products on tensor cores (TF32 WMMA)";
+  let description = [{
+    Rewrites every bufferized `linalg.generic` tagged `hymir.chunk_matmul`
+    (`C[i, j] += Σ_r A[i, r] B[r, j]`, either operand possibly read
+    transposed) that sits inside a batch × heads nest into a loop over
+    16 × 16 output tiles marked `hymir.warp_tiles`: each tile loads its C
+    tile, accumulates `m16n16k8` TF32 products over the reduction with
+    `gpu.subgroup_mma_compute`, and stores it back.
+    `hymir-parallel-loops-to-gpu` gives each tile to one warp of the block.
+
+    A product is rewritten when M and N are multiples of 16, R of 8, all
+    three operands are f32 buffers whose innermost stride is 1, their
+    leading dimensions and offsets keep every tile 32-byte aligned, and
+    neither input is a view of the output's buffer. Others stay as they
+    are (FFMA loops).
+
+    TF32 keeps 10 mantissa bits of each operand: a relative error near
+    1e-3, fine for bf16/f16 activations (8/11 bits already) but not for the
+    f32 gallery's 1e-4. With `only-narrow-inputs` (the CUDA pipeline's
+    `tensor-cores=auto`) the pass rewrites only in functions that take a
+    bf16 or f16 argument.
+
+    Before (bufferized):
+    ```mlir
+    linalg.generic {indexing_maps = [(i, j, r) -> (i, r), (i, j, r) -> (r, j),
+                                     (i, j, r) -> (i, j)], ...}
+        ins(%a, %b : memref<16x128xf32>, memref<128x32xf32>)
+        outs(%c : memref<16x32xf32>) attrs = {hymir.chunk_matmul} {...}
+    ```
+    After:
+    ```mlir
+    scf.parallel (%ti, %tj) = (%c0, %c0) to (%c1, %c2) step (%c1, %c1) {
+      %acc = gpu.subgroup_mma_load_matrix %c[%i, %j] ... "COp"
+      %sum = scf.for %r = %c0 to %c128 step %c8 iter_args(%x = %acc) -> (...) {
+        %a8 = gpu.subgroup_mma_load_matrix %a[%i, %r] ... "AOp"
+        %b8 = gpu.subgroup_mma_load_matrix %b[%r, %j] ... "BOp"
+        %y = gpu.subgroup_mma_compute %a8, %b8, %x ...
+        scf.yield %y
+      }
+      gpu.subgroup_mma_store_matrix %sum, %c[%i, %j] ...
+      scf.reduce
+    } {hymir.warp_tiles}
+    ```
+  }];
+  let options = [
+    Option<"onlyNarrowInputs", "only-narrow-inputs", "bool", /*default=*/"false",
+           "Rewrite only in functions with a bf16 or f16 argument">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::gpu::GPUDialect",
+    "mlir::scf::SCFDialect",
+  ];
+}
+
+def GPUAlignWorkgroupBuffersPass : Pass<"hymir-gpu-align-workgroup-buffers",
+                                        "mlir::gpu::GPUModuleOp"> {
+  let summary = "align every kernel's shared-memory buffers to 128 bytes";
+  let description = [{
+    Tensor-core loads (`wmma.load`) need 32-byte aligned addresses, and
+    shared-memory globals are otherwise aligned to their element type only.
+    Sets `llvm.align = 128` on every workgroup attribution of every
+    `gpu.func` (kept where one is already larger), which
+    `convert-gpu-to-nvvm` turns into the alignment of the `.shared` global.
+  }];
+}
+
 def GPULowerAllReducePass : Pass<"hymir-gpu-lower-all-reduce",
                                   "mlir::gpu::GPUModuleOp"> {
   let summary = "lower gpu.all_reduce to warp shuffles and shared memory";

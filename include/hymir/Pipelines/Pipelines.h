@@ -99,6 +99,9 @@ std::string weightSymbolName(llvm::StringRef globalName);
 
 /// Options of `hymir-cuda-pipeline`. Entry points must have static shapes
 /// (the CUDA target specialises them per shape, see lib/Target/CUDA).
+/// Where the CUDA pipeline puts the chunked forms' products on tensor cores.
+enum class TensorCores { Auto, TF32, Off };
+
 struct CUDAPipelineOptions
     : public mlir::PassPipelineOptions<CUDAPipelineOptions> {
   Option<std::string> chip{*this, "chip",
@@ -149,6 +152,18 @@ struct CUDAPipelineOptions
                      "fallback (decode; hymir-convert-hymir-to-loops "
                      "value-tile); 0: one block per (batch, head)"),
       llvm::cl::init(0)};
+  Option<TensorCores> tensorCores{
+      *this, "tensor-cores",
+      llvm::cl::desc("Chunk products on tensor cores (TF32 WMMA tiles, "
+                     "hymir-gpu-chunk-matmuls-to-mma)"),
+      llvm::cl::init(TensorCores::Auto),
+      llvm::cl::values(
+          clEnumValN(TensorCores::Auto, "auto",
+                     "in functions with bf16/f16 arguments, whose precision "
+                     "TF32 keeps"),
+          clEnumValN(TensorCores::TF32, "tf32",
+                     "everywhere (about 1e-3 relative error on f32 data)"),
+          clEnumValN(TensorCores::Off, "off", "FFMA loops only"))};
   Option<bool> fusion{
       *this, "fusion",
       llvm::cl::desc("Fuse producers and consumers into the mixers (unused "

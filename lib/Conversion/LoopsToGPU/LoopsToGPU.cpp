@@ -245,6 +245,9 @@ constexpr int64_t kMinDistributedSum = 64;
 
 /// Static shared memory a kernel may declare without opting in to more.
 constexpr int64_t kStaticSharedLimit = 48 * 1024;
+// Marks an scf.parallel whose iterations are warp-wide (tensor-core tiles).
+constexpr llvm::StringLiteral kWarpTiles = "hymir.warp_tiles";
+constexpr int64_t kWarp = 32;
 
 /// Whether `op` (or an op nested in it) may write memory.
 static bool mayWrite(Operation *op) {
@@ -314,12 +317,16 @@ struct SPMDBuilder {
 
   /// scf.parallel -> for (lin = tid; lin < total; lin += threads). Bounds
   /// may be dynamic (uniform values); constant ones fold as they are built.
+  /// Warp tiles (hymir-gpu-chunk-matmuls-to-mma) are split over warps
+  /// instead: for (lin = tid / 32; lin < total; lin += threads / 32), so that
+  /// all lanes of a warp run the same tile.
   void splitLoop(scf::ParallelOp loop) {
     OpBuilder b(loop);
     Location loc = loop.getLoc();
     auto cst = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
+    bool perWarp = loop->hasAttr(kWarpTiles);
     size_t rank = loop.getNumLoops();
     SmallVector<Value> trips;
     Value total = cst(1);
@@ -330,7 +337,10 @@ struct SPMDBuilder {
           b.createOrFold<arith::CeilDivUIOp>(loc, span, loop.getStep()[d]));
       total = b.createOrFold<arith::MulIOp>(loc, total, trips.back());
     }
-    auto strided = scf::ForOp::create(b, loc, tid, total, cst(threads));
+    Value first = perWarp ? b.createOrFold<arith::DivUIOp>(loc, tid, cst(kWarp))
+                          : tid;
+    auto strided = scf::ForOp::create(b, loc, first, total,
+                                      cst(perWarp ? threads / kWarp : threads));
     b.setInsertionPoint(strided.getBody()->getTerminator());
     Value linear = strided.getInductionVar();
     SmallVector<Value> ivs(rank);
@@ -812,8 +822,8 @@ static void eliminateBarriers(Block &block, Value tid) {
 }
 
 /// Runs the body of `launch` (block x = `threads`) SPMD if it can, else
-/// makes the block one thread.
-static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
+/// makes the block one thread. Fails on warp tiles it cannot give warps.
+static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
   Block &body = launch.getBody().front();
   MLIRContext *ctx = launch.getContext();
   OpBuilder b(&body, body.begin());
@@ -841,13 +851,26 @@ static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
     shared.push_back(alloc);
   });
   bool spmd = threads > 1 && fits && canRunSPMD(body);
+  scf::ParallelOp warpTiles;
+  body.walk([&](scf::ParallelOp loop) {
+    if (loop->hasAttr(kWarpTiles))
+      warpTiles = loop;
+  });
+  if (warpTiles && (!spmd || threads % kWarp != 0)) {
+    zero.getDefiningOp()->erase();
+    return warpTiles.emitOpError()
+           << "holds tensor-core tiles, which need the kernel's block to run "
+              "SPMD in whole warps (nest-threads = "
+           << threads << (spmd ? "" : ", body not SPMD")
+           << "); compile without tensor cores (tensor-cores=off)";
+  }
   if (!spmd) {
     // The block's single thread runs the body.
     zero.getDefiningOp()->erase();
     b.setInsertionPoint(launch);
     launch.getBlockSizeXMutable().assign(
         arith::ConstantIndexOp::create(b, loc, 1));
-    return;
+    return success();
   }
   // The largest temporaries go to a global workspace (one slice per block)
   // until the rest fits the static shared memory limit.
@@ -938,6 +961,7 @@ static void runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
     alloc.erase();
   SPMDBuilder{tid, zero, threads}.run(body);
   eliminateBarriers(body, tid);
+  return success();
 }
 
 struct ParallelLoopsToGPUPass
@@ -1072,8 +1096,7 @@ struct ParallelLoopsToGPUPass
       b.setInsertionPoint(seq.getBody()->getTerminator());
     }
     inlineBody(b, loop, ivs);
-    runNestSPMD(launch, nestThreads);
-    return success();
+    return runNestSPMD(launch, nestThreads);
   }
 
   void runOnOperation() override {
