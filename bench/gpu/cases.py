@@ -44,8 +44,11 @@ CASES = {
     "gdn_prefill_B4_T1024_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, None),
     "gdn_prefill_B4_T4096_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     "gdn_prefill_B4_T4096_bf16_c64": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 64),
+    "gdn_prefill_B4_T4096_bf16_ffma": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     "simple_gla_prefill_B4_T1024_bf16": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 1024,
                                          512, None),
+    "simple_gla_prefill_B4_T4096_bf16_ffma": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                              4096, 512, None),
     "simple_gla_prefill_B4_T4096_bf16": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096,
                                          512, None),
     "simple_gla_prefill_B4_T4096_bf16_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
@@ -116,6 +119,8 @@ def prepare(args):
             cmd.append("--chunk-size=%d" % chunk)
         if name.endswith("_vt16"):
             cmd.append("--sequential-value-tile=16")
+        if name.endswith("_ffma"):  # the same bf16 case without tensor cores
+            cmd.append("--tensor-cores=off")
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]
         subprocess.run(cmd, check=True)
         manifest.append({"name": name, "op": op, "B": B, "T": T,

@@ -73,12 +73,16 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   // left out for now: it can make bufferization yield fresh buffers from
   // time loops, which kernels cannot allocate.
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
+  pm.addNestedPass<func::FuncOp>(hymir::createBubbleUpSlicesPass());
   addCleanup(pm);
 
   // 2. Bufferize. Entry-point arguments are read-only; results are fresh
   //    device buffers. No deallocation pipeline: the runtime owns the host
   //    level buffers (freed after the call) and hymir-gpu-private-buffers
   //    turns kernel temporaries into stack buffers.
+  // Step results computed straight into the chunk rows they are inserted
+  // into, instead of a temporary and a copy.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   addEntryPointBufferization(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   addCleanup(pm);

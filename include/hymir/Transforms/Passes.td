@@ -162,6 +162,34 @@ def PromoteLoopAccumulatorsPass
   ];
 }
 
+def BubbleUpSlicesPass
+    : Pass<"hymir-bubble-up-slices", "mlir::func::FuncOp"> {
+  let summary = "compute only the slice of an element-wise result that is used";
+  let description = [{
+    `tensor.extract_slice` of an element-wise `linalg.generic`'s result
+    becomes the generic on slices of its operands (upstream's bubble-up
+    patterns). A chunked scan split into value tiles takes a tile's columns
+    of each step's value row: on the GPU the row was widened from bf16 in
+    full, into a temporary, and then copied; after this pass only the tile's
+    columns are widened, straight into the chunk (with
+    `eliminate-empty-tensors`), and the step loop no longer writes a buffer
+    that every iteration shares.
+
+    Before:
+    ```mlir
+    %w = linalg.generic ... ins(%v_bf16 : tensor<128xbf16>) outs(%e : tensor<128xf32>) {arith.extf}
+    %tile = tensor.extract_slice %w[%c] [32] [1] : tensor<128xf32> to tensor<32xf32>
+    ```
+    After:
+    ```mlir
+    %s = tensor.extract_slice %v_bf16[%c] [32] [1] : tensor<128xbf16> to tensor<32xbf16>
+    %tile = linalg.generic ... ins(%s : tensor<32xbf16>) outs(...) {arith.extf}
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def FuseElementwisePass
     : Pass<"hymir-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "fuse single-use element-wise linalg.generic producers into "

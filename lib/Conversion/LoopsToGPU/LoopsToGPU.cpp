@@ -821,6 +821,158 @@ static void eliminateBarriers(Block &block, Value tid) {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// Independent loops as parallel loops
+//===----------------------------------------------------------------------===//
+//
+// A chunked scan gathers its chunk row by row: a sequential loop over the
+// chunk's steps whose body widens or scales each input row into the row of
+// a chunk buffer (parallel loops over 128 columns) and stores the step's
+// gate. Run SPMD as it is, the block's threads cover one row at a time (three
+// quarters of 512 idle) and each thread waits out a global-memory latency
+// per row. Every iteration writes its own rows, though, and reads nothing
+// the loop writes: the loop is parallel. Distributed over its body, each
+// parallel loop and each store becomes one parallel loop over (step, its own
+// dimensions), which the SPMD builder splits over all the block's threads.
+
+/// The constant or outside-defined value `v`, materialized before `loop`;
+/// null if it is computed inside.
+static Value boundOutside(Value v, scf::ForOp loop, OpBuilder &b) {
+  if (loop.isDefinedOutsideOfLoop(v))
+    return v;
+  if (auto cst = v.getDefiningOp<arith::ConstantOp>())
+    return b.clone(*cst)->getResult(0);
+  return {};
+}
+
+/// Whether `loop`'s iterations touch disjoint memory: every write goes to
+/// the iteration's own slice of a buffer, and nothing the loop writes is
+/// read in it.
+static bool hasIndependentIterations(scf::ForOp loop) {
+  SmallVector<Access> accesses;
+  if (failed(collectAccesses(loop, accesses)))
+    return false;
+  SmallVector<std::pair<Value, unsigned>> slices;
+  for (const Access &w : accesses) {
+    if (!w.write)
+      continue;
+    auto slice = iterationSlice(w, loop);
+    if (!slice)
+      return false;
+    slices.push_back(*slice);
+    for (const Access &r : accesses)
+      if (!r.write && mayAlias(r.root, w.root))
+        return false;
+  }
+  // Writes to one buffer must slice it along the same dimension.
+  for (auto [i, w] : llvm::enumerate(accesses))
+    for (auto [j, v] : llvm::enumerate(accesses))
+      if (w.write && v.write && mayAlias(w.root, v.root) &&
+          iterationSlice(w, loop) != iterationSlice(v, loop))
+        return false;
+  return true;
+}
+
+/// Distributes `loop` (see above) if its body is only pure ops, loads,
+/// parallel loops with bounds fixed across iterations, and stores.
+static bool distributeIndependentLoop(scf::ForOp loop) {
+  if (loop.getNumResults() != 0)
+    return false;
+  Block *body = loop.getBody();
+  SmallVector<Operation *> items;
+  for (Operation &op : body->without_terminator()) {
+    if (auto par = dyn_cast<scf::ParallelOp>(op)) {
+      if (par.getNumReductions() || par->hasAttr(kWarpTiles))
+        return false;
+      for (Value v : llvm::concat<Value>(par.getLowerBound(),
+                                         par.getUpperBound(), par.getStep()))
+        if (!loop.isDefinedOutsideOfLoop(v) &&
+            !v.getDefiningOp<arith::ConstantOp>())
+          return false;
+      items.push_back(&op);
+    } else if (isa<memref::StoreOp>(op)) {
+      items.push_back(&op);
+    } else if (op.getNumRegions() ||
+               !(isMemoryEffectFree(&op) || isa<memref::LoadOp>(op))) {
+      return false;
+    }
+  }
+  if (llvm::none_of(items, [](Operation *op) {
+        return isa<scf::ParallelOp>(op);
+      }) ||
+      !hasIndependentIterations(loop))
+    return false;
+
+  OpBuilder b(loop);
+  Location loc = loop.getLoc();
+  for (Operation *item : items) {
+    // The body's ops `item` depends on, in order.
+    llvm::SetVector<Operation *> needed;
+    std::function<void(Value)> need = [&](Value v) {
+      Operation *def = v.getDefiningOp();
+      if (!def || def->getBlock() != body || needed.contains(def))
+        return;
+      for (Value operand : def->getOperands())
+        need(operand);
+      needed.insert(def);
+    };
+    for (Value operand : item->getOperands())
+      need(operand);
+    llvm::SetVector<Value> above;
+    getUsedValuesDefinedAbove(item->getRegions(), above);
+    for (Value v : above)
+      need(v);
+    SmallVector<Operation *> ordered(needed.begin(), needed.end());
+    llvm::sort(ordered, [](Operation *x, Operation *y) {
+      return x->isBeforeInBlock(y);
+    });
+
+    SmallVector<Value> lbs{loop.getLowerBound()}, ubs{loop.getUpperBound()},
+        steps{loop.getStep()};
+    auto par = dyn_cast<scf::ParallelOp>(item);
+    if (par)
+      for (size_t d = 0; d < par.getNumLoops(); ++d) {
+        lbs.push_back(boundOutside(par.getLowerBound()[d], loop, b));
+        ubs.push_back(boundOutside(par.getUpperBound()[d], loop, b));
+        steps.push_back(boundOutside(par.getStep()[d], loop, b));
+      }
+    auto merged = scf::ParallelOp::create(b, loc, lbs, ubs, steps);
+    OpBuilder inner = OpBuilder::atBlockTerminator(merged.getBody());
+    IRMapping map;
+    map.map(loop.getInductionVar(), merged.getInductionVars()[0]);
+    for (Operation *op : ordered)
+      inner.clone(*op, map);
+    if (par) {
+      for (auto [from, to] : llvm::zip(par.getInductionVars(),
+                                       ValueRange(merged.getInductionVars()).drop_front()))
+        map.map(from, to);
+      for (Operation &op : par.getBody()->without_terminator())
+        inner.clone(op, map);
+    } else {
+      inner.clone(*item, map);
+    }
+  }
+  loop.erase();
+  return true;
+}
+
+/// Distributes every independent loop of the SPMD body `block` (not inside
+/// a parallel loop, whose iterations are one thread's).
+static void distributeIndependentLoops(Block &block) {
+  SmallVector<scf::ForOp> loops;
+  block.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (isa<scf::ParallelOp>(op))
+      return WalkResult::skip();
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      loops.push_back(loop);
+    return WalkResult::advance();
+  });
+  // Innermost first: a distributed inner loop may make its parent
+  // distributable.
+  for (scf::ForOp loop : llvm::reverse(loops))
+    distributeIndependentLoop(loop);
+}
+
 /// Runs the body of `launch` (block x = `threads`) SPMD if it can, else
 /// makes the block one thread. Fails on warp tiles it cannot give warps.
 static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
@@ -959,6 +1111,7 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
   // which may be one of them.
   for (memref::AllocOp alloc : replaced)
     alloc.erase();
+  distributeIndependentLoops(body);
   SPMDBuilder{tid, zero, threads}.run(body);
   eliminateBarriers(body, tid);
   return success();
