@@ -1,0 +1,103 @@
+// RUN: hymir-opt %s --split-input-file \
+// RUN:   --pass-pipeline='builtin.module(func.func(hymir-parallel-loops-to-gpu{nest-threads=128}))' \
+// RUN:   | FileCheck %s
+
+// A chunk gathered row by row: each step widens its input row into its own
+// row of the chunk buffer and stores its gate. The steps are independent,
+// so the loop is distributed: one parallel loop over (step, column) per row
+// copy and one over steps for the gate, each split over all 128 threads,
+// one barrier pair around all of them (no barrier per step).
+
+// CHECK-LABEL: func.func @gather
+// CHECK: gpu.launch blocks({{.+}}) threads(%[[TID:[^,]+]],
+// CHECK:   %[[ROWS:.+]] = arith.muli %[[N:.+]], %c8
+// CHECK:   gpu.barrier
+// CHECK:   scf.for %[[I:.+]] = %[[TID]] to %[[ROWS]] step %c128
+// CHECK:     arith.remui %[[I]], %c8
+// CHECK:     arith.divui %[[I]], %c8
+// CHECK:     arith.extf
+// CHECK-NOT: gpu.barrier
+// CHECK:   scf.for %{{.+}} = %[[TID]] to %[[N]] step %c128
+// CHECK:     memref.store
+// The chunk's consumer, after the one barrier the gather needs.
+// CHECK:   gpu.barrier
+// CHECK:   scf.for %{{.+}} = %[[TID]] to %c128{{.*}} step %c128
+// CHECK:   gpu.barrier
+// CHECK-NEXT: gpu.terminator
+func.func @gather(%x: memref<2x16x8xbf16>, %g: memref<2x16xf32>, %n: index,
+                  %out: memref<2x16x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %chunk = memref.alloc() : memref<16x8xf32>
+    %gates = memref.alloc() : memref<16xf32>
+    scf.for %t = %c0 to %n step %c1 {
+      %row = memref.subview %x[%b, %t, 0] [1, 1, 8] [1, 1, 1]
+          : memref<2x16x8xbf16> to memref<8xbf16, strided<[1], offset: ?>>
+      %dst = memref.subview %chunk[%t, 0] [1, 8] [1, 1]
+          : memref<16x8xf32> to memref<8xf32, strided<[1], offset: ?>>
+      scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
+        %v = memref.load %row[%j] : memref<8xbf16, strided<[1], offset: ?>>
+        %w = arith.extf %v : bf16 to f32
+        memref.store %w, %dst[%j] : memref<8xf32, strided<[1], offset: ?>>
+        scf.reduce
+      }
+      %gt = memref.load %g[%b, %t] : memref<2x16xf32>
+      memref.store %gt, %gates[%t] : memref<16xf32>
+    }
+    %o = memref.subview %out[%b, 0, 0] [1, 16, 8] [1, 1, 1]
+        : memref<2x16x8xf32> to memref<16x8xf32, strided<[8, 1], offset: ?>>
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c16, %c8) step (%c1, %c1) {
+      %v = memref.load %chunk[%i, %j] : memref<16x8xf32>
+      %s = memref.load %gates[%i] : memref<16xf32>
+      %p = arith.mulf %v, %s : f32
+      memref.store %p, %o[%i, %j] : memref<16x8xf32, strided<[8, 1], offset: ?>>
+      scf.reduce
+    }
+    memref.dealloc %chunk : memref<16x8xf32>
+    memref.dealloc %gates : memref<16xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// Every step writes the same temporary and reads it back: the iterations
+// are not independent, and the loop stays a loop of split loops.
+
+// CHECK-LABEL: func.func @shared_temporary
+// CHECK: gpu.launch blocks({{.+}}) threads(%[[TID:[^,]+]],
+// CHECK:   scf.for %{{.+}} = %c0{{.*}} to %{{.+}} step %c1
+// CHECK:     scf.for %{{.+}} = %[[TID]] to %c8{{.*}} step %c128
+// CHECK:     gpu.barrier
+// CHECK:     scf.for %{{.+}} = %[[TID]] to %c4{{.*}} step %c128
+func.func @shared_temporary(%x: memref<2x16x8xf32>, %n: index, %out: memref<2x16x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %tmp = memref.alloc() : memref<8xf32>
+    scf.for %t = %c0 to %n step %c1 {
+      scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
+        %v = memref.load %x[%b, %t, %j] : memref<2x16x8xf32>
+        memref.store %v, %tmp[%j] : memref<8xf32>
+        scf.reduce
+      }
+      scf.parallel (%j) = (%c0) to (%c4) step (%c1) {
+        %k = arith.addi %j, %c4 : index
+        %v = memref.load %tmp[%k] : memref<8xf32>
+        memref.store %v, %out[%b, %t, %j] : memref<2x16x4xf32>
+        scf.reduce
+      }
+    }
+    memref.dealloc %tmp : memref<8xf32>
+    scf.reduce
+  }
+  return
+}
