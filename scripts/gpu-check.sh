@@ -4,7 +4,8 @@
 #
 #   scripts/gpu-check.sh prepare [--grid full|ci] [--only NAME ...]
 #       here: compiles every gallery case with hymir-compile --target=cuda
-#       and writes inputs + float64 oracle results into build-gpu/cases;
+#       and writes inputs + float64 oracle results into build-gpu/cases,
+#       plus the bf16 tensor-core cases (gpu_cases.py --tensor-cores);
 #       then every tiny model config (examples/models/configs/tiny-*.json:
 #       hymir-import, random weights) into model artifacts with the
 #       reference's greedy ids and prefill logits, into build-gpu/models
@@ -33,7 +34,7 @@ case "$mode" in
     if [ "${HYMIR_GPU_GALLERY:-1}" != 0 ]; then
       /usr/bin/python3 test/python/gpu_cases.py prepare \
         --hymir-compile build/bin/hymir-compile --examples examples/ops \
-        --out build-gpu/cases "$@"
+        --out build-gpu/cases --tensor-cores "$@"
     fi
     if [ "${HYMIR_GPU_MODELS:-1}" != 0 ]; then
       rm -rf build-gpu/models
