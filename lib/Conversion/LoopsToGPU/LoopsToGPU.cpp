@@ -845,41 +845,204 @@ static Value boundOutside(Value v, scf::ForOp loop, OpBuilder &b) {
   return {};
 }
 
+/// The most iterations `loop` runs: its static trip count, or c for a
+/// loop from 0 by 1 to `min(x, c)` (a chunk's `min(T - t0, C)` rows).
+static std::optional<int64_t> maxTripCount(scf::ForOp loop) {
+  if (std::optional<APInt> trips = loop.getStaticTripCount())
+    return trips->getSExtValue();
+  if (!isConstantIntValue(loop.getLowerBound(), 0) ||
+      !isConstantIntValue(loop.getStep(), 1))
+    return std::nullopt;
+  auto min = loop.getUpperBound().getDefiningOp<arith::MinUIOp>();
+  if (!min)
+    return std::nullopt;
+  for (Value side : {min.getLhs(), min.getRhs()})
+    if (std::optional<int64_t> c = getConstantIntValue(side))
+      return *c;
+  return std::nullopt;
+}
+
+/// Static allocations of `loop`'s body used only by loads, stores and
+/// deallocations in it: temporaries of one iteration.
+static SmallVector<memref::AllocOp> iterationTemporaries(scf::ForOp loop) {
+  SmallVector<memref::AllocOp> temporaries;
+  for (auto alloc : loop.getBody()->getOps<memref::AllocOp>()) {
+    MemRefType type = alloc.getType();
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+      continue;
+    bool local = llvm::all_of(alloc->getUsers(), [&](Operation *user) {
+      if (!loop->isProperAncestor(user))
+        return false;
+      if (auto store = dyn_cast<memref::StoreOp>(user))
+        return store.getMemRef() == alloc.getResult() &&
+               store.getValueToStore() != alloc.getResult();
+      return isa<memref::LoadOp, memref::DeallocOp>(user);
+    });
+    if (local)
+      temporaries.push_back(alloc);
+  }
+  return temporaries;
+}
+
+/// Gives each iteration of `loop` its own copy of the temporaries: one
+/// allocation before the loop with a leading dimension of `trips`, accessed
+/// at the iteration's index.
+static SmallVector<Value> privatize(scf::ForOp loop,
+                                    ArrayRef<memref::AllocOp> temporaries,
+                                    int64_t trips) {
+  SmallVector<Value> expanded;
+  Value iv = loop.getInductionVar();
+  for (memref::AllocOp alloc : temporaries) {
+    OpBuilder b(loop);
+    MemRefType type = alloc.getType();
+    SmallVector<int64_t> shape{trips};
+    llvm::append_range(shape, type.getShape());
+    auto all = memref::AllocOp::create(
+        b, alloc.getLoc(), MemRefType::get(shape, type.getElementType()));
+    b.setInsertionPointAfter(loop);
+    memref::DeallocOp::create(b, alloc.getLoc(), all);
+    for (Operation *user : llvm::make_early_inc_range(alloc->getUsers())) {
+      OpBuilder at(user);
+      if (auto load = dyn_cast<memref::LoadOp>(user)) {
+        SmallVector<Value> indices{iv};
+        llvm::append_range(indices, load.getIndices());
+        load.replaceAllUsesWith(
+            memref::LoadOp::create(at, load.getLoc(), all, indices).getResult());
+        load.erase();
+      } else if (auto store = dyn_cast<memref::StoreOp>(user)) {
+        SmallVector<Value> indices{iv};
+        llvm::append_range(indices, store.getIndices());
+        memref::StoreOp::create(at, store.getLoc(), store.getValueToStore(),
+                                all, indices);
+        store.erase();
+      } else {
+        user->erase(); // a dealloc
+      }
+    }
+    alloc.erase();
+    expanded.push_back(all.getResult());
+  }
+  return expanded;
+}
+
 /// Whether `loop`'s iterations touch disjoint memory: every write goes to
-/// the iteration's own slice of a buffer, and nothing the loop writes is
-/// read in it.
-static bool hasIndependentIterations(scf::ForOp loop) {
+/// the iteration's own slice of a buffer and nothing the loop writes is read
+/// in it, except the temporaries allocated in its body (`privates`), which
+/// are the iteration's own.
+static bool hasIndependentIterations(scf::ForOp loop,
+                                     ArrayRef<Value> privates) {
   SmallVector<Access> accesses;
   if (failed(collectAccesses(loop, accesses)))
     return false;
-  SmallVector<std::pair<Value, unsigned>> slices;
+  auto isPrivate = [&](Value root) { return llvm::is_contained(privates, root); };
   for (const Access &w : accesses) {
-    if (!w.write)
+    if (!w.write || isPrivate(w.root))
       continue;
-    auto slice = iterationSlice(w, loop);
-    if (!slice)
+    if (!iterationSlice(w, loop))
       return false;
-    slices.push_back(*slice);
     for (const Access &r : accesses)
       if (!r.write && mayAlias(r.root, w.root))
         return false;
   }
   // Writes to one buffer must slice it along the same dimension.
-  for (auto [i, w] : llvm::enumerate(accesses))
-    for (auto [j, v] : llvm::enumerate(accesses))
-      if (w.write && v.write && mayAlias(w.root, v.root) &&
+  for (const Access &w : accesses)
+    for (const Access &v : accesses)
+      if (w.write && v.write && !isPrivate(w.root) && mayAlias(w.root, v.root) &&
           iterationSlice(w, loop) != iterationSlice(v, loop))
         return false;
   return true;
 }
 
-/// Distributes `loop` (see above) if its body is only pure ops, loads,
-/// parallel loops with bounds fixed across iterations, and stores.
+/// Whether `op` may be cloned into the distributed loops that need its
+/// results: pure ops, loads, and loops that only compute (sums).
+static bool isCloneable(Operation *op) {
+  if (isa<memref::LoadOp>(op))
+    return true;
+  if (auto inner = dyn_cast<scf::ForOp>(op))
+    return inner.getNumResults() != 0 && !mayWrite(op) && !holdsParallel(op);
+  return !op->getNumRegions() && isMemoryEffectFree(op);
+}
+
+/// The ops of `body` that `item` depends on, in order.
+static SmallVector<Operation *> neededBy(Operation *item, Block *body) {
+  llvm::SetVector<Operation *> needed;
+  std::function<void(Value)> need = [&](Value v) {
+    Operation *def = v.getDefiningOp();
+    if (!def || def->getBlock() != body || needed.contains(def))
+      return;
+    for (Value operand : def->getOperands())
+      need(operand);
+    llvm::SetVector<Value> above;
+    getUsedValuesDefinedAbove(def->getRegions(), above);
+    for (Value inner : above)
+      need(inner);
+    needed.insert(def);
+  };
+  for (Value operand : item->getOperands())
+    need(operand);
+  llvm::SetVector<Value> above;
+  getUsedValuesDefinedAbove(item->getRegions(), above);
+  for (Value v : above)
+    need(v);
+  SmallVector<Operation *> ordered(needed.begin(), needed.end());
+  llvm::sort(ordered, [](Operation *x, Operation *y) {
+    return x->isBeforeInBlock(y);
+  });
+  return ordered;
+}
+
+/// The ops distribution turns into parallel loops: parallel loops and
+/// stores, in order.
+static SmallVector<Operation *> distributedItems(Block *body) {
+  SmallVector<Operation *> items;
+  for (Operation &op : body->without_terminator())
+    if (isa<scf::ParallelOp, memref::StoreOp>(op))
+      items.push_back(&op);
+  return items;
+}
+
+/// Whether every load cloned into an item still reads what it read in the
+/// loop: no item between the load and the one that needs it writes the
+/// loaded temporary, and one that does itself is a store (a single thread
+/// per step, which loads first).
+static bool keepsLoadOrder(Block *body, ArrayRef<Operation *> items,
+                           ArrayRef<Value> privates) {
+  auto writes = [&](Operation *item, Value root) {
+    SmallVector<Access> accesses;
+    if (failed(collectAccesses(item, accesses)))
+      return true;
+    return llvm::any_of(accesses, [&](const Access &a) {
+      return a.write && a.root == root;
+    });
+  };
+  for (Operation *item : items)
+    for (Operation *op : neededBy(item, body)) {
+      SmallVector<memref::LoadOp> loads;
+      op->walk([&](memref::LoadOp load) { loads.push_back(load); });
+      for (memref::LoadOp load : loads) {
+        Value root = bufferRoot(load.getMemRef());
+        if (!llvm::is_contained(privates, root))
+          continue;
+        if (isa<scf::ParallelOp>(item) && writes(item, root))
+          return false;
+        for (Operation *other : items)
+          if (op->isBeforeInBlock(other) && other->isBeforeInBlock(item) &&
+              writes(other, root))
+            return false;
+      }
+    }
+  return true;
+}
+
+/// Distributes `loop` (see above) if its body is only cloneable ops,
+/// parallel loops with bounds fixed across iterations, stores, and
+/// temporaries of one iteration, which become a copy per iteration (so the
+/// trip count needs a bound).
 static bool distributeIndependentLoop(scf::ForOp loop) {
   if (loop.getNumResults() != 0)
     return false;
   Block *body = loop.getBody();
-  SmallVector<Operation *> items;
+  bool anyParallel = false;
   for (Operation &op : body->without_terminator()) {
     if (auto par = dyn_cast<scf::ParallelOp>(op)) {
       if (par.getNumReductions() || par->hasAttr(kWarpTiles))
@@ -889,44 +1052,40 @@ static bool distributeIndependentLoop(scf::ForOp loop) {
         if (!loop.isDefinedOutsideOfLoop(v) &&
             !v.getDefiningOp<arith::ConstantOp>())
           return false;
-      items.push_back(&op);
-    } else if (isa<memref::StoreOp>(op)) {
-      items.push_back(&op);
-    } else if (op.getNumRegions() ||
-               !(isMemoryEffectFree(&op) || isa<memref::LoadOp>(op))) {
+      anyParallel = true;
+    } else if (!isa<memref::StoreOp, memref::AllocOp, memref::DeallocOp>(op) &&
+               !isCloneable(&op)) {
       return false;
     }
   }
-  if (llvm::none_of(items, [](Operation *op) {
-        return isa<scf::ParallelOp>(op);
-      }) ||
-      !hasIndependentIterations(loop))
+  if (!anyParallel)
     return false;
+  SmallVector<memref::AllocOp> temporaries = iterationTemporaries(loop);
+  if (static_cast<int64_t>(temporaries.size()) !=
+      llvm::count_if(*body, [](Operation &op) { return isa<memref::AllocOp>(op); }))
+    return false;
+  std::optional<int64_t> trips = maxTripCount(loop);
+  if (!temporaries.empty() && !trips)
+    return false;
+  SmallVector<Value> privates;
+  for (memref::AllocOp alloc : temporaries)
+    privates.push_back(alloc.getResult());
+  if (!hasIndependentIterations(loop, privates) ||
+      !keepsLoadOrder(body, distributedItems(body), privates))
+    return false;
+  // A loop (a sum) cloned into a parallel item would run once per element:
+  // only stores (one thread per step) may need one.
+  for (Operation *item : distributedItems(body))
+    if (isa<scf::ParallelOp>(item) &&
+        llvm::any_of(neededBy(item, body),
+                     [](Operation *op) { return op->getNumRegions() != 0; }))
+      return false;
+  privatize(loop, temporaries, trips.value_or(0));
 
   OpBuilder b(loop);
   Location loc = loop.getLoc();
-  for (Operation *item : items) {
-    // The body's ops `item` depends on, in order.
-    llvm::SetVector<Operation *> needed;
-    std::function<void(Value)> need = [&](Value v) {
-      Operation *def = v.getDefiningOp();
-      if (!def || def->getBlock() != body || needed.contains(def))
-        return;
-      for (Value operand : def->getOperands())
-        need(operand);
-      needed.insert(def);
-    };
-    for (Value operand : item->getOperands())
-      need(operand);
-    llvm::SetVector<Value> above;
-    getUsedValuesDefinedAbove(item->getRegions(), above);
-    for (Value v : above)
-      need(v);
-    SmallVector<Operation *> ordered(needed.begin(), needed.end());
-    llvm::sort(ordered, [](Operation *x, Operation *y) {
-      return x->isBeforeInBlock(y);
-    });
-
+  for (Operation *item : distributedItems(body)) {
+    SmallVector<Operation *> ordered = neededBy(item, body);
     SmallVector<Value> lbs{loop.getLowerBound()}, ubs{loop.getUpperBound()},
         steps{loop.getStep()};
     auto par = dyn_cast<scf::ParallelOp>(item);
@@ -943,8 +1102,9 @@ static bool distributeIndependentLoop(scf::ForOp loop) {
     for (Operation *op : ordered)
       inner.clone(*op, map);
     if (par) {
-      for (auto [from, to] : llvm::zip(par.getInductionVars(),
-                                       ValueRange(merged.getInductionVars()).drop_front()))
+      for (auto [from, to] :
+           llvm::zip(par.getInductionVars(),
+                     ValueRange(merged.getInductionVars()).drop_front()))
         map.map(from, to);
       for (Operation &op : par.getBody()->without_terminator())
         inner.clone(op, map);
@@ -982,6 +1142,11 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
   Location loc = launch.getLoc();
   Value tid = launch.getThreadIds().x;
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+
+  // Independent step loops become parallel loops first: their temporaries
+  // gain a dimension per step before they are given shared memory.
+  if (threads > 1 && canRunSPMD(body))
+    distributeIndependentLoops(body);
 
   // Temporaries outside the parallel loops are per block: shared memory.
   SmallVector<memref::AllocOp> shared;
@@ -1111,7 +1276,6 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads) {
   // which may be one of them.
   for (memref::AllocOp alloc : replaced)
     alloc.erase();
-  distributeIndependentLoops(body);
   SPMDBuilder{tid, zero, threads}.run(body);
   eliminateBarriers(body, tid);
   return success();

@@ -101,3 +101,111 @@ func.func @shared_temporary(%x: memref<2x16x8xf32>, %n: index, %out: memref<2x16
   }
   return
 }
+
+// -----
+
+// A step of Gated DeltaNet's gather in small: the step widens its row into a
+// temporary, sums its squares into a scalar temporary (an L2 norm) and
+// writes the normalised row. The temporaries are the step's own, so each
+// gets a copy per step (the loop runs at most 16 steps: min(n, 16)), and the
+// loop is distributed: the widening over (step, column), the sums one step
+// per thread, the normalised rows over (step, column), three loops over all
+// the threads.
+
+// CHECK-LABEL: func.func @private_temporary
+// CHECK: gpu.launch blocks({{.+}}) threads(%[[TID:[^,]+]],
+// CHECK-SAME: workgroup(%{{.+}} : memref<16x8xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<16xf32, #gpu.address_space<workgroup>>)
+// CHECK:   %[[N:.+]] = arith.minui
+// CHECK:   scf.for %{{.+}} = %[[TID]] to %{{.+}} step %c128
+// CHECK:     arith.extf
+// CHECK:   gpu.barrier
+// CHECK:   scf.for %{{.+}} = %[[TID]] to %[[N]] step %c128
+// CHECK:     scf.for %{{.+}} = %c0{{.*}} to %c8{{.*}} step %c1{{.*}} iter_args
+// CHECK:     math.sqrt
+// CHECK:   gpu.barrier
+// CHECK:   scf.for %{{.+}} = %[[TID]] to %{{.+}} step %c128
+// CHECK:     arith.divf
+// CHECK-NOT: scf.for %{{.+}} = %c0{{.*}} to %[[N]]
+// CHECK: gpu.terminator
+func.func @private_temporary(%x: memref<2x64x8xbf16>, %n: index) -> memref<2x16x8xf32> {
+  %out = memref.alloc() : memref<2x16x8xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    %rows = arith.minui %n, %c16 : index
+    %chunk = memref.subview %out[%b, 0, 0] [1, 16, 8] [1, 1, 1]
+        : memref<2x16x8xf32> to memref<16x8xf32, strided<[8, 1], offset: ?>>
+    scf.for %t = %c0 to %rows step %c1 {
+      %tmp = memref.alloc() : memref<8xf32>
+      %scalar = memref.alloc() : memref<f32>
+      scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
+        %v = memref.load %x[%b, %t, %j] : memref<2x64x8xbf16>
+        %w = arith.extf %v : bf16 to f32
+        memref.store %w, %tmp[%j] : memref<8xf32>
+        scf.reduce
+      }
+      %sum = scf.for %j = %c0 to %c8 step %c1 iter_args(%acc = %zero) -> (f32) {
+        %v = memref.load %tmp[%j] : memref<8xf32>
+        %sq = arith.mulf %v, %v : f32
+        %a = arith.addf %acc, %sq : f32
+        scf.yield %a : f32
+      }
+      %norm = math.sqrt %sum : f32
+      memref.store %norm, %scalar[] : memref<f32>
+      %row = memref.subview %chunk[%t, 0] [1, 8] [1, 1]
+          : memref<16x8xf32, strided<[8, 1], offset: ?>> to memref<8xf32, strided<[1], offset: ?>>
+      scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
+        %v = memref.load %tmp[%j] : memref<8xf32>
+        %nv = memref.load %scalar[] : memref<f32>
+        %r = arith.divf %v, %nv : f32
+        memref.store %r, %row[%j] : memref<8xf32, strided<[1], offset: ?>>
+        scf.reduce
+      }
+      memref.dealloc %tmp : memref<8xf32>
+      memref.dealloc %scalar : memref<f32>
+    }
+    scf.reduce
+  }
+  return %out : memref<2x16x8xf32>
+}
+
+// -----
+
+// The same step loop with no bound on its trip count: a copy of the
+// temporary per step cannot be allocated, so it stays a loop.
+
+// CHECK-LABEL: func.func @unbounded_steps
+// CHECK: gpu.launch
+// CHECK:   scf.for %{{.+}} = %c0{{.*}} to %{{.+}} step %c1
+// CHECK:     gpu.barrier
+func.func @unbounded_steps(%x: memref<2x64x8xf32>, %n: index) -> memref<2x64x8xf32> {
+  %out = memref.alloc() : memref<2x64x8xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  scf.parallel (%b) = (%c0) to (%c2) step (%c1) {
+    scf.for %t = %c0 to %n step %c1 {
+      %tmp = memref.alloc() : memref<8xf32>
+      scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
+        %v = memref.load %x[%b, %t, %j] : memref<2x64x8xf32>
+        memref.store %v, %tmp[%j] : memref<8xf32>
+        scf.reduce
+      }
+      scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
+        %k = arith.remui %j, %c4 : index
+        %v = memref.load %tmp[%k] : memref<8xf32>
+        memref.store %v, %out[%b, %t, %j] : memref<2x64x8xf32>
+        scf.reduce
+      }
+      memref.dealloc %tmp : memref<8xf32>
+    }
+    scf.reduce
+  }
+  return %out : memref<2x64x8xf32>
+}
