@@ -25,13 +25,16 @@ H, K, V = 16, 128, 128
 CASES = {
     # name: (op, mlir, B, T or None for decode, threads per (batch, head) block,
     #        chunk size or None for the pipeline's default)
+    # Decode untiled (--sequential-value-tile=0: a block per (batch, head)) and in
+    # value tiles of the sequential fallback: a block per (batch, head, 16 value
+    # columns) of 128 threads (the pipeline's default; docs/cuda-artifacts.md).
     "gdn_decode_B64": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 256, None),
-    # Value tiles of the sequential fallback: a block per (batch, head, 16 value
-    # columns) of 128 threads (--sequential-value-tile; docs/cuda-artifacts.md).
     "gdn_decode_B64_vt16": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
-    # The sequential fallback, then the chunked form at the pipeline's chunk size with
-    # 512 threads per block (measured best for these block-per-(b, h) kernels).
+    # The sequential fallback (untiled, and in value tiles of 16), then the chunked
+    # form at the pipeline's chunk size with 512 threads per block (measured best for
+    # these block-per-(b, h) kernels).
     "gdn_prefill_B4_T1024_seq": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 256, 0),
+    "gdn_prefill_B4_T1024_seq_vt16": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 256, 0),
     "gdn_prefill_B4_T1024": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, None),
     "gdn_prefill_B4_T4096": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     "simple_gla_prefill_B4_T1024": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 1024, 512,
@@ -119,6 +122,8 @@ def prepare(args):
             cmd.append("--chunk-size=%d" % chunk)
         if name.endswith("_vt16"):
             cmd.append("--sequential-value-tile=16")
+        elif T is None or name.endswith("_seq"):  # the untiled fallback
+            cmd.append("--sequential-value-tile=0")
         if name.endswith("_ffma"):  # the same bf16 case without tensor cores
             cmd.append("--tensor-cores=off")
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]

@@ -172,8 +172,8 @@ struct Options {
       "sequential-value-tile",
       cl::desc("--target=cuda: value columns per (batch, head, tile) block "
                "of column-separable scans that take the sequential fallback "
-               "(decode; default: the pipeline's, 0: a block per (batch, "
-               "head))"),
+               "(decode; default: the pipeline's, 16; 0: a block per "
+               "(batch, head))"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<hymir::TensorCores> tensorCores{
       "tensor-cores",
