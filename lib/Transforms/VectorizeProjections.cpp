@@ -18,6 +18,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <functional>
+
 #define DEBUG_TYPE "hymir-vectorize-projections"
 
 namespace hymir {
@@ -33,13 +35,16 @@ namespace {
 /// chains, and each W row loaded serves all of them.
 constexpr int64_t kRowTile = 4;
 
-/// A projection on buffers. Loops (d0 .. d{n-1}): d0..d{k-1} index the rows
-/// of x, d{k}..d{n-3} the leading (expert) dims of W, d{n-2} = o and
-/// d{n-1} = i the reduction.
+/// A projection on buffers, W = [E.., O, I]. Its loops are the k row dims
+/// of x, then either
+///   (E.., o, i), y = [rows, E.., O], x = [rows, I]   (experts kept), or
+///   (o, E.., i), y = [rows, O], x = [rows, E.., I]   (experts summed:
+///   a dense MoE's down projection; E and i are the reductions).
 struct Projection {
   linalg::LinalgOp op;
   Value x, w, y;
   unsigned numRowDims; // k
+  bool sumExperts;
 };
 
 /// `y += a * b` with a, b the payload's inputs in either order and no
@@ -83,14 +88,8 @@ std::optional<Projection> match(linalg::LinalgOp op) {
   unsigned n = op.getNumLoops();
   if (n < 3)
     return std::nullopt;
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-  for (unsigned d = 0; d + 1 < n; ++d)
-    if (iterators[d] != utils::IteratorType::parallel)
-      return std::nullopt;
-  if (iterators[n - 1] != utils::IteratorType::reduction)
-    return std::nullopt;
   Projection p{op, op.getDpsInputs()[0], op.getDpsInputs()[1],
-               op.getDpsInits()[0], 0};
+               op.getDpsInits()[0], 0, false};
   auto xType = dyn_cast<MemRefType>(p.x.getType());
   auto wType = dyn_cast<MemRefType>(p.w.getType());
   auto yType = dyn_cast<MemRefType>(p.y.getType());
@@ -106,18 +105,48 @@ std::optional<Projection> match(linalg::LinalgOp op) {
   if (failed(yType.getStridesAndOffset(yStrides, yOffset)) ||
       yStrides.back() != 1)
     return std::nullopt;
-  p.numRowDims = xType.getRank() - 1;
+  unsigned numExperts = wType.getRank() - 2;
+  // Experts summed: x has the expert dims, y does not.
+  p.sumExperts = numExperts > 0 && yType.getRank() + numExperts + 1 == n;
+  p.numRowDims = yType.getRank() - 1 - (p.sumExperts ? 0 : numExperts);
   unsigned k = p.numRowDims;
-  if (k < 1 || k + wType.getRank() != n)
+  if (k < 1 || k + wType.getRank() != n ||
+      xType.getRank() != k + 1 + (p.sumExperts ? numExperts : 0))
     return std::nullopt;
+  // Loop dims: rows 0..k-1, then o and the expert dims in the order of the
+  // layout, i last.
+  SmallVector<unsigned> experts;
+  unsigned o;
+  if (p.sumExperts) {
+    o = k;
+    for (unsigned d = k + 1; d + 1 < n; ++d)
+      experts.push_back(d);
+  } else {
+    for (unsigned d = k; d + 2 < n; ++d)
+      experts.push_back(d);
+    o = n - 2;
+  }
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  for (unsigned d = 0; d < n; ++d) {
+    bool reduction = d == n - 1 || (p.sumExperts && d != o && d >= k);
+    if (iterators[d] != (reduction ? utils::IteratorType::reduction
+                                   : utils::IteratorType::parallel))
+      return std::nullopt;
+  }
   SmallVector<unsigned> xDims, wDims, yDims;
-  for (unsigned d = 0; d < k; ++d)
+  for (unsigned d = 0; d < k; ++d) {
     xDims.push_back(d);
-  xDims.push_back(n - 1);
-  for (unsigned d = k; d < n; ++d)
-    wDims.push_back(d);
-  for (unsigned d = 0; d + 1 < n; ++d)
     yDims.push_back(d);
+  }
+  if (p.sumExperts)
+    xDims.append(experts.begin(), experts.end());
+  else
+    yDims.append(experts.begin(), experts.end());
+  xDims.push_back(n - 1);
+  yDims.push_back(o);
+  wDims.append(experts.begin(), experts.end());
+  wDims.push_back(o);
+  wDims.push_back(n - 1);
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   if (!hasDims(maps[0], xDims) || !hasDims(maps[1], wDims) ||
       !hasDims(maps[2], yDims))
@@ -194,7 +223,10 @@ void rewrite(Projection p, int64_t width) {
     SmallVector<Value> expertUbs;
     for (unsigned d = 0; d < numExpertDims; ++d)
       expertUbs.push_back(cst(rb, wShape[d]));
-    buildNest(rb, loc, expertUbs, [&](OpBuilder &eb2, ValueRange experts) {
+    // Kept experts: a loop around the blocks; summed ones: inside the sum.
+    ArrayRef<Value> outerExperts =
+        p.sumExperts ? ArrayRef<Value>() : ArrayRef<Value>(expertUbs);
+    buildNest(rb, loc, outerExperts, [&](OpBuilder &eb2, ValueRange experts) {
       // One block of `vw` outputs at `o0` for the rows row0 .. + numRows.
       auto emitBlock = [&](OpBuilder &ob, Value o0, int64_t vw) {
         auto vType = VectorType::get({vw}, ob.getF32Type());
@@ -213,16 +245,33 @@ void rewrite(Projection p, int64_t width) {
           yIdx.push_back(yi);
           xIdx.push_back(xi);
         }
-        auto loop = scf::ForOp::create(
-            ob, loc, cst(ob, 0), cst(ob, numIn), cst(ob, 1), accs,
-            [&](OpBuilder &lb, Location l, Value i, ValueRange iter) {
+        // The sum over (summed experts.., i), in the order of the loops it
+        // replaces; `ivs` are the induction variables so far.
+        std::function<ValueRange(OpBuilder &, ValueRange, SmallVector<Value>)>
+            sum = [&](OpBuilder &sb, ValueRange init,
+                      SmallVector<Value> ivs) -> ValueRange {
+          if (p.sumExperts && ivs.size() < numExpertDims)
+            return scf::ForOp::create(
+                       sb, loc, cst(sb, 0), expertUbs[ivs.size()], cst(sb, 1),
+                       init,
+                       [&](OpBuilder &nb, Location l, Value e, ValueRange it) {
+                         SmallVector<Value> inner = ivs;
+                         inner.push_back(e);
+                         scf::YieldOp::create(nb, l, sum(nb, it, inner));
+                       })
+                .getResults();
+          return scf::ForOp::create(
+                     sb, loc, cst(sb, 0), cst(sb, numIn), cst(sb, 1), init,
+                     [&](OpBuilder &lb, Location l, Value i, ValueRange iter) {
               SmallVector<Value> ti(experts.begin(), experts.end());
+              ti.append(ivs.begin(), ivs.end());
               ti.push_back(i);
               ti.push_back(o0);
               Value wv = vector::LoadOp::create(lb, l, vType, wt, ti);
               SmallVector<Value> next;
               for (int64_t r = 0; r < numRows; ++r) {
                 SmallVector<Value> xi = xIdx[r];
+                xi.append(ivs.begin(), ivs.end());
                 xi.push_back(i);
                 Value xs = memref::LoadOp::create(lb, l, p.x, xi);
                 Value xv = vector::BroadcastOp::create(lb, l, vType, xs);
@@ -232,9 +281,12 @@ void rewrite(Projection p, int64_t width) {
                 next.push_back(arith::AddFOp::create(lb, l, iter[r], prod));
               }
               scf::YieldOp::create(lb, l, next);
-            });
+                     })
+              .getResults();
+        };
+        ValueRange sums = sum(ob, accs, {});
         for (int64_t r = 0; r < numRows; ++r)
-          vector::StoreOp::create(ob, loc, loop.getResult(r), p.y, yIdx[r]);
+          vector::StoreOp::create(ob, loc, sums[r], p.y, yIdx[r]);
       };
       int64_t full = numOut / width * width;
       if (full > 0)

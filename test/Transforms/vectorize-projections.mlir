@@ -64,6 +64,30 @@ func.func @experts(%x: memref<?x?x8xf32>, %w: memref<3x32x8xf32>, %y: memref<?x?
 
 // -----
 
+// A dense MoE's down projection y[b, t, o] += sum_e,i x[b, t, e, i] W[e, o, i]:
+// the sum over (e, i) carries the accumulators, e outer as in the loops it
+// replaces.
+#dx = affine_map<(b, t, o, e, i) -> (b, t, e, i)>
+#dw = affine_map<(b, t, o, e, i) -> (e, o, i)>
+#dy = affine_map<(b, t, o, e, i) -> (b, t, o)>
+// CHECK-LABEL: func.func @moe_down(
+// CHECK-SAME: %[[X:[a-z0-9]+]]: memref<?x?x3x8xf32>
+// CHECK: %[[WT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<3x8x32xf32>
+// CHECK: scf.for %[[R:[a-z0-9_]+]] = %{{.+}} to %{{.+}} step %c4{{(_[0-9]+)?}}
+// CHECK:   scf.for %[[O0:[a-z0-9_]+]] = %{{.+}} to %c32{{(_[0-9]+)?}} step %c16
+// CHECK:     scf.for %[[E:[a-z0-9_]+]] = %{{.+}} to %c3{{(_[0-9]+)?}} step %{{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:       scf.for %[[I:[a-z0-9_]+]] = %{{.+}} to %c8{{(_[0-9]+)?}} step %{{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:         vector.load %[[WT]][%[[E]], %[[I]], %[[O0]]] : memref<3x8x32xf32>, vector<16xf32>
+// CHECK:         memref.load %[[X]][%{{.+}}, %[[R]], %[[E]], %[[I]]] : memref<?x?x3x8xf32>
+// CHECK: } else {
+// CHECK:   linalg.contract
+func.func @moe_down(%x: memref<?x?x3x8xf32>, %w: memref<3x32x8xf32>, %y: memref<?x?x32xf32>) {
+  linalg.contract indexing_maps = [#dx, #dw, #dy] ins(%x, %w : memref<?x?x3x8xf32>, memref<3x32x8xf32>) outs(%y : memref<?x?x32xf32>)
+  return
+}
+
+// -----
+
 // Left alone: a weight of dynamic shape, output rows that are not contiguous,
 // a weight stored [I, O] (already contiguous along o), and the op on tensors.
 #px = affine_map<(b, t, o, i) -> (b, t, i)>

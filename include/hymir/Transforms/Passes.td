@@ -306,8 +306,12 @@ def VectorizeProjectionsPass
       y[r.., e.., o] += x[r.., i] * W[e.., o, i]     (f32, mul then add)
 
     with loops (r.., e.., o, i), i the only reduction, W of static shape
-    (a weight: expert dims e.. then [O, I]) and y's rows contiguous, is
-    versioned on the last row dim R: for R >= 4 it becomes
+    (a weight: expert dims e.. then [O, I]) and y's rows contiguous, or with
+    the experts summed (a dense MoE's down projection, loops (r.., o, e.., i)):
+
+      y[r.., o] += x[r.., e.., i] * W[e.., o, i]
+
+    is versioned on the last row dim R: for R >= 4 it becomes
 
       Wt[e.., i, o] = W[e.., o, i]             (one copy per call)
       for r.. (the last in tiles of 4 rows, then single rows), e..:
@@ -315,6 +319,8 @@ def VectorizeProjectionsPass
           acc[j] = y[row j, e.., o0..]          (vector<width x f32>)
           for i: acc[j] += broadcast(x[row j, i]) * Wt[e.., i, o0..]
           y[row j, e.., o0..] = acc[j]
+
+    (summed experts: the e.. loops inside the sum, around i).
 
     and stays as it is for R < 4 (a decode step: the copy would cost as
     much as the product). convert-linalg-to-loops would otherwise leave the
