@@ -307,6 +307,9 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Per-step temporaries: one buffer per (b, h), not one malloc per step.
   pm.addNestedPass<func::FuncOp>(hymir::createHoistLoopBuffersPass());
+  // The models' linear projections as register-tiled vector FMAs over a
+  // transposed copy of the weight (LLVM would gather down W's columns).
+  pm.addNestedPass<func::FuncOp>(hymir::createVectorizeProjectionsPass());
 
   // 3. Loops. The (b, h) foralls run in order with one thread, else as
   //    OpenMP work-sharing loops (static schedule: each (b, h) is computed

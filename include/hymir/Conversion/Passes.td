@@ -308,7 +308,11 @@ def ConvertMathToLibmPass : Pass<"hymir-convert-math-to-libm", "mlir::ModuleOp">
     an op, and running `convert-math-to-llvm` first is not an option: it
     lowers `math.expm1` to `exp(x) − 1` and `math.log1p` to `log(1 + x)`,
     losing the precision those ops exist for. LLVM turns the libm calls that
-    have an intrinsic (`sqrtf`, `fabsf`, `expf`, ...) back into intrinsics.
+    have an intrinsic (`fabsf`, `expf`, ...) back into intrinsics. The ops
+    IEEE 754 defines exactly (`fma`, `sqrt`, `floor`, `ceil`, `trunc`,
+    `round`, `roundeven`) are left for `convert-math-to-llvm` as well: their
+    intrinsics give the same results, and a call of `fmaf` (which LLVM keeps
+    a call) stops the loop vectorizer on the whole loop around it.
 
     Before:
     ```mlir

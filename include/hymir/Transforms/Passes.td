@@ -323,6 +323,50 @@ def TileAttentionPass : Pass<"hymir-tile-attention", "mlir::ModuleOp"> {
   ];
 }
 
+def VectorizeProjectionsPass
+    : Pass<"hymir-vectorize-projections", "mlir::func::FuncOp"> {
+  let summary = "register-tiled vector code for linear projections on "
+                "buffers (y[.., o] += x[.., i] W[o, i])";
+  let description = [{
+    A `linalg` op on buffers (a model's `linalg.contract` after
+    bufferization) computing
+
+      y[r.., e.., o] += x[r.., i] * W[e.., o, i]     (f32, mul then add)
+
+    with loops (r.., e.., o, i), i the only reduction, W of static shape
+    (a weight: expert dims e.. then [O, I]) and y's rows contiguous, or with
+    the experts summed (a dense MoE's down projection, loops (r.., o, e.., i)):
+
+      y[r.., o] += x[r.., e.., i] * W[e.., o, i]
+
+    is versioned on the last row dim R: for R >= 4 it becomes
+
+      Wt[e.., i, o] = W[e.., o, i]             (one copy per call)
+      for r.. (the last in tiles of 4 rows, then single rows), e..:
+        for o0 in blocks of `width` (then one block of O mod width):
+          acc[j] = y[row j, e.., o0..]          (vector<width x f32>)
+          for i: acc[j] += broadcast(x[row j, i]) * Wt[e.., i, o0..]
+          y[row j, e.., o0..] = acc[j]
+
+    (summed experts: the e.. loops inside the sum, around i).
+
+    and stays as it is for R < 4 (a decode step: the copy would cost as
+    much as the product). convert-linalg-to-loops would otherwise leave the
+    reduction innermost with y re-stored every step, which LLVM unrolls and
+    vectorizes over o with gathers down W's columns. The sum runs over i in
+    the same order with the same (unfused) roundings: results are
+    bit-identical.
+  }];
+  let options = [
+    Option<"width", "width", "int64_t", /*default=*/"16",
+           "f32 lanes of an output block (16: one AVX-512 register)">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::memref::MemRefDialect",
+    "mlir::scf::SCFDialect", "mlir::vector::VectorDialect"
+  ];
+}
+
 def VectorizeValueTilesPass
     : Pass<"hymir-vectorize-value-tiles", "mlir::func::FuncOp"> {
   let summary = "vector rows for the state ops of value-tiled step loops";

@@ -52,6 +52,7 @@
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -396,6 +397,54 @@ llvm::StringRef hymir::vectorLibmPath() {
 #endif
 }
 
+/// Vector variants that glibc's libmvec has had since 2.35 and LLVM 22's
+/// LIBMVEC table lacks: the activations' tanh (GELU) and the precise
+/// expm1 / log1p (softplus, RG-LRU's sqrt(1 - a^2)), which otherwise stay
+/// scalar libm calls inside vectorized loops. Only those that the installed
+/// libmvec defines (the JIT and the shared library link against it).
+static llvm::ArrayRef<llvm::VecDesc> extraLibmvecFunctions() {
+  static const std::vector<llvm::VecDesc> available = [] {
+    std::vector<llvm::VecDesc> result;
+#ifdef HYMIR_LIBMVEC
+    std::string error;
+    llvm::sys::DynamicLibrary library =
+        llvm::sys::DynamicLibrary::getPermanentLibrary(HYMIR_LIBMVEC, &error);
+    if (!library.isValid())
+      return result;
+    struct Entry {
+      const char *scalar, *vector;
+      unsigned lanes;
+      const char *abi;
+    };
+    static const Entry entries[] = {
+        {"expm1f", "_ZGVbN4v_expm1f", 4, "_ZGV_LLVM_N4v"},
+        {"expm1f", "_ZGVdN8v_expm1f", 8, "_ZGV_LLVM_N8v"},
+        {"log1pf", "_ZGVbN4v_log1pf", 4, "_ZGV_LLVM_N4v"},
+        {"log1pf", "_ZGVdN8v_log1pf", 8, "_ZGV_LLVM_N8v"},
+        {"tanhf", "_ZGVbN4v_tanhf", 4, "_ZGV_LLVM_N4v"},
+        {"tanhf", "_ZGVdN8v_tanhf", 8, "_ZGV_LLVM_N8v"},
+        {"llvm.tanh.f32", "_ZGVbN4v_tanhf", 4, "_ZGV_LLVM_N4v"},
+        {"llvm.tanh.f32", "_ZGVdN8v_tanhf", 8, "_ZGV_LLVM_N8v"},
+        {"expm1", "_ZGVbN2v_expm1", 2, "_ZGV_LLVM_N2v"},
+        {"expm1", "_ZGVdN4v_expm1", 4, "_ZGV_LLVM_N4v"},
+        {"log1p", "_ZGVbN2v_log1p", 2, "_ZGV_LLVM_N2v"},
+        {"log1p", "_ZGVdN4v_log1p", 4, "_ZGV_LLVM_N4v"},
+        {"tanh", "_ZGVbN2v_tanh", 2, "_ZGV_LLVM_N2v"},
+        {"tanh", "_ZGVdN4v_tanh", 4, "_ZGV_LLVM_N4v"},
+        {"llvm.tanh.f64", "_ZGVbN2v_tanh", 2, "_ZGV_LLVM_N2v"},
+        {"llvm.tanh.f64", "_ZGVdN4v_tanh", 4, "_ZGV_LLVM_N4v"},
+    };
+    for (const Entry &e : entries)
+      if (library.getAddressOfSymbol(e.vector))
+        result.emplace_back(e.scalar, e.vector,
+                            llvm::ElementCount::getFixed(e.lanes),
+                            /*Masked=*/false, e.abi, std::nullopt);
+#endif
+    return result;
+  }();
+  return available;
+}
+
 void hymir::optimizeLLVMModule(llvm::Module &llvmModule,
                                llvm::TargetMachine &targetMachine,
                                unsigned optLevel) {
@@ -421,6 +470,8 @@ void hymir::optimizeLLVMModule(llvm::Module &llvmModule,
   if (hasVectorLibm())
     tlii.addVectorizableFunctionsFromVecLib(
         llvm::VectorLibrary::LIBMVEC, targetMachine.getTargetTriple());
+  if (hasVectorLibm())
+    tlii.addVectorizableFunctions(extraLibmvecFunctions());
   fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);

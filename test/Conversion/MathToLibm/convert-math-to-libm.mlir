@@ -21,3 +21,24 @@ func.func @mixed(%x: f32, %d: f64, %i: i64) -> (f32, f64, f32, i64) {
   %j = math.cttz %i : i64
   return %a, %b, %c, %j : f32, f64, f32, i64
 }
+
+// Exact ops stay for convert-math-to-llvm (vector instructions, same
+// results): no fmaf / sqrtf / floorf call is declared or made.
+// CHECK-LABEL: func.func @exact
+// CHECK-SAME: (%[[A:.+]]: f32, %[[B:.+]]: f32, %[[C:.+]]: f32, %[[V:.+]]: vector<8xf32>)
+// CHECK-NEXT: %[[F:.+]] = math.fma %[[A]], %[[B]], %[[C]] : f32
+// CHECK-NEXT: %[[S:.+]] = math.sqrt %[[F]] : f32
+// CHECK-NEXT: %[[L:.+]] = math.floor %[[S]] : f32
+// CHECK-NEXT: %[[R:.+]] = math.roundeven %[[L]] : f32
+// CHECK-NEXT: %[[VF:.+]] = math.fma %[[V]], %[[V]], %[[V]] : vector<8xf32>
+// CHECK-NOT: call
+// CHECK-NOT: func.func private @fmaf
+// CHECK-NOT: func.func private @sqrtf
+func.func @exact(%a: f32, %b: f32, %c: f32, %v: vector<8xf32>) -> (f32, vector<8xf32>) {
+  %f = math.fma %a, %b, %c : f32
+  %s = math.sqrt %f : f32
+  %l = math.floor %s : f32
+  %r = math.roundeven %l : f32
+  %vf = math.fma %v, %v, %v : vector<8xf32>
+  return %r, %vf : f32, vector<8xf32>
+}
