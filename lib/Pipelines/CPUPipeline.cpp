@@ -307,6 +307,8 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Per-step temporaries: one buffer per (b, h), not one malloc per step.
   pm.addNestedPass<func::FuncOp>(hymir::createHoistLoopBuffersPass());
+  // The chunked scans' prepare loops: the next chunk's rows, a chunk ahead.
+  pm.addNestedPass<func::FuncOp>(hymir::createPrefetchChunkRowsPass());
 
   // 3. Loops. The (b, h) foralls run in order with one thread, else as
   //    OpenMP work-sharing loops (static schedule: each (b, h) is computed
