@@ -310,6 +310,8 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   // The models' linear projections as register-tiled vector FMAs over a
   // transposed copy of the weight (LLVM would gather down W's columns).
   pm.addNestedPass<func::FuncOp>(hymir::createVectorizeProjectionsPass());
+  // The chunked scans' prepare loops: the next chunk's rows, a chunk ahead.
+  pm.addNestedPass<func::FuncOp>(hymir::createPrefetchChunkRowsPass());
 
   // 3. Loops. The (b, h) foralls run in order with one thread, else as
   //    OpenMP work-sharing loops (static schedule: each (b, h) is computed

@@ -1279,15 +1279,22 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
           // 1. Prepare: the state-independent part of the body, step by
           //    step, into zero-filled chunk rows (rows past the end of the
           //    sequence stay zero: no decay, no update, output discarded).
-          SmallVector<Value> rows{zeros(b, loc, {C, K}), zeros(b, loc, {C, K}),
-                                  zeros(b, loc, {C, V})};
+          // With vector rows (the CPU) only the rows past `length` are
+          // zeroed, after the loop: a full chunk writes every row, so
+          // zero-filling them first would be a wasted pass per chunk.
+          auto rowsOf = [&](ArrayRef<int64_t> shape) -> Value {
+            if (plan.vectorRows)
+              return tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
+            return zeros(b, loc, shape);
+          };
+          SmallVector<Value> rows{rowsOf({C, K}), rowsOf({C, K}),
+                                  rowsOf({C, V})};
           if (plan.hasDecay)
-            rows.push_back(plan.diagonal ? zeros(b, loc, {C, K})
-                                         : zeros(b, loc, {C}));
+            rows.push_back(plan.diagonal ? rowsOf({C, K}) : rowsOf({C}));
           if (plan.extra)
-            rows.push_back(zeros(b, loc, {C, V}));
+            rows.push_back(rowsOf({C, V}));
           if (plan.delta)
-            rows.push_back(zeros(b, loc, {C}));
+            rows.push_back(rowsOf({C}));
           auto stepLoop = scf::ForOp::create(
               b, loc, zero, length, one, rows,
               [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
@@ -1343,7 +1350,31 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
                       acc[n++], ValueRange{i}));
                 scf::YieldOp::create(b, loc, next);
               });
-          ValueRange r = stepLoop.getResults();
+          // The CPU prefetches the next chunk's rows in this loop
+          // (hymir-prefetch-chunk-rows); the GPU path is left as it was.
+          if (plan.vectorRows)
+            stepLoop->setAttr("hymir.chunk_prepare", b.getI64IntegerAttr(C));
+          SmallVector<Value> r(stepLoop.getResults());
+          if (plan.vectorRows) {
+            Value tail = arith::SubIOp::create(b, loc, chunk, length);
+            for (Value &rowsOut : r) {
+              auto type = cast<RankedTensorType>(rowsOut.getType());
+              SmallVector<OpFoldResult> offsets{length}, sizes{tail},
+                  strides(type.getRank(), b.getIndexAttr(1));
+              for (int64_t d = 1; d < type.getRank(); ++d) {
+                offsets.push_back(b.getIndexAttr(0));
+                sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+              }
+              Value past = tensor::ExtractSliceOp::create(b, loc, rowsOut,
+                                                          offsets, sizes,
+                                                          strides);
+              Value zero = linalg::FillOp::create(b, loc, f32Const(b, loc, 0.0),
+                                                  past)
+                               .getResult(0);
+              rowsOut = tensor::InsertSliceOp::create(b, loc, zero, rowsOut,
+                                                      offsets, sizes, strides);
+            }
+          }
           unsigned n = 3;
           Value g = plan.hasDecay ? r[n++] : Value();
           Value e = plan.extra ? r[n++] : Value();

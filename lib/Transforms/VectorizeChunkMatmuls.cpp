@@ -112,6 +112,70 @@ static Value cst(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
+/// `src` [rows, cols] transposed to [cols, rows]. Full 16 × 16 blocks go
+/// through registers: 16 row loads, four rounds of interleaving shuffles
+/// (row e with row e + 8: after log2(16) perfect shuffles the rows are the
+/// columns) and 16 row stores, instead of the element loop that LLVM turns
+/// into gathers. Other shapes keep linalg.transpose.
+static Value transposed(OpBuilder &b, Location loc, Value src, int64_t rows,
+                        int64_t cols) {
+  constexpr int64_t kBlock = 16;
+  Type f32 = b.getF32Type();
+  Value empty = tensor::EmptyOp::create(b, loc, {cols, rows}, f32);
+  if (rows % kBlock != 0 || cols % kBlock != 0)
+    return linalg::TransposeOp::create(b, loc, src, empty,
+                                       ArrayRef<int64_t>{1, 0})
+        .getResult()[0];
+  auto vecType = VectorType::get({kBlock}, f32);
+  SmallVector<int64_t> lo, hi;
+  for (int64_t e = 0; e < kBlock / 2; ++e) {
+    lo.append({e, e + kBlock});
+    hi.append({e + kBlock / 2, e + kBlock / 2 + kBlock});
+  }
+  Value zero = cst(b, loc, 0), step = cst(b, loc, kBlock);
+  Value rowEnd = cst(b, loc, rows), colEnd = cst(b, loc, cols);
+  SmallVector<Value> offsets;
+  for (int64_t m = 0; m < kBlock; ++m)
+    offsets.push_back(cst(b, loc, m));
+  Value pad = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  auto at = [&](OpBuilder &b, Location loc, Value base, int64_t m) -> Value {
+    return m == 0 ? base
+                  : arith::AddIOp::create(b, loc, base, offsets[m]).getResult();
+  };
+  auto blockRows = scf::ForOp::create(
+      b, loc, zero, rowEnd, step, ValueRange{empty},
+      [&](OpBuilder &b, Location loc, Value i0, ValueRange outer) {
+        auto blockCols = scf::ForOp::create(
+            b, loc, zero, colEnd, step, ValueRange{outer[0]},
+            [&](OpBuilder &b, Location loc, Value j0, ValueRange inner) {
+              SmallVector<Value> v;
+              for (int64_t m = 0; m < kBlock; ++m)
+                v.push_back(vector::TransferReadOp::create(
+                    b, loc, vecType, src, ValueRange{at(b, loc, i0, m), j0},
+                    pad, ArrayRef<bool>{true}));
+              for (int64_t round = 1; round < kBlock; round *= 2) {
+                SmallVector<Value> next;
+                for (int64_t e = 0; e < kBlock / 2; ++e) {
+                  next.push_back(vector::ShuffleOp::create(
+                      b, loc, v[e], v[e + kBlock / 2], lo));
+                  next.push_back(vector::ShuffleOp::create(
+                      b, loc, v[e], v[e + kBlock / 2], hi));
+                }
+                v = std::move(next);
+              }
+              Value out = inner[0];
+              for (int64_t m = 0; m < kBlock; ++m)
+                out = vector::TransferWriteOp::create(
+                          b, loc, v[m], out, ValueRange{at(b, loc, j0, m), i0},
+                          ArrayRef<bool>{true})
+                          .getResult();
+              scf::YieldOp::create(b, loc, out);
+            });
+        scf::YieldOp::create(b, loc, blockCols.getResults());
+      });
+  return blockRows.getResult(0);
+}
+
 static void rewrite(linalg::GenericOp op, const Product &p, int64_t maxRows,
                     int64_t maxCols) {
   OpBuilder b(op);
@@ -121,12 +185,8 @@ static void rewrite(linalg::GenericOp op, const Product &p, int64_t maxRows,
   Type f32 = b.getF32Type();
 
   // B with contiguous rows along j.
-  if (p.rhsTransposed) {
-    Value empty = tensor::EmptyOp::create(b, loc, {p.R, p.N}, f32);
-    rhs = linalg::TransposeOp::create(b, loc, rhs, empty,
-                                      ArrayRef<int64_t>{1, 0})
-              .getResult()[0];
-  }
+  if (p.rhsTransposed)
+    rhs = transposed(b, loc, rhs, p.N, p.R);
 
   SmallVector<int64_t> rowChoices, colChoices;
   for (int64_t c : {8, 6, 4, 2, 1})

@@ -1,5 +1,6 @@
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false polynomial-exp=false" --canonicalize | FileCheck %s
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false value-tile=4" --canonicalize | FileCheck %s --check-prefix=TILES
+// RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false" | FileCheck %s --check-prefix=NOTAG
 
 // hymir-chunk-scans as hymir-cuda-pipeline runs it: the chunk algebra without
 // vector<C> code (a GPU block would run it in one thread) and with math.exp
@@ -62,3 +63,9 @@ func.func @gdn(%q: tensor<?x?x2x6xf32>, %k: tensor<?x?x2x6xf32>, %v: tensor<?x?x
   }
   return %o, %S_T : tensor<?x?x2x10xf32>, tensor<?x2x6x10xf32>
 }
+
+// Without vector rows (the GPU) the prepare loop is not tagged for the CPU's
+// prefetch pass and its rows are zero-filled before it, as before.
+// NOTAG: linalg.fill
+// NOTAG: scf.for
+// NOTAG-NOT: hymir.chunk_prepare

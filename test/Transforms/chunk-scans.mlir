@@ -18,13 +18,23 @@
 // CHECK:         scf.for %[[C:.+]] = %c0 to %[[N]] step %c1 iter_args(%[[S:.+]] = %{{.+}}, %[[O:.+]] = %{{.+}}) -> (tensor<4x6xf32>, tensor<?x6xf32>)
 // CHECK:           %[[T0:.+]] = arith.muli %[[C]], %c16
 // CHECK:           %[[L:.+]] = arith.minui
-// CHECK:           scf.for %[[I:.+]] = %c0 to %[[L]] step %c1 iter_args({{.+}}) -> (tensor<16x4xf32>, tensor<16x4xf32>, tensor<16x6xf32>, tensor<16xf32>, tensor<16x6xf32>)
+// The chunk rows start undefined (no zero fill of full chunks) ...
+// CHECK-NOT:       linalg.fill
+// CHECK:           %[[ROWS:.+]]:5 = scf.for %[[I:.+]] = %c0 to %[[L]] step %c1 iter_args({{.+}}) -> (tensor<16x4xf32>, tensor<16x4xf32>, tensor<16x6xf32>, tensor<16xf32>, tensor<16x6xf32>)
 // CHECK:             %[[TI:.+]] = arith.addi %[[T0]], %[[I]]
 // CHECK:             tensor.extract_slice %arg0[%[[B]], %[[TI]], %[[HX]], 0] [1, 1, 1, 4]
 // CHECK:             %[[G:.+]] = tensor.extract %arg3[%[[B]], %[[TI]], %[[H]]]
 // CHECK:             arith.index_cast %[[TI]]
 // CHECK:             vector.transfer_write %{{.+}}, %{{.+}}[%[[I]], %c0] {in_bounds = [true]} : vector<4xf32>, tensor<16x4xf32>
 // CHECK:             tensor.insert %[[G]] into
+// ... the prepare loop is tagged for hymir-prefetch-chunk-rows, and only the
+// rows past the end of the sequence, [L, 16), are zeroed after it.
+// CHECK:           } {hymir.chunk_prepare = 16 : i64}
+// CHECK:           %[[TAIL:.+]] = arith.subi %c16, %[[L]]
+// CHECK:           %[[PAST:.+]] = tensor.extract_slice %[[ROWS]]#0[%[[L]], 0] [%[[TAIL]], 4] [1, 1]
+// CHECK:           %[[ZERO:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[PAST]] : tensor<?x4xf32>)
+// CHECK:           tensor.insert_slice %[[ZERO]] into %[[ROWS]]#0[%[[L]], 0] [%[[TAIL]], 4] [1, 1]
+// CHECK-COUNT-4:   linalg.fill
 // The in-chunk cumulative log-decay G: a running sum.
 // CHECK:           %[[CUM:.+]]:2 = scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args(%{{.+}} = %cst{{.*}}, %{{.+}} = %{{.+}}) -> (f32, tensor<16xf32>)
 // CHECK:             arith.addf

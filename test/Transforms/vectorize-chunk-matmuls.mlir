@@ -93,3 +93,37 @@ func.func @left_alone(%a: tensor<16x4xf32>, %b: tensor<4x64xf32>, %c: tensor<16x
   } -> tensor<16x64xf32>
   return %r, %q : tensor<16x64xf32>, tensor<16x64xf32>
 }
+
+// -----
+
+// B read as B[j, r] with both dims multiples of 16 (Q Kᵀ at C = 32, K = 48):
+// the transpose is done by 16 × 16 blocks in registers (16 row loads, four
+// rounds of 16 interleaving shuffles, 16 row stores) instead of
+// linalg.transpose (an element loop, gathers).
+#at2 = affine_map<(i, j, r) -> (i, r)>
+#bt2 = affine_map<(i, j, r) -> (j, r)>
+#ct2 = affine_map<(i, j, r) -> (i, j)>
+// CHECK-LABEL: func.func @block_transpose
+// CHECK-NOT:   linalg.transpose
+// CHECK:       %[[BT:.+]] = scf.for %[[I0:.+]] = %c0 to %c32 step %c16 iter_args(%[[D0:.+]] = %{{.+}}) -> (tensor<48x32xf32>)
+// CHECK:         scf.for %[[J0:.+]] = %c0 to %c48 step %c16 iter_args(%[[D1:.+]] = %[[D0]]) -> (tensor<48x32xf32>)
+// CHECK:           %[[ROW0:.+]] = vector.transfer_read %arg1[%[[I0]], %[[J0]]]{{.+}} : tensor<32x48xf32>, vector<16xf32>
+// CHECK-COUNT-15:  vector.transfer_read %arg1
+// CHECK:           vector.shuffle %[[ROW0]], %{{.+}} [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23]
+// CHECK:           vector.shuffle %[[ROW0]], %{{.+}} [8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31]
+// CHECK-COUNT-62:  vector.shuffle
+// CHECK:           vector.transfer_write %{{.+}}, %[[D1]][%[[J0]], %[[I0]]]{{.+}} : vector<16xf32>, tensor<48x32xf32>
+// CHECK-COUNT-15:  vector.transfer_write
+// CHECK:       scf.for
+// CHECK:             vector.transfer_read %[[BT]][%{{.+}}, %{{.+}}]
+func.func @block_transpose(%a: tensor<32x48xf32>, %b: tensor<32x48xf32>, %c: tensor<32x32xf32>) -> tensor<32x32xf32> {
+  %r = linalg.generic {indexing_maps = [#at2, #bt2, #ct2], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<32x48xf32>, tensor<32x48xf32>) outs(%c : tensor<32x32xf32>)
+      attrs = {hymir.chunk_matmul} {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<32x32xf32>
+  return %r : tensor<32x32xf32>
+}

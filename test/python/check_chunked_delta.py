@@ -161,36 +161,49 @@ def delta_inputs(rng, B, T, regime):
             beta, 0.5 * rng.standard_normal((B, H, K, V))]
 
 
-CASES = {
-    "gdn": (instantiate(GDN, H=GDN_H, HV=GDN_HV, K=K, V=V), gdn_inputs, ops.gated_delta_net),
-    "delta": (instantiate(DELTA, H=DN_H, K=K, V=V), delta_inputs, ops.delta_net),
-}
+def cases():
+    return {
+        "gdn": (instantiate(GDN, H=GDN_H, HV=GDN_HV, K=K, V=V), gdn_inputs,
+                ops.gated_delta_net),
+        "delta": (instantiate(DELTA, H=DN_H, K=K, V=V), delta_inputs, ops.delta_net),
+    }
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hymir-run", required=True)
     ap.add_argument("--work", default=None)
+    ap.add_argument("--kv", type=int, nargs=2, default=None, metavar=("K", "V"),
+                    help="other head dims, with a shorter grid (T in 1, 37, 300 at "
+                    "C = 16 and 64): multiples of 16 take the products' 16 x 16 "
+                    "block transposes")
     args = ap.parse_args()
+    global K, V
     work = args.work or tempfile.mkdtemp(prefix="chunked-delta-")
     os.makedirs(work, exist_ok=True)
 
     # (op, regime, B, T, C)
     grid = []
-    for B in (1, 2):
+    if args.kv:
+        K, V = args.kv
+        for T in (1, 37, 300):
+            for C in (16, 64):
+                grid.append(("gdn", "typical", 2, T, C))
+                grid.append(("delta", "sigmoid", 2, T, C))
+    for B in (1, 2) if not args.kv else ():
         for T in (1, 37, 64, 65, 300, 1000):
             grid.append(("gdn", "typical", B, T, 64))
             grid.append(("delta", "sigmoid", B, T, 64))
-    for T in (37, 300):
+    for T in (37, 300) if not args.kv else ():
         grid.append(("gdn", "typical", 2, T, 16))
         grid.append(("delta", "sigmoid", 2, T, 16))
-    for regime in ("near1", "near0"):
+    for regime in ("near1", "near0") if not args.kv else ():
         for T in (65, 1000):
             grid.append(("gdn", regime, 2, T, 64))
-    for T in (65, 1000):
+    for T in (65, 1000) if not args.kv else ():
         grid.append(("delta", "neg2", 2, T, 64))
 
-    failed = run_grid(grid, CASES, args.hymir_run, work)
+    failed = run_grid(grid, cases(), args.hymir_run, work)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failed else 0

@@ -220,6 +220,27 @@ def FuseElementwisePass
                            "mlir::affine::AffineDialect"];
 }
 
+def PrefetchChunkRowsPass
+    : Pass<"hymir-prefetch-chunk-rows", "mlir::func::FuncOp"> {
+  let summary = "prefetch the next chunk's input rows in the prepare loops "
+                "of the chunked scans";
+  let description = [{
+    On buffers, for every `scf.for` tagged `hymir.chunk_prepare = C` (the
+    per-step prepare loop of `hymir-chunk-scans` with vector rows, the CPU):
+    each 1-D contiguous f32 row view of a buffer from outside the loop whose
+    offsets move with the step gets, at the top of the body, a
+    `memref.prefetch` (read, locality 2: the L2) of every 64-byte line of the
+    same row C steps later, i.e. of the next chunk. The offsets that move
+    with the step are clamped to the buffer's last row, so the last chunk
+    prefetches nothing past the end. A prefetch is a hint: results do not
+    change. The rows of one step are an input's (batch · heads · dim) stride
+    apart, which the hardware prefetchers do not follow across pages; this
+    issues them a chunk of products ahead of their use.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect"];
+}
+
 def HoistLoopBuffersPass
     : Pass<"hymir-hoist-loop-buffers", "mlir::func::FuncOp"> {
   let summary = "allocate the static-size buffers of scf.for bodies once per "
