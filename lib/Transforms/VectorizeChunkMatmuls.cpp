@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "hymir/Transforms/ChunkProduct.h"
 #include "hymir/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -34,71 +35,13 @@ using namespace mlir;
 
 namespace {
 
-/// A recognised product: which loop is which, and the operand layouts.
-struct Product {
-  unsigned i, j, r;      // loop positions of rows, columns, reduction
-  bool lhsTransposed;    // A is read as A[r, i] (else A[i, r])
-  bool rhsTransposed;    // B is read as B[j, r] (else B[r, j])
-  int64_t M, N, R;
-};
+using Product = hymir::ChunkProduct;
 
+/// A product on tensors (the CPU pipeline vectorizes before bufferization).
 static FailureOr<Product> recognise(linalg::GenericOp op) {
-  if (op.getNumLoops() != 3 || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 1 ||
-      !op.hasPureTensorSemantics())
+  if (!op.hasPureTensorSemantics())
     return failure();
-  // Payload: out + in0 · in1.
-  Block &block = op.getRegion().front();
-  if (block.getOperations().size() != 3)
-    return failure();
-  auto mul = dyn_cast<arith::MulFOp>(&block.front());
-  auto add = dyn_cast<arith::AddFOp>(mul ? mul->getNextNode() : nullptr);
-  if (!mul || !add || mul.getLhs() != block.getArgument(0) ||
-      mul.getRhs() != block.getArgument(1) ||
-      !((add.getLhs() == block.getArgument(2) && add.getRhs() == mul) ||
-        (add.getRhs() == block.getArgument(2) && add.getLhs() == mul)))
-    return failure();
-  if (!block.getArgument(2).getType().isF32())
-    return failure();
-
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  auto dims = [](AffineMap m) -> SmallVector<unsigned> {
-    SmallVector<unsigned> d;
-    if (!m.isProjectedPermutation(/*allowZeroInResults=*/false) ||
-        m.getNumResults() != 2)
-      return {};
-    for (AffineExpr e : m.getResults())
-      d.push_back(cast<AffineDimExpr>(e).getPosition());
-    return d;
-  };
-  SmallVector<unsigned> a = dims(maps[0]), b = dims(maps[1]), c = dims(maps[2]);
-  if (a.empty() || b.empty() || c.empty())
-    return failure();
-  Product p;
-  p.i = c[0];
-  p.j = c[1];
-  p.r = 3 - p.i - p.j;
-  if (op.getIteratorTypesArray()[p.r] != utils::IteratorType::reduction)
-    return failure();
-  if (a == SmallVector<unsigned>{p.i, p.r})
-    p.lhsTransposed = false;
-  else if (a == SmallVector<unsigned>{p.r, p.i})
-    p.lhsTransposed = true;
-  else
-    return failure();
-  if (b == SmallVector<unsigned>{p.r, p.j})
-    p.rhsTransposed = false;
-  else if (b == SmallVector<unsigned>{p.j, p.r})
-    p.rhsTransposed = true;
-  else
-    return failure();
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic))
-    return failure();
-  p.M = ranges[p.i];
-  p.N = ranges[p.j];
-  p.R = ranges[p.r];
-  return p;
+  return hymir::recogniseChunkProduct(op);
 }
 
 static int64_t largestDivisor(int64_t n, ArrayRef<int64_t> candidates) {

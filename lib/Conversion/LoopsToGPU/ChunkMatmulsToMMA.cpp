@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hymir/Conversion/Passes.h"
+#include "hymir/Transforms/ChunkProduct.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -44,8 +45,7 @@ constexpr int64_t kTileM = 16, kTileN = 16, kTileK = 8;
 // Tile addresses must be 32-byte aligned: 8 f32 elements.
 constexpr int64_t kAlignElements = 8;
 
-/// `C[i, j] += Σ_r A[i, r] · B[r, j]` on buffers; A may be read as A[r, i]
-/// and B as B[j, r].
+/// A product on buffers with f32 operands, and its operands.
 struct Product {
   Value a, b, c;
   bool aTransposed, bTransposed;
@@ -53,63 +53,21 @@ struct Product {
 };
 
 static FailureOr<Product> recognise(linalg::GenericOp op) {
-  if (!op->hasAttr("hymir.chunk_matmul") || op.getNumLoops() != 3 ||
-      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() != 1 || !op.hasPureBufferSemantics())
+  if (!op->hasAttr("hymir.chunk_matmul") || !op.hasPureBufferSemantics())
     return failure();
-  Block &block = op.getRegion().front();
-  if (block.getOperations().size() != 3)
+  FailureOr<hymir::ChunkProduct> shape = hymir::recogniseChunkProduct(op);
+  if (failed(shape) ||
+      llvm::any_of(op.getRegion().front().getArguments(),
+                   [](BlockArgument arg) { return !arg.getType().isF32(); }))
     return failure();
-  auto mul = dyn_cast<arith::MulFOp>(&block.front());
-  auto add = dyn_cast<arith::AddFOp>(mul ? mul->getNextNode() : nullptr);
-  if (!mul || !add || mul.getLhs() != block.getArgument(0) ||
-      mul.getRhs() != block.getArgument(1) ||
-      !((add.getLhs() == block.getArgument(2) && add.getRhs() == mul) ||
-        (add.getRhs() == block.getArgument(2) && add.getLhs() == mul)))
-    return failure();
-  for (BlockArgument arg : block.getArguments())
-    if (!arg.getType().isF32())
-      return failure();
-
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  auto dims = [](AffineMap m) -> SmallVector<unsigned> {
-    SmallVector<unsigned> d;
-    if (!m.isProjectedPermutation(/*allowZeroInResults=*/false) ||
-        m.getNumResults() != 2)
-      return {};
-    for (AffineExpr e : m.getResults())
-      d.push_back(cast<AffineDimExpr>(e).getPosition());
-    return d;
-  };
-  SmallVector<unsigned> a = dims(maps[0]), b = dims(maps[1]), c = dims(maps[2]);
-  if (a.empty() || b.empty() || c.empty())
-    return failure();
-  unsigned i = c[0], j = c[1], r = 3 - i - j;
-  if (op.getIteratorTypesArray()[r] != utils::IteratorType::reduction)
-    return failure();
-  Product p;
-  if (a == SmallVector<unsigned>{i, r})
-    p.aTransposed = false;
-  else if (a == SmallVector<unsigned>{r, i})
-    p.aTransposed = true;
-  else
-    return failure();
-  if (b == SmallVector<unsigned>{r, j})
-    p.bTransposed = false;
-  else if (b == SmallVector<unsigned>{j, r})
-    p.bTransposed = true;
-  else
-    return failure();
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic))
-    return failure();
-  p.M = ranges[i];
-  p.N = ranges[j];
-  p.R = ranges[r];
-  p.a = op.getDpsInputOperand(0)->get();
-  p.b = op.getDpsInputOperand(1)->get();
-  p.c = op.getDpsInitOperand(0)->get();
-  return p;
+  return Product{op.getDpsInputOperand(0)->get(),
+                 op.getDpsInputOperand(1)->get(),
+                 op.getDpsInitOperand(0)->get(),
+                 shape->lhsTransposed,
+                 shape->rhsTransposed,
+                 shape->M,
+                 shape->N,
+                 shape->R};
 }
 
 /// A divisor of `v` known from its definition (constants, sums, products);
