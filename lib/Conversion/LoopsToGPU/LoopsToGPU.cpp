@@ -887,10 +887,8 @@ static SmallVector<memref::AllocOp> iterationTemporaries(scf::ForOp loop) {
 /// Gives each iteration of `loop` its own copy of the temporaries: one
 /// allocation before the loop with a leading dimension of `trips`, accessed
 /// at the iteration's index.
-static SmallVector<Value> privatize(scf::ForOp loop,
-                                    ArrayRef<memref::AllocOp> temporaries,
-                                    int64_t trips) {
-  SmallVector<Value> expanded;
+static void privatize(scf::ForOp loop, ArrayRef<memref::AllocOp> temporaries,
+                      int64_t trips) {
   Value iv = loop.getInductionVar();
   for (memref::AllocOp alloc : temporaries) {
     OpBuilder b(loop);
@@ -920,9 +918,7 @@ static SmallVector<Value> privatize(scf::ForOp loop,
       }
     }
     alloc.erase();
-    expanded.push_back(all.getResult());
   }
-  return expanded;
 }
 
 /// Whether `loop`'s iterations touch disjoint memory: every write goes to
