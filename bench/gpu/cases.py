@@ -56,6 +56,19 @@ CASES = {
                                          512, None),
     "simple_gla_prefill_B4_T4096_bf16_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
                                              4096, 512, 64),
+    # The chunked form as one block per (batch, head, tile) looping over the chunks
+    # (--parallel-chunks=false), against the default: a state pass, then a block per
+    # chunk for the outputs.
+    "simple_gla_prefill_B4_T4096_serial": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                           4096, 512, None),
+    "simple_gla_prefill_B4_T4096_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096,
+                                        512, 64),
+    "simple_gla_prefill_B4_T4096_bf16_serial": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_serial": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    "simple_gla_prefill_B4_T16384_bf16_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                              16384, 512, 64),
+    "gdn_prefill_B4_T16384_bf16_c64": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, 64),
 }
 
 
@@ -126,6 +139,8 @@ def prepare(args):
             cmd.append("--sequential-value-tile=0")
         if name.endswith("_ffma"):  # the same bf16 case without tensor cores
             cmd.append("--tensor-cores=off")
+        if name.endswith("_serial"):  # the chunk loop in one block per (b, h, tile)
+            cmd.append("--parallel-chunks=false")
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]
         subprocess.run(cmd, check=True)
         manifest.append({"name": name, "op": op, "B": B, "T": T,

@@ -278,6 +278,7 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
     // too when this checks the GPU's algebra.
     if (options.gpuChunkForms)
       chunk.valueTile = 8;
+    chunk.parallelChunks = options.gpuChunkForms && options.parallelChunks;
     pm.addPass(createChunkScansPass(chunk));
   }
   // 1c. Attention as FlashAttention-style tiles (docs/attention-cpu.md);

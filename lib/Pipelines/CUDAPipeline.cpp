@@ -61,6 +61,7 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
     chunk.polynomialExp = false;
     chunk.vectorRows = false;
     chunk.valueTile = options.valueTile;
+    chunk.parallelChunks = options.parallelChunks;
     pm.addPass(createChunkScansPass(chunk));
   }
   ConvertHymirToLoopsPassOptions toLoops;

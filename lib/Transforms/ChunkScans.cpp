@@ -875,12 +875,11 @@ static Value deltaValues(OpBuilder &b, Location loc, const ChunkPlan &plan,
                 map(ctx, 3, {0, 2}), 1);
 }
 
-/// The output rows and the new state of one chunk.
-static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
-                                            const ChunkPlan &plan, int64_t C,
-                                            Value q, Value k, Value v,
-                                            const ChunkDecay &decay, Value e,
-                                            Value state) {
+/// The output rows of one chunk from its incoming state:
+/// O = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S (+ E).
+static Value chunkOutput(OpBuilder &b, Location loc, const ChunkPlan &plan,
+                         int64_t C, Value q, Value k, Value v,
+                         const ChunkDecay &decay, Value e, Value state) {
   MLIRContext *ctx = b.getContext();
   int64_t K = plan.keyDim, V = plan.valueDim;
   auto par = utils::IteratorType::parallel;
@@ -903,11 +902,20 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
   out = matmul(b, loc, qDecayed, state, out, map(ctx, 3, {0, 1}),
                map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);
   // Intra-chunk part: O += (A ∘ M) V, loops i, j, v.
-  out = matmul(b, loc, masked, v, out, map(ctx, 3, {0, 1}),
-               map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1,
-               "hymir.lower_triangular_lhs");
+  return matmul(b, loc, masked, v, out, map(ctx, 3, {0, 1}),
+                map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1,
+                "hymir.lower_triangular_lhs");
+}
 
-  // State: S ← e^{G_last} S + (diag(e^{G_last − G}) K)ᵀ V, loops k, j, v.
+/// The state after one chunk:
+/// S ← e^{G_last} S + (diag(e^{G_last − G}) K)ᵀ V, loops k, j, v.
+static Value chunkNextState(OpBuilder &b, Location loc, const ChunkPlan &plan,
+                            int64_t C, Value k, Value v,
+                            const ChunkDecay &decay, Value state) {
+  MLIRContext *ctx = b.getContext();
+  int64_t K = plan.keyDim;
+  auto par = utils::IteratorType::parallel;
+  AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
   Value kDecayed = k;
   Value decayedState = state;
   if (decay.cumulative) {
@@ -928,9 +936,8 @@ static std::pair<Value, Value> chunkAlgebra(OpBuilder &b, Location loc,
           return arith::MulFOp::create(b, loc, args[0], total).getResult();
         });
   }
-  Value next = matmul(b, loc, kDecayed, v, decayedState, map(ctx, 3, {1, 0}),
-                      map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);
-  return {out, next};
+  return matmul(b, loc, kDecayed, v, decayedState, map(ctx, 3, {1, 0}),
+                map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1157,7 +1164,6 @@ diagonalAlgebra(OpBuilder &b, Location loc, const ChunkPlan &plan, int64_t C,
   return {out, next};
 }
 
-/// Replaces `op` by its chunked form (see the file header).
 /// Narrows the last (value) dim of `s` to the `width` columns at `column`.
 static void narrowColumns(OpBuilder &b, Slice &s, Value column,
                           int64_t width) {
@@ -1174,240 +1180,330 @@ static Value extractSlice(OpBuilder &b, Location loc, Value source,
                                         s.sizes, s.strides);
 }
 
+namespace {
+/// The shape of one scan's chunked form: what every iteration shares.
+struct ChunkedForm {
+  ScanOp op;
+  ChunkPlan plan; // with the value tile's columns (plan.valueDim)
+  int64_t C, tiles;
+  std::optional<int64_t> heads;
+  Value batch, time;
+
+  ChunkedForm(OpBuilder &b, Location loc, ScanOp op, const ChunkPlan &fullPlan,
+              int64_t C)
+      : op(op), plan(fullPlan), C(C), tiles(fullPlan.valueTiles) {
+    // With value tiles, each (batch, head, tile) iteration computes `V`
+    // columns of the output and the state; the plan's algebra sees only
+    // those.
+    plan.valueDim = fullPlan.valueDim / tiles;
+    if (auto attr = op.getHeadsAttr())
+      heads = attr.getInt();
+    Value first = op.getInputs().front();
+    batch = dimSize(b, loc, first, 0);
+    time = dimSize(b, loc, first, 1);
+  }
+
+  /// The (batch, head, tile) iteration space.
+  SmallVector<OpFoldResult> iterationBounds(OpBuilder &b) const {
+    SmallVector<OpFoldResult> ubs{batch};
+    if (heads)
+      ubs.push_back(b.getIndexAttr(*heads));
+    if (tiles > 1)
+      ubs.push_back(b.getIndexAttr(tiles));
+    return ubs;
+  }
+};
+
+/// What the chunks of one (batch, head, tile) iteration share.
+struct Iteration {
+  Value batch, head; // head: null without `heads`
+  Value column;      // the tile's first value column, or null
+  IRMapping params;  // the body's parameter arguments
+  SmallVector<Value> inputHeads;
+
+  /// The leading indices (batch, [time,] head) of a per-head tensor.
+  SmallVector<Value> leading(bool withTime) const {
+    SmallVector<Value> l{batch};
+    if (withTime)
+      l.push_back(Value());
+    if (head)
+      l.push_back(head);
+    return l;
+  }
+  /// `s` narrowed to the iteration's value columns.
+  Slice columnsOf(OpBuilder &b, Slice s, int64_t V) const {
+    if (column)
+      narrowColumns(b, s, column, V);
+    return s;
+  }
+};
+
+/// The chunk rows of hymir-chunk-scans' prepare (null where not built).
+struct ChunkRows {
+  Value q, k, v, g, e, beta;
+};
+} // namespace
+
+static Iteration beginIteration(OpBuilder &b, Location loc,
+                                const ChunkedForm &form, ValueRange ivs) {
+  Iteration it;
+  it.batch = ivs[0];
+  if (form.heads)
+    it.head = ivs[1];
+  if (form.tiles > 1)
+    it.column = arith::MulIOp::create(
+        b, loc, ivs[form.heads ? 2 : 1], indexConst(b, loc, form.plan.valueDim));
+  // Block head mapping, as in the sequential fallback.
+  auto headOf = [&](Value operand, unsigned dim) -> Value {
+    int64_t count = cast<RankedTensorType>(operand.getType()).getDimSize(dim);
+    int64_t ratio = *form.heads / count;
+    if (ratio == 1)
+      return it.head;
+    return arith::DivUIOp::create(b, loc, it.head, indexConst(b, loc, ratio));
+  };
+  ScanOp op = form.op;
+  for (auto [param, arg] : llvm::zip(op.getParams(), op.getParamArgs())) {
+    SmallVector<Value> leading;
+    if (form.heads)
+      leading.push_back(headOf(param, 0));
+    for (int64_t d = leading.size(),
+                 e = cast<RankedTensorType>(param.getType()).getRank();
+         d < e; ++d)
+      leading.push_back(Value());
+    it.params.map(arg, extractAt(b, loc, param, leading));
+  }
+  if (form.heads)
+    for (Value input : op.getInputs())
+      it.inputHeads.push_back(headOf(input, 2));
+  return it;
+}
+
+/// 1. Prepare: the state-independent part of the body, step by step, into
+/// the chunk rows of steps [t0, t0 + length) (rows past the end of the
+/// sequence are zero: no decay, no update, output discarded). Keys and the
+/// decay are always built; queries, values (with β) and E on request.
+static ChunkRows prepareRows(OpBuilder &b, Location loc,
+                             const ChunkedForm &form, const Iteration &it,
+                             Value t0, Value length, bool query, bool value,
+                             bool extra) {
+  const ChunkPlan &plan = form.plan;
+  ScanOp op = form.op;
+  Block &body = op.getBodyBlock();
+  int64_t C = form.C, K = plan.keyDim, V = plan.valueDim;
+  extra = extra && plan.extra;
+  bool beta = value && plan.delta;
+  // With vector rows (the CPU) only the rows past `length` are zeroed,
+  // after the loop: a full chunk writes every row, so zero-filling them
+  // first would be a wasted pass per chunk.
+  auto rowsOf = [&](ArrayRef<int64_t> shape) -> Value {
+    if (plan.vectorRows)
+      return tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
+    return zeros(b, loc, shape);
+  };
+  SmallVector<Value> rows;
+  if (query)
+    rows.push_back(rowsOf({C, K}));
+  rows.push_back(rowsOf({C, K}));
+  if (value)
+    rows.push_back(rowsOf({C, V}));
+  if (plan.hasDecay)
+    rows.push_back(plan.diagonal ? rowsOf({C, K}) : rowsOf({C}));
+  if (extra)
+    rows.push_back(rowsOf({C, V}));
+  if (beta)
+    rows.push_back(rowsOf({C}));
+  auto valueRow = [&](Value row) -> Value {
+    if (!it.column)
+      return row;
+    return tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({V}, b.getF32Type()), row,
+        ArrayRef<OpFoldResult>{it.column},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(V)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+  };
+  Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
+  auto stepLoop = scf::ForOp::create(
+      b, loc, zero, length, one, rows,
+      [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
+        Value t = arith::AddIOp::create(b, loc, t0, i);
+        IRMapping step = it.params;
+        if (op.hasTimeIndex())
+          step.map(body.getArgument(0), t);
+        for (auto [n, input, arg] :
+             llvm::enumerate(op.getInputs(), op.getInputArgs())) {
+          SmallVector<Value> leading{it.batch, t};
+          if (form.heads)
+            leading.push_back(it.inputHeads[n]);
+          auto rank = cast<RankedTensorType>(input.getType()).getRank();
+          while (static_cast<int64_t>(leading.size()) < rank)
+            leading.push_back(Value());
+          step.map(arg, extractAt(b, loc, input, leading));
+        }
+        for (Operation &inner : body.without_terminator())
+          if (!plan.stateOps.contains(&inner))
+            b.clone(inner, step);
+        SmallVector<Value> next;
+        unsigned n = 0;
+        auto row = [&](Value v) {
+          next.push_back(
+              insertRow(b, loc, step.lookupOrDefault(v), acc[n++], i,
+                        plan.vectorRows));
+        };
+        auto scalar = [&](Value x) {
+          next.push_back(
+              tensor::InsertOp::create(b, loc, x, acc[n++], ValueRange{i}));
+        };
+        if (query)
+          row(plan.query);
+        row(plan.key);
+        if (value)
+          next.push_back(insertRow(b, loc,
+                                   valueRow(step.lookupOrDefault(plan.value)),
+                                   acc[n++], i, plan.vectorRows));
+        if (plan.hasDecay) {
+          Value g = plan.logDecay
+                        ? step.lookupOrDefault(plan.logDecay)
+                        : math::LogOp::create(b, loc,
+                                              step.lookupOrDefault(plan.decay))
+                              .getResult();
+          if (plan.diagonal)
+            next.push_back(
+                insertRow(b, loc, g, acc[n++], i, plan.vectorRows));
+          else
+            scalar(g);
+        }
+        if (extra)
+          next.push_back(insertRow(b, loc,
+                                   valueRow(step.lookupOrDefault(plan.extra)),
+                                   acc[n++], i, plan.vectorRows));
+        if (beta)
+          scalar(plan.beta ? step.lookupOrDefault(plan.beta)
+                           : f32Const(b, loc, 1.0));
+        scf::YieldOp::create(b, loc, next);
+      });
+  // The CPU prefetches the next chunk's rows in this loop
+  // (hymir-prefetch-chunk-rows); the GPU path is left as it was.
+  if (plan.vectorRows)
+    stepLoop->setAttr("hymir.chunk_prepare", b.getI64IntegerAttr(C));
+  SmallVector<Value> r(stepLoop.getResults());
+  if (plan.vectorRows) {
+    Value tail = arith::SubIOp::create(b, loc, indexConst(b, loc, C), length);
+    for (Value &rowsOut : r) {
+      auto type = cast<RankedTensorType>(rowsOut.getType());
+      SmallVector<OpFoldResult> offsets{length}, sizes{tail},
+          strides(type.getRank(), b.getIndexAttr(1));
+      for (int64_t d = 1; d < type.getRank(); ++d) {
+        offsets.push_back(b.getIndexAttr(0));
+        sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+      }
+      Value past = tensor::ExtractSliceOp::create(b, loc, rowsOut, offsets,
+                                                  sizes, strides);
+      Value zero =
+          linalg::FillOp::create(b, loc, f32Const(b, loc, 0.0), past)
+              .getResult(0);
+      rowsOut = tensor::InsertSliceOp::create(b, loc, zero, rowsOut, offsets,
+                                              sizes, strides);
+    }
+  }
+  ChunkRows rowsOut;
+  unsigned n = 0;
+  if (query)
+    rowsOut.q = r[n++];
+  rowsOut.k = r[n++];
+  if (value)
+    rowsOut.v = r[n++];
+  if (plan.hasDecay)
+    rowsOut.g = r[n++];
+  if (extra)
+    rowsOut.e = r[n++];
+  if (beta)
+    rowsOut.beta = r[n++];
+  return rowsOut;
+}
+
+/// Rows [0, length) of the [C, V] chunk output as a [?, V] slice.
+static Value leadingRows(OpBuilder &b, Location loc, Value out, Value length,
+                         int64_t V) {
+  auto rowsType =
+      RankedTensorType::get({ShapedType::kDynamic, V}, b.getF32Type());
+  return tensor::ExtractSliceOp::create(
+      b, loc, rowsType, out,
+      ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{length, b.getIndexAttr(V)},
+      ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+}
+
+/// The sequential chunked form: per (batch, head, tile) iteration, a loop
+/// over the chunks that carries the state.
 static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
   OpBuilder rewriter(op);
   Location loc = op.getLoc();
-  std::optional<int64_t> heads;
-  if (auto attr = op.getHeadsAttr())
-    heads = attr.getInt();
-  Block &body = op.getBodyBlock();
-  // With value tiles, each (batch, head, tile) iteration computes `V`
-  // columns of the output and the state; the plan's algebra sees only those.
-  int64_t tiles = fullPlan.valueTiles;
-  ChunkPlan plan = fullPlan;
-  plan.valueDim = fullPlan.valueDim / tiles;
-  int64_t K = plan.keyDim, V = plan.valueDim;
+  ChunkedForm form(rewriter, loc, op, fullPlan, C);
+  const ChunkPlan &plan = form.plan;
+  int64_t V = plan.valueDim;
 
-  Value first = op.getInputs().front();
-  Value batch = dimSize(rewriter, loc, first, 0);
-  Value time = dimSize(rewriter, loc, first, 1);
   Value output = op.getOutputs()[0], final = op.getFinals()[0];
   SmallVector<Value> destinations{
       emptyWithLeading(rewriter, loc,
                        cast<RankedTensorType>(output.getType()),
-                       {batch, time}),
+                       {form.batch, form.time}),
       emptyWithLeading(rewriter, loc, cast<RankedTensorType>(final.getType()),
-                       {batch})};
-  SmallVector<OpFoldResult> ubs{batch};
-  if (heads)
-    ubs.push_back(rewriter.getIndexAttr(*heads));
-  if (tiles > 1)
-    ubs.push_back(rewriter.getIndexAttr(tiles));
+                       {form.batch})};
+  SmallVector<OpFoldResult> ubs = form.iterationBounds(rewriter);
 
   auto bodyBuilder = [&](OpBuilder &b, Location loc, ValueRange args) {
     unsigned numIvs = ubs.size();
-    Value bIv = args[0];
-    Value hIv = heads ? args[1] : Value();
-    Value column;
-    if (tiles > 1)
-      column = arith::MulIOp::create(b, loc, args[numIvs - 1],
-                                     indexConst(b, loc, V));
+    Iteration it = beginIteration(b, loc, form, args.take_front(numIvs));
     Value outDest = args[numIvs], finalDest = args[numIvs + 1];
-    // The iteration's value columns of a [.., V_full] tensor.
-    auto columnsOf = [&](Slice s) {
-      if (column)
-        narrowColumns(b, s, column, V);
-      return s;
-    };
-    auto valueRow = [&](Value row) -> Value {
-      if (!column)
-        return row;
-      return tensor::ExtractSliceOp::create(
-          b, loc, RankedTensorType::get({V}, b.getF32Type()), row,
-          ArrayRef<OpFoldResult>{column}, ArrayRef<OpFoldResult>{b.getIndexAttr(V)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-    };
-    // Block head mapping, as in the sequential fallback.
-    auto headOf = [&](Value operand, unsigned dim) -> Value {
-      int64_t count = cast<RankedTensorType>(operand.getType()).getDimSize(dim);
-      int64_t ratio = *heads / count;
-      if (ratio == 1)
-        return hIv;
-      return arith::DivUIOp::create(b, loc, hIv, indexConst(b, loc, ratio));
-    };
-
-    IRMapping mapping;
-    for (auto [param, arg] : llvm::zip(op.getParams(), op.getParamArgs())) {
-      SmallVector<Value> leading;
-      if (heads)
-        leading.push_back(headOf(param, 0));
-      for (int64_t d = leading.size(),
-                   e = cast<RankedTensorType>(param.getType()).getRank();
-           d < e; ++d)
-        leading.push_back(Value());
-      mapping.map(arg, extractAt(b, loc, param, leading));
-    }
-    SmallVector<Value> outLeading{bIv, Value()}, finalLeading{bIv};
-    if (heads) {
-      outLeading.push_back(hIv);
-      finalLeading.push_back(hIv);
-    }
-    Slice outS = columnsOf(sliceAt(b, loc, outDest, outLeading));
-    Slice finalS = columnsOf(sliceAt(b, loc, finalDest, finalLeading));
+    Slice outS = it.columnsOf(b, sliceAt(b, loc, outDest, it.leading(true)), V);
+    Slice finalS =
+        it.columnsOf(b, sliceAt(b, loc, finalDest, it.leading(false)), V);
     Value outSlice = extractSlice(b, loc, outDest, outS);
     Value init = extractSlice(
         b, loc, op.getInits()[0],
-        columnsOf(sliceAt(b, loc, op.getInits()[0], finalLeading)));
+        it.columnsOf(b, sliceAt(b, loc, op.getInits()[0], it.leading(false)),
+                     V));
     Value state = linalg::CopyOp::create(b, loc, init,
                                          extractSlice(b, loc, finalDest, finalS))
                       .getResult(0);
-    SmallVector<Value> inputHeads;
-    if (heads)
-      for (Value input : op.getInputs())
-        inputHeads.push_back(headOf(input, 2));
 
     Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1),
           chunk = indexConst(b, loc, C);
-    Value numChunks = arith::CeilDivUIOp::create(b, loc, time, chunk);
+    Value numChunks = arith::CeilDivUIOp::create(b, loc, form.time, chunk);
     auto chunkLoop = scf::ForOp::create(
         b, loc, zero, numChunks, one, ValueRange{state, outSlice},
         [&](OpBuilder &b, Location loc, Value c, ValueRange carried) {
           Value t0 = arith::MulIOp::create(b, loc, c, chunk);
-          Value rest = arith::SubIOp::create(b, loc, time, t0);
+          Value rest = arith::SubIOp::create(b, loc, form.time, t0);
           Value length = arith::MinUIOp::create(b, loc, rest, chunk);
-
-          // 1. Prepare: the state-independent part of the body, step by
-          //    step, into zero-filled chunk rows (rows past the end of the
-          //    sequence stay zero: no decay, no update, output discarded).
-          // With vector rows (the CPU) only the rows past `length` are
-          // zeroed, after the loop: a full chunk writes every row, so
-          // zero-filling them first would be a wasted pass per chunk.
-          auto rowsOf = [&](ArrayRef<int64_t> shape) -> Value {
-            if (plan.vectorRows)
-              return tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
-            return zeros(b, loc, shape);
-          };
-          SmallVector<Value> rows{rowsOf({C, K}), rowsOf({C, K}),
-                                  rowsOf({C, V})};
-          if (plan.hasDecay)
-            rows.push_back(plan.diagonal ? rowsOf({C, K}) : rowsOf({C}));
-          if (plan.extra)
-            rows.push_back(rowsOf({C, V}));
-          if (plan.delta)
-            rows.push_back(rowsOf({C}));
-          auto stepLoop = scf::ForOp::create(
-              b, loc, zero, length, one, rows,
-              [&](OpBuilder &b, Location loc, Value i, ValueRange acc) {
-                Value t = arith::AddIOp::create(b, loc, t0, i);
-                IRMapping step = mapping;
-                if (op.hasTimeIndex())
-                  step.map(body.getArgument(0), t);
-                for (auto [n, input, arg] :
-                     llvm::enumerate(op.getInputs(), op.getInputArgs())) {
-                  SmallVector<Value> leading{bIv, t};
-                  if (heads)
-                    leading.push_back(inputHeads[n]);
-                  auto rank =
-                      cast<RankedTensorType>(input.getType()).getRank();
-                  while (static_cast<int64_t>(leading.size()) < rank)
-                    leading.push_back(Value());
-                  step.map(arg, extractAt(b, loc, input, leading));
-                }
-                for (Operation &inner : body.without_terminator())
-                  if (!plan.stateOps.contains(&inner))
-                    b.clone(inner, step);
-                SmallVector<Value> next{
-                    insertRow(b, loc, step.lookupOrDefault(plan.query), acc[0],
-                              i, plan.vectorRows),
-                    insertRow(b, loc, step.lookupOrDefault(plan.key), acc[1], i,
-                              plan.vectorRows),
-                    insertRow(b, loc,
-                              valueRow(step.lookupOrDefault(plan.value)),
-                              acc[2], i, plan.vectorRows)};
-                unsigned n = 3;
-                if (plan.hasDecay) {
-                  Value g = plan.logDecay
-                                ? step.lookupOrDefault(plan.logDecay)
-                                : math::LogOp::create(
-                                      b, loc, step.lookupOrDefault(plan.decay))
-                                      .getResult();
-                  if (plan.diagonal)
-                    next.push_back(insertRow(b, loc, g, acc[n++], i,
-                                             plan.vectorRows));
-                  else
-                    next.push_back(tensor::InsertOp::create(
-                        b, loc, g, acc[n++], ValueRange{i}));
-                }
-                if (plan.extra)
-                  next.push_back(insertRow(
-                      b, loc, valueRow(step.lookupOrDefault(plan.extra)),
-                      acc[n++], i, plan.vectorRows));
-                if (plan.delta)
-                  next.push_back(tensor::InsertOp::create(
-                      b, loc,
-                      plan.beta ? step.lookupOrDefault(plan.beta)
-                                : f32Const(b, loc, 1.0),
-                      acc[n++], ValueRange{i}));
-                scf::YieldOp::create(b, loc, next);
-              });
-          // The CPU prefetches the next chunk's rows in this loop
-          // (hymir-prefetch-chunk-rows); the GPU path is left as it was.
-          if (plan.vectorRows)
-            stepLoop->setAttr("hymir.chunk_prepare", b.getI64IntegerAttr(C));
-          SmallVector<Value> r(stepLoop.getResults());
-          if (plan.vectorRows) {
-            Value tail = arith::SubIOp::create(b, loc, chunk, length);
-            for (Value &rowsOut : r) {
-              auto type = cast<RankedTensorType>(rowsOut.getType());
-              SmallVector<OpFoldResult> offsets{length}, sizes{tail},
-                  strides(type.getRank(), b.getIndexAttr(1));
-              for (int64_t d = 1; d < type.getRank(); ++d) {
-                offsets.push_back(b.getIndexAttr(0));
-                sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-              }
-              Value past = tensor::ExtractSliceOp::create(b, loc, rowsOut,
-                                                          offsets, sizes,
-                                                          strides);
-              Value zero = linalg::FillOp::create(b, loc, f32Const(b, loc, 0.0),
-                                                  past)
-                               .getResult(0);
-              rowsOut = tensor::InsertSliceOp::create(b, loc, zero, rowsOut,
-                                                      offsets, sizes, strides);
-            }
-          }
-          unsigned n = 3;
-          Value g = plan.hasDecay ? r[n++] : Value();
-          Value e = plan.extra ? r[n++] : Value();
-          Value beta = plan.delta ? r[n++] : Value();
+          ChunkRows r = prepareRows(b, loc, form, it, t0, length,
+                                    /*query=*/true, /*value=*/true,
+                                    /*extra=*/true);
 
           // 2./3. Output rows and the next state; the delta rule's
           //       pseudo-values V' stand in for V.
           ChunkDecay decay = plan.diagonal
                                  ? ChunkDecay()
-                                 : chunkDecay(b, loc, C, g, plan.vectorRows);
-          Value v = r[2];
-          if (beta)
-            v = deltaValues(b, loc, plan, C, r[1], v, beta, decay, carried[0]);
-          std::pair<Value, Value> result =
-              plan.diagonal
-                  ? diagonalAlgebra(b, loc, plan, C, r[0], r[1], v, g, e,
-                                    carried[0])
-                  : chunkAlgebra(b, loc, plan, C, r[0], r[1], v, decay, e,
-                                 carried[0]);
-          Value out = result.first, next = result.second;
+                                 : chunkDecay(b, loc, C, r.g, plan.vectorRows);
+          Value v = r.v;
+          if (r.beta)
+            v = deltaValues(b, loc, plan, C, r.k, v, r.beta, decay,
+                            carried[0]);
+          Value out, next;
+          if (plan.diagonal) {
+            std::tie(out, next) = diagonalAlgebra(b, loc, plan, C, r.q, r.k,
+                                                  v, r.g, r.e, carried[0]);
+          } else {
+            out = chunkOutput(b, loc, plan, C, r.q, r.k, v, decay, r.e,
+                              carried[0]);
+            next = chunkNextState(b, loc, plan, C, r.k, v, decay, carried[0]);
+          }
 
           // The chunk's first `length` output rows: row by row as vectors,
           // or as one slice.
           if (!plan.vectorRows) {
-            auto rowsType = RankedTensorType::get({ShapedType::kDynamic, V},
-                                                  b.getF32Type());
-            Value rowsOut = tensor::ExtractSliceOp::create(
-                b, loc, rowsType, out,
-                ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
-                ArrayRef<OpFoldResult>{length, b.getIndexAttr(V)},
-                ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
             Value written = tensor::InsertSliceOp::create(
-                b, loc, rowsOut, carried[1],
+                b, loc, leadingRows(b, loc, out, length, V), carried[1],
                 ArrayRef<OpFoldResult>{t0, b.getIndexAttr(0)},
                 ArrayRef<OpFoldResult>{length, b.getIndexAttr(V)},
                 ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
@@ -1446,6 +1542,182 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
   auto forall = scf::ForallOp::create(rewriter, loc, ubs, destinations,
                                       /*mapping=*/std::nullopt, bodyBuilder);
   op->replaceAllUsesWith(forall.getResults());
+  op->erase();
+}
+
+/// The parallel-chunks form (`parallel-chunks`, tensor rows only): two
+/// loop nests instead of one loop over the chunks.
+///
+///   1. State pass, per (batch, head, tile): the chunk loop with only the
+///      work the state needs (K, V, g rows, the delta rule's V', the
+///      update). It records each chunk's incoming state S_c, and V'.
+///   2. Output, per (batch, head, tile, chunk), all in parallel:
+///      O_c = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S_c + E, reading S_c (and V').
+///
+/// Phase 2 holds the queries' share of the FLOPs (Q Kᵀ, its product with V,
+/// Q S) and has T / C times the iterations of the sequential form: a GPU
+/// grid of (batch, head, tile, chunk) blocks instead of (batch, head,
+/// tile). The cost is a workspace of one K × V state per chunk (and the
+/// V' rows).
+static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
+                                  int64_t C) {
+  OpBuilder rewriter(op);
+  Location loc = op.getLoc();
+  ChunkedForm form(rewriter, loc, op, fullPlan, C);
+  const ChunkPlan &plan = form.plan;
+  int64_t K = plan.keyDim, V = plan.valueDim;
+  int64_t fullV = fullPlan.valueDim;
+  Type f32 = rewriter.getF32Type();
+
+  Value chunk = indexConst(rewriter, loc, C);
+  Value numChunks = arith::CeilDivUIOp::create(rewriter, loc, form.time, chunk);
+  Value padded = arith::MulIOp::create(rewriter, loc, numChunks, chunk);
+  // Workspaces: S_c as [B, (H,) NC, K, V] and V' as [B, (H,) NC·C, V].
+  auto perHead = [&](Value rows, ArrayRef<int64_t> inner) {
+    SmallVector<int64_t> shape{ShapedType::kDynamic};
+    if (form.heads)
+      shape.push_back(*form.heads);
+    shape.push_back(ShapedType::kDynamic);
+    shape.append(inner.begin(), inner.end());
+    return tensor::EmptyOp::create(rewriter, loc, shape, f32,
+                                   ValueRange{form.batch, rows})
+        .getResult();
+  };
+  Value output = op.getOutputs()[0], final = op.getFinals()[0];
+  SmallVector<Value> stateOuts{
+      emptyWithLeading(rewriter, loc, cast<RankedTensorType>(final.getType()),
+                       {form.batch}),
+      perHead(numChunks, {K, fullV})};
+  if (plan.delta)
+    stateOuts.push_back(perHead(padded, {fullV}));
+  SmallVector<OpFoldResult> ubs = form.iterationBounds(rewriter);
+  unsigned numIvs = ubs.size();
+
+  // The [rows.., V] slice of a per-head workspace at (batch, head) and the
+  // iteration's columns.
+  auto workspaceSlice = [&](OpBuilder &b, const Iteration &it, Value ws) {
+    return it.columnsOf(b, sliceAt(b, loc, ws, it.leading(false)), V);
+  };
+
+  // 1. The state pass.
+  auto statePass = scf::ForallOp::create(
+      rewriter, loc, ubs, stateOuts, /*mapping=*/std::nullopt,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Iteration it = beginIteration(b, loc, form, args.take_front(numIvs));
+        Value finalDest = args[numIvs];
+        Slice finalS =
+            it.columnsOf(b, sliceAt(b, loc, finalDest, it.leading(false)), V);
+        Value init = extractSlice(
+            b, loc, op.getInits()[0],
+            it.columnsOf(b,
+                         sliceAt(b, loc, op.getInits()[0], it.leading(false)),
+                         V));
+        Value state =
+            linalg::CopyOp::create(b, loc, init,
+                                   extractSlice(b, loc, finalDest, finalS))
+                .getResult(0);
+        SmallVector<Slice> wsSlices;
+        SmallVector<Value> carried{state};
+        for (Value ws : args.drop_front(numIvs + 1)) {
+          wsSlices.push_back(workspaceSlice(b, it, ws));
+          carried.push_back(extractSlice(b, loc, ws, wsSlices.back()));
+        }
+        Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
+        auto chunkLoop = scf::ForOp::create(
+            b, loc, zero, numChunks, one, carried,
+            [&](OpBuilder &b, Location loc, Value c, ValueRange acc) {
+              Value t0 = arith::MulIOp::create(b, loc, c, chunk);
+              Value rest = arith::SubIOp::create(b, loc, form.time, t0);
+              Value length = arith::MinUIOp::create(b, loc, rest, chunk);
+              ChunkRows r = prepareRows(b, loc, form, it, t0, length,
+                                        /*query=*/false, /*value=*/true,
+                                        /*extra=*/false);
+              ChunkDecay decay = chunkDecay(b, loc, C, r.g, plan.vectorRows);
+              Value s = acc[0];
+              auto one3 = [&](int64_t n) {
+                return SmallVector<OpFoldResult>(n, b.getIndexAttr(1));
+              };
+              SmallVector<Value> next{Value(),
+                                      tensor::InsertSliceOp::create(
+                                          b, loc, s, acc[1],
+                                          {c, b.getIndexAttr(0),
+                                           b.getIndexAttr(0)},
+                                          {b.getIndexAttr(1),
+                                           b.getIndexAttr(K),
+                                           b.getIndexAttr(V)},
+                                          one3(3))};
+              Value v = r.v;
+              if (r.beta) {
+                // Rows past the end have β = 0 and k = 0: their V' is 0.
+                v = deltaValues(b, loc, plan, C, r.k, v, r.beta, decay, s);
+                next.push_back(tensor::InsertSliceOp::create(
+                    b, loc, v, acc[2], {t0, b.getIndexAttr(0)},
+                    {b.getIndexAttr(C), b.getIndexAttr(V)}, one3(2)));
+              }
+              next[0] = chunkNextState(b, loc, plan, C, r.k, v, decay, s);
+              scf::YieldOp::create(b, loc, next);
+            });
+        auto inParallel = scf::InParallelOp::create(b, loc);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(inParallel.getBody());
+        tensor::ParallelInsertSliceOp::create(b, loc, chunkLoop.getResult(0),
+                                              finalDest, finalS.offsets,
+                                              finalS.sizes, finalS.strides);
+        for (auto [n, s] : llvm::enumerate(wsSlices))
+          tensor::ParallelInsertSliceOp::create(
+              b, loc, chunkLoop.getResult(n + 1), args[numIvs + 1 + n],
+              s.offsets, s.sizes, s.strides);
+      });
+  Value states = statePass.getResult(1);
+  Value deltaRows = plan.delta ? statePass.getResult(2) : Value();
+
+  // 2. The outputs, a chunk per iteration.
+  SmallVector<OpFoldResult> outUbs = ubs;
+  outUbs.push_back(numChunks);
+  Value outInit = emptyWithLeading(
+      rewriter, loc, cast<RankedTensorType>(output.getType()),
+      {form.batch, form.time});
+  auto outputs = scf::ForallOp::create(
+      rewriter, loc, outUbs, ValueRange{outInit}, /*mapping=*/std::nullopt,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Iteration it = beginIteration(b, loc, form, args.take_front(numIvs));
+        Value c = args[numIvs], outDest = args[numIvs + 1];
+        Value t0 = arith::MulIOp::create(b, loc, c, chunk);
+        Value rest = arith::SubIOp::create(b, loc, form.time, t0);
+        Value length = arith::MinUIOp::create(b, loc, rest, chunk);
+        ChunkRows r = prepareRows(b, loc, form, it, t0, length,
+                                  /*query=*/true, /*value=*/!plan.delta,
+                                  /*extra=*/true);
+        ChunkDecay decay = chunkDecay(b, loc, C, r.g, plan.vectorRows);
+        // S_c and V' of this chunk from the workspaces.
+        Slice stateS = workspaceSlice(b, it, states);
+        stateS.offsets[form.heads ? 2 : 1] = c;
+        stateS.sizes[form.heads ? 2 : 1] = b.getIndexAttr(1);
+        stateS.type = RankedTensorType::get({K, V}, f32);
+        Value state = extractSlice(b, loc, states, stateS);
+        Value v = r.v;
+        if (deltaRows) {
+          Slice rowsS = workspaceSlice(b, it, deltaRows);
+          rowsS.offsets[form.heads ? 2 : 1] = t0;
+          rowsS.sizes[form.heads ? 2 : 1] = b.getIndexAttr(C);
+          rowsS.type = RankedTensorType::get({C, V}, f32);
+          v = extractSlice(b, loc, deltaRows, rowsS);
+        }
+        Value out =
+            chunkOutput(b, loc, plan, C, r.q, r.k, v, decay, r.e, state);
+        Slice outS =
+            it.columnsOf(b, sliceAt(b, loc, outDest, it.leading(true)), V);
+        outS.offsets[1] = t0;
+        outS.sizes[1] = length;
+        Value rows = leadingRows(b, loc, out, length, V);
+        auto inParallel = scf::InParallelOp::create(b, loc);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(inParallel.getBody());
+        tensor::ParallelInsertSliceOp::create(b, loc, rows, outDest,
+                                              outS.offsets, outS.sizes,
+                                              outS.strides);
+      });
+  op->replaceAllUsesWith(ValueRange{outputs.getResult(0), statePass.getResult(0)});
   op->erase();
 }
 
@@ -1537,7 +1809,10 @@ struct ChunkScansPass
             << (plan.hasDecay ? "scalar decay" : "no decay")
             << (plan.delta ? ", delta rule" : ", rank-1 update")
             << (plan.extra ? ", read + skip" : ", read");
-      rewrite(scan, plan, C);
+      if (parallelChunks && !vectorRows && !plan.diagonal)
+        rewriteParallelChunks(scan, plan, C);
+      else
+        rewrite(scan, plan, C);
       ++numChunked;
     }
     if (!vectorRows)

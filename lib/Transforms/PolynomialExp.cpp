@@ -7,9 +7,26 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
+
+namespace {
+/// The math.fma / math.floor ops the polynomial patterns create (and have
+/// not erased since): the rewrite may erase whole dead ops around the
+/// exponentials, so the ops are tracked rather than looked up afterwards.
+struct HelperTracker : RewriterBase::Listener {
+  llvm::SetVector<Operation *> helpers;
+  void notifyOperationInserted(Operation *op,
+                               OpBuilder::InsertPoint) override {
+    if (isa<math::FmaOp, math::FloorOp>(op))
+      helpers.insert(op);
+  }
+  void notifyOperationErased(Operation *op) override {
+    op->walk([&](Operation *nested) { helpers.remove(nested); });
+  }
+};
+} // namespace
 
 LogicalResult hymir::approximateTaggedExps(Operation *root, StringRef tag) {
   SmallVector<Operation *> exps;
@@ -19,20 +36,15 @@ LogicalResult hymir::approximateTaggedExps(Operation *root, StringRef tag) {
   });
   if (exps.empty())
     return success();
-  llvm::SmallPtrSet<Block *, 8> blocks;
-  for (Operation *exp : exps)
-    blocks.insert(exp->getBlock());
   RewritePatternSet patterns(root->getContext());
   populateMathPolynomialApproximationPatterns(
       patterns, [](StringRef name) { return name == "math.exp"; });
-  if (failed(applyOpPatternsGreedily(exps, std::move(patterns))))
+  HelperTracker tracker;
+  if (failed(applyOpPatternsGreedily(
+          exps, std::move(patterns),
+          GreedyRewriteConfig().setListener(&tracker))))
     return failure();
-  SmallVector<Operation *> helpers;
-  for (Block *block : blocks)
-    for (Operation &op : *block)
-      if (isa<math::FmaOp, math::FloorOp>(op))
-        helpers.push_back(&op);
-  for (Operation *op : helpers) {
+  for (Operation *op : tracker.helpers) {
     OpBuilder b(op);
     Value replacement;
     if (auto fma = dyn_cast<math::FmaOp>(op))

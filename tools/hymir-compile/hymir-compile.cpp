@@ -175,6 +175,11 @@ struct Options {
                "(decode; default: the pipeline's, 16; 0: a block per "
                "(batch, head))"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  cl::opt<bool> parallelChunks{
+      "parallel-chunks",
+      cl::desc("--target=cuda: chunked scans as a state pass, then a block "
+               "per chunk for the outputs (default true)"),
+      cl::init(true), cl::cat(category)};
   cl::opt<hymir::TensorCores> tensorCores{
       "tensor-cores",
       cl::desc("--target=cuda: chunk products on tensor cores (TF32 WMMA)"),
@@ -394,6 +399,7 @@ int runCUDA(Options &opts) {
   pipeline.toolkit = opts.toolkit;
   pipeline.nestThreads = opts.nestThreads;
   pipeline.tensorCores = opts.tensorCores;
+  pipeline.parallelChunks = opts.parallelChunks;
   if (opts.chunkSize >= 0)
     pipeline.chunkSize = opts.chunkSize;
   if (opts.valueTile >= 0)

@@ -226,6 +226,12 @@ struct Options {
       cl::desc("--target=cpu: build the chunked scans as the CUDA pipeline "
                "does (tensor-level rows and masks), to check them here"),
       cl::init(false), cl::cat(category)};
+  cl::opt<bool> parallelChunks{
+      "parallel-chunks",
+      cl::desc("--target=cpu with --gpu-chunk-forms: the CUDA pipeline's "
+               "parallel-chunks form (state pass, then every chunk's output "
+               "in parallel)"),
+      cl::init(false), cl::cat(category)};
   /// --threads=N, parsed by `extractThreads`: libLLVM already registers a
   /// (hidden, unrelated) global option named "threads".
   unsigned threads = 0;
@@ -698,10 +704,11 @@ class CpuRunner {
 public:
   CpuRunner(ModuleOp module, const RawWeights &weights, int64_t chunkSize,
             int64_t valueTile, bool tileAttention, bool gpuChunkForms,
-            unsigned threads)
+            bool parallelChunks, unsigned threads)
       : module(module), weights(weights), chunkSize(chunkSize),
         valueTile(valueTile), tileAttention(tileAttention),
-        gpuChunkForms(gpuChunkForms), threads(threads) {}
+        gpuChunkForms(gpuChunkForms), parallelChunks(parallelChunks),
+        threads(threads) {}
 
   /// Compiles `entry` (once) and binds every weight.
   LogicalResult prepare(StringRef entry) {
@@ -714,6 +721,7 @@ public:
       options.valueTile = valueTile;
     options.tileAttention = tileAttention;
     options.gpuChunkForms = gpuChunkForms;
+    options.parallelChunks = parallelChunks;
     options.threads = threads;
     FailureOr<hymir::CompiledModule> c =
         hymir::CompiledModule::compile(module, entry, options);
@@ -768,6 +776,7 @@ private:
   int64_t valueTile;
   bool tileAttention;
   bool gpuChunkForms;
+  bool parallelChunks;
   unsigned threads;
   llvm::StringMap<hymir::CompiledModule> compiled;
 };
@@ -1409,7 +1418,8 @@ int run(Options &opts, const char *argv0) {
                : kExitFailure;
   }
   CpuRunner cpu(*module, rawWeights, opts.chunkSize, opts.valueTile,
-                opts.tileAttention, opts.gpuChunkForms, opts.threads);
+                opts.tileAttention, opts.gpuChunkForms, opts.parallelChunks,
+                opts.threads);
   auto runReference = [&](StringRef entry, ArrayRef<Tensor> args) {
     return hymir::ref::runFunction(*module, entry, args, &weights, memoryLimit);
   };

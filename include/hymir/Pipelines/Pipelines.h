@@ -44,6 +44,12 @@ struct CPUPipelineOptions
                      "ops, libm exponentials): a way to check the GPU's "
                      "chunk algebra on the CPU"),
       llvm::cl::init(false)};
+  Option<bool> parallelChunks{
+      *this, "parallel-chunks",
+      llvm::cl::desc("With gpu-chunk-forms: the CUDA pipeline's "
+                     "parallel-chunks form (a state pass, then every "
+                     "chunk's output in parallel)"),
+      llvm::cl::init(false)};
   Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Worker threads of the generated code: 1 runs the "
@@ -145,6 +151,12 @@ struct CUDAPipelineOptions
                      "chunked scans (hymir-chunk-scans value-tile); 0: one "
                      "block per (batch, head)"),
       llvm::cl::init(32)};
+  Option<bool> parallelChunks{
+      *this, "parallel-chunks",
+      llvm::cl::desc("Chunked scans as a state pass per (batch, head, tile) "
+                     "block, then a block per (batch, head, tile, chunk) "
+                     "for the outputs (hymir-chunk-scans parallel-chunks)"),
+      llvm::cl::init(true)};
   Option<int64_t> sequentialValueTile{
       *this, "sequential-value-tile",
       llvm::cl::desc("Value columns per (batch, head, tile) block of "

@@ -65,7 +65,14 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
     the exponentials of the chunk algebra use MLIR's polynomial `exp` (a few
     ulp) so that they vectorize; the body's own ops are cloned unchanged.
     GQA/GVA heads are read by the scan's block mapping, like the sequential
-    fallback. A scan of any other class or shape is left alone (it takes the
+    fallback.
+
+    With `parallel-chunks` (tensor rows only; not the diagonal class) the
+    form is two loop nests: a state pass per (batch, head, tile), the chunk
+    loop with only what the state needs, recording each chunk's incoming
+    state (and the delta rule's V') in a workspace; then an `scf.forall`
+    over (batch, head, tile, chunk) that computes every chunk's output from
+    its recorded state, all in parallel. A scan of any other class or shape is left alone (it takes the
     sequential fallback); with `remarks`, a remark on the scan says which
     form it gets and why.
   }];
@@ -84,6 +91,11 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
            "Split the value columns into independent tiles of about this "
            "many columns (the most tiles up to ceil(V / value-tile) that "
            "divide V): more parallel iterations; 0 keeps one">,
+    Option<"parallelChunks", "parallel-chunks", "bool", /*default=*/"false",
+           "With tensor rows (vector-rows=false): a state pass that records "
+           "each chunk's incoming state, then the outputs of all chunks in "
+           "parallel (a GPU grid over the chunks); identity, scalar and "
+           "delta-rule forms">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::LLVM::LLVMDialect",

@@ -1382,6 +1382,20 @@ struct ParallelLoopsToGPUPass
       gridDim[i] = next;
       grid[next++] = bounds.trips[i];
     }
+    // More than three dims (the parallel-chunks outputs: batch, head, tile,
+    // chunk): the outer ones share block z, delinearized, where their
+    // product fits, instead of running in turn in each block.
+    unsigned shared = 0; // dims [0, shared) on block z
+    if (n > 3 && gridDim[n - 1] == 0 && gridDim[n - 2] == 1 &&
+        gridDim[n - 3] == 2) {
+      int64_t product = 1;
+      for (unsigned i = 0; i < n - 2; ++i)
+        product *= bounds.trips[i];
+      if (product <= kMaxGrid[2]) {
+        shared = n - 2;
+        grid[2] = product;
+      }
+    }
     OpBuilder b(loop);
     Location loc = loop.getLoc();
     Value one = index(b, loc, 1);
@@ -1395,7 +1409,16 @@ struct ParallelLoopsToGPUPass
     Value blockIds[3] = {launch.getBlockIds().x, launch.getBlockIds().y,
                          launch.getBlockIds().z};
     SmallVector<Value> ivs(n);
-    for (unsigned i = 0; i < n; ++i) {
+    Value z = blockIds[2];
+    for (unsigned i = shared; i-- > 0;) {
+      Value id = z;
+      if (i != 0) {
+        id = arith::RemUIOp::create(b, loc, z, index(b, loc, bounds.trips[i]));
+        z = arith::DivUIOp::create(b, loc, z, index(b, loc, bounds.trips[i]));
+      }
+      ivs[i] = affineIv(b, loc, id, bounds.lbs[i], bounds.steps[i]);
+    }
+    for (unsigned i = shared; i < n; ++i) {
       if (gridDim[i] >= 0) {
         ivs[i] = affineIv(b, loc, blockIds[gridDim[i]], bounds.lbs[i],
                           bounds.steps[i]);

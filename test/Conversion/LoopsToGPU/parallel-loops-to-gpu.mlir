@@ -74,6 +74,39 @@ func.func @scan_nest(%x: memref<2x37x4x8xf32>, %s: memref<2x4x8xf32>) {
 
 // -----
 
+// A nest of four dims (chunk-scans' parallel-chunks outputs: batch, head,
+// tile, chunk): the inner two on block x and y, the outer two delinearized
+// from block z (3 · 5 blocks), not looped over inside each block.
+
+// CHECK-LABEL: func.func @four_dims
+// CHECK: gpu.launch blocks(%[[BX:.+]], %[[BY:.+]], %[[BZ:.+]]) in (%{{.+}} = %c7{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c15{{(_[0-9]+)?}})
+// CHECK-DAG: %[[H:.+]] = arith.remui %[[BZ]], %c5
+// CHECK-DAG: %[[B:.+]] = arith.divui %[[BZ]], %c5
+// CHECK: scf.for %{{.+}} = %{{.+}} to %c8{{(_[0-9]+)?}} step %c256
+// CHECK: memref.load %{{.+}}[%[[B]], %[[H]], %[[BY]], %[[BX]], %{{.+}}]
+func.func @four_dims(%x: memref<3x5x2x7x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c5 = arith.constant 5 : index
+  %c7 = arith.constant 7 : index
+  %c8 = arith.constant 8 : index
+  scf.parallel (%b, %h, %j, %c) = (%c0, %c0, %c0, %c0) to (%c3, %c5, %c2, %c7)
+      step (%c1, %c1, %c1, %c1) {
+    scf.parallel (%k) = (%c0) to (%c8) step (%c1) {
+      %v = memref.load %x[%b, %h, %j, %c, %k] : memref<3x5x2x7x8xf32>
+      %n = arith.addf %v, %v : f32
+      memref.store %n, %x[%b, %h, %j, %c, %k] : memref<3x5x2x7x8xf32>
+      scf.reduce
+    }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
 // Work at the top level that is not a parallel loop (a time loop whose unit
 // batch × heads loop folded away) becomes a one-thread kernel; a constant
 // global it reads is re-read inside the kernel.
