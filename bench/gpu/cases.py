@@ -69,6 +69,19 @@ CASES = {
     "simple_gla_prefill_B4_T16384_bf16_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
                                               16384, 512, 64),
     "gdn_prefill_B4_T16384_bf16_c64": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, 64),
+    # _ot0: the parallel-chunks outputs a block per (batch, head, chunk), all value
+    # columns (--output-value-tile=0), the state pass in tiles of 32.
+    "simple_gla_prefill_B4_T4096_bf16_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                             4096, 512, None),
+    "simple_gla_prefill_B4_T4096_bf16_c32_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                 4, 4096, 512, 32),
+    "simple_gla_prefill_B4_T4096_bf16_c64_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                 4, 4096, 512, 64),
+    "simple_gla_prefill_B4_T4096_c32_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                            4096, 512, 32),
+    "gdn_prefill_B4_T4096_bf16_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_c32_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 32),
+    "gdn_prefill_B4_T4096_bf16_c64_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 64),
 }
 
 
@@ -120,6 +133,8 @@ def case_inputs(op, B, T, H=H):
 def prepare(args):
     manifest = []
     for name, (op, mlir, B, T, threads, chunk) in CASES.items():
+        if args.only and name not in args.only:
+            continue
         d = os.path.join(args.out, name)
         os.makedirs(d, exist_ok=True)
         shapes = [x.shape for x in case_inputs(op, B, 1 if T else None)]
@@ -141,6 +156,8 @@ def prepare(args):
             cmd.append("--tensor-cores=off")
         if name.endswith("_serial"):  # the chunk loop in one block per (b, h, tile)
             cmd.append("--parallel-chunks=false")
+        if name.endswith("_ot0"):
+            cmd.append("--output-value-tile=0")
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]
         subprocess.run(cmd, check=True)
         manifest.append({"name": name, "op": op, "B": B, "T": T,
@@ -274,6 +291,7 @@ def main():
     p = sub.add_parser("prepare")
     p.add_argument("--hymir-compile", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--only", nargs="+", help="prepare these cases only")
     d = sub.add_parser("device")
     d.add_argument("--runner", required=True)
     d.add_argument("--cases", required=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU benchmark (issue #5 shapes) in two halves, like scripts/gpu-check.sh:
-#   bash bench/gpu/run.sh prepare   here: artifacts + inputs into build-gpu/bench
+#   bash bench/gpu/run.sh prepare [--only CASE ...]
+#                                   here: artifacts + inputs into build-gpu/bench
 #   bash bench/gpu/run.sh device    on the GPU machine, with build-gpu and
 #                                   third_party_peers (fla's source) carried;
 #                                   prints the table (and writes $OUT/bench-gpu.txt)
@@ -12,8 +13,9 @@ case "${1:-}" in
   prepare)
     bash scripts/build.sh >/dev/null
     rm -rf build-gpu/bench
+    shift
     /usr/bin/python3 bench/gpu/cases.py prepare --hymir-compile build/bin/hymir-compile \
-      --out build-gpu/bench
+      --out build-gpu/bench "$@"
     ;;
   device)
     shift

@@ -62,6 +62,7 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
     chunk.vectorRows = false;
     chunk.valueTile = options.valueTile;
     chunk.parallelChunks = options.parallelChunks;
+    chunk.outputValueTile = options.outputValueTile;
     pm.addPass(createChunkScansPass(chunk));
   }
   ConvertHymirToLoopsPassOptions toLoops;

@@ -827,9 +827,11 @@ static Value maskedScores(OpBuilder &b, Location loc, int64_t C, Value lhs,
 ///   V' = L diag(β) V − L diag(β e^G) K S
 /// V' replaces V in the update and read of a plain (decayed) rank-1 scan:
 /// O = ((Q Kᵀ) ∘ M) V' + diag(e^G) Q S,  S ← e^{G_{C−1}} S + (...K)ᵀ V'.
-static Value deltaValues(OpBuilder &b, Location loc, const ChunkPlan &plan,
-                         int64_t C, Value k, Value v, Value beta,
-                         const ChunkDecay &decay, Value state) {
+/// The state-independent part: U = L diag(β) V and −W = −L diag(β e^G) K.
+static std::pair<Value, Value> deltaTransform(OpBuilder &b, Location loc,
+                                              const ChunkPlan &plan, int64_t C,
+                                              Value k, Value v, Value beta,
+                                              const ChunkDecay &decay) {
   MLIRContext *ctx = b.getContext();
   int64_t K = plan.keyDim, V = plan.valueDim;
   auto par = utils::IteratorType::parallel;
@@ -870,9 +872,22 @@ static Value deltaValues(OpBuilder &b, Location loc, const ChunkPlan &plan,
   Value w = matmul(b, loc, inverse, betaK, zeros(b, loc, {C, K}),
                    map(ctx, 3, {0, 1}), map(ctx, 3, {1, 2}),
                    map(ctx, 3, {0, 2}), 1, "hymir.lower_triangular_lhs");
-  // V' = U + (−W) S.
-  return matmul(b, loc, w, state, u, map(ctx, 3, {0, 1}), map(ctx, 3, {1, 2}),
-                map(ctx, 3, {0, 2}), 1);
+  return {u, w};
+}
+
+/// V' = U + (−W) S.
+static Value applyDelta(OpBuilder &b, Location loc, Value u, Value negW,
+                        Value state) {
+  MLIRContext *ctx = b.getContext();
+  return matmul(b, loc, negW, state, u, map(ctx, 3, {0, 1}),
+                map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);
+}
+
+static Value deltaValues(OpBuilder &b, Location loc, const ChunkPlan &plan,
+                         int64_t C, Value k, Value v, Value beta,
+                         const ChunkDecay &decay, Value state) {
+  auto [u, negW] = deltaTransform(b, loc, plan, C, k, v, beta, decay);
+  return applyDelta(b, loc, u, negW, state);
 }
 
 /// The output rows of one chunk from its incoming state:
@@ -907,37 +922,53 @@ static Value chunkOutput(OpBuilder &b, Location loc, const ChunkPlan &plan,
                 "hymir.lower_triangular_lhs");
 }
 
-/// The state after one chunk:
-/// S ← e^{G_last} S + (diag(e^{G_last − G}) K)ᵀ V, loops k, j, v.
-static Value chunkNextState(OpBuilder &b, Location loc, const ChunkPlan &plan,
-                            int64_t C, Value k, Value v,
-                            const ChunkDecay &decay, Value state) {
+/// The keys as the state update weighs them: diag(e^{G_last − G}) K (K
+/// itself without a decay).
+static Value decayKeys(OpBuilder &b, Location loc, const ChunkPlan &plan,
+                       int64_t C, Value k, const ChunkDecay &decay) {
+  if (!decay.cumulative)
+    return k;
   MLIRContext *ctx = b.getContext();
-  int64_t K = plan.keyDim;
   auto par = utils::IteratorType::parallel;
   AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
-  Value kDecayed = k;
+  Value last = decay.last;
+  return generic(b, loc, {k, decay.cumulative},
+                 tensor::EmptyOp::create(b, loc, {C, plan.keyDim},
+                                         b.getF32Type()),
+                 {id2, row2, id2}, {par, par},
+                 [&](OpBuilder &b, Location loc, ValueRange args) {
+                   Value diff = arith::SubFOp::create(b, loc, last, args[1]);
+                   Value decay = fastExp(b, loc, diff);
+                   return arith::MulFOp::create(b, loc, args[0], decay)
+                       .getResult();
+                 });
+}
+
+/// S ← total · S + decayedKeysᵀ V (loops k, j, v); `total` null: 1.
+static Value updateState(OpBuilder &b, Location loc, Value decayedKeys,
+                         Value total, Value v, Value state) {
+  MLIRContext *ctx = b.getContext();
+  auto par = utils::IteratorType::parallel;
   Value decayedState = state;
-  if (decay.cumulative) {
-    Value last = decay.last;
-    kDecayed = generic(
-        b, loc, {k, decay.cumulative},
-        tensor::EmptyOp::create(b, loc, {C, K}, b.getF32Type()),
-        {id2, row2, id2}, {par, par},
-        [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value diff = arith::SubFOp::create(b, loc, last, args[1]);
-          Value decay = fastExp(b, loc, diff);
-          return arith::MulFOp::create(b, loc, args[0], decay).getResult();
-        });
-    Value total = fastExp(b, loc, last);
+  if (total)
     decayedState = generic(
-        b, loc, ValueRange{}, state, {id2}, {par, par},
+        b, loc, ValueRange{}, state, {map(ctx, 2, {0, 1})}, {par, par},
         [&](OpBuilder &b, Location loc, ValueRange args) {
           return arith::MulFOp::create(b, loc, args[0], total).getResult();
         });
-  }
-  return matmul(b, loc, kDecayed, v, decayedState, map(ctx, 3, {1, 0}),
+  return matmul(b, loc, decayedKeys, v, decayedState, map(ctx, 3, {1, 0}),
                 map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);
+}
+
+/// The state after one chunk:
+/// S ← e^{G_last} S + (diag(e^{G_last − G}) K)ᵀ V.
+static Value chunkNextState(OpBuilder &b, Location loc, const ChunkPlan &plan,
+                            int64_t C, Value k, Value v,
+                            const ChunkDecay &decay, Value state) {
+  Value decayedKeys = decayKeys(b, loc, plan, C, k, decay);
+  Value total =
+      decay.cumulative ? fastExp(b, loc, decay.last) : Value();
+  return updateState(b, loc, decayedKeys, total, v, state);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1545,22 +1576,25 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
   op->erase();
 }
 
-/// The parallel-chunks form (`parallel-chunks`, tensor rows only): two
+/// The parallel-chunks form (`parallel-chunks`, tensor rows only): three
 /// loop nests instead of one loop over the chunks.
 ///
-///   1. State pass, per (batch, head, tile): the chunk loop with only the
-///      work the state needs (K, V, g rows, the delta rule's V', the
-///      update). It records each chunk's incoming state S_c, and V'.
-///   2. Output, per (batch, head, tile, chunk), all in parallel:
+///   1. Chunk terms, per (batch, head, chunk), all in parallel: the prepare
+///      of K, V, g (and β), the decayed keys diag(e^{G_last − G}) K, the
+///      chunk's total decay e^{G_last}, and the delta rule's U and −W
+///      (the forward substitution).
+///   2. State pass, per (batch, head, tile): a loop over the chunks with
+///      only S ← e^{G_last} S + K_dᵀ V (V' = U − W S first for the delta
+///      rule). It records each chunk's incoming state S_c, and V'.
+///   3. Outputs, per (batch, head, tile, chunk), all in parallel:
 ///      O_c = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S_c + E, reading S_c (and V').
 ///
-/// Phase 2 holds the queries' share of the FLOPs (Q Kᵀ, its product with V,
-/// Q S) and has T / C times the iterations of the sequential form: a GPU
-/// grid of (batch, head, tile, chunk) blocks instead of (batch, head,
-/// tile). The cost is a workspace of one K × V state per chunk (and the
-/// V' rows).
+/// Only the products that carry the state stay sequential, on a GPU grid of
+/// (batch, head, tile) blocks; the rest runs on (batch, head, [tile,]
+/// chunk) blocks. The cost is workspaces: one K × V state per chunk, and
+/// per step the decayed keys, U (or V), −W and V'.
 static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
-                                  int64_t C) {
+                                  int64_t C, int64_t outputTiles) {
   OpBuilder rewriter(op);
   Location loc = op.getLoc();
   ChunkedForm form(rewriter, loc, op, fullPlan, C);
@@ -1568,11 +1602,12 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
   int64_t K = plan.keyDim, V = plan.valueDim;
   int64_t fullV = fullPlan.valueDim;
   Type f32 = rewriter.getF32Type();
+  unsigned timeDim = form.heads ? 2 : 1; // of a per-head workspace
 
   Value chunk = indexConst(rewriter, loc, C);
   Value numChunks = arith::CeilDivUIOp::create(rewriter, loc, form.time, chunk);
   Value padded = arith::MulIOp::create(rewriter, loc, numChunks, chunk);
-  // Workspaces: S_c as [B, (H,) NC, K, V] and V' as [B, (H,) NC·C, V].
+  // Per-head workspaces [B, (H,) rows, inner...].
   auto perHead = [&](Value rows, ArrayRef<int64_t> inner) {
     SmallVector<int64_t> shape{ShapedType::kDynamic};
     if (form.heads)
@@ -1583,6 +1618,84 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
                                    ValueRange{form.batch, rows})
         .getResult();
   };
+  // The slice of a per-head workspace at (batch, head), rows
+  // [row, row + count) of its time dim, and (with `columns`) the
+  // iteration's value columns; `type` is what remains.
+  auto workspaceRows = [&](OpBuilder &b, const Iteration &it, Value ws,
+                           OpFoldResult row, OpFoldResult count,
+                           bool columns, int64_t width,
+                           ArrayRef<int64_t> type) {
+    Slice s = sliceAt(b, loc, ws, it.leading(false));
+    if (columns)
+      s = it.columnsOf(b, s, width);
+    s.offsets[timeDim] = row;
+    s.sizes[timeDim] = count;
+    s.type = RankedTensorType::get(type, f32);
+    return s;
+  };
+
+  // 1. Chunk terms: full value width, a chunk per iteration.
+  ChunkPlan termPlan = fullPlan;
+  termPlan.valueTiles = 1;
+  ChunkedForm termForm(rewriter, loc, op, termPlan, C);
+  SmallVector<Value> termOuts{perHead(padded, {K}), perHead(padded, {fullV})};
+  if (plan.delta)
+    termOuts.push_back(perHead(padded, {K}));
+  if (plan.hasDecay)
+    termOuts.push_back(perHead(numChunks, {}));
+  SmallVector<OpFoldResult> termUbs = termForm.iterationBounds(rewriter);
+  unsigned termIvs = termUbs.size();
+  termUbs.push_back(numChunks);
+  auto terms = scf::ForallOp::create(
+      rewriter, loc, termUbs, termOuts, /*mapping=*/std::nullopt,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        Iteration it =
+            beginIteration(b, loc, termForm, args.take_front(termIvs));
+        Value c = args[termIvs];
+        ValueRange dests = args.drop_front(termIvs + 1);
+        Value t0 = arith::MulIOp::create(b, loc, c, chunk);
+        Value rest = arith::SubIOp::create(b, loc, form.time, t0);
+        Value length = arith::MinUIOp::create(b, loc, rest, chunk);
+        // Rows past the end are 0 (so are their decayed keys, U and −W).
+        ChunkRows r = prepareRows(b, loc, termForm, it, t0, length,
+                                  /*query=*/false, /*value=*/true,
+                                  /*extra=*/false);
+        ChunkDecay decay = chunkDecay(b, loc, C, r.g, plan.vectorRows);
+        SmallVector<Value> values{
+            decayKeys(b, loc, termForm.plan, C, r.k, decay), r.v};
+        if (r.beta) {
+          auto [u, negW] = deltaTransform(b, loc, termForm.plan, C, r.k, r.v,
+                                          r.beta, decay);
+          values[1] = u;
+          values.push_back(negW);
+        }
+        SmallVector<Slice> slices;
+        for (auto [n, value] : llvm::enumerate(values)) {
+          auto shape = cast<RankedTensorType>(value.getType()).getShape();
+          slices.push_back(workspaceRows(b, it, dests[n], t0,
+                                         b.getIndexAttr(C), false, 0, shape));
+        }
+        if (decay.cumulative) {
+          values.push_back(tensor::FromElementsOp::create(
+              b, loc, RankedTensorType::get({1}, f32),
+              ValueRange{fastExp(b, loc, decay.last)}));
+          slices.push_back(workspaceRows(b, it, dests.back(), c,
+                                         b.getIndexAttr(1), false, 0, {1}));
+        }
+        auto inParallel = scf::InParallelOp::create(b, loc);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(inParallel.getBody());
+        for (auto [n, value] : llvm::enumerate(values))
+          tensor::ParallelInsertSliceOp::create(b, loc, value, dests[n],
+                                                slices[n].offsets,
+                                                slices[n].sizes,
+                                                slices[n].strides);
+      });
+  Value decayedKeys = terms.getResult(0), termValues = terms.getResult(1);
+  Value negW = plan.delta ? terms.getResult(2) : Value();
+  Value totals = plan.hasDecay ? terms.getResults().back() : Value();
+
+  // 2. The state pass.
   Value output = op.getOutputs()[0], final = op.getFinals()[0];
   SmallVector<Value> stateOuts{
       emptyWithLeading(rewriter, loc, cast<RankedTensorType>(final.getType()),
@@ -1592,14 +1705,6 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
     stateOuts.push_back(perHead(padded, {fullV}));
   SmallVector<OpFoldResult> ubs = form.iterationBounds(rewriter);
   unsigned numIvs = ubs.size();
-
-  // The [rows.., V] slice of a per-head workspace at (batch, head) and the
-  // iteration's columns.
-  auto workspaceSlice = [&](OpBuilder &b, const Iteration &it, Value ws) {
-    return it.columnsOf(b, sliceAt(b, loc, ws, it.leading(false)), V);
-  };
-
-  // 1. The state pass.
   auto statePass = scf::ForallOp::create(
       rewriter, loc, ubs, stateOuts, /*mapping=*/std::nullopt,
       [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -1616,10 +1721,12 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
             linalg::CopyOp::create(b, loc, init,
                                    extractSlice(b, loc, finalDest, finalS))
                 .getResult(0);
+        // Carried: the state and this iteration's slices of S_c (and V').
         SmallVector<Slice> wsSlices;
         SmallVector<Value> carried{state};
         for (Value ws : args.drop_front(numIvs + 1)) {
-          wsSlices.push_back(workspaceSlice(b, it, ws));
+          wsSlices.push_back(
+              it.columnsOf(b, sliceAt(b, loc, ws, it.leading(false)), V));
           carried.push_back(extractSlice(b, loc, ws, wsSlices.back()));
         }
         Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
@@ -1627,34 +1734,41 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
             b, loc, zero, numChunks, one, carried,
             [&](OpBuilder &b, Location loc, Value c, ValueRange acc) {
               Value t0 = arith::MulIOp::create(b, loc, c, chunk);
-              Value rest = arith::SubIOp::create(b, loc, form.time, t0);
-              Value length = arith::MinUIOp::create(b, loc, rest, chunk);
-              ChunkRows r = prepareRows(b, loc, form, it, t0, length,
-                                        /*query=*/false, /*value=*/true,
-                                        /*extra=*/false);
-              ChunkDecay decay = chunkDecay(b, loc, C, r.g, plan.vectorRows);
+              OpFoldResult rows = b.getIndexAttr(C);
+              auto read = [&](Value ws, bool columns, int64_t width) {
+                return extractSlice(b, loc, ws,
+                                    workspaceRows(b, it, ws, t0, rows,
+                                                  columns, width, {C, width}));
+              };
               Value s = acc[0];
-              auto one3 = [&](int64_t n) {
+              auto ones = [&](int64_t n) {
                 return SmallVector<OpFoldResult>(n, b.getIndexAttr(1));
               };
-              SmallVector<Value> next{Value(),
-                                      tensor::InsertSliceOp::create(
-                                          b, loc, s, acc[1],
-                                          {c, b.getIndexAttr(0),
-                                           b.getIndexAttr(0)},
-                                          {b.getIndexAttr(1),
-                                           b.getIndexAttr(K),
-                                           b.getIndexAttr(V)},
-                                          one3(3))};
-              Value v = r.v;
-              if (r.beta) {
-                // Rows past the end have β = 0 and k = 0: their V' is 0.
-                v = deltaValues(b, loc, plan, C, r.k, v, r.beta, decay, s);
+              SmallVector<Value> next{
+                  Value(), tensor::InsertSliceOp::create(
+                               b, loc, s, acc[1],
+                               {c, b.getIndexAttr(0), b.getIndexAttr(0)},
+                               {b.getIndexAttr(1), b.getIndexAttr(K),
+                                b.getIndexAttr(V)},
+                               ones(3))};
+              Value v = read(termValues, true, V);
+              if (negW) {
+                v = applyDelta(b, loc, v, read(negW, false, K), s);
                 next.push_back(tensor::InsertSliceOp::create(
                     b, loc, v, acc[2], {t0, b.getIndexAttr(0)},
-                    {b.getIndexAttr(C), b.getIndexAttr(V)}, one3(2)));
+                    {rows, b.getIndexAttr(V)}, ones(2)));
               }
-              next[0] = chunkNextState(b, loc, plan, C, r.k, v, decay, s);
+              Value total;
+              if (totals) {
+                Slice at = workspaceRows(b, it, totals, c, b.getIndexAttr(1),
+                                         false, 0, {});
+                SmallVector<Value> index;
+                for (OpFoldResult o : at.offsets)
+                  index.push_back(getValueOrCreateConstantIndexOp(b, loc, o));
+                total = tensor::ExtractOp::create(b, loc, totals, index);
+              }
+              next[0] = updateState(b, loc, read(decayedKeys, false, K), total,
+                                    v, s);
               scf::YieldOp::create(b, loc, next);
             });
         auto inParallel = scf::InParallelOp::create(b, loc);
@@ -1671,8 +1785,14 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
   Value states = statePass.getResult(1);
   Value deltaRows = plan.delta ? statePass.getResult(2) : Value();
 
-  // 2. The outputs, a chunk per iteration.
-  SmallVector<OpFoldResult> outUbs = ubs;
+  // 3. The outputs, a chunk per iteration, in their own value tiles (fewer
+  //    tiles: less recomputed prepare and Q Kᵀ per chunk).
+  ChunkPlan outPlan = fullPlan;
+  outPlan.valueTiles = outputTiles;
+  ChunkedForm outForm(rewriter, loc, op, outPlan, C);
+  V = outForm.plan.valueDim;
+  SmallVector<OpFoldResult> outUbs = outForm.iterationBounds(rewriter);
+  numIvs = outUbs.size();
   outUbs.push_back(numChunks);
   Value outInit = emptyWithLeading(
       rewriter, loc, cast<RankedTensorType>(output.getType()),
@@ -1680,31 +1800,28 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
   auto outputs = scf::ForallOp::create(
       rewriter, loc, outUbs, ValueRange{outInit}, /*mapping=*/std::nullopt,
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        Iteration it = beginIteration(b, loc, form, args.take_front(numIvs));
+        Iteration it =
+            beginIteration(b, loc, outForm, args.take_front(numIvs));
         Value c = args[numIvs], outDest = args[numIvs + 1];
         Value t0 = arith::MulIOp::create(b, loc, c, chunk);
         Value rest = arith::SubIOp::create(b, loc, form.time, t0);
         Value length = arith::MinUIOp::create(b, loc, rest, chunk);
-        ChunkRows r = prepareRows(b, loc, form, it, t0, length,
+        ChunkRows r = prepareRows(b, loc, outForm, it, t0, length,
                                   /*query=*/true, /*value=*/!plan.delta,
                                   /*extra=*/true);
         ChunkDecay decay = chunkDecay(b, loc, C, r.g, plan.vectorRows);
         // S_c and V' of this chunk from the workspaces.
-        Slice stateS = workspaceSlice(b, it, states);
-        stateS.offsets[form.heads ? 2 : 1] = c;
-        stateS.sizes[form.heads ? 2 : 1] = b.getIndexAttr(1);
-        stateS.type = RankedTensorType::get({K, V}, f32);
-        Value state = extractSlice(b, loc, states, stateS);
+        Value state = extractSlice(
+            b, loc, states,
+            workspaceRows(b, it, states, c, b.getIndexAttr(1), true, V,
+                          {K, V}));
         Value v = r.v;
-        if (deltaRows) {
-          Slice rowsS = workspaceSlice(b, it, deltaRows);
-          rowsS.offsets[form.heads ? 2 : 1] = t0;
-          rowsS.sizes[form.heads ? 2 : 1] = b.getIndexAttr(C);
-          rowsS.type = RankedTensorType::get({C, V}, f32);
-          v = extractSlice(b, loc, deltaRows, rowsS);
-        }
-        Value out =
-            chunkOutput(b, loc, plan, C, r.q, r.k, v, decay, r.e, state);
+        if (deltaRows)
+          v = extractSlice(b, loc, deltaRows,
+                           workspaceRows(b, it, deltaRows, t0,
+                                         b.getIndexAttr(C), true, V, {C, V}));
+        Value out = chunkOutput(b, loc, outForm.plan, C, r.q, r.k, v, decay,
+                                r.e, state);
         Slice outS =
             it.columnsOf(b, sliceAt(b, loc, outDest, it.leading(true)), V);
         outS.offsets[1] = t0;
@@ -1717,7 +1834,8 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
                                               outS.offsets, outS.sizes,
                                               outS.strides);
       });
-  op->replaceAllUsesWith(ValueRange{outputs.getResult(0), statePass.getResult(0)});
+  op->replaceAllUsesWith(
+      ValueRange{outputs.getResult(0), statePass.getResult(0)});
   op->erase();
 }
 
@@ -1809,8 +1927,14 @@ struct ChunkScansPass
             << (plan.hasDecay ? "scalar decay" : "no decay")
             << (plan.delta ? ", delta rule" : ", rank-1 update")
             << (plan.extra ? ", read + skip" : ", read");
-      if (parallelChunks && !vectorRows && !plan.diagonal)
-        rewriteParallelChunks(scan, plan, C);
+      if (parallelChunks && !vectorRows && !plan.diagonal) {
+        int64_t outputTiles = plan.valueTiles;
+        if (outputValueTile == 0)
+          outputTiles = 1;
+        else if (outputValueTile > 0 && plan.valueTiles > 1)
+          outputTiles = valueTileCount(plan.valueDim, outputValueTile);
+        rewriteParallelChunks(scan, plan, C, outputTiles);
+      }
       else
         rewrite(scan, plan, C);
       ++numChunked;

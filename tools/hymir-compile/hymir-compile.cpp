@@ -180,6 +180,11 @@ struct Options {
       cl::desc("--target=cuda: chunked scans as a state pass, then a block "
                "per chunk for the outputs (default true)"),
       cl::init(true), cl::cat(category)};
+  cl::opt<int64_t> outputValueTile{
+      "output-value-tile",
+      cl::desc("--target=cuda with parallel chunks: value columns per output "
+               "block (0: all; default: --value-tile's)"),
+      cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<hymir::TensorCores> tensorCores{
       "tensor-cores",
       cl::desc("--target=cuda: chunk products on tensor cores (TF32 WMMA)"),
@@ -400,6 +405,7 @@ int runCUDA(Options &opts) {
   pipeline.nestThreads = opts.nestThreads;
   pipeline.tensorCores = opts.tensorCores;
   pipeline.parallelChunks = opts.parallelChunks;
+  pipeline.outputValueTile = opts.outputValueTile;
   if (opts.chunkSize >= 0)
     pipeline.chunkSize = opts.chunkSize;
   if (opts.valueTile >= 0)

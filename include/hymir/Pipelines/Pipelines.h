@@ -157,6 +157,11 @@ struct CUDAPipelineOptions
                      "block, then a block per (batch, head, tile, chunk) "
                      "for the outputs (hymir-chunk-scans parallel-chunks)"),
       llvm::cl::init(true)};
+  Option<int64_t> outputValueTile{
+      *this, "output-value-tile",
+      llvm::cl::desc("With parallel-chunks: value columns per output block "
+                     "(0: all; -1: value-tile's)"),
+      llvm::cl::init(-1)};
   Option<int64_t> sequentialValueTile{
       *this, "sequential-value-tile",
       llvm::cl::desc("Value columns per (batch, head, tile) block of "

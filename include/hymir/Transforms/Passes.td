@@ -96,6 +96,10 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
            "each chunk's incoming state, then the outputs of all chunks in "
            "parallel (a GPU grid over the chunks); identity, scalar and "
            "delta-rule forms">,
+    Option<"outputValueTile", "output-value-tile", "int64_t",
+           /*default=*/"-1",
+           "With parallel-chunks: value columns per output iteration (as "
+           "value-tile); -1: the state pass's tiles">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::LLVM::LLVMDialect",
