@@ -56,32 +56,29 @@ CASES = {
                                          512, None),
     "simple_gla_prefill_B4_T4096_bf16_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
                                              4096, 512, 64),
-    # The chunked form as one block per (batch, head, tile) looping over the chunks
-    # (--parallel-chunks=false), against the default: a state pass, then a block per
-    # chunk for the outputs.
-    "simple_gla_prefill_B4_T4096_serial": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
-                                           4096, 512, None),
-    "simple_gla_prefill_B4_T4096_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096,
-                                        512, 64),
-    "simple_gla_prefill_B4_T4096_bf16_serial": ("simple_gla", "bench/gpu/simple_gla.mlir",
-                                                4, 4096, 512, None),
-    "gdn_prefill_B4_T4096_bf16_serial": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
-    "simple_gla_prefill_B4_T16384_bf16_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
-                                              16384, 512, 64),
-    "gdn_prefill_B4_T16384_bf16_c64": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, 64),
-    # _ot0: the parallel-chunks outputs a block per (batch, head, chunk), all value
-    # columns (--output-value-tile=0), the state pass in tiles of 32.
-    "simple_gla_prefill_B4_T4096_bf16_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
-                                             4096, 512, None),
-    "simple_gla_prefill_B4_T4096_bf16_c32_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir",
-                                                 4, 4096, 512, 32),
-    "simple_gla_prefill_B4_T4096_bf16_c64_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir",
-                                                 4, 4096, 512, 64),
-    "simple_gla_prefill_B4_T4096_c32_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
-                                            4096, 512, 32),
-    "gdn_prefill_B4_T4096_bf16_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
-    "gdn_prefill_B4_T4096_bf16_c32_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 32),
-    "gdn_prefill_B4_T4096_bf16_c64_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 64),
+    # _pc: the parallel-chunks form (--parallel-chunks: chunk terms, state pass and
+    # outputs as three kernels, only the state pass sequential over the chunks); _ot0:
+    # its outputs a block per (batch, head, chunk) with all value columns
+    # (--output-value-tile=0). Against the default above: one block per (batch, head,
+    # value tile) runs every chunk in turn.
+    "simple_gla_prefill_B4_T4096_pc": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096,
+                                       512, None),
+    "simple_gla_prefill_B4_T1024_bf16_pc_c32_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                    4, 1024, 512, 32),
+    "simple_gla_prefill_B4_T4096_bf16_pc_c32_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                    4, 4096, 512, 32),
+    "simple_gla_prefill_B4_T4096_bf16_pc_c64_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                    4, 4096, 512, 64),
+    "simple_gla_prefill_B4_T16384_bf16": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 16384,
+                                          512, None),
+    "simple_gla_prefill_B4_T16384_bf16_pc_c64_ot0": ("simple_gla",
+                                                     "bench/gpu/simple_gla.mlir", 4, 16384,
+                                                     512, 64),
+    "gdn_prefill_B4_T1024_bf16_pc_c32_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, 32),
+    "gdn_prefill_B4_T4096_bf16_pc_c32_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 32),
+    "gdn_prefill_B4_T4096_bf16_pc_c64_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 64),
+    "gdn_prefill_B4_T16384_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, None),
+    "gdn_prefill_B4_T16384_bf16_pc_c32_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, 32),
 }
 
 
@@ -154,8 +151,8 @@ def prepare(args):
             cmd.append("--sequential-value-tile=0")
         if name.endswith("_ffma"):  # the same bf16 case without tensor cores
             cmd.append("--tensor-cores=off")
-        if name.endswith("_serial"):  # the chunk loop in one block per (b, h, tile)
-            cmd.append("--parallel-chunks=false")
+        if "_pc" in name:
+            cmd.append("--parallel-chunks")
         if name.endswith("_ot0"):
             cmd.append("--output-value-tile=0")
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]

@@ -29,6 +29,7 @@
 #include "hymir/Dialect/Hymir/IR/HymirOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -1681,6 +1682,18 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
               ValueRange{fastExp(b, loc, decay.last)}));
           slices.push_back(workspaceRows(b, it, dests.back(), c,
                                          b.getIndexAttr(1), false, 0, {1}));
+        }
+        // Each term leaves through its own fresh buffer. Without it, one-shot
+        // bufferization (after eliminate-empty-tensors and CSE, which merge
+        // the identical zero-filled inits of U and −W when K = V) computed
+        // −W in U's slice and let U's parallel insert overwrite it before
+        // −W's was read: MLIR 22 does not order the parallel inserts of one
+        // in_parallel against each other's sources.
+        for (Value &value : values) {
+          auto type = cast<RankedTensorType>(value.getType());
+          Value fresh = bufferization::AllocTensorOp::create(
+              b, loc, type, ValueRange{});
+          value = linalg::CopyOp::create(b, loc, value, fresh).getResult(0);
         }
         auto inParallel = scf::InParallelOp::create(b, loc);
         OpBuilder::InsertionGuard guard(b);

@@ -18,6 +18,9 @@
 // CHECK:       %[[TERMS:.+]]:4 = scf.forall (%[[B0:.+]], %[[H0:.+]], %[[C0:.+]]) in (%{{.+}}, 2, %[[NC]]) shared_outs({{.+}}) -> (tensor<?x2x?x6xf32>, tensor<?x2x?x10xf32>, tensor<?x2x?x6xf32>, tensor<?x2x?xf32>)
 // No query rows: keys, values, g, β.
 // CHECK:         scf.for {{.+}} -> (tensor<16x6xf32>, tensor<16x10xf32>, tensor<16xf32>, tensor<16xf32>)
+// Each term leaves through a fresh buffer (a workaround for bufferization,
+// ChunkScans.cpp says which).
+// CHECK-COUNT-4: bufferization.alloc_tensor()
 // CHECK:         scf.forall.in_parallel
 // CHECK-COUNT-3:   tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B0]], %[[H0]], %{{.+}}, 0] [1, 1, 16, {{6|10}}]
 // CHECK:           tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B0]], %[[H0]], %[[C0]]] [1, 1, 1]

@@ -41,6 +41,14 @@ GRIDS = {
     "ci": [(1, 1), (2, 37)],
     "full": [(1, 1), (2, 1), (1, 37), (2, 37), (1, 300), (2, 300)],
 }
+# Every case as the pipeline builds it by default, and the scans with a chunked form
+# also in the parallel-chunks form (docs/cuda-artifacts.md): chunk terms, state pass and
+# outputs as three kernels; the outputs one block per chunk with all value columns.
+COMPILE_VARIANTS = [("", []), ("_pc", ["--parallel-chunks", "--chunk-size=32",
+                                       "--output-value-tile=0"])]
+PARALLEL_CHUNK_OPS = {"linear_attention", "retnet", "simple_gla", "mamba2_ssd", "delta_net",
+                      "gated_delta_net"}
+
 from check_gallery import rel_rms  # noqa: E402  (numpy only)
 from hymir_oracle.inputs import ANGLE_RESULTS  # noqa: E402
 
@@ -86,14 +94,15 @@ def prepare_tensor_cores(args, cases):
         narrow = bf16_variants.make_variants(os.path.join(hymir_bin, "hymir-opt"), sources,
                                              [name], variants)[name]
         mlir = os.path.join(variants, name + ".mlir")
-        for B, T in TENSOR_CORE_GRID:
-            tag = "tc_%s_bf16_B%d_T%d" % (name, B, T)
+        for (B, T), (suffix, flags) in [(bt, v) for bt in TENSOR_CORE_GRID
+                                        for v in COMPILE_VARIANTS]:
+            tag = "tc_%s_bf16_B%d_T%d%s" % (name, B, T, suffix)
             case_dir = os.path.join(args.out, tag)
             os.makedirs(case_dir, exist_ok=True)
             data = bf16_variants.round_arguments(
                 bench_cases.case_inputs(op, B, T, TENSOR_CORE_HEADS), narrow)
             shapes = ["--shape=" + shape_arg(a) for a in data]
-            base = [args.hymir_compile, mlir, "--target=cuda"] + shapes
+            base = [args.hymir_compile, mlir, "--target=cuda"] + shapes + flags
             ptx = os.path.join(case_dir, "kernels.ptx")
             procs = [subprocess.run(base + ["-o", os.path.join(case_dir, "artifact")],
                                     capture_output=True, text=True),
@@ -110,7 +119,7 @@ def prepare_tensor_cores(args, cases):
                 print("FAIL compile %s: %s" % (tag, "; ".join(bad)))
                 continue
             print("ok   compile %s (tensor cores)" % tag)
-            case = {"name": name + " bf16 tensor cores", "B": B, "T": T,
+            case = {"name": name + " bf16 tensor cores" + suffix, "B": B, "T": T,
                     "artifact": tag + "/artifact", "inputs": [], "refs": [],
                     "tol": TENSOR_CORE_TOL}
             for i, a in enumerate(data):
@@ -140,14 +149,15 @@ def prepare(args):
     os.makedirs(args.out, exist_ok=True)
     cases, failures = [], 0
     for name in names:
-        for B, T in GRIDS[args.grid]:
-            tag = "%s_B%d_T%d" % (name, B, T)
+        variants = COMPILE_VARIANTS if name in PARALLEL_CHUNK_OPS else COMPILE_VARIANTS[:1]
+        for (B, T), (suffix, flags) in [(bt, v) for bt in GRIDS[args.grid] for v in variants]:
+            tag = "%s_B%d_T%d%s" % (name, B, T, suffix)
             case_dir = os.path.join(args.out, tag)
             os.makedirs(case_dir, exist_ok=True)
             data = inputs.make_inputs(name, B, T, inputs.seed_for(name, B, T))
             data = [np.asarray(a, dtype=np.float32) for a in data]
             cmd = [args.hymir_compile, os.path.join(args.examples, name + ".mlir"),
-                   "--target=cuda", "-o", os.path.join(case_dir, "artifact")]
+                   "--target=cuda", "-o", os.path.join(case_dir, "artifact")] + flags
             cmd += ["--shape=" + shape_arg(a) for a in data]
             t0 = time.time()
             proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -157,7 +167,7 @@ def prepare(args):
                 print("FAIL compile %s: %s" % (tag, proc.stderr.strip()[-600:]))
                 continue
             print("ok   compile %s (%.2f s)" % (tag, dt))
-            case = {"name": name, "B": B, "T": T, "artifact": tag + "/artifact",
+            case = {"name": name + suffix, "B": B, "T": T, "artifact": tag + "/artifact",
                     "inputs": [], "refs": []}
             if not args.compile_only:
                 for i, a in enumerate(data):

@@ -177,9 +177,10 @@ struct Options {
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<bool> parallelChunks{
       "parallel-chunks",
-      cl::desc("--target=cuda: chunked scans as a state pass, then a block "
-               "per chunk for the outputs (default true)"),
-      cl::init(true), cl::cat(category)};
+      cl::desc("--target=cuda: chunked scans as three kernels (chunk terms, "
+               "state pass, outputs: a block per chunk); pair with "
+               "--chunk-size=32 --output-value-tile=0 for bf16 inputs"),
+      cl::init(false), cl::cat(category)};
   cl::opt<int64_t> outputValueTile{
       "output-value-tile",
       cl::desc("--target=cuda with parallel chunks: value columns per output "

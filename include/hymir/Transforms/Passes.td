@@ -102,6 +102,7 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
            "value-tile); -1: the state pass's tiles">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::bufferization::BufferizationDialect",
                            "mlir::LLVM::LLVMDialect",
                            "mlir::linalg::LinalgDialect",
                            "mlir::math::MathDialect",
