@@ -153,7 +153,7 @@ static void emitPrefetches(OpBuilder &b, Location loc, Value iv, Value step,
     for (int64_t e : lineStarts(row.getType().getDimSize(0)))
       memref::PrefetchOp::create(
           b, loc, next, ValueRange{arith::ConstantIndexOp::create(b, loc, e)},
-          /*isWrite=*/false, /*localityHint=*/3, /*isDataCache=*/true);
+          /*isWrite=*/false, /*localityHint=*/2, /*isDataCache=*/true);
   }
 }
 
