@@ -1,12 +1,13 @@
 //===- PrefetchChunkRows.cpp - hymir-prefetch-chunk-rows ------------------===//
 //
-// Software prefetch of the next chunk's input rows in the prepare loops of
-// the chunked scans (see the pass description in Passes.td). A step of the
-// prepare loop reads one row of each input, rows one (batch · heads · dim)
-// stride apart: 8 KiB at H = 16, D = 128, more than the hardware prefetchers
-// follow across pages, so every row is a cache miss the prepare loop waits
-// for. Prefetching the rows of step i + C while preparing step i issues them
-// a whole chunk of products ahead of their use.
+// Software prefetch of the chunked scans' rows (see the pass description in
+// Passes.td). A step of the prepare loop reads one row of each input, rows
+// one (batch · heads · dim) stride apart: 8 KiB at H = 16, D = 128, more than
+// the hardware prefetchers follow across pages, so every row is a cache miss
+// the prepare loop waits for; the copy-out stores output rows as far apart.
+// The next chunk's input rows and this chunk's output rows are prefetched
+// from the products' tile loops, a few rows per iteration, so that memory
+// works while the FMAs do.
 //
 //===----------------------------------------------------------------------===//
 
