@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Transforms/Passes.h"
@@ -22,7 +23,9 @@ void hymir::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<hymir::HymirDialect, mlir::arith::ArithDialect,
                   mlir::func::FuncDialect, mlir::linalg::LinalgDialect,
                   mlir::math::MathDialect, mlir::ml_program::MLProgramDialect,
-                  mlir::scf::SCFDialect, mlir::tensor::TensorDialect>();
+                  mlir::scf::SCFDialect, mlir::tensor::TensorDialect,
+                  // Parsed by the lit tests of the passes on vector code.
+                  mlir::vector::VectorDialect>();
   hymir::registerCPUPipelineDialects(registry);
   hymir::registerCUDAPipelineDialects(registry);
 }

@@ -214,6 +214,9 @@ static void rewrite(linalg::GenericOp op, const Product &p, int64_t maxRows,
             });
         scf::YieldOp::create(b, loc, cols.getResults());
       });
+  // hymir-prefetch-chunk-rows spreads the next chunk's prefetches over the
+  // iterations of these loops, where the FMAs hide them.
+  rows->setAttr("hymir.chunk_tiles", b.getUnitAttr());
   op->replaceAllUsesWith(rows.getResults());
   op->erase();
 }

@@ -20,6 +20,8 @@
 // CHECK:             vector.fma %[[SPLAT]], %[[B]], %{{.+}} : vector<32xf32>
 // CHECK-COUNT-7:     vector.fma
 // CHECK-COUNT-8:   vector.transfer_write
+// The row loop is tagged for hymir-prefetch-chunk-rows.
+// CHECK:       } {hymir.chunk_tiles}
 // CHECK-NOT:   linalg.generic
 // SMALL-LABEL: func.func @tile
 // SMALL:       step %c4

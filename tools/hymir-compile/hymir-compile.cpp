@@ -161,7 +161,7 @@ struct Options {
   cl::opt<int64_t> chunkSize{
       "chunk-size",
       cl::desc("Chunk length of the chunked scans (default: the pipeline's, "
-               "64); 0 runs every scan through the sequential fallback"),
+               "16); 0 runs every scan through the sequential fallback"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<int64_t> valueTile{
       "value-tile",

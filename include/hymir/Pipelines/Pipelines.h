@@ -28,8 +28,9 @@ struct CPUPipelineOptions
       *this, "chunk-size",
       llvm::cl::desc("Chunk length of the chunked form of identity- and "
                      "scalar-class scans (hymir-chunk-scans); 0 runs every "
-                     "scan through the sequential fallback"),
-      llvm::cl::init(64)};
+                     "scan through the sequential fallback. 16: measured "
+                     "fastest at the CPU bench shape (docs/chunked-scans.md)"),
+      llvm::cl::init(16)};
   Option<bool> tileAttention{
       *this, "tile-attention",
       llvm::cl::desc("FlashAttention-style tiled form of f32 attention "

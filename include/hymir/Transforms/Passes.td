@@ -239,23 +239,35 @@ def FuseElementwisePass
 
 def PrefetchChunkRowsPass
     : Pass<"hymir-prefetch-chunk-rows", "mlir::func::FuncOp"> {
-  let summary = "prefetch the next chunk's input rows in the prepare loops "
-                "of the chunked scans";
+  let summary = "prefetch the next chunk's input rows and the chunk's output "
+                "rows of the chunked scans while the products run";
   let description = [{
     On buffers, for every `scf.for` tagged `hymir.chunk_prepare = C` (the
     per-step prepare loop of `hymir-chunk-scans` with vector rows, the CPU):
     each 1-D contiguous f32 row view of a buffer from outside the loop whose
-    offsets move with the step gets, at the top of the body, a
-    `memref.prefetch` (read, locality 2: the L2) of every 64-byte line of the
-    same row C steps later, i.e. of the next chunk. The offsets that move
+    offsets move with the step gets a `memref.prefetch` (read, locality 2:
+    the L2) of every 64-byte line of the same row C steps later, i.e. of the
+    next chunk, and of its last element (a row that does not start on a
+    line, as a malloc'd input's, spans one line more). The offsets that move
     with the step are clamped to the buffer's last row, so the last chunk
-    prefetches nothing past the end. A prefetch is a hint: results do not
-    change. The rows of one step are an input's (batch · heads · dim) stride
-    apart, which the hardware prefetchers do not follow across pages; this
-    issues them a chunk of products ahead of their use.
+    prefetches nothing past the end.
+
+    Where the prepare loop is followed in its block by the register-tiled
+    products' row loops (`hymir.chunk_tiles`, from
+    `hymir-vectorize-chunk-matmuls`) with static trip counts, the C steps
+    are spread evenly over their iterations (iteration g of N in all
+    prefetches the steps [g C / N, (g + 1) C / N)), so that the lines
+    arrive while the FMAs run; a burst of them at the top of the prepare
+    loop only moved its stalls into the prefetches. The rows that the
+    copy-out loop after the products stores to (a 1-D vector written into a
+    view of the scan's result at indices that move with the step) are
+    prefetched for writing in the same iterations. Without such loops the
+    read prefetches go at the top of the prepare loop's body. A prefetch is
+    a hint: results do not change.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
-                           "mlir::memref::MemRefDialect"];
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect"];
 }
 
 def HoistLoopBuffersPass
