@@ -88,6 +88,15 @@ struct Options {
       cl::value_desc("W.safetensors"), cl::cat(category)};
   cl::opt<uint64_t> seed{"seed", cl::desc("Seed of --random-weights"),
                          cl::value_desc("N"), cl::init(0), cl::cat(category)};
+  cl::opt<hymir::import::MoeDispatch> moe{
+      "moe", cl::desc("How a top-k MoE runs its experts"),
+      cl::values(clEnumValN(hymir::import::MoeDispatch::Sparse, "sparse",
+                            "each expert on its routed tokens only "
+                            "(gather, run, scatter-add; default)"),
+                 clEnumValN(hymir::import::MoeDispatch::Dense, "dense",
+                            "every expert on every token, weighted by its "
+                            "routing weight (0 where not routed)")),
+      cl::init(hymir::import::MoeDispatch::Sparse), cl::cat(category)};
 };
 
 llvm::raw_ostream &error() { return llvm::WithColor::error(llvm::errs()); }
@@ -198,7 +207,8 @@ int run(Options &opts) {
     return kExitFailure;
   }
   llvm::Expected<hymir::import::ImportedModel> model =
-      hymir::import::importConfig((*buffer)->getBuffer(), opts.inputFile);
+      hymir::import::importConfig((*buffer)->getBuffer(), opts.inputFile,
+                                  {opts.moe});
   if (!model) {
     error() << llvm::toString(model.takeError()) << "\n";
     return kExitFailure;
