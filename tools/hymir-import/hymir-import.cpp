@@ -47,7 +47,7 @@ constexpr int64_t kMaxRandomValues = int64_t(1) << 28;
 const char kOverview[] = R"(hymir-import: model config (config.json) -> model module
 
   hymir-import CONFIG.json [-o MODEL.mlir] [--random-weights=W.safetensors
-               [--seed=N]]
+               [--seed=N]] [--moe=sparse|dense]
 
 Reads the config.json of a published checkpoint (Hugging Face field names
 and values) and writes the model module of docs/models.md: weights as
@@ -70,6 +70,11 @@ weights applied as w 1 + normal(0, 0.1), zero-centred norm weights and
 biases normal(0, 0.1), A_log log(uniform(1, 16)), Mamba's dt_bias the
 inverse softplus of a log-uniform dt in [1e-3, 1e-1], D 1 + normal(0, 0.1).
 (docs/models.md lists the rule of every tensor.)
+
+A top-k MoE runs each expert on the tokens routed to it only (--moe=sparse,
+the default: compact, gather, run, scatter-add) or every expert on every
+token weighted by its routing weight (--moe=dense; the CUDA target compiles
+this form only).
 
 A problem with the config is one line, 'error: CONFIG.json: field 'x': ...',
 and exit status 1; a bad command line exits with 2.
