@@ -482,46 +482,62 @@ std::string Builder::routing(Fn &fn, const std::string &logits, int64_t e,
   p = divideRows(ex, rowReduce(ex, "%zero", false));
   choice = p;
   }
-  std::string rank = generic(
-      fn, {{choice, t3(e), "#rke"}, {choice, t3(e), "#rkf"}}, t3(e), "#rke",
-      empty3(fn, e, true), 4, 1,
-      [&](Fn &fn, const std::vector<std::string> &a) {
-        std::string ie = fn.fresh("ie"), jf = fn.fresh("jf"),
-                    gt = fn.fresh("gt"), eq = fn.fresh("eq"),
-                    lt = fn.fresh("lt"), tie = fn.fresh("tie"),
-                    before = fn.fresh("before"), one = fn.fresh("one"),
-                    zero = fn.fresh("zero"), inc = fn.fresh("inc"),
-                    r = fn.fresh("r");
-        fn.line("  " + ie + " = linalg.index 2 : index");
-        fn.line("  " + jf + " = linalg.index 3 : index");
-        fn.line("  " + gt + " = arith.cmpf ogt, " + a[1] + ", " + a[0] +
-                " : f32");
-        fn.line("  " + eq + " = arith.cmpf oeq, " + a[1] + ", " + a[0] +
-                " : f32");
-        fn.line("  " + lt + " = arith.cmpi ult, " + jf + ", " + ie +
-                " : index");
-        fn.line("  " + tie + " = arith.andi " + eq + ", " + lt + " : i1");
-        fn.line("  " + before + " = arith.ori " + gt + ", " + tie + " : i1");
-        fn.line("  " + one + " = arith.constant 1.0 : f32");
-        fn.line("  " + zero + " = arith.constant 0.0 : f32");
-        fn.line("  " + inc + " = arith.select " + before + ", " + one + ", " +
-                zero + " : f32");
-        fn.line("  " + r + " = arith.addf " + a[2] + ", " + inc + " : f32");
-        return r;
-      });
-  std::string w = generic(
-      fn, {{p, t3(e), "#id3"}, {rank, t3(e), "#id3"}}, t3(e), "#id3", "", 3, 0,
-      [&](Fn &fn, const std::vector<std::string> &a) {
-        std::string kk = fn.fresh("k"), sel = fn.fresh("sel"),
-                    zero = fn.fresh("zero"), r = fn.fresh("r");
-        fn.line("  " + kk + " = arith.constant " + F(double(k)) + " : f32");
-        fn.line("  " + zero + " = arith.constant 0.0 : f32");
-        fn.line("  " + sel + " = arith.cmpf olt, " + a[1] + ", " + kk +
-                " : f32");
-        fn.line("  " + r + " = arith.select " + sel + ", " + a[0] + ", " +
-                zero + " : f32");
-        return r;
-      });
+  // rank[b, t, e] = #{f : choice[f] > choice[e], or equal with f < e}, an
+  // i32 count: an integer sum may be reordered, so the O(E²) loop
+  // vectorizes (a float count would stay a scalar chain).
+  std::string ti = "tensor<?x?x" + S(e) + "xi32>";
+  std::string re = fn.fresh("e"), rz = fn.fresh("z"), c0 = fn.fresh("c0i");
+  fn.line(c0 + " = arith.constant 0 : i32");
+  fn.line(re + " = tensor.empty(%B, %T) : " + ti);
+  fn.line(rz + " = linalg.fill ins(" + c0 + " : i32) outs(" + re + " : " + ti +
+          ") -> " + ti);
+  std::string rank = fn.fresh("rank"), ra = fn.fresh("a"), rf = fn.fresh("a"),
+              racc = fn.fresh("acc");
+  fn.line(rank + " = linalg.generic {indexing_maps = [#rke, #rkf, #rke], "
+                 "iterator_types = [\"parallel\", \"parallel\", "
+                 "\"parallel\", \"reduction\"]}");
+  fn.line("    ins(" + choice + ", " + choice + " : " + t3(e) + ", " + t3(e) +
+          ") outs(" + rz + " : " + ti + ") {");
+  fn.line("^bb0(" + ra + ": f32, " + rf + ": f32, " + racc + ": i32):");
+  {
+    std::string ie = fn.fresh("ie"), jf = fn.fresh("jf"), gt = fn.fresh("gt"),
+                eq = fn.fresh("eq"), lt = fn.fresh("lt"), tie = fn.fresh("tie"),
+                before = fn.fresh("before"), inc = fn.fresh("inc"),
+                r = fn.fresh("r");
+    fn.line("  " + ie + " = linalg.index 2 : index");
+    fn.line("  " + jf + " = linalg.index 3 : index");
+    fn.line("  " + gt + " = arith.cmpf ogt, " + rf + ", " + ra + " : f32");
+    fn.line("  " + eq + " = arith.cmpf oeq, " + rf + ", " + ra + " : f32");
+    fn.line("  " + lt + " = arith.cmpi ult, " + jf + ", " + ie + " : index");
+    fn.line("  " + tie + " = arith.andi " + eq + ", " + lt + " : i1");
+    fn.line("  " + before + " = arith.ori " + gt + ", " + tie + " : i1");
+    fn.line("  " + inc + " = arith.extui " + before + " : i1 to i32");
+    fn.line("  " + r + " = arith.addi " + racc + ", " + inc + " : i32");
+    fn.line("  linalg.yield " + r + " : i32");
+  }
+  fn.line("} -> " + ti);
+  // w = p where rank < k, else 0.
+  std::string w = fn.fresh("g"), wa = fn.fresh("a"), wr = fn.fresh("a"),
+              wo = fn.fresh("acc");
+  std::string we = fn.fresh("e");
+  fn.line(we + " = tensor.empty(%B, %T) : " + t3(e));
+  fn.line(w + " = linalg.generic {indexing_maps = [#id3, #id3, #id3], "
+              "iterator_types = [\"parallel\", \"parallel\", "
+              "\"parallel\"]}");
+  fn.line("    ins(" + p + ", " + rank + " : " + t3(e) + ", " + ti + ") outs(" +
+          we + " : " + t3(e) + ") {");
+  fn.line("^bb0(" + wa + ": f32, " + wr + ": i32, " + wo + ": f32):");
+  {
+    std::string kk = fn.fresh("k"), sel = fn.fresh("sel"),
+                zero = fn.fresh("zero"), r = fn.fresh("r");
+    fn.line("  " + kk + " = arith.constant " + S(k) + " : i32");
+    fn.line("  " + zero + " = arith.constant 0.0 : f32");
+    fn.line("  " + sel + " = arith.cmpi slt, " + wr + ", " + kk + " : i32");
+    fn.line("  " + r + " = arith.select " + sel + ", " + wa + ", " + zero +
+            " : f32");
+    fn.line("  linalg.yield " + r + " : f32");
+  }
+  fn.line("} -> " + t3(e));
   if (renormalise)
     w = divideRows(w, rowReduce(w, "%zero", false));
   if (scaling != 1.0)
