@@ -15,7 +15,9 @@
 #   bash bench/models/run.sh [--families a,b] [--repeat N] [PROMPT_LEN] [GENERATE]
 #
 # Families are the names of examples/models/configs/tiny-<family>.json
-# (default: all); PROMPT_LEN and GENERATE default to 64 and 64, REPEAT to 3.
+# (default: all) or paths of other configs (bench/models/configs/*.json, e.g.
+# the 64-expert MoE); PROMPT_LEN and GENERATE default to 64 and 64, REPEAT
+# to 3. HYMIR_IMPORT_FLAGS passes flags to hymir-import (e.g. --moe=dense).
 # On a shared machine run it as `nice -n 10 bash bench/models/run.sh`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -37,9 +39,9 @@ prompt_len="${args[0]:-64}" generate="${args[1]:-64}"
 if [ -z "$families" ]; then
   families=$(ls examples/models/configs/tiny-*.json | sed 's|.*/tiny-\(.*\)\.json|\1|' | paste -sd,)
 fi
+config_of() { case "$1" in *.json) echo "$1" ;; *) echo "examples/models/configs/tiny-$1.json" ;; esac; }
 for f in ${families//,/ }; do
-  [ -f "examples/models/configs/tiny-$f.json" ] ||
-    { echo "run.sh: no examples/models/configs/tiny-$f.json" >&2; exit 2; }
+  [ -f "$(config_of "$f")" ] || { echo "run.sh: no $(config_of "$f")" >&2; exit 2; }
 done
 bash scripts/build.sh >/dev/null
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
@@ -59,13 +61,16 @@ rate() { sed -n "s/^$1: .*(\([0-9.]*\) tokens\/s)/\1/p"; }
   echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $commit"
   echo "# machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; load at start $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "# hymir: hymir-run --target=cpu --generate (compiled before the clock); $repeat runs interleaved with the peer's: median, then best"
+  echo "# hymir-import flags: ${HYMIR_IMPORT_FLAGS:-(none)}"
   echo "# peer: $(/usr/bin/python3 -c 'import torch; print("PyTorch", torch.__version__)') eager float32, bench/models/torch_models.py (one untimed warm-up);"
   echo "#   prefill: Mamba-2 chunked SSD, other recurrences token loops, attention masked matmuls; decode: one recurrent step per token, KV caches"
   printf '%-16s %-8s %-8s %12s %12s %8s %12s %12s %8s\n' family threads phase hymir_tok/s \
     torch_tok/s ratio best_hymir best_torch ratio
   for f in ${families//,/ }; do
-    config=examples/models/configs/tiny-$f.json
-    build/bin/hymir-import "$config" -o "$work/$f.mlir" \
+    config=$(config_of "$f")
+    [ "$config" = "$f" ] && f=$(basename "$f" .json)
+    # shellcheck disable=SC2086
+    build/bin/hymir-import "$config" -o "$work/$f.mlir" ${HYMIR_IMPORT_FLAGS:-} \
       --random-weights="$work/$f.safetensors" --seed=1
     # The peer against the float64 reference, once per family (not timed).
     check=$(/usr/bin/python3 bench/models/torch_models.py "$config" "$work/$f.safetensors" \

@@ -1635,7 +1635,8 @@ llvm::StringRef hymir::import::getSupportedModelTypes() {
 }
 
 llvm::Expected<ImportedModel>
-hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName) {
+hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName,
+                            const ImportOptions &options) {
   auto fail = [&](const llvm::Twine &msg) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
   };
@@ -1678,6 +1679,7 @@ hymir::import::importConfig(llvm::StringRef json, llvm::StringRef fileName) {
                 type + "' (supported: " + getSupportedModelTypes() + ")");
   if (!ok || cfg.failed())
     return fail(cfg.getMessage());
+  spec.denseMoe = options.moe == MoeDispatch::Dense;
   ImportedModel model = emitModel(spec);
   model.modelType = type;
   return model;

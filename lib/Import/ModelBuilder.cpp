@@ -199,6 +199,13 @@ private:
                            const std::string &o, const std::string &gate);
   std::string ropeHelper(int64_t headDim, int64_t rot, double theta);
   std::string expertHelper(int64_t d, int64_t i, int64_t e);
+  std::string ffnHelper(int64_t d, int64_t i);
+  std::string sparseExpertHelper(int64_t d, int64_t i, int64_t e);
+  std::string routedExpert(Fn &fn, const std::string &acc,
+                           const std::string &x, const std::string &w,
+                           int64_t j, const std::string &wg,
+                           const std::string &wu, const std::string &wd,
+                           int64_t d, int64_t i, int64_t e);
   void emitEmbedAndHead();
   void emitEntryPoints();
   std::string header();
@@ -475,46 +482,62 @@ std::string Builder::routing(Fn &fn, const std::string &logits, int64_t e,
   p = divideRows(ex, rowReduce(ex, "%zero", false));
   choice = p;
   }
-  std::string rank = generic(
-      fn, {{choice, t3(e), "#rke"}, {choice, t3(e), "#rkf"}}, t3(e), "#rke",
-      empty3(fn, e, true), 4, 1,
-      [&](Fn &fn, const std::vector<std::string> &a) {
-        std::string ie = fn.fresh("ie"), jf = fn.fresh("jf"),
-                    gt = fn.fresh("gt"), eq = fn.fresh("eq"),
-                    lt = fn.fresh("lt"), tie = fn.fresh("tie"),
-                    before = fn.fresh("before"), one = fn.fresh("one"),
-                    zero = fn.fresh("zero"), inc = fn.fresh("inc"),
-                    r = fn.fresh("r");
-        fn.line("  " + ie + " = linalg.index 2 : index");
-        fn.line("  " + jf + " = linalg.index 3 : index");
-        fn.line("  " + gt + " = arith.cmpf ogt, " + a[1] + ", " + a[0] +
-                " : f32");
-        fn.line("  " + eq + " = arith.cmpf oeq, " + a[1] + ", " + a[0] +
-                " : f32");
-        fn.line("  " + lt + " = arith.cmpi ult, " + jf + ", " + ie +
-                " : index");
-        fn.line("  " + tie + " = arith.andi " + eq + ", " + lt + " : i1");
-        fn.line("  " + before + " = arith.ori " + gt + ", " + tie + " : i1");
-        fn.line("  " + one + " = arith.constant 1.0 : f32");
-        fn.line("  " + zero + " = arith.constant 0.0 : f32");
-        fn.line("  " + inc + " = arith.select " + before + ", " + one + ", " +
-                zero + " : f32");
-        fn.line("  " + r + " = arith.addf " + a[2] + ", " + inc + " : f32");
-        return r;
-      });
-  std::string w = generic(
-      fn, {{p, t3(e), "#id3"}, {rank, t3(e), "#id3"}}, t3(e), "#id3", "", 3, 0,
-      [&](Fn &fn, const std::vector<std::string> &a) {
-        std::string kk = fn.fresh("k"), sel = fn.fresh("sel"),
-                    zero = fn.fresh("zero"), r = fn.fresh("r");
-        fn.line("  " + kk + " = arith.constant " + F(double(k)) + " : f32");
-        fn.line("  " + zero + " = arith.constant 0.0 : f32");
-        fn.line("  " + sel + " = arith.cmpf olt, " + a[1] + ", " + kk +
-                " : f32");
-        fn.line("  " + r + " = arith.select " + sel + ", " + a[0] + ", " +
-                zero + " : f32");
-        return r;
-      });
+  // rank[b, t, e] = #{f : choice[f] > choice[e], or equal with f < e}, an
+  // i32 count: an integer sum may be reordered, so the O(E²) loop
+  // vectorizes (a float count would stay a scalar chain).
+  std::string ti = "tensor<?x?x" + S(e) + "xi32>";
+  std::string re = fn.fresh("e"), rz = fn.fresh("z"), c0 = fn.fresh("c0i");
+  fn.line(c0 + " = arith.constant 0 : i32");
+  fn.line(re + " = tensor.empty(%B, %T) : " + ti);
+  fn.line(rz + " = linalg.fill ins(" + c0 + " : i32) outs(" + re + " : " + ti +
+          ") -> " + ti);
+  std::string rank = fn.fresh("rank"), ra = fn.fresh("a"), rf = fn.fresh("a"),
+              racc = fn.fresh("acc");
+  fn.line(rank + " = linalg.generic {indexing_maps = [#rke, #rkf, #rke], "
+                 "iterator_types = [\"parallel\", \"parallel\", "
+                 "\"parallel\", \"reduction\"]}");
+  fn.line("    ins(" + choice + ", " + choice + " : " + t3(e) + ", " + t3(e) +
+          ") outs(" + rz + " : " + ti + ") {");
+  fn.line("^bb0(" + ra + ": f32, " + rf + ": f32, " + racc + ": i32):");
+  {
+    std::string ie = fn.fresh("ie"), jf = fn.fresh("jf"), gt = fn.fresh("gt"),
+                eq = fn.fresh("eq"), lt = fn.fresh("lt"), tie = fn.fresh("tie"),
+                before = fn.fresh("before"), inc = fn.fresh("inc"),
+                r = fn.fresh("r");
+    fn.line("  " + ie + " = linalg.index 2 : index");
+    fn.line("  " + jf + " = linalg.index 3 : index");
+    fn.line("  " + gt + " = arith.cmpf ogt, " + rf + ", " + ra + " : f32");
+    fn.line("  " + eq + " = arith.cmpf oeq, " + rf + ", " + ra + " : f32");
+    fn.line("  " + lt + " = arith.cmpi ult, " + jf + ", " + ie + " : index");
+    fn.line("  " + tie + " = arith.andi " + eq + ", " + lt + " : i1");
+    fn.line("  " + before + " = arith.ori " + gt + ", " + tie + " : i1");
+    fn.line("  " + inc + " = arith.extui " + before + " : i1 to i32");
+    fn.line("  " + r + " = arith.addi " + racc + ", " + inc + " : i32");
+    fn.line("  linalg.yield " + r + " : i32");
+  }
+  fn.line("} -> " + ti);
+  // w = p where rank < k, else 0.
+  std::string w = fn.fresh("g"), wa = fn.fresh("a"), wr = fn.fresh("a"),
+              wo = fn.fresh("acc");
+  std::string we = fn.fresh("e");
+  fn.line(we + " = tensor.empty(%B, %T) : " + t3(e));
+  fn.line(w + " = linalg.generic {indexing_maps = [#id3, #id3, #id3], "
+              "iterator_types = [\"parallel\", \"parallel\", "
+              "\"parallel\"]}");
+  fn.line("    ins(" + p + ", " + rank + " : " + t3(e) + ", " + ti + ") outs(" +
+          we + " : " + t3(e) + ") {");
+  fn.line("^bb0(" + wa + ": f32, " + wr + ": i32, " + wo + ": f32):");
+  {
+    std::string kk = fn.fresh("k"), sel = fn.fresh("sel"),
+                zero = fn.fresh("zero"), r = fn.fresh("r");
+    fn.line("  " + kk + " = arith.constant " + S(k) + " : i32");
+    fn.line("  " + zero + " = arith.constant 0.0 : f32");
+    fn.line("  " + sel + " = arith.cmpi slt, " + wr + ", " + kk + " : i32");
+    fn.line("  " + r + " = arith.select " + sel + ", " + wa + ", " + zero +
+            " : f32");
+    fn.line("  linalg.yield " + r + " : f32");
+  }
+  fn.line("} -> " + t3(e));
   if (renormalise)
     w = divideRows(w, rowReduce(w, "%zero", false));
   if (scaling != 1.0)
@@ -557,6 +580,125 @@ std::string Builder::expertHelper(int64_t d, int64_t i, int64_t e) {
              tw({d, i}) + ") -> " + t3(d) + " {\n" + fn.text + "  return " +
              r + " : " + t3(d) + "\n}\n\n";
   return name;
+}
+
+/// @moe_ffn_D_I(x, gate, up, down) = down(silu(gate x) · up x) over the rows
+/// of x [1, N, D]: the routed tokens of one expert, gathered.
+std::string Builder::ffnHelper(int64_t d, int64_t i) {
+  std::string name = "moe_ffn_" + S(d) + "_" + S(i);
+  if (!helperNames.insert(name).second)
+    return name;
+  Fn fn;
+  fn.prologue("%x", t3(d));
+  std::string g = linear(fn, "%x", d, "%w_gate", i);
+  std::string u = linear(fn, "%x", d, "%w_up", i);
+  std::string y = linear(fn, siluMul(fn, g, u, i), i, "%w_down", d);
+  helpers += "// SwiGLU " + S(d) + " -> " + S(i) + " -> " + S(d) +
+             " of one expert over its gathered rows.\n";
+  helpers += "func.func private @" + name + "(%x: " + t3(d) + ", %w_gate: " +
+             tw({i, d}) + ", %w_up: " + tw({i, d}) + ", %w_down: " +
+             tw({d, i}) + ") -> " + t3(d) + " {\n" + fn.text + "  return " +
+             y + " : " + t3(d) + "\n}\n\n";
+  return name;
+}
+
+/// @moe_sparse_D_I_E(acc, x, w, e, gate, up, down) = acc + w[.., e] ·
+/// down(silu(gate x) · up x) computed on the tokens routed to expert e only
+/// (w[b, t, e] ≠ 0): their row numbers b·T + t are compacted in order into
+/// `rows` (n of them), their rows of x gathered into [1, n, D], the expert
+/// runs on those, and each result row is scattered back, weighted, into its
+/// token's row of acc. The same fma per routed row as the dense helper, so
+/// the sum over experts keeps its order and roundings.
+std::string Builder::sparseExpertHelper(int64_t d, int64_t i, int64_t e) {
+  std::string name = "moe_sparse_" + S(d) + "_" + S(i) + "_" + S(e);
+  if (!helperNames.insert(name).second)
+    return name;
+  std::string ffn = ffnHelper(d, i);
+  std::string td = t3(d), te = t3(e), row = "tensor<1x1x" + S(d) + "xf32>";
+  Fn fn;
+  fn.prologue("%x", td);
+  auto L = [&](const std::string &s) { fn.line(s); };
+  // Compaction: rows[0..n) = the routed token rows, in order.
+  L("%N = arith.muli %B, %T : index");
+  L("%rows_e = tensor.empty(%N) : tensor<?xindex>");
+  L("%rows, %n = scf.for %r = %c0 to %N step %c1 iter_args(%rs = %rows_e, "
+    "%k = %c0) -> (tensor<?xindex>, index) {");
+  L("  %rb = arith.divui %r, %T : index");
+  L("  %rt = arith.remui %r, %T : index");
+  L("  %rw = tensor.extract %w[%rb, %rt, %e] : " + te);
+  L("  %routed = arith.cmpf une, %rw, %zero : f32");
+  L("  %next:2 = scf.if %routed -> (tensor<?xindex>, index) {");
+  L("    %rs2 = tensor.insert %r into %rs[%k] : tensor<?xindex>");
+  L("    %k2 = arith.addi %k, %c1 : index");
+  L("    scf.yield %rs2, %k2 : tensor<?xindex>, index");
+  L("  } else {");
+  L("    scf.yield %rs, %k : tensor<?xindex>, index");
+  L("  }");
+  L("  scf.yield %next#0, %next#1 : tensor<?xindex>, index");
+  L("}");
+  // Gather: xs[0, j, :] = x[b, t, :] of rows[j].
+  L("%xs_e = tensor.empty(%c1, %n) : " + td);
+  L("%xs = linalg.generic {indexing_maps = [#id3], iterator_types = "
+    "[\"parallel\", \"parallel\", \"parallel\"]} outs(%xs_e : " + td + ") {");
+  L("^bb0(%o: f32):");
+  L("  %j = linalg.index 1 : index");
+  L("  %c = linalg.index 2 : index");
+  L("  %gr = tensor.extract %rows[%j] : tensor<?xindex>");
+  L("  %gb = arith.divui %gr, %T : index");
+  L("  %gt = arith.remui %gr, %T : index");
+  L("  %gv = tensor.extract %x[%gb, %gt, %c] : " + td);
+  L("  linalg.yield %gv : f32");
+  L("} -> " + td);
+  L("%ys = func.call @" + ffn + "(%xs, %w_gate, %w_up, %w_down) : (" + td +
+    ", " + tw({i, d}) + ", " + tw({i, d}) + ", " + tw({d, i}) + ") -> " + td);
+  // Scatter-add: acc[b, t, :] += w[b, t, e] · ys[0, j, :].
+  L("%out = scf.for %j = %c0 to %n step %c1 iter_args(%a = %acc) -> (" + td +
+    ") {");
+  L("  %sr = tensor.extract %rows[%j] : tensor<?xindex>");
+  L("  %sb = arith.divui %sr, %T : index");
+  L("  %st = arith.remui %sr, %T : index");
+  L("  %sw = tensor.extract %w[%sb, %st, %e] : " + te);
+  L("  %y1 = tensor.extract_slice %ys[0, %j, 0] [1, 1, " + S(d) +
+    "] [1, 1, 1] : " + td + " to " + row);
+  L("  %a1 = tensor.extract_slice %a[%sb, %st, 0] [1, 1, " + S(d) +
+    "] [1, 1, 1] : " + td + " to " + row);
+  L("  %s1 = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = "
+    "[\"parallel\", \"parallel\", \"parallel\"]} ins(%y1 : " + row +
+    ") outs(%a1 : " + row + ") {");
+  L("  ^bb0(%yv: f32, %av: f32):");
+  L("    %f = math.fma %yv, %sw, %av : f32");
+  L("    linalg.yield %f : f32");
+  L("  } -> " + row);
+  L("  %a2 = tensor.insert_slice %s1 into %a[%sb, %st, 0] [1, 1, " + S(d) +
+    "] [1, 1, 1] : " + row + " into " + td);
+  L("  scf.yield %a2 : " + td);
+  L("}");
+  helpers += "// One routed expert (SwiGLU " + S(d) + " -> " + S(i) + " -> " +
+             S(d) + ") on the tokens routed to it: compact, gather, run, "
+             "scatter-add weighted by w[.., e].\n";
+  helpers += "func.func private @" + name + "(%acc: " + td + ", %x: " + td +
+             ", %w: " + te + ", %e: index, %w_gate: " + tw({i, d}) +
+             ", %w_up: " + tw({i, d}) + ", %w_down: " + tw({d, i}) + ") -> " +
+             td + " {\n" + fn.text + "  return %out : " + td + "\n}\n\n";
+  return name;
+}
+
+/// acc + expert j's weighted output, through the sparse (default) or dense
+/// helper; wg, wu, wd are the expert's [I, D], [I, D], [D, I] weights.
+std::string Builder::routedExpert(Fn &fn, const std::string &acc,
+                                  const std::string &x, const std::string &w,
+                                  int64_t j, const std::string &wg,
+                                  const std::string &wu, const std::string &wd,
+                                  int64_t d, int64_t i, int64_t e) {
+  std::string helper = spec.denseMoe ? expertHelper(d, i, e)
+                                     : sparseExpertHelper(d, i, e);
+  std::string c = fn.fresh("ce"), r = fn.fresh("moe");
+  fn.line(c + " = arith.constant " + S(j) + " : index");
+  fn.line(r + " = func.call @" + helper + "(" + acc + ", " + x + ", " + w +
+          ", " + c + ", " + wg + ", " + wu + ", " + wd + ") : (" + t3(d) +
+          ", " + t3(d) + ", " + t3(e) + ", index, " + tw({i, d}) + ", " +
+          tw({i, d}) + ", " + tw({d, i}) + ") -> " + t3(d));
+  return r;
 }
 
 std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
@@ -626,7 +768,6 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
         load(fn, p + m.routerName, {e, d}, WeightInit::FanIn);
     std::string w =
         routing(fn, linear(fn, x, d, router, e), e, m.topK, m.normTopK);
-    std::string helper = expertHelper(d, m.expertIntermediate, e);
     std::string acc = empty3(fn, d, true);
     for (int64_t j = 0; j < e; ++j) {
       std::string pe = p + "experts." + S(j) + ".";
@@ -637,13 +778,7 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
           load(fn, pe + "up_proj.weight", {i, d}, WeightInit::FanIn);
       std::string wd =
           load(fn, pe + "down_proj.weight", {d, i}, WeightInit::FanIn);
-      std::string c = fn.fresh("ce"), r = fn.fresh("moe");
-      fn.line(c + " = arith.constant " + S(j) + " : index");
-      fn.line(r + " = func.call @" + helper + "(" + acc + ", " + x + ", " + w +
-              ", " + c + ", " + wg + ", " + wu + ", " + wd + ") : (" + t3(d) +
-              ", " + t3(d) + ", " + t3(e) + ", index, " + tw({i, d}) + ", " +
-              tw({i, d}) + ", " + tw({d, i}) + ") -> " + t3(d));
-      acc = r;
+      acc = routedExpert(fn, acc, x, w, j, wg, wu, wd, d, i, e);
     }
     if (m.sharedIntermediate > 0) {
       std::string ys = dense(p + "shared_expert.", m.sharedIntermediate);
@@ -675,20 +810,13 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
     std::string w = routing(fn, linear(fn, x, d, router, e), e, m.topK,
                             m.normTopK, /*sigmoidScores=*/true, bias,
                             m.routedScaling);
-    std::string helper = expertHelper(d, i, e);
     std::string acc = empty3(fn, d, true);
     for (int64_t j = 0; j < e; ++j) {
       std::string pe = pm + "experts." + S(j) + ".";
       std::string wg = load(fn, pe + "w1.weight", {i, d}, WeightInit::FanIn);
       std::string wu = load(fn, pe + "w3.weight", {i, d}, WeightInit::FanIn);
       std::string wd = load(fn, pe + "w2.weight", {d, i}, WeightInit::FanIn);
-      std::string c = fn.fresh("ce"), r = fn.fresh("moe");
-      fn.line(c + " = arith.constant " + S(j) + " : index");
-      fn.line(r + " = func.call @" + helper + "(" + acc + ", " + x + ", " + w +
-              ", " + c + ", " + wg + ", " + wu + ", " + wd + ") : (" + t3(d) +
-              ", " + t3(d) + ", " + t3(e) + ", index, " + tw({i, d}) + ", " +
-              tw({i, d}) + ", " + tw({d, i}) + ") -> " + t3(d));
-      acc = r;
+      acc = routedExpert(fn, acc, x, w, j, wg, wu, wd, d, i, e);
     }
     if (m.sharedIntermediate > 0) {
       std::string r = fn.fresh("moe");
@@ -712,6 +840,26 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
                              WeightInit::FanIn);
       std::string wout = load(fn, pm + "output_linear.weight", {e, d, i},
                               WeightInit::FanIn);
+      if (!spec.denseMoe) {
+        // Each expert on its routed tokens, with its slices of the stacked
+        // weights.
+        auto expertSlice = [&](const std::string &wt,
+                               const std::vector<int64_t> &shape, int64_t j,
+                               int64_t off, int64_t rows, int64_t cols) {
+          std::string v = fn.fresh("wx");
+          fn.line(v + " = tensor.extract_slice " + wt + "[" + S(j) + ", " +
+                  S(off) + ", 0] [1, " + S(rows) + ", " + S(cols) +
+                  "] [1, 1, 1] : " + tw(shape) + " to " + tw({rows, cols}));
+          return v;
+        };
+        acc = empty3(fn, d, true);
+        for (int64_t j = 0; j < e; ++j) {
+          std::string wg = expertSlice(win, {e, 2 * i, d}, j, 0, i, d);
+          std::string wu = expertSlice(win, {e, 2 * i, d}, j, i, i, d);
+          std::string wd = expertSlice(wout, {e, d, i}, j, 0, d, i);
+          acc = routedExpert(fn, acc, x, w, j, wg, wu, wd, d, i, e);
+        }
+      } else {
       // Every expert on every token: gu[b, t, e, o] = Σ_k x[b, t, k] W[e, o, k].
       std::string t5 = t4(e, 2 * i);
       std::string em = fn.fresh("e"), z = fn.fresh("z"), gu = fn.fresh("gu");
@@ -740,6 +888,7 @@ std::string Builder::emitMlp(Fn &fn, const LayerSpec &layer,
               a + ", " + wout + " : " + t4(e, i) + ", " + tw({e, d, i}) +
               ") outs(" + z2 + " : " + t3(d) + ") -> " + t3(d));
       acc = y;
+      }
     }
     if (m.sharedIntermediate > 0) {
       int64_t s = m.sharedIntermediate;

@@ -250,6 +250,10 @@ struct ModelSpec {
   /// logits = cap · tanh(logits / cap) when > 0.
   double logitsSoftcap = 0.0;
   std::vector<LayerSpec> layers;
+  /// MoE dispatch: every expert on every token weighted by its routing
+  /// weight (the dense reference form) instead of each expert on its routed
+  /// tokens only (gather, run, scatter-add).
+  bool denseMoe = false;
 };
 
 /// Emits the module for `spec`.

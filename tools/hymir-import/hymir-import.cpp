@@ -47,7 +47,7 @@ constexpr int64_t kMaxRandomValues = int64_t(1) << 28;
 const char kOverview[] = R"(hymir-import: model config (config.json) -> model module
 
   hymir-import CONFIG.json [-o MODEL.mlir] [--random-weights=W.safetensors
-               [--seed=N]]
+               [--seed=N]] [--moe=sparse|dense]
 
 Reads the config.json of a published checkpoint (Hugging Face field names
 and values) and writes the model module of docs/models.md: weights as
@@ -71,6 +71,11 @@ biases normal(0, 0.1), A_log log(uniform(1, 16)), Mamba's dt_bias the
 inverse softplus of a log-uniform dt in [1e-3, 1e-1], D 1 + normal(0, 0.1).
 (docs/models.md lists the rule of every tensor.)
 
+A top-k MoE runs each expert on the tokens routed to it only (--moe=sparse,
+the default: compact, gather, run, scatter-add) or every expert on every
+token weighted by its routing weight (--moe=dense; the CUDA target compiles
+this form only).
+
 A problem with the config is one line, 'error: CONFIG.json: field 'x': ...',
 and exit status 1; a bad command line exits with 2.
 )";
@@ -88,6 +93,15 @@ struct Options {
       cl::value_desc("W.safetensors"), cl::cat(category)};
   cl::opt<uint64_t> seed{"seed", cl::desc("Seed of --random-weights"),
                          cl::value_desc("N"), cl::init(0), cl::cat(category)};
+  cl::opt<hymir::import::MoeDispatch> moe{
+      "moe", cl::desc("How a top-k MoE runs its experts"),
+      cl::values(clEnumValN(hymir::import::MoeDispatch::Sparse, "sparse",
+                            "each expert on its routed tokens only "
+                            "(gather, run, scatter-add; default)"),
+                 clEnumValN(hymir::import::MoeDispatch::Dense, "dense",
+                            "every expert on every token, weighted by its "
+                            "routing weight (0 where not routed)")),
+      cl::init(hymir::import::MoeDispatch::Sparse), cl::cat(category)};
 };
 
 llvm::raw_ostream &error() { return llvm::WithColor::error(llvm::errs()); }
@@ -198,7 +212,8 @@ int run(Options &opts) {
     return kExitFailure;
   }
   llvm::Expected<hymir::import::ImportedModel> model =
-      hymir::import::importConfig((*buffer)->getBuffer(), opts.inputFile);
+      hymir::import::importConfig((*buffer)->getBuffer(), opts.inputFile,
+                                  {opts.moe});
   if (!model) {
     error() << llvm::toString(model.takeError()) << "\n";
     return kExitFailure;

@@ -65,9 +65,24 @@ struct ImportedModel {
 /// The model types hymir-import understands, comma separated.
 llvm::StringRef getSupportedModelTypes();
 
+/// How the module computes a top-k MoE.
+enum class MoeDispatch {
+  /// Each expert runs on the tokens routed to it only (compact their rows,
+  /// gather, run the expert, scatter-add the weighted result).
+  Sparse,
+  /// Every expert runs on every token, weighted by its routing weight (0
+  /// where not routed): the reference formulation.
+  Dense,
+};
+
+struct ImportOptions {
+  MoeDispatch moe = MoeDispatch::Sparse;
+};
+
 /// Imports the config `json` read from `fileName` (used in messages only).
 llvm::Expected<ImportedModel> importConfig(llvm::StringRef json,
-                                           llvm::StringRef fileName);
+                                           llvm::StringRef fileName,
+                                           const ImportOptions &options = {});
 
 } // namespace import
 } // namespace hymir

@@ -7,11 +7,14 @@
   edit_safetensors.py IN OUT list             prints the tensor names, one a line
   edit_safetensors.py IN OUT convert DTYPE    every F32 tensor as BF16 or F16
                                               (rounded to nearest even)
+  edit_safetensors.py IN OUT zero REGEX       every tensor whose name matches
+                                              REGEX (re.search) set to 0
 
 Only F32 and I32 tensors are handled (what hymir-run --random-weights writes
 for the models of examples/models/).
 """
 import json
+import re
 import struct
 import sys
 
@@ -78,6 +81,12 @@ def main():
     if op == "convert":
         for k in tensors:
             tensors[k] = to_bf16(tensors[k]) if name == "BF16" else tensors[k].astype(np.float16)
+    elif op == "zero":
+        hits = [k for k in tensors if re.search(name, k)]
+        if not hits:
+            sys.exit("no tensor matches " + name)
+        for k in hits:
+            tensors[k] = np.zeros_like(tensors[k])
     elif op == "drop":
         del tensors[name]
     elif op == "reshape":
