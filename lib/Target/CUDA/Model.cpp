@@ -297,6 +297,14 @@ hymir::compileCUDAModel(ModuleOp module, const CUDAModelShape &shape,
   if (shape.batch < 1 || shape.promptLen < 1)
     return module.emitError("the batch and the prompt length must be "
                             "positive");
+  // hymir-import's sparse MoE dispatch sizes each expert's rows by how many
+  // tokens it was routed (a value the host would need): no CUDA form yet.
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func.getSymName().starts_with("moe_sparse_"))
+      return func.emitError("sparse MoE dispatch (@")
+             << func.getSymName()
+             << ") has no CUDA form yet: import the model with "
+                "`hymir-import --moe=dense` for the GPU (docs/models.md)";
   // A KV cache needs a capacity: checked on the source, before compiling.
   auto decodeSource = module.lookupSymbol<func::FuncOp>("decode");
   for (unsigned i = 0; i < decodeSource.getNumArguments(); ++i)
