@@ -1453,6 +1453,31 @@ static ChunkRows prepareRows(OpBuilder &b, Location loc,
   return rowsOut;
 }
 
+/// The steps [t0, t0 + length) of chunk `c` (the last chunk may be short).
+struct ChunkSpan {
+  Value t0, length;
+};
+static ChunkSpan chunkSpan(OpBuilder &b, Location loc, Value c, Value chunk,
+                           Value time) {
+  Value t0 = arith::MulIOp::create(b, loc, c, chunk);
+  Value rest = arith::SubIOp::create(b, loc, time, t0);
+  return {t0, arith::MinUIOp::create(b, loc, rest, chunk)};
+}
+
+/// The iteration's initial state, copied into its slice `finalS` of the
+/// final-state destination (where the carried state then lives).
+static Value initialState(OpBuilder &b, Location loc, ScanOp op,
+                          const Iteration &it, Value finalDest,
+                          const Slice &finalS, int64_t V) {
+  Value inits = op.getInits()[0];
+  Value init = extractSlice(
+      b, loc, inits,
+      it.columnsOf(b, sliceAt(b, loc, inits, it.leading(false)), V));
+  return linalg::CopyOp::create(b, loc, init,
+                                extractSlice(b, loc, finalDest, finalS))
+      .getResult(0);
+}
+
 /// Rows [0, length) of the [C, V] chunk output as a [?, V] slice.
 static Value leadingRows(OpBuilder &b, Location loc, Value out, Value length,
                          int64_t V) {
@@ -1491,13 +1516,7 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
     Slice finalS =
         it.columnsOf(b, sliceAt(b, loc, finalDest, it.leading(false)), V);
     Value outSlice = extractSlice(b, loc, outDest, outS);
-    Value init = extractSlice(
-        b, loc, op.getInits()[0],
-        it.columnsOf(b, sliceAt(b, loc, op.getInits()[0], it.leading(false)),
-                     V));
-    Value state = linalg::CopyOp::create(b, loc, init,
-                                         extractSlice(b, loc, finalDest, finalS))
-                      .getResult(0);
+    Value state = initialState(b, loc, op, it, finalDest, finalS, V);
 
     Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1),
           chunk = indexConst(b, loc, C);
@@ -1505,9 +1524,8 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
     auto chunkLoop = scf::ForOp::create(
         b, loc, zero, numChunks, one, ValueRange{state, outSlice},
         [&](OpBuilder &b, Location loc, Value c, ValueRange carried) {
-          Value t0 = arith::MulIOp::create(b, loc, c, chunk);
-          Value rest = arith::SubIOp::create(b, loc, form.time, t0);
-          Value length = arith::MinUIOp::create(b, loc, rest, chunk);
+          ChunkSpan span = chunkSpan(b, loc, c, chunk, form.time);
+          Value t0 = span.t0, length = span.length;
           ChunkRows r = prepareRows(b, loc, form, it, t0, length,
                                     /*query=*/true, /*value=*/true,
                                     /*extra=*/true);
@@ -1654,9 +1672,8 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
             beginIteration(b, loc, termForm, args.take_front(termIvs));
         Value c = args[termIvs];
         ValueRange dests = args.drop_front(termIvs + 1);
-        Value t0 = arith::MulIOp::create(b, loc, c, chunk);
-        Value rest = arith::SubIOp::create(b, loc, form.time, t0);
-        Value length = arith::MinUIOp::create(b, loc, rest, chunk);
+        ChunkSpan span = chunkSpan(b, loc, c, chunk, form.time);
+        Value t0 = span.t0, length = span.length;
         // Rows past the end are 0 (so are their decayed keys, U and −W).
         ChunkRows r = prepareRows(b, loc, termForm, it, t0, length,
                                   /*query=*/false, /*value=*/true,
@@ -1725,15 +1742,7 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
         Value finalDest = args[numIvs];
         Slice finalS =
             it.columnsOf(b, sliceAt(b, loc, finalDest, it.leading(false)), V);
-        Value init = extractSlice(
-            b, loc, op.getInits()[0],
-            it.columnsOf(b,
-                         sliceAt(b, loc, op.getInits()[0], it.leading(false)),
-                         V));
-        Value state =
-            linalg::CopyOp::create(b, loc, init,
-                                   extractSlice(b, loc, finalDest, finalS))
-                .getResult(0);
+        Value state = initialState(b, loc, op, it, finalDest, finalS, V);
         // Carried: the state and this iteration's slices of S_c (and V').
         SmallVector<Slice> wsSlices;
         SmallVector<Value> carried{state};
@@ -1816,9 +1825,8 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
         Iteration it =
             beginIteration(b, loc, outForm, args.take_front(numIvs));
         Value c = args[numIvs], outDest = args[numIvs + 1];
-        Value t0 = arith::MulIOp::create(b, loc, c, chunk);
-        Value rest = arith::SubIOp::create(b, loc, form.time, t0);
-        Value length = arith::MinUIOp::create(b, loc, rest, chunk);
+        ChunkSpan span = chunkSpan(b, loc, c, chunk, form.time);
+        Value t0 = span.t0, length = span.length;
         ChunkRows r = prepareRows(b, loc, outForm, it, t0, length,
                                   /*query=*/true, /*value=*/!plan.delta,
                                   /*extra=*/true);
