@@ -1952,7 +1952,8 @@ struct ChunkScansPass
         int64_t outputTiles = plan.valueTiles;
         if (outputValueTile == 0)
           outputTiles = 1;
-        else if (outputValueTile > 0 && plan.valueTiles > 1)
+        else if (outputValueTile > 0 &&
+                 analyzeValueColumns(scan, columns).empty())
           outputTiles = valueTileCount(plan.valueDim, outputValueTile);
         rewriteParallelChunks(scan, plan, C, outputTiles);
       }

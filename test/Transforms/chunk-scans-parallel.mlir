@@ -1,6 +1,7 @@
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false value-tile=4 parallel-chunks=true" --canonicalize | FileCheck %s
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 parallel-chunks=true" --canonicalize | FileCheck %s --check-prefix=VECTOR
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false value-tile=4 parallel-chunks=true output-value-tile=0" --canonicalize | FileCheck %s --check-prefix=WHOLE
+// RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false parallel-chunks=true output-value-tile=5" --canonicalize | FileCheck %s --check-prefix=OUTONLY
 
 // hymir-chunk-scans' parallel-chunks form (the CUDA pipeline's): the chunk
 // terms per (batch, head, chunk) in parallel (decayed keys, U, −W of the
@@ -63,6 +64,11 @@
 // WHOLE:       scf.forall (%[[B:.+]], %[[H:.+]], %[[C:.+]]) in (%{{.+}}, 2, %{{.+}})
 // WHOLE:         tensor.extract_slice %{{.+}}[%[[B]], %[[H]], %[[C]], 0, 0] [1, 1, 1, 6, 10] [1, 1, 1, 1, 1] : tensor<?x2x?x6x10xf32> to tensor<6x10xf32>
 // WHOLE:         tensor.parallel_insert_slice %{{.+}} into %{{.+}}[%[[B]], %{{.+}}, %[[H]], 0] [1, %{{.+}}, 1, 10]
+// output-value-tile=5 without value-tile: an untiled state pass, outputs in
+// 2 tiles of 5 columns.
+// OUTONLY-LABEL: func.func @gdn
+// OUTONLY:       scf.forall (%{{.+}}, %{{.+}}) in (%{{.+}}, 2) shared_outs
+// OUTONLY:       scf.forall (%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}}, 2, 2, %{{.+}})
 func.func @gdn(%q: tensor<?x?x2x6xf32>, %k: tensor<?x?x2x6xf32>, %v: tensor<?x?x2x10xf32>,
                %g: tensor<?x?x2xf32>, %beta: tensor<?x?x2xf32>, %S0: tensor<?x2x6x10xf32>)
     -> (tensor<?x?x2x10xf32>, tensor<?x2x6x10xf32>) {

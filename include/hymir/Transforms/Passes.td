@@ -99,7 +99,8 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
     Option<"outputValueTile", "output-value-tile", "int64_t",
            /*default=*/"-1",
            "With parallel-chunks: value columns per output iteration (as "
-           "value-tile); -1: the state pass's tiles">,
+           "value-tile, independent of the state pass's); -1: the state "
+           "pass's tiles; 0: all columns">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::bufferization::BufferizationDialect",
