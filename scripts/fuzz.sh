@@ -2,11 +2,14 @@
 # Builds Hymir's libFuzzer targets (fuzz/) into build-fuzz/ and runs each for a
 # bounded time on a copy of its corpus, or replays the corpus and regressions.
 #
-#   scripts/fuzz.sh [--seconds N] [--merge] [--strict] [target...]
+#   scripts/fuzz.sh [--seconds N] [--seed S] [--merge] [--strict] [target...]
 #   scripts/fuzz.sh --replay [target...]
 #   scripts/fuzz.sh --build-only
 #
 #   --seconds N   fuzzing time per target (default 60)
+#   --seed S      libFuzzer's random seed (default: a new one each run);
+#                 scripts/test-sanitizers.sh fixes it so that a CI run can be
+#                 repeated locally
 #   --merge       afterwards, add the inputs that found new coverage to
 #                 fuzz/corpus/<target>/ (libFuzzer -merge=1: only new features)
 #   --replay      run every file of fuzz/corpus/<target>/ and
@@ -32,7 +35,7 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 
-seconds=60 merge=0 replay=0 build_only=0 strict=0 timeout=10 rss=2048
+seconds=60 seed=0 merge=0 replay=0 build_only=0 strict=0 timeout=10 rss=2048
 targets=()
 while (($#)); do
   case "$1" in
@@ -40,6 +43,8 @@ while (($#)); do
     --seconds=*) seconds="${1#*=}"; shift ;;
     --timeout) timeout="$2"; shift 2 ;;
     --timeout=*) timeout="${1#*=}"; shift ;;
+    --seed) seed="$2"; shift 2 ;;
+    --seed=*) seed="${1#*=}"; shift ;;
     --rss-mb) rss="$2"; shift 2 ;;
     --rss-mb=*) rss="${1#*=}"; shift ;;
     --merge) merge=1; shift ;;
@@ -229,6 +234,7 @@ for t in "${targets[@]}"; do
   args=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1
         -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss"
         -artifact_prefix="$work/artifacts/" -print_final_stats=1)
+  ((seed)) && args+=(-seed="$seed")
   dict="$(dict_of "$t")"
   [ -n "$dict" ] && args+=(-dict="$dict")
   # MLIR text: at most two stacked mutations per input, so that more of them

@@ -16,7 +16,9 @@
 # Hymir's code. Ends with one line
 # `N passed, M failed` (lit tests, plus one per fuzz target and per replay)
 # and the time each phase took; exits non-zero on any failure.
-# ASAN_BUILD_DIR overrides build-asan/, FUZZ_BUILD_DIR build-fuzz/.
+# The fuzzers run with seed FUZZ_SEED (default 1, so that a CI run can be
+# repeated; 0 draws a new seed). ASAN_BUILD_DIR overrides build-asan/,
+# FUZZ_BUILD_DIR build-fuzz/.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${ASAN_BUILD_DIR:-$root/build-asan}"
@@ -73,7 +75,7 @@ if ((fuzz)); then
   # Fuzz each target briefly (fails only on crashes in Hymir's code), then
   # replay the corpus and the regressions (fails on any crash).
   start=$SECONDS
-  if "$root/scripts/fuzz.sh" --seconds "$fuzz_seconds"; then
+  if "$root/scripts/fuzz.sh" --seconds "$fuzz_seconds" --seed "${FUZZ_SEED:-1}"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))

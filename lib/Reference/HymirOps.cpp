@@ -147,8 +147,13 @@ LogicalResult runAttention(Interpreter &interp, Operation *op, Frame &frame) {
   if (failed(interp.checkAllocation(op, {B, Tq, Hq, V}, "result")))
     return failure();
   Tensor result = Tensor::getZeros(Kind::Float, {B, Tq, Hq, V});
-  std::vector<double> scores(Tk);
-  std::vector<char> allowed(Tk);
+  // A row of scores per query. Its length comes from the keys, which may be
+  // empty in another dim (a key dim of 0 with 2^32 positions): checked too.
+  int64_t rowLen = result.getNumElements() ? Tk : 0;
+  if (failed(interp.checkAllocation(op, {rowLen}, "a query's row of scores")))
+    return failure();
+  std::vector<double> scores(rowLen);
+  std::vector<char> allowed(rowLen);
   int64_t iv[4] = {0, 0, 0, 0};
   static const StringRef kNames[] = {"batch", "head", "query", "key"};
   interp.pushContext({op, "score", kNames, iv});
@@ -242,8 +247,11 @@ LogicalResult runAttentionDecode(Interpreter &interp, Operation *op,
   if (failed(interp.checkAllocation(op, {B, Hq, V}, "result")))
     return failure();
   Tensor result = Tensor::getZeros(Kind::Float, {B, Hq, V});
-  std::vector<double> scores(L);
-  std::vector<char> allowed(L);
+  int64_t rowLen = result.getNumElements() ? L : 0; // as in runAttention
+  if (failed(interp.checkAllocation(op, {rowLen}, "a query's row of scores")))
+    return failure();
+  std::vector<double> scores(rowLen);
+  std::vector<char> allowed(rowLen);
   const double *qp = q.getFloats().data(), *kp = k.getFloats().data(),
                *vp = v.getFloats().data();
   for (int64_t b = 0; b < B; ++b) {
@@ -308,8 +316,14 @@ LogicalResult runCausalConv1d(Interpreter &interp, Operation *op,
   bool useSilu = conv.getActivation() == Activation::silu;
 
   // xx = concat_time(state or zeros, input): W - 1 + T rows of D channels.
+  // Every buffer is checked: with an empty input (B = 0) T may be anything,
+  // and the window rows and the final state take W from the weight.
   int64_t rows = W - 1 + T;
-  std::vector<double> xx(rows * D);
+  if (failed(interp.checkAllocation(op, {B, T, D}, "result")) ||
+      failed(interp.checkAllocation(op, {B, W - 1, D}, "final state")) ||
+      failed(interp.checkAllocation(op, {B ? rows : 0, D}, "the window rows")))
+    return failure();
+  std::vector<double> xx(B ? rows * D : 0);
   Tensor y = Tensor::getZeros(Kind::Float, {B, T, D});
   Tensor finalState = Tensor::getZeros(Kind::Float, {B, W - 1, D});
   for (int64_t b = 0; b < B; ++b) {
@@ -640,6 +654,8 @@ LogicalResult runOuter(Interpreter &interp, Operation *op, Frame &frame) {
     return sizeError(interp, op, "the rank of the right operand",
                      b.getDimSize(0), R);
   int64_t K = a.getShape().back(), V = b.getShape().back();
+  if (failed(interp.checkAllocation(op, {K, V}, "result")))
+    return failure();
   r.reset(Kind::Float, {K, V});
   std::vector<double> &y = r.getFloats();
   std::fill(y.begin(), y.end(), 0.0);
@@ -710,6 +726,8 @@ LogicalResult runMix(Interpreter &interp, Operation *op, Frame &frame) {
   int64_t inner = L == 0 ? 0 : x.getNumElements() / L;
   SmallVector<int64_t, 4> shape(x.getShape());
   shape[0] = A;
+  if (failed(interp.checkAllocation(op, shape, "result")))
+    return failure();
   Tensor &r = frame.slot(mix.getResult());
   r.reset(Kind::Float, shape);
   const double *mp = m.getFloats().data(), *xp = x.getFloats().data();

@@ -39,7 +39,8 @@ protected:
   /// Parses `source` and runs `entry`; diagnostics (with their notes) are
   /// collected into `diagnostics`.
   FailureOr<SmallVector<Tensor>> run(StringRef source, ArrayRef<Tensor> args,
-                                     StringRef entry = "main") {
+                                     StringRef entry = "main",
+                                     uint64_t maxTensorBytes = 0) {
     diagnostics.clear();
     ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
       llvm::raw_string_ostream os(diagnostics);
@@ -53,7 +54,8 @@ protected:
       ADD_FAILURE() << "parse failed: " << diagnostics;
       return failure();
     }
-    return hymir::ref::runFunction(*module, entry, args);
+    return hymir::ref::runFunction(*module, entry, args, /*weights=*/nullptr,
+                                   maxTensorBytes);
   }
 
   /// Runs a module that must succeed and returns its results.
@@ -69,8 +71,9 @@ protected:
 
   /// Runs a module that must fail and returns the diagnostics.
   std::string runFails(StringRef source, ArrayRef<Tensor> args,
-                       StringRef entry = "main") {
-    FailureOr<SmallVector<Tensor>> results = run(source, args, entry);
+                       StringRef entry = "main", uint64_t maxTensorBytes = 0) {
+    FailureOr<SmallVector<Tensor>> results =
+        run(source, args, entry, maxTensorBytes);
     EXPECT_TRUE(failed(results)) << "expected a failure";
     EXPECT_FALSE(diagnostics.empty()) << "a failure must emit a diagnostic";
     return diagnostics;
@@ -695,6 +698,47 @@ TEST_F(ReferenceTest, CausalConvShortSequenceKeepsOldState) {
   expectTensor(r[0], {1, 1, 2}, {1 * 1 + 2 * 3 + 3 * 5, 4 * 2 + 5 * 4 + 6 * 6});
   expectTensor(r[1], {1, 2, 2}, {3, 4, 5, 6});
   expectTensor(r[2], {1, 1, 2}, {3 * 5, 6 * 6});
+}
+
+TEST_F(ReferenceTest, EmptyBatchWithHugeSequenceRunsEmpty) {
+  // Regression (hymir-fuzz-reference): an empty batch makes 2^32 key
+  // positions a valid input. Attention allocated a row of 2^32 scores (32 GiB)
+  // and the convolution its (2^32 + 2) window rows before looking at B.
+  const int64_t huge = int64_t(1) << 32;
+  auto r = runOk(R"mlir(
+    func.func @main(%q: tensor<?x?x1x2xf32>, %k: tensor<?x?x1x2xf32>, %v: tensor<?x?x1x3xf32>,
+                    %x: tensor<?x?x2xf32>, %w: tensor<2x3xf32>, %s: tensor<?x2x2xf32>)
+        -> (tensor<?x?x1x3xf32>, tensor<?x?x2xf32>, tensor<?x2x2xf32>) {
+      %o = hymir.attention %q, %k, %v {causal}
+          : tensor<?x?x1x2xf32>, tensor<?x?x1x2xf32>, tensor<?x?x1x3xf32> -> tensor<?x?x1x3xf32>
+      %y, %f = hymir.causal_conv1d %x, %w state(%s)
+          : tensor<?x?x2xf32>, tensor<2x3xf32>, tensor<?x2x2xf32> -> tensor<?x?x2xf32>, tensor<?x2x2xf32>
+      return %o, %y, %f : tensor<?x?x1x3xf32>, tensor<?x?x2xf32>, tensor<?x2x2xf32>
+    })mlir",
+                 {floats({0, 1, 1, 2}, {}), floats({0, huge, 1, 2}, {}),
+                  floats({0, huge, 1, 3}, {}), floats({0, huge, 2}, {}),
+                  floats({2, 3}, pseudoRandom(6, 1)), floats({0, 2, 2}, {})});
+  ASSERT_EQ(r.size(), 3u);
+  expectTensor(r[0], {0, 1, 1, 3}, {});
+  expectTensor(r[1], {0, huge, 2}, {});
+  expectTensor(r[2], {0, 2, 2}, {});
+}
+
+TEST_F(ReferenceTest, CausalConvStateOverTheLimitIsAnError) {
+  // The final state [B, W - 1, D] takes W from the weight: 64 x 99999 x 1
+  // doubles (48.8 MiB) from a 0.8 MB weight and a 64-element input.
+  std::string diag = runFails(R"mlir(
+    func.func @main(%x: tensor<?x?x1xf32>, %w: tensor<1x100000xf32>) -> tensor<?x?x1xf32> {
+      %y = hymir.causal_conv1d %x, %w : tensor<?x?x1xf32>, tensor<1x100000xf32> -> tensor<?x?x1xf32>
+      return %y : tensor<?x?x1xf32>
+    })mlir",
+                              {floats({64, 1, 1}, pseudoRandom(64, 2)),
+                               floats({1, 100000}, pseudoRandom(100000, 3))},
+                              "main", /*maxTensorBytes=*/uint64_t(4) << 20);
+  EXPECT_NE(diag.find("'hymir.causal_conv1d': final state of shape 64x99999x1 "
+                      "needs 48.8 MiB, more than the memory limit of 4.0 MiB"),
+            std::string::npos)
+      << diag;
 }
 
 TEST_F(ReferenceTest, Norms) {
