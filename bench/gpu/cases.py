@@ -41,44 +41,44 @@ CASES = {
                                     None),
     "simple_gla_prefill_B4_T4096": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096, 512,
                                     None),
-    # bf16 activations (issue #5's inputs; hymir-narrow-inputs), f32 states: the chunk
-    # products on tensor cores (TF32 WMMA tiles, tensor-cores=auto), at the pipeline's
-    # chunk size and at 64. fla gets the same bf16 values.
-    "gdn_prefill_B4_T1024_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, None),
-    "gdn_prefill_B4_T4096_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
-    "gdn_prefill_B4_T4096_bf16_c64": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 64),
-    "gdn_prefill_B4_T4096_bf16_ffma": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
-    "simple_gla_prefill_B4_T1024_bf16": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 1024,
-                                         512, None),
-    "simple_gla_prefill_B4_T4096_bf16_ffma": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
-                                              4096, 512, None),
-    "simple_gla_prefill_B4_T4096_bf16": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096,
-                                         512, None),
-    "simple_gla_prefill_B4_T4096_bf16_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
-                                             4096, 512, 64),
-    # _pc: the parallel-chunks form (--parallel-chunks: chunk terms, state pass and
-    # outputs as three kernels, only the state pass sequential over the chunks); _ot0:
-    # its outputs a block per (batch, head, chunk) with all value columns
-    # (--output-value-tile=0). Against the default above: one block per (batch, head,
-    # value tile) runs every chunk in turn.
+    # _pc: f32 in the parallel-chunks form (--parallel-chunks=on: chunk terms, state
+    # pass and outputs as three kernels, only the state pass sequential over the
+    # chunks), against the default above (one block per (batch, head, value tile)
+    # runs every chunk in turn).
     "simple_gla_prefill_B4_T4096_pc": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096,
                                        512, None),
-    "simple_gla_prefill_B4_T1024_bf16_pc_c32_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir",
-                                                    4, 1024, 512, 32),
-    "simple_gla_prefill_B4_T4096_bf16_pc_c32_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir",
-                                                    4, 4096, 512, 32),
-    "simple_gla_prefill_B4_T4096_bf16_pc_c64_ot0": ("simple_gla", "bench/gpu/simple_gla.mlir",
-                                                    4, 4096, 512, 64),
+    # bf16 activations (issue #5's inputs; hymir-narrow-inputs), f32 states: the chunk
+    # products on tensor cores (TF32 WMMA tiles, tensor-cores=auto) and, by default
+    # (parallel-chunks=auto), the parallel-chunks form at chunks of 32 with all value
+    # columns per output block. _sc: the sequential chunk loop instead
+    # (--parallel-chunks=off, chunks of 16); _c64: chunks of 64; _ffma: without tensor
+    # cores (which also means the sequential chunk loop). fla gets the same bf16 values.
+    "simple_gla_prefill_B4_T1024_bf16": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 1024,
+                                         512, None),
+    "simple_gla_prefill_B4_T1024_bf16_sc": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                            1024, 512, None),
+    "simple_gla_prefill_B4_T4096_bf16": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 4096,
+                                         512, None),
+    "simple_gla_prefill_B4_T4096_bf16_sc": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                            4096, 512, None),
+    "simple_gla_prefill_B4_T4096_bf16_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                             4096, 512, 64),
+    "simple_gla_prefill_B4_T4096_bf16_ffma": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                              4096, 512, None),
     "simple_gla_prefill_B4_T16384_bf16": ("simple_gla", "bench/gpu/simple_gla.mlir", 4, 16384,
                                           512, None),
-    "simple_gla_prefill_B4_T16384_bf16_pc_c64_ot0": ("simple_gla",
-                                                     "bench/gpu/simple_gla.mlir", 4, 16384,
-                                                     512, 64),
-    "gdn_prefill_B4_T1024_bf16_pc_c32_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, 32),
-    "gdn_prefill_B4_T4096_bf16_pc_c32_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 32),
-    "gdn_prefill_B4_T4096_bf16_pc_c64_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 64),
+    "simple_gla_prefill_B4_T16384_bf16_sc": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                             16384, 512, None),
+    "simple_gla_prefill_B4_T16384_bf16_c64": ("simple_gla", "bench/gpu/simple_gla.mlir", 4,
+                                              16384, 512, 64),
+    "gdn_prefill_B4_T1024_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, None),
+    "gdn_prefill_B4_T1024_bf16_sc": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, None),
+    "gdn_prefill_B4_T4096_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_sc": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_c64": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 64),
+    "gdn_prefill_B4_T4096_bf16_ffma": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     "gdn_prefill_B4_T16384_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, None),
-    "gdn_prefill_B4_T16384_bf16_pc_c32_ot0": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, 32),
+    "gdn_prefill_B4_T16384_bf16_sc": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, None),
 }
 
 
@@ -143,18 +143,18 @@ def prepare(args):
             mlir = narrowed
         cmd = [args.hymir_compile, mlir, "--target=cuda", "-o", os.path.join(d, "artifact"),
                "--nest-threads=%d" % threads]
-        if chunk is not None:
-            cmd.append("--chunk-size=%d" % chunk)
+        if chunk is not None:  # either form's chunks
+            cmd += ["--chunk-size=%d" % chunk, "--parallel-chunk-size=%d" % chunk]
         if name.endswith("_vt16"):
             cmd.append("--sequential-value-tile=16")
         elif T is None or name.endswith("_seq"):  # the untiled fallback
             cmd.append("--sequential-value-tile=0")
         if name.endswith("_ffma"):  # the same bf16 case without tensor cores
             cmd.append("--tensor-cores=off")
-        if "_pc" in name:
-            cmd.append("--parallel-chunks")
-        if name.endswith("_ot0"):
-            cmd.append("--output-value-tile=0")
+        if name.endswith("_pc"):
+            cmd.append("--parallel-chunks=on")
+        if name.endswith("_sc"):
+            cmd.append("--parallel-chunks=off")
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]
         subprocess.run(cmd, check=True)
         manifest.append({"name": name, "op": op, "B": B, "T": T,

@@ -61,7 +61,14 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
     chunk.polynomialExp = false;
     chunk.vectorRows = false;
     chunk.valueTile = options.valueTile;
-    chunk.parallelChunks = options.parallelChunks;
+    // The parallel form pays where the products run on tensor cores.
+    chunk.parallelChunks =
+        options.parallelChunks == ParallelChunks::On ||
+        (options.parallelChunks == ParallelChunks::Auto &&
+         options.tensorCores != TensorCores::Off);
+    chunk.onlyNarrowInputs = options.parallelChunks == ParallelChunks::Auto &&
+                             options.tensorCores == TensorCores::Auto;
+    chunk.parallelChunkSize = options.parallelChunkSize;
     chunk.outputValueTile = options.outputValueTile;
     pm.addPass(createChunkScansPass(chunk));
   }

@@ -64,3 +64,10 @@ hymir::recogniseChunkProduct(linalg::GenericOp op) {
   p.R = ranges[p.r];
   return p;
 }
+
+bool hymir::takesNarrowFloats(func::FuncOp func) {
+  return llvm::any_of(func.getArgumentTypes(), [](Type t) {
+    Type element = getElementTypeOrSelf(t);
+    return element.isBF16() || element.isF16();
+  });
+}

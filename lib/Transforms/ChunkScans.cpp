@@ -27,6 +27,7 @@
 #include "hymir/Dialect/Hymir/IR/ColumnAnalysis.h"
 #include "hymir/Dialect/Hymir/IR/HymirAttrs.h"
 #include "hymir/Dialect/Hymir/IR/HymirOps.h"
+#include "hymir/Transforms/ChunkProduct.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -1935,6 +1936,14 @@ struct ChunkScansPass
       // leaves' exponentials): chunks of at most 32 are the faster.
       int64_t C = plan.diagonal ? std::min<int64_t>(chunkSize, kDiagonalChunk)
                                 : int64_t(chunkSize);
+      // The parallel-chunks form, where asked for (only-narrow-inputs: in
+      // the functions whose products run on tensor cores), with its own
+      // chunk length.
+      auto func = scan->getParentOfType<func::FuncOp>();
+      bool parallel = parallelChunks && !vectorRows && !plan.diagonal &&
+                      (!onlyNarrowInputs || (func && takesNarrowFloats(func)));
+      if (parallel && parallelChunkSize > 0)
+        C = parallelChunkSize;
       if (remarks && plan.diagonal)
         scan.emitRemark("chunked (diagonal, sub-chunks of ")
             << subChunkSize(C) << ", C = " << C
@@ -1944,11 +1953,11 @@ struct ChunkScansPass
       else if (remarks)
         scan.emitRemark(plan.delta ? "chunked (UT/WY, C = "
                                   : "chunked (masked matmul, C = ")
-            << chunkSize.getValue() << "): "
+            << C << (parallel ? ", parallel chunks" : "") << "): "
             << (plan.hasDecay ? "scalar decay" : "no decay")
             << (plan.delta ? ", delta rule" : ", rank-1 update")
             << (plan.extra ? ", read + skip" : ", read");
-      if (parallelChunks && !vectorRows && !plan.diagonal) {
+      if (parallel) {
         int64_t outputTiles = plan.valueTiles;
         if (outputValueTile == 0)
           outputTiles = 1;

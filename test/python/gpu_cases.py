@@ -41,11 +41,13 @@ GRIDS = {
     "ci": [(1, 1), (2, 37)],
     "full": [(1, 1), (2, 1), (1, 37), (2, 37), (1, 300), (2, 300)],
 }
-# Every case as the pipeline builds it by default, and the scans with a chunked form
+# Every case as the pipeline builds it by default, and the f32 scans with a chunked form
 # also in the parallel-chunks form (docs/cuda-artifacts.md): chunk terms, state pass and
-# outputs as three kernels; the outputs one block per chunk with all value columns.
-COMPILE_VARIANTS = [("", []), ("_pc", ["--parallel-chunks", "--chunk-size=32",
-                                       "--output-value-tile=0"])]
+# outputs as three kernels; chunks of 32, the outputs one block per chunk with all value
+# columns. The bf16 tensor-core cases take that form by default (parallel-chunks=auto),
+# and also the sequential chunk loop (_sc).
+COMPILE_VARIANTS = [("", []), ("_pc", ["--parallel-chunks=on"])]
+TENSOR_CORE_VARIANTS = [("", []), ("_sc", ["--parallel-chunks=off"])]
 PARALLEL_CHUNK_OPS = {"linear_attention", "retnet", "simple_gla", "mamba2_ssd", "delta_net",
                       "gated_delta_net"}
 
@@ -95,7 +97,7 @@ def prepare_tensor_cores(args, cases):
                                              [name], variants)[name]
         mlir = os.path.join(variants, name + ".mlir")
         for (B, T), (suffix, flags) in [(bt, v) for bt in TENSOR_CORE_GRID
-                                        for v in COMPILE_VARIANTS]:
+                                        for v in TENSOR_CORE_VARIANTS]:
             tag = "tc_%s_bf16_B%d_T%d%s" % (name, B, T, suffix)
             case_dir = os.path.join(args.out, tag)
             os.makedirs(case_dir, exist_ok=True)

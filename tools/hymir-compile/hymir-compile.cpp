@@ -175,17 +175,30 @@ struct Options {
                "(decode; default: the pipeline's, 16; 0: a block per "
                "(batch, head))"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
-  cl::opt<bool> parallelChunks{
+  cl::opt<hymir::ParallelChunks> parallelChunks{
       "parallel-chunks",
       cl::desc("--target=cuda: chunked scans as three kernels (chunk terms, "
-               "state pass, outputs: a block per chunk); pair with "
-               "--chunk-size=32 --output-value-tile=0 for bf16 inputs"),
-      cl::init(false), cl::cat(category)};
+               "state pass, outputs: a block per chunk)"),
+      cl::init(hymir::ParallelChunks::Auto),
+      cl::values(clEnumValN(hymir::ParallelChunks::Auto, "auto",
+                            "where the chunk products run on tensor cores "
+                            "(default)"),
+                 clEnumValN(hymir::ParallelChunks::On, "on", "everywhere"),
+                 clEnumValN(hymir::ParallelChunks::Off, "off",
+                            "a block per (batch, head, tile) loops over "
+                            "the chunks")),
+      cl::cat(category)};
+  cl::opt<int64_t> parallelChunkSize{
+      "parallel-chunk-size",
+      cl::desc("--target=cuda: chunk length of the scans in the "
+               "parallel-chunks form (default: the pipeline's, 32; 0: "
+               "--chunk-size's)"),
+      cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<int64_t> outputValueTile{
       "output-value-tile",
       cl::desc("--target=cuda with parallel chunks: value columns per output "
-               "block (0: all; default: --value-tile's)"),
-      cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+               "block (default: the pipeline's, 0 = all; -1: --value-tile's)"),
+      cl::value_desc("N"), cl::init(-2), cl::cat(category)};
   cl::opt<hymir::TensorCores> tensorCores{
       "tensor-cores",
       cl::desc("--target=cuda: chunk products on tensor cores (TF32 WMMA)"),
@@ -406,7 +419,10 @@ int runCUDA(Options &opts) {
   pipeline.nestThreads = opts.nestThreads;
   pipeline.tensorCores = opts.tensorCores;
   pipeline.parallelChunks = opts.parallelChunks;
-  pipeline.outputValueTile = opts.outputValueTile;
+  if (opts.parallelChunkSize >= 0)
+    pipeline.parallelChunkSize = opts.parallelChunkSize;
+  if (opts.outputValueTile >= -1)
+    pipeline.outputValueTile = opts.outputValueTile;
   if (opts.chunkSize >= 0)
     pipeline.chunkSize = opts.chunkSize;
   if (opts.valueTile >= 0)

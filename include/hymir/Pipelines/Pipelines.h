@@ -109,6 +109,9 @@ std::string weightSymbolName(llvm::StringRef globalName);
 /// Where the CUDA pipeline puts the chunked forms' products on tensor cores.
 enum class TensorCores { Auto, TF32, Off };
 
+/// Where the CUDA pipeline builds the parallel-chunks form of chunked scans.
+enum class ParallelChunks { Auto, On, Off };
+
 struct CUDAPipelineOptions
     : public mlir::PassPipelineOptions<CUDAPipelineOptions> {
   Option<std::string> chip{*this, "chip",
@@ -152,21 +155,34 @@ struct CUDAPipelineOptions
                      "chunked scans (hymir-chunk-scans value-tile); 0: one "
                      "block per (batch, head)"),
       llvm::cl::init(32)};
-  Option<bool> parallelChunks{
+  Option<ParallelChunks> parallelChunks{
       *this, "parallel-chunks",
       llvm::cl::desc("Chunked scans as three kernels: the chunk terms and "
                      "the outputs a block per chunk, only the state pass "
-                     "sequential (hymir-chunk-scans parallel-chunks). Off "
-                     "by default: faster with tensor cores (bf16 simple GLA "
-                     "at T = 4096 1.8x with chunk-size=32 "
-                     "output-value-tile=0), slower on FFMA "
+                     "sequential (hymir-chunk-scans parallel-chunks)"),
+      llvm::cl::init(ParallelChunks::Auto),
+      llvm::cl::values(
+          clEnumValN(ParallelChunks::Auto, "auto",
+                     "where the chunk products run on tensor cores "
+                     "(tensor-cores): bf16 simple GLA at T = 4096 1.6x, GDN "
+                     "2.2x faster; on FFMA it is slower "
                      "(docs/cuda-artifacts.md)"),
-      llvm::cl::init(false)};
+          clEnumValN(ParallelChunks::On, "on", "in every function"),
+          clEnumValN(ParallelChunks::Off, "off",
+                     "a block per (batch, head, tile) loops over the "
+                     "chunks"))};
+  Option<int64_t> parallelChunkSize{
+      *this, "parallel-chunk-size",
+      llvm::cl::desc("Chunk length of the scans that take the "
+                     "parallel-chunks form (0: chunk-size). 32: measured "
+                     "fastest for bf16 at T = 1K and 4K "
+                     "(docs/cuda-artifacts.md)"),
+      llvm::cl::init(32)};
   Option<int64_t> outputValueTile{
       *this, "output-value-tile",
-      llvm::cl::desc("With parallel-chunks: value columns per output block "
-                     "(0: all; -1: value-tile's)"),
-      llvm::cl::init(-1)};
+      llvm::cl::desc("Value columns per output block of the parallel-chunks "
+                     "form (0: all, measured fastest; -1: value-tile's)"),
+      llvm::cl::init(0)};
   Option<int64_t> sequentialValueTile{
       *this, "sequential-value-tile",
       llvm::cl::desc("Value columns per (batch, head, tile) block of "

@@ -10,6 +10,7 @@
 #ifndef HYMIR_TRANSFORMS_CHUNKPRODUCT_H
 #define HYMIR_TRANSFORMS_CHUNKPRODUCT_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
 namespace hymir {
@@ -26,6 +27,12 @@ struct ChunkProduct {
 /// `op` as a product with an f32 accumulator and static loop ranges (on
 /// tensors or buffers: callers check which they take), or failure.
 mlir::FailureOr<ChunkProduct> recogniseChunkProduct(mlir::linalg::GenericOp op);
+
+/// Whether `func` takes bf16 or f16 arguments: where TF32 tensor cores keep
+/// the data's precision, so the CUDA pipeline's `tensor-cores=auto` puts the
+/// chunk products on them and `parallel-chunks=auto` picks the form they
+/// speed up.
+bool takesNarrowFloats(mlir::func::FuncOp func);
 
 } // namespace hymir
 

@@ -101,6 +101,16 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
            "With parallel-chunks: value columns per output iteration (as "
            "value-tile, independent of the state pass's); -1: the state "
            "pass's tiles; 0: all columns">,
+    Option<"parallelChunkSize", "parallel-chunk-size", "int64_t",
+           /*default=*/"0",
+           "With parallel-chunks: the chunk length of the scans that take "
+           "the parallel form; 0: chunk-size">,
+    Option<"onlyNarrowInputs", "only-narrow-inputs", "bool",
+           /*default=*/"false",
+           "With parallel-chunks: only in functions with bf16/f16 arguments "
+           "(where the CUDA pipeline's tensor-cores=auto runs the chunk "
+           "products on tensor cores); other functions keep the sequential "
+           "chunk loop">,
   ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::bufferization::BufferizationDialect",

@@ -199,13 +199,6 @@ static void rewrite(linalg::GenericOp op, const Product &p) {
   op.erase();
 }
 
-static bool takesNarrowFloats(func::FuncOp func) {
-  return llvm::any_of(func.getArgumentTypes(), [](Type t) {
-    Type element = getElementTypeOrSelf(t);
-    return element.isBF16() || element.isF16();
-  });
-}
-
 struct GPUChunkMatmulsToMMAPass
     : public hymir::impl::GPUChunkMatmulsToMMAPassBase<
           GPUChunkMatmulsToMMAPass> {
@@ -213,7 +206,7 @@ struct GPUChunkMatmulsToMMAPass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    if (onlyNarrowInputs && !takesNarrowFloats(func))
+    if (onlyNarrowInputs && !hymir::takesNarrowFloats(func))
       return;
     SmallVector<std::pair<linalg::GenericOp, Product>> products;
     func.walk([&](linalg::GenericOp op) {
