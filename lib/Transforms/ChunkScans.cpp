@@ -1899,8 +1899,10 @@ struct ChunkScansPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (chunkSize < 0) {
-      getOperation()->emitError("hymir-chunk-scans: chunk-size must be >= 0");
+    if (chunkSize < 0 || parallelChunkSize < 0) {
+      getOperation()->emitError("hymir-chunk-scans: ")
+          << (chunkSize < 0 ? "chunk-size" : "parallel-chunk-size")
+          << " must be >= 0";
       return signalPassFailure();
     }
     SmallVector<ScanOp> scans;

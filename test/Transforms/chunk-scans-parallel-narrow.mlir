@@ -1,5 +1,6 @@
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false parallel-chunks=true only-narrow-inputs=true parallel-chunk-size=32 remarks=true" -verify-diagnostics -o /dev/null
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false parallel-chunks=true remarks=true" 2>&1 | FileCheck %s --check-prefix=ALL
+// RUN: not hymir-opt %s --hymir-chunk-scans="parallel-chunks=true parallel-chunk-size=-1" 2>&1 | FileCheck %s --check-prefix=NEG
 
 // hymir-chunk-scans with only-narrow-inputs (the CUDA pipeline's
 // parallel-chunks=auto under tensor-cores=auto): the parallel-chunks form,
@@ -56,3 +57,5 @@ func.func @wide(%q: tensor<?x?x2x6xf32>, %k: tensor<?x?x2x6xf32>,
 // chunk-size when parallel-chunk-size is 0.
 // ALL: remark: chunked (masked matmul, C = 16, parallel chunks)
 // ALL: remark: chunked (masked matmul, C = 16, parallel chunks)
+
+// NEG: error: hymir-chunk-scans: parallel-chunk-size must be >= 0
