@@ -79,6 +79,14 @@ CASES = {
     "gdn_prefill_B4_T4096_bf16_ffma": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     "gdn_prefill_B4_T16384_bf16": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, None),
     "gdn_prefill_B4_T16384_bf16_sc": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, None),
+    # The delta rule's triangular inverse (--blocked-inverse, default sequential: doubling
+    # blocks in the sequential chunk loop, forward substitution in the parallel-chunks
+    # form). _subst: substitution in the f32 chunk loop too (off); _blocked: doubling
+    # blocks in the bf16 parallel-chunks form too (on).
+    "gdn_prefill_B4_T4096_subst": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    "gdn_prefill_B4_T1024_bf16_blocked": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, None),
+    "gdn_prefill_B4_T4096_bf16_blocked": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    "gdn_prefill_B4_T16384_bf16_blocked": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, None),
 }
 
 
@@ -155,6 +163,10 @@ def prepare(args):
             cmd.append("--parallel-chunks=on")
         if name.endswith("_sc"):
             cmd.append("--parallel-chunks=off")
+        if name.endswith("_subst"):
+            cmd.append("--blocked-inverse=off")
+        if name.endswith("_blocked"):
+            cmd.append("--blocked-inverse=on")
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]
         subprocess.run(cmd, check=True)
         manifest.append({"name": name, "op": op, "B": B, "T": T,

@@ -69,6 +69,7 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
     chunk.onlyNarrowInputs = options.parallelChunks == ParallelChunks::Auto &&
                              options.tensorCores == TensorCores::Auto;
     chunk.parallelChunkSize = options.parallelChunkSize;
+    chunk.blockedInverse = options.blockedInverse;
     chunk.outputValueTile = options.outputValueTile;
     pm.addPass(createChunkScansPass(chunk));
   }
@@ -123,6 +124,10 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
 
   // 4. Kernels -> NVVM -> cubin / PTX (TOOLCHAIN.md §3: +ptx80 or newer for
   //    sm_90a; libdevice and ptxas from the toolkit).
+  // Constants (and dims) into the kernels first: outlined as parameters they
+  // made every loop bound, stride and index a run-time value (no unrolling,
+  // 64-bit divisions by a parameter).
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;

@@ -69,6 +69,9 @@ struct ChunkPlan {
   /// Rows as vector<N> (the CPU: one vector load/store, vectorized masks) or
   /// as tensor ops (the GPU: parallel loops its kernels spread over threads).
   bool vectorRows = true;
+  /// With tensor rows: the delta rule's triangular inverse by doubling
+  /// blocks (unitLowerInverseBlocked) where C is a power of two.
+  bool blockedInverse = false;
   /// Value columns are split into this many independent tiles (V' = U − W S,
   /// the output and the state are column-separable): more, smaller
   /// (batch, head, tile) iterations for a GPU grid.
@@ -811,6 +814,94 @@ static Value unitLowerInverseGeneric(OpBuilder &b, Location loc, int64_t C,
   return solve.getResult(0);
 }
 
+/// The same L = (I + A)⁻¹ by doubling diagonal blocks, for C a power of
+/// two: L starts as I (blocks of 1); at level s (1, 2, 4, … C/2) every pair
+/// of inverted diagonal blocks [[L₁₁, 0], [A₂₁, L₂₂]] of a 2s-block gets
+/// its lower-left block L₂₁ = −L₂₂ (A₂₁ L₁₁). Each level is two products
+/// over all of L's C × C entries with reductions of length s (the entries
+/// outside the pairs' lower-left blocks compute values nobody reads, or are
+/// kept), so a GPU block's threads share 2 log₂ C steps instead of C
+/// dependent rows; the critical path is 2(C − 1) FMAs. Blockwise inversion
+/// is as stable as the substitution; a power series in A would not be (its
+/// terms grow like binomials where neighbouring keys align).
+static Value unitLowerInverseBlocked(OpBuilder &b, Location loc, int64_t C,
+                                     Value a) {
+  MLIRContext *ctx = b.getContext();
+  auto par = utils::IteratorType::parallel;
+  auto red = utils::IteratorType::reduction;
+  AffineExpr r = getAffineDimExpr(0, ctx), c = getAffineDimExpr(1, ctx),
+             k = getAffineDimExpr(2, ctx);
+  auto map3 = [&](AffineExpr row, AffineExpr col) {
+    return AffineMap::get(3, 0, {row, col}, ctx);
+  };
+  Value inverse = generic(
+      b, loc, ValueRange{}, tensor::EmptyOp::create(b, loc, {C, C}, b.getF32Type()),
+      {map(ctx, 2, {0, 1})}, {par, par},
+      [&](OpBuilder &b, Location loc, ValueRange) {
+        Value i = linalg::IndexOp::create(b, loc, 0);
+        Value j = linalg::IndexOp::create(b, loc, 1);
+        Value diagonal =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, i, j);
+        return arith::SelectOp::create(b, loc, diagonal, f32Const(b, loc, 1.0),
+                                       f32Const(b, loc, 0.0))
+            .getResult();
+      });
+  for (int64_t s = 1; s < C; s *= 2) {
+    // The first row/column of the row's 2s-block, and of its second half.
+    AffineExpr block = r.floorDiv(2 * s) * (2 * s);
+    AffineExpr second = block + s;
+    // No operand is indexed by k alone: an unread [s] operand gives linalg
+    // the reduction's extent.
+    Value extent = zeros(b, loc, {s});
+    AffineMap kMap = AffineMap::get(3, 0, {k}, ctx);
+    // T[r, c] = Σ_{k<s} A[r, block + k] L[block + k, c]: A₂₁ L₁₁ where r is
+    // in a second half and c in the same block's first half.
+    Value t = generic(
+        b, loc, ValueRange{a, inverse, extent}, zeros(b, loc, {C, C}),
+        {map3(r, block + k), map3(block + k, c), kMap, map3(r, c)},
+        {par, par, red},
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value m = arith::MulFOp::create(b, loc, args[0], args[1], kContract);
+          return arith::AddFOp::create(b, loc, args[3], m, kContract)
+              .getResult();
+        });
+    // L[r, c] −= Σ_{k<s} L[r, second + k] T[second + k, c] on the pairs'
+    // lower-left blocks (where L is still zero); elsewhere L is kept.
+    Value lower = generic(
+        b, loc, ValueRange{inverse, t, extent}, zeros(b, loc, {C, C}),
+        {map3(r, second + k), map3(second + k, c), kMap, map3(r, c)},
+        {par, par, red}, [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value m = arith::MulFOp::create(b, loc, args[0], args[1], kContract);
+          return arith::SubFOp::create(b, loc, args[3], m, kContract)
+              .getResult();
+        });
+    inverse = generic(
+        b, loc, ValueRange{lower, inverse},
+        tensor::EmptyOp::create(b, loc, {C, C}, b.getF32Type()),
+        {map(ctx, 2, {0, 1}), map(ctx, 2, {0, 1}), map(ctx, 2, {0, 1})},
+        {par, par}, [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value i = linalg::IndexOp::create(b, loc, 0);
+          Value j = linalg::IndexOp::create(b, loc, 1);
+          Value twoS = indexConst(b, loc, 2 * s), sV = indexConst(b, loc, s);
+          auto ge = arith::CmpIPredicate::uge, lt = arith::CmpIPredicate::ult;
+          Value iIn = arith::RemUIOp::create(b, loc, i, twoS);
+          Value jIn = arith::RemUIOp::create(b, loc, j, twoS);
+          Value sameBlock = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq,
+              arith::DivUIOp::create(b, loc, i, twoS),
+              arith::DivUIOp::create(b, loc, j, twoS));
+          Value target = arith::AndIOp::create(
+              b, loc, sameBlock,
+              arith::AndIOp::create(
+                  b, loc, arith::CmpIOp::create(b, loc, ge, iIn, sV),
+                  arith::CmpIOp::create(b, loc, lt, jIn, sV)));
+          return arith::SelectOp::create(b, loc, target, args[0], args[1])
+              .getResult();
+        });
+  }
+  return inverse;
+}
+
 /// Scores `lhs rhsᵀ` of two C-row matrices (loops i, j, k: contiguous dot
 /// products) under the causal decay mask (see maskScores).
 static Value maskedScores(OpBuilder &b, Location loc, int64_t C, Value lhs,
@@ -842,8 +933,11 @@ static std::pair<Value, Value> deltaTransform(OpBuilder &b, Location loc,
   Value a = maskedScores(b, loc, C, k, k, decay, /*strict=*/true,
                          plan.vectorRows, beta);
 
-  Value inverse = plan.vectorRows ? unitLowerInverseRows(b, loc, C, a)
-                                  : unitLowerInverseGeneric(b, loc, C, a);
+  Value inverse =
+      plan.vectorRows ? unitLowerInverseRows(b, loc, C, a)
+      : plan.blockedInverse && llvm::isPowerOf2_64(C)
+          ? unitLowerInverseBlocked(b, loc, C, a)
+          : unitLowerInverseGeneric(b, loc, C, a);
 
   // diag(β) V and −diag(β e^G) K, then through L (lower-triangular lhs).
   Value betaV = generic(
@@ -1946,6 +2040,9 @@ struct ChunkScansPass
                       (!onlyNarrowInputs || (func && takesNarrowFloats(func)));
       if (parallel && parallelChunkSize > 0)
         C = parallelChunkSize;
+      plan.blockedInverse =
+          blockedInverse == BlockedInverse::On ||
+          (blockedInverse == BlockedInverse::Sequential && !parallel);
       if (remarks && plan.diagonal)
         scan.emitRemark("chunked (diagonal, sub-chunks of ")
             << subChunkSize(C) << ", C = " << C

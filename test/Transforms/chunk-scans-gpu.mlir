@@ -1,6 +1,7 @@
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false polynomial-exp=false" --canonicalize | FileCheck %s
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false value-tile=4" --canonicalize | FileCheck %s --check-prefix=TILES
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false" | FileCheck %s --check-prefix=NOTAG
+// RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false blocked-inverse=on" --canonicalize | FileCheck %s --check-prefix=BLOCKED
 
 // hymir-chunk-scans as hymir-cuda-pipeline runs it: the chunk algebra without
 // vector<C> code (a GPU block would run it in one thread) and with math.exp
@@ -69,3 +70,24 @@ func.func @gdn(%q: tensor<?x?x2x6xf32>, %k: tensor<?x?x2x6xf32>, %v: tensor<?x?x
 // NOTAG: linalg.fill
 // NOTAG: scf.for
 // NOTAG-NOT: hymir.chunk_prepare
+
+// blocked-inverse: L = (I + A)⁻¹ by doubling diagonal blocks, log₂ 16 = 4
+// levels of two products with reductions of length s (an unread [s] operand
+// carries the extent): T = A₂₁ L₁₁ reads A at the row's 2s-block, then
+// L₂₁ = −L₂₂ T reads the block's second half; no row-by-row loop.
+// BLOCKED-DAG: #[[T1A:.+]] = affine_map<(d0, d1, d2) -> (d0, (d0 floordiv 2) * 2 + d2)>
+// BLOCKED-DAG: #[[T1L:.+]] = affine_map<(d0, d1, d2) -> ((d0 floordiv 2) * 2 + d2, d1)>
+// BLOCKED-DAG: #[[L1L:.+]] = affine_map<(d0, d1, d2) -> (d0, (d0 floordiv 2) * 2 + d2 + 1)>
+// BLOCKED-DAG: #[[L4L:.+]] = affine_map<(d0, d1, d2) -> (d0, (d0 floordiv 16) * 16 + d2 + 8)>
+// BLOCKED-LABEL: func.func @gdn
+// BLOCKED:       %[[T1:.+]] = linalg.generic {indexing_maps = [#[[T1A]], #[[T1L]], {{.+}}], iterator_types = ["parallel", "parallel", "reduction"]} ins({{.+}} : tensor<16x16xf32>, tensor<16x16xf32>, tensor<1xf32>)
+// BLOCKED:       linalg.generic {indexing_maps = [#[[L1L]], {{.+}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.+}}, %[[T1]], %{{.+}} : tensor<16x16xf32>, tensor<16x16xf32>, tensor<1xf32>)
+// The pair's lower-left block replaces L there: rows in the second half,
+// columns in the first half of the same 2s-block.
+// BLOCKED:       linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// BLOCKED:         arith.remui
+// BLOCKED:         arith.divui
+// BLOCKED:         arith.cmpi uge
+// BLOCKED:         arith.cmpi ult
+// BLOCKED:         arith.select
+// BLOCKED:       linalg.generic {indexing_maps = [#[[L4L]], {{.+}}], iterator_types = ["parallel", "parallel", "reduction"]} ins({{.+}} : tensor<16x16xf32>, tensor<16x16xf32>, tensor<8xf32>)

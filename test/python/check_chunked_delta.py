@@ -2,7 +2,7 @@
 """The chunked UT/WY form of the delta rule (hymir-chunk-scans) on awkward shapes, against the
 independent float64 oracle (hymir_oracle.ops) and against the sequential fallback.
 
-  check_chunked_delta.py --hymir-run PATH [--work DIR] [--quick]
+  check_chunked_delta.py --hymir-run PATH [--work DIR] [--kv K V] [--gpu-chunk-forms]
 
 Two scans are generated with head dims that are not powers of two, K = 24, V = 40:
   * gated_delta_net's body (examples/ops/gated_delta_net.mlir: l2norm, softplus gate, sigmoid
@@ -17,14 +17,20 @@ Gated DeltaNet (g = -exp(A_log) softplus(a + dt_bias)):
   near0    A_log = log(8), a ~ 4 + N(0, 1):  g ~ -30 (decay ~1e-13; exp(G) underflows to 0
            within a chunk: the state is forgotten at every step)
 and for DeltaNet beta = sigmoid(N) in (0, 1), or beta in (0, 2) ("neg2": eigenvalues 1 - beta
-down to -1, the negative-eigenvalue variant).
+down to -1, the negative-eigenvalue variant), or "aligned": every key of a head within a few
+degrees of one direction and beta in (0.9, 1), so that A = beta K K^T is near the all-ones
+strictly lower matrix, whose Neumann series in A grows like binomial coefficients (up to
+~1e17 at C = 64) while (I + A)^-1 stays bounded: a triangular inverse that sums powers of A
+fails here, substitution and blockwise inversion do not.
 
 Per case the chunked code (hymir-run --target=cpu, --chunk-size=C, --threads=1) must match
   * the oracle: relative RMS <= 1e-4 for the output and the final state;
   * the sequential fallback (--chunk-size=0): <= 1e-5;
   * itself at --threads=2: byte-identical outputs.
 T covers one step, a tail of 37 steps, exactly one chunk (64), one chunk plus one step, and
-long sequences; B in {1, 2}. Prints one line per case with the measured errors, then
+long sequences; B in {1, 2}. With --gpu-chunk-forms the chunked runs build the CUDA
+pipeline's form (tensor rows, the triangular inverse by doubling blocks; hymir-run
+--gpu-chunk-forms), on a shorter grid. Prints one line per case with the measured errors, then
 'N passed, M failed'; exit status 1 if any failed.
 """
 
@@ -155,9 +161,14 @@ def gdn_inputs(rng, B, T, regime):
 def delta_inputs(rng, B, T, regime):
     H = DN_H
     beta = sigmoid(rng.standard_normal((B, T, H)))
+    k = unit(rng, B, T, H, K)
     if regime == "neg2":
         beta = 2.0 * beta
-    return [unit(rng, B, T, H, K), unit(rng, B, T, H, K), rng.standard_normal((B, T, H, V)),
+    elif regime == "aligned":
+        k = unit(rng, 1, 1, H, K) + 0.05 * rng.standard_normal((B, T, H, K))
+        k /= np.linalg.norm(k, axis=-1, keepdims=True)
+        beta = rng.uniform(0.9, 1.0, (B, T, H))
+    return [unit(rng, B, T, H, K), k, rng.standard_normal((B, T, H, V)),
             beta, 0.5 * rng.standard_normal((B, H, K, V))]
 
 
@@ -177,6 +188,9 @@ def main():
                     help="other head dims, with a shorter grid (T in 1, 37, 300 at "
                     "C = 16 and 64): multiples of 16 take the products' 16 x 16 "
                     "block transposes")
+    ap.add_argument("--gpu-chunk-forms", action="store_true",
+                    help="the chunked runs in the CUDA pipeline's form (hymir-run "
+                    "--gpu-chunk-forms), T in 1, 37, 65, 300 at C = 16 and 64")
     args = ap.parse_args()
     global K, V
     work = args.work or tempfile.mkdtemp(prefix="chunked-delta-")
@@ -184,26 +198,35 @@ def main():
 
     # (op, regime, B, T, C)
     grid = []
-    if args.kv:
+    if args.gpu_chunk_forms:
+        for T in (1, 37, 65, 300):
+            for C in (16, 64):
+                grid.append(("gdn", "typical", 2, T, C))
+                grid.append(("delta", "aligned", 2, T, C))
+        grid.append(("gdn", "near0", 2, 300, 64))
+        grid.append(("delta", "neg2", 2, 300, 64))
+    elif args.kv:
         K, V = args.kv
         for T in (1, 37, 300):
             for C in (16, 64):
                 grid.append(("gdn", "typical", 2, T, C))
                 grid.append(("delta", "sigmoid", 2, T, C))
-    for B in (1, 2) if not args.kv else ():
+    for B in (1, 2) if not (args.kv or args.gpu_chunk_forms) else ():
         for T in (1, 37, 64, 65, 300, 1000):
             grid.append(("gdn", "typical", B, T, 64))
             grid.append(("delta", "sigmoid", B, T, 64))
-    for T in (37, 300) if not args.kv else ():
+    for T in (37, 300) if not (args.kv or args.gpu_chunk_forms) else ():
         grid.append(("gdn", "typical", 2, T, 16))
         grid.append(("delta", "sigmoid", 2, T, 16))
-    for regime in ("near1", "near0") if not args.kv else ():
+    for regime in ("near1", "near0") if not (args.kv or args.gpu_chunk_forms) else ():
         for T in (65, 1000):
             grid.append(("gdn", regime, 2, T, 64))
-    for T in (65, 1000) if not args.kv else ():
+    for T in (65, 1000) if not args.kv and not args.gpu_chunk_forms else ():
         grid.append(("delta", "neg2", 2, T, 64))
+        grid.append(("delta", "aligned", 2, T, 64))
 
-    failed = run_grid(grid, cases(), args.hymir_run, work)
+    extra = ["--gpu-chunk-forms"] if args.gpu_chunk_forms else []
+    failed = run_grid(grid, cases(), args.hymir_run, work, extra)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failed else 0

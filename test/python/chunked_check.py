@@ -41,10 +41,10 @@ def run(tool, mlir, paths, outdir, args):
     return [np.load(f) for f in files], [open(f, "rb").read() for f in files]
 
 
-def run_grid(grid, cases, hymir_run, work):
+def run_grid(grid, cases, hymir_run, work, extra=()):
     """Runs every (op, regime, B, T, C) of `grid` (cases[op] = (mlir source, inputs(rng, B,
-    T, regime), float64 oracle)); prints one line per case and the summary; returns the
-    number of failures."""
+    T, regime), float64 oracle)), the chunked runs with the hymir-run arguments `extra`;
+    prints one line per case and the summary; returns the number of failures."""
     passed = failed = 0
     for n, (name, regime, B, T, C) in enumerate(grid):
         source, make, oracle = cases[name]
@@ -63,9 +63,9 @@ def run_grid(grid, cases, hymir_run, work):
         label = "%s %s B=%d T=%d C=%d" % (name, regime, B, T, C)
         try:
             chunked, raw1 = run(hymir_run, mlir, paths, os.path.join(case, "c1"),
-                                ["--chunk-size=%d" % C, "--threads=1"])
+                                ["--chunk-size=%d" % C, "--threads=1"] + list(extra))
             _, raw2 = run(hymir_run, mlir, paths, os.path.join(case, "c2"),
-                          ["--chunk-size=%d" % C, "--threads=2"])
+                          ["--chunk-size=%d" % C, "--threads=2"] + list(extra))
             fallback, _ = run(hymir_run, mlir, paths, os.path.join(case, "seq"),
                               ["--chunk-size=0", "--threads=1"])
         except (RuntimeError, subprocess.TimeoutExpired) as e:

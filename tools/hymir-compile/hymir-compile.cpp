@@ -194,6 +194,18 @@ struct Options {
                "parallel-chunks form (default: the pipeline's, 32; 0: "
                "--chunk-size's)"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  cl::opt<hymir::BlockedInverse> blockedInverse{
+      "blocked-inverse",
+      cl::desc("--target=cuda: where the delta rule's triangular inverse is "
+               "built by doubling blocks instead of C rows of forward "
+               "substitution"),
+      cl::init(hymir::BlockedInverse::Sequential),
+      cl::values(clEnumValN(hymir::BlockedInverse::Off, "off",
+                            "forward substitution"),
+                 clEnumValN(hymir::BlockedInverse::Sequential, "sequential",
+                            "in the sequential chunk loop (default)"),
+                 clEnumValN(hymir::BlockedInverse::On, "on", "in every form")),
+      cl::cat(category)};
   cl::opt<int64_t> outputValueTile{
       "output-value-tile",
       cl::desc("--target=cuda with parallel chunks: value columns per output "
@@ -419,6 +431,7 @@ int runCUDA(Options &opts) {
   pipeline.nestThreads = opts.nestThreads;
   pipeline.tensorCores = opts.tensorCores;
   pipeline.parallelChunks = opts.parallelChunks;
+  pipeline.blockedInverse = opts.blockedInverse;
   if (opts.parallelChunkSize >= 0)
     pipeline.parallelChunkSize = opts.parallelChunkSize;
   if (opts.outputValueTile >= -1)

@@ -232,6 +232,18 @@ struct Options {
                "parallel-chunks form (state pass, then every chunk's output "
                "in parallel)"),
       cl::init(false), cl::cat(category)};
+  cl::opt<hymir::BlockedInverse> blockedInverse{
+      "blocked-inverse",
+      cl::desc("--target=cpu with --gpu-chunk-forms: where the delta rule's "
+               "triangular inverse is built by doubling blocks"),
+      cl::init(hymir::BlockedInverse::Sequential),
+      cl::values(clEnumValN(hymir::BlockedInverse::Off, "off",
+                            "forward substitution"),
+                 clEnumValN(hymir::BlockedInverse::Sequential, "sequential",
+                            "in the sequential chunk loop (default, as the "
+                            "CUDA pipeline)"),
+                 clEnumValN(hymir::BlockedInverse::On, "on", "in every form")),
+      cl::cat(category)};
   /// --threads=N, parsed by `extractThreads`: libLLVM already registers a
   /// (hidden, unrelated) global option named "threads".
   unsigned threads = 0;
@@ -702,27 +714,14 @@ bool writeOutputs(StringRef dir, llvm::ArrayRef<Tensor> results,
 /// the way in; integer inputs (token ids) are passed as they are.
 class CpuRunner {
 public:
-  CpuRunner(ModuleOp module, const RawWeights &weights, int64_t chunkSize,
-            int64_t valueTile, bool tileAttention, bool gpuChunkForms,
-            bool parallelChunks, unsigned threads)
-      : module(module), weights(weights), chunkSize(chunkSize),
-        valueTile(valueTile), tileAttention(tileAttention),
-        gpuChunkForms(gpuChunkForms), parallelChunks(parallelChunks),
-        threads(threads) {}
+  CpuRunner(ModuleOp module, const RawWeights &weights,
+            const hymir::CPUPipelineOptions &options)
+      : module(module), weights(weights), options(options) {}
 
   /// Compiles `entry` (once) and binds every weight.
   LogicalResult prepare(StringRef entry) {
     if (compiled.count(entry))
       return success();
-    hymir::CPUPipelineOptions options;
-    if (chunkSize >= 0)
-      options.chunkSize = chunkSize;
-    if (valueTile >= 0)
-      options.valueTile = valueTile;
-    options.tileAttention = tileAttention;
-    options.gpuChunkForms = gpuChunkForms;
-    options.parallelChunks = parallelChunks;
-    options.threads = threads;
     FailureOr<hymir::CompiledModule> c =
         hymir::CompiledModule::compile(module, entry, options);
     if (failed(c))
@@ -772,12 +771,7 @@ public:
 private:
   ModuleOp module;
   const RawWeights &weights;
-  int64_t chunkSize;
-  int64_t valueTile;
-  bool tileAttention;
-  bool gpuChunkForms;
-  bool parallelChunks;
-  unsigned threads;
+  const hymir::CPUPipelineOptions &options;
   llvm::StringMap<hymir::CompiledModule> compiled;
 };
 
@@ -1417,9 +1411,17 @@ int run(Options &opts, const char *argv0) {
                ? 0
                : kExitFailure;
   }
-  CpuRunner cpu(*module, rawWeights, opts.chunkSize, opts.valueTile,
-                opts.tileAttention, opts.gpuChunkForms, opts.parallelChunks,
-                opts.threads);
+  hymir::CPUPipelineOptions cpuOptions;
+  if (opts.chunkSize >= 0)
+    cpuOptions.chunkSize = opts.chunkSize;
+  if (opts.valueTile >= 0)
+    cpuOptions.valueTile = opts.valueTile;
+  cpuOptions.tileAttention = opts.tileAttention;
+  cpuOptions.gpuChunkForms = opts.gpuChunkForms;
+  cpuOptions.parallelChunks = opts.parallelChunks;
+  cpuOptions.blockedInverse = opts.blockedInverse;
+  cpuOptions.threads = opts.threads;
+  CpuRunner cpu(*module, rawWeights, cpuOptions);
   auto runReference = [&](StringRef entry, ArrayRef<Tensor> args) {
     return hymir::ref::runFunction(*module, entry, args, &weights, memoryLimit);
   };

@@ -8,6 +8,7 @@
 #ifndef HYMIR_PIPELINES_PIPELINES_H
 #define HYMIR_PIPELINES_PIPELINES_H
 
+#include "hymir/Transforms/Passes.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -51,6 +52,18 @@ struct CPUPipelineOptions
                      "parallel-chunks form (a state pass, then every "
                      "chunk's output in parallel)"),
       llvm::cl::init(false)};
+  Option<BlockedInverse> blockedInverse{
+      *this, "blocked-inverse",
+      llvm::cl::desc("With gpu-chunk-forms: where the delta rule's "
+                     "triangular inverse is built by doubling blocks "
+                     "(hymir-chunk-scans blocked-inverse; default as the "
+                     "CUDA pipeline's)"),
+      llvm::cl::init(BlockedInverse::Sequential),
+      llvm::cl::values(
+          clEnumValN(BlockedInverse::Off, "off", "forward substitution"),
+          clEnumValN(BlockedInverse::Sequential, "sequential",
+                     "in the sequential chunk loop"),
+          clEnumValN(BlockedInverse::On, "on", "in every form"))};
   Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Worker threads of the generated code: 1 runs the "
@@ -178,6 +191,22 @@ struct CUDAPipelineOptions
                      "fastest for bf16 at T = 1K and 4K "
                      "(docs/cuda-artifacts.md)"),
       llvm::cl::init(32)};
+  Option<BlockedInverse> blockedInverse{
+      *this, "blocked-inverse",
+      llvm::cl::desc("Where the delta rule's triangular inverse (I + A)^-1 "
+                     "is built by doubling diagonal blocks (2 log2(C) steps "
+                     "the block's threads share) instead of C rows of "
+                     "forward substitution (hymir-chunk-scans "
+                     "blocked-inverse)"),
+      llvm::cl::init(BlockedInverse::Sequential),
+      llvm::cl::values(
+          clEnumValN(BlockedInverse::Off, "off", "forward substitution"),
+          clEnumValN(BlockedInverse::Sequential, "sequential",
+                     "in the sequential chunk loop: f32 GDN at T = 4096 "
+                     "13% faster on an H200; the parallel-chunks terms "
+                     "kernel (chunk 32) is 3% faster with the substitution "
+                     "(docs/cuda-artifacts.md)"),
+          clEnumValN(BlockedInverse::On, "on", "in every form"))};
   Option<int64_t> outputValueTile{
       *this, "output-value-tile",
       llvm::cl::desc("Value columns per output block of the parallel-chunks "

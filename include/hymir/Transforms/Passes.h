@@ -16,6 +16,14 @@
 #include "mlir/Pass/Pass.h"
 
 namespace hymir {
+/// Where hymir-chunk-scans builds the delta rule's triangular inverse by
+/// doubling blocks (tensor rows only) instead of forward substitution.
+enum class BlockedInverse {
+  Off,        // forward substitution everywhere
+  Sequential, // in the chunk loop a block runs in turn, not parallel chunks
+  On,         // in every form
+};
+
 #define GEN_PASS_DECL
 #include "hymir/Transforms/Passes.h.inc"
 

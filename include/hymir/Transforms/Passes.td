@@ -46,7 +46,11 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
 
     takes the same steps with V replaced by the UT/WY pseudo-values
     `V' = L diag(β) V − L diag(β e^G) K S`, `L = (I + A)⁻¹` by forward
-    substitution, `A` the strictly lower part of `diag(β) (K Kᵀ ∘ M)`.
+    substitution, `A` the strictly lower part of `diag(β) (K Kᵀ ∘ M)`. With
+    tensor rows and `blocked-inverse` (C a power of two), L is built by
+    doubling diagonal blocks instead: from L = I, each of log₂ C levels sets
+    every pair's lower-left block to `L₂₁ = −L₂₂ A₂₁ L₁₁`, two products
+    whose entries a GPU block's threads share.
 
     The diagonal class (T2, decay rows: GLA, RWKV-6 with its read of
     `S_{t−1}` and state-independent bonus) with `S_t = diag(exp(x_t)) S_{t−1}
@@ -87,6 +91,18 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
     Option<"vectorRows", "vector-rows", "bool", /*default=*/"true",
            "Build chunk rows and masks as vector<C> (CPU); false: as tensor "
            "ops whose loops a GPU kernel spreads over threads">,
+    Option<"blockedInverse", "blocked-inverse", "::hymir::BlockedInverse",
+           /*default=*/"::hymir::BlockedInverse::Off",
+           "With tensor rows: the delta rule's (I + A)^-1 by doubling "
+           "diagonal blocks (2 log2(C) steps of products over all entries) "
+           "instead of C rows of forward substitution; C a power of two",
+           [{::llvm::cl::values(
+             clEnumValN(::hymir::BlockedInverse::Off, "off",
+                        "forward substitution"),
+             clEnumValN(::hymir::BlockedInverse::Sequential, "sequential",
+                        "in the sequential chunk loop, not in the "
+                        "parallel-chunks form"),
+             clEnumValN(::hymir::BlockedInverse::On, "on", "in every form"))}]>,
     Option<"valueTile", "value-tile", "int64_t", /*default=*/"0",
            "Split the value columns into independent tiles of about this "
            "many columns (the most tiles up to ceil(V / value-tile) that "
