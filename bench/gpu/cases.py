@@ -87,6 +87,10 @@ CASES = {
     "gdn_prefill_B4_T1024_bf16_blocked": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, None),
     "gdn_prefill_B4_T4096_bf16_blocked": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     "gdn_prefill_B4_T16384_bf16_blocked": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, None),
+    # _nosplit: without hymir-gpu-split-reductions (--split-reductions=false).
+    "gdn_decode_B64_vt16_nosplit": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
+    "gdn_prefill_B4_T4096_nosplit": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_nosplit": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
 }
 
 
@@ -153,7 +157,7 @@ def prepare(args):
                "--nest-threads=%d" % threads]
         if chunk is not None:  # either form's chunks
             cmd += ["--chunk-size=%d" % chunk, "--parallel-chunk-size=%d" % chunk]
-        if name.endswith("_vt16"):
+        if "_vt16" in name:
             cmd.append("--sequential-value-tile=16")
         elif T is None or name.endswith("_seq"):  # the untiled fallback
             cmd.append("--sequential-value-tile=0")
@@ -167,6 +171,8 @@ def prepare(args):
             cmd.append("--blocked-inverse=off")
         if name.endswith("_blocked"):
             cmd.append("--blocked-inverse=on")
+        if name.endswith("_nosplit"):
+            cmd.append("--split-reductions=false")
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]
         subprocess.run(cmd, check=True)
         manifest.append({"name": name, "op": op, "B": B, "T": T,

@@ -84,6 +84,12 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   // time loops, which kernels cannot allocate.
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   pm.addNestedPass<func::FuncOp>(hymir::createBubbleUpSlicesPass());
+  // Long reductions with few outputs as partial sums over more threads.
+  if (options.splitReductions) {
+    GPUSplitReductionsPassOptions split;
+    split.threads = options.nestThreads;
+    pm.addNestedPass<func::FuncOp>(createGPUSplitReductionsPass(split));
+  }
   addCleanup(pm);
 
   // 2. Bufferize. Entry-point arguments are read-only; results are fresh

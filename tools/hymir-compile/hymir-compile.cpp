@@ -194,6 +194,11 @@ struct Options {
                "parallel-chunks form (default: the pipeline's, 32; 0: "
                "--chunk-size's)"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  cl::opt<bool> splitReductions{
+      "split-reductions",
+      cl::desc("--target=cuda: long reductions with few outputs as partial "
+               "sums the block's threads share (default true)"),
+      cl::init(true), cl::cat(category)};
   cl::opt<hymir::BlockedInverse> blockedInverse{
       "blocked-inverse",
       cl::desc("--target=cuda: where the delta rule's triangular inverse is "
@@ -432,6 +437,7 @@ int runCUDA(Options &opts) {
   pipeline.tensorCores = opts.tensorCores;
   pipeline.parallelChunks = opts.parallelChunks;
   pipeline.blockedInverse = opts.blockedInverse;
+  pipeline.splitReductions = opts.splitReductions;
   if (opts.parallelChunkSize >= 0)
     pipeline.parallelChunkSize = opts.parallelChunkSize;
   if (opts.outputValueTile >= -1)

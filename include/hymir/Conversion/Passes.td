@@ -168,6 +168,33 @@ def ParallelDimsOutermostPass : Pass<"hymir-parallel-dims-outermost",
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def GPUSplitReductionsPass : Pass<"hymir-gpu-split-reductions",
+                                  "mlir::func::FuncOp"> {
+  let summary = "split long reductions with few outputs into partial sums "
+                "that a block's threads share";
+  let description = [{
+    On the GPU a generic's parallel iterations are spread over a block's
+    threads and each runs its reduction in order. `hymir.read`'s
+    `Σ_k S[k, v] q[k]` on a decode value tile (16 outputs, 128 terms) or the
+    L2 norms of a chunk's rows (32 outputs, 128 terms) so keep 16 or 32 of
+    the block's threads busy through a chain of 128 dependent adds. This
+    pass rewrites such a generic (tensor semantics, one reduction
+    dimension, static shapes, P outputs with 2 ≤ P ≤ `threads` / 4, R ≥ 64
+    terms; not a `hymir.chunk_matmul`, whose products have their own
+    tiling) with upstream `linalg::splitReduction`: R = (R / N) × N with the
+    N partial sums a parallel dimension (innermost, so that neighbouring
+    threads read neighbouring terms), then a reduction of the N partials.
+    N is the largest power of two with P N ≤ `threads`, R / N ≥ 8 and N
+    dividing R. The sums are reassociated: results differ in the last bits.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads per block of the kernels these generics run in">,
+  ];
+  let dependentDialects = ["mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def GPUPrivateBuffersPass : Pass<"hymir-gpu-private-buffers",
                                  "mlir::func::FuncOp"> {
   let summary = "turn buffers allocated inside GPU kernels into per-thread stack buffers";

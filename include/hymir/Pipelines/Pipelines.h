@@ -191,6 +191,11 @@ struct CUDAPipelineOptions
                      "fastest for bf16 at T = 1K and 4K "
                      "(docs/cuda-artifacts.md)"),
       llvm::cl::init(32)};
+  Option<bool> splitReductions{
+      *this, "split-reductions",
+      llvm::cl::desc("Long reductions with few outputs as partial sums the "
+                     "block's threads share (hymir-gpu-split-reductions)"),
+      llvm::cl::init(true)};
   Option<BlockedInverse> blockedInverse{
       *this, "blocked-inverse",
       llvm::cl::desc("Where the delta rule's triangular inverse (I + A)^-1 "
