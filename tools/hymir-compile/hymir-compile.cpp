@@ -205,11 +205,7 @@ struct Options {
                "built by doubling blocks instead of C rows of forward "
                "substitution"),
       cl::init(hymir::BlockedInverse::Sequential),
-      cl::values(clEnumValN(hymir::BlockedInverse::Off, "off",
-                            "forward substitution"),
-                 clEnumValN(hymir::BlockedInverse::Sequential, "sequential",
-                            "in the sequential chunk loop (default)"),
-                 clEnumValN(hymir::BlockedInverse::On, "on", "in every form")),
+      hymir::blockedInverseValues(),
       cl::cat(category)};
   cl::opt<int64_t> outputValueTile{
       "output-value-tile",

@@ -237,12 +237,7 @@ struct Options {
       cl::desc("--target=cpu with --gpu-chunk-forms: where the delta rule's "
                "triangular inverse is built by doubling blocks"),
       cl::init(hymir::BlockedInverse::Sequential),
-      cl::values(clEnumValN(hymir::BlockedInverse::Off, "off",
-                            "forward substitution"),
-                 clEnumValN(hymir::BlockedInverse::Sequential, "sequential",
-                            "in the sequential chunk loop (default, as the "
-                            "CUDA pipeline)"),
-                 clEnumValN(hymir::BlockedInverse::On, "on", "in every form")),
+      hymir::blockedInverseValues(),
       cl::cat(category)};
   /// --threads=N, parsed by `extractThreads`: libLLVM already registers a
   /// (hidden, unrelated) global option named "threads".

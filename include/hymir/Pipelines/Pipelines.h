@@ -58,12 +58,7 @@ struct CPUPipelineOptions
                      "triangular inverse is built by doubling blocks "
                      "(hymir-chunk-scans blocked-inverse; default as the "
                      "CUDA pipeline's)"),
-      llvm::cl::init(BlockedInverse::Sequential),
-      llvm::cl::values(
-          clEnumValN(BlockedInverse::Off, "off", "forward substitution"),
-          clEnumValN(BlockedInverse::Sequential, "sequential",
-                     "in the sequential chunk loop"),
-          clEnumValN(BlockedInverse::On, "on", "in every form"))};
+      llvm::cl::init(BlockedInverse::Sequential), blockedInverseValues()};
   Option<unsigned> threads{
       *this, "threads",
       llvm::cl::desc("Worker threads of the generated code: 1 runs the "
@@ -202,16 +197,11 @@ struct CUDAPipelineOptions
                      "is built by doubling diagonal blocks (2 log2(C) steps "
                      "the block's threads share) instead of C rows of "
                      "forward substitution (hymir-chunk-scans "
-                     "blocked-inverse)"),
-      llvm::cl::init(BlockedInverse::Sequential),
-      llvm::cl::values(
-          clEnumValN(BlockedInverse::Off, "off", "forward substitution"),
-          clEnumValN(BlockedInverse::Sequential, "sequential",
-                     "in the sequential chunk loop: f32 GDN at T = 4096 "
-                     "13% faster on an H200; the parallel-chunks terms "
-                     "kernel (chunk 32) is 3% faster with the substitution "
-                     "(docs/cuda-artifacts.md)"),
-          clEnumValN(BlockedInverse::On, "on", "in every form"))};
+                     "blocked-inverse). sequential: f32 Gated DeltaNet at "
+                     "T = 4096 13% faster on an H200; the parallel-chunks "
+                     "terms kernel (chunk 32) is 9% faster with the "
+                     "substitution (docs/cuda-artifacts.md)"),
+      llvm::cl::init(BlockedInverse::Sequential), blockedInverseValues()};
   Option<int64_t> outputValueTile{
       *this, "output-value-tile",
       llvm::cl::desc("Value columns per output block of the parallel-chunks "

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/Support/CommandLine.h"
 
 namespace hymir {
 /// Where hymir-chunk-scans builds the delta rule's triangular inverse by
@@ -23,6 +24,17 @@ enum class BlockedInverse {
   Sequential, // in the chunk loop a block runs in turn, not parallel chunks
   On,         // in every form
 };
+
+/// The command-line spellings of BlockedInverse, for every option that
+/// takes one (the pass's, the pipelines', the tools').
+inline llvm::cl::ValuesClass blockedInverseValues() {
+  return llvm::cl::values(
+      clEnumValN(BlockedInverse::Off, "off", "forward substitution"),
+      clEnumValN(BlockedInverse::Sequential, "sequential",
+                 "in the sequential chunk loop, not in the parallel-chunks "
+                 "form (the CUDA pipeline's default)"),
+      clEnumValN(BlockedInverse::On, "on", "in every form"));
+}
 
 #define GEN_PASS_DECL
 #include "hymir/Transforms/Passes.h.inc"

@@ -96,13 +96,7 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
            "With tensor rows: the delta rule's (I + A)^-1 by doubling "
            "diagonal blocks (2 log2(C) steps of products over all entries) "
            "instead of C rows of forward substitution; C a power of two",
-           [{::llvm::cl::values(
-             clEnumValN(::hymir::BlockedInverse::Off, "off",
-                        "forward substitution"),
-             clEnumValN(::hymir::BlockedInverse::Sequential, "sequential",
-                        "in the sequential chunk loop, not in the "
-                        "parallel-chunks form"),
-             clEnumValN(::hymir::BlockedInverse::On, "on", "in every form"))}]>,
+           [{::hymir::blockedInverseValues()}]>,
     Option<"valueTile", "value-tile", "int64_t", /*default=*/"0",
            "Split the value columns into independent tiles of about this "
            "many columns (the most tiles up to ceil(V / value-tile) that "
