@@ -279,8 +279,9 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
     if (options.gpuChunkForms)
       chunk.valueTile = 8;
     chunk.parallelChunks = options.gpuChunkForms && options.parallelChunks;
-    chunk.blockedInverse = options.gpuChunkForms ? options.blockedInverse.getValue()
-                                                 : BlockedInverse::Off;
+    chunk.blockedInverse = options.gpuChunkForms
+                               ? options.blockedInverse.getValue()
+                               : BlockedInverse::Off;
     pm.addPass(createChunkScansPass(chunk));
   }
   // 1c. Attention as FlashAttention-style tiles (docs/attention-cpu.md);

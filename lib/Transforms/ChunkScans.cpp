@@ -818,12 +818,13 @@ static Value unitLowerInverseGeneric(OpBuilder &b, Location loc, int64_t C,
 /// two: L starts as I (blocks of 1); at level s (1, 2, 4, … C/2) every pair
 /// of inverted diagonal blocks [[L₁₁, 0], [A₂₁, L₂₂]] of a 2s-block gets
 /// its lower-left block L₂₁ = −L₂₂ (A₂₁ L₁₁). Each level is two products
-/// over all of L's C × C entries with reductions of length s (the entries
-/// outside the pairs' lower-left blocks compute values nobody reads, or are
-/// kept), so a GPU block's threads share 2 log₂ C steps instead of C
-/// dependent rows; the critical path is 2(C − 1) FMAs. Blockwise inversion
-/// is as stable as the substitution; a power series in A would not be (its
-/// terms grow like binomials where neighbouring keys align).
+/// over all of L's C × C entries with reductions of length s (entries
+/// outside the pairs' lower-left blocks compute values nobody reads) and a
+/// select that keeps L there: 3 log₂ C steps a GPU block's threads share
+/// instead of C dependent rows; the critical path is 2(C − 1) FMAs.
+/// Blockwise inversion is as stable as the substitution; a power series in
+/// A would not be (its terms grow like binomials where neighbouring keys
+/// align: check_chunked_delta.py's "aligned" regime).
 static Value unitLowerInverseBlocked(OpBuilder &b, Location loc, int64_t C,
                                      Value a) {
   MLIRContext *ctx = b.getContext();

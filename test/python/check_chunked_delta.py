@@ -19,9 +19,11 @@ Gated DeltaNet (g = -exp(A_log) softplus(a + dt_bias)):
 and for DeltaNet beta = sigmoid(N) in (0, 1), or beta in (0, 2) ("neg2": eigenvalues 1 - beta
 down to -1, the negative-eigenvalue variant), or "aligned": every key of a head within a few
 degrees of one direction and beta in (0.9, 1), so that A = beta K K^T is near the all-ones
-strictly lower matrix, whose Neumann series in A grows like binomial coefficients (up to
-~1e17 at C = 64) while (I + A)^-1 stays bounded: a triangular inverse that sums powers of A
-fails here, substitution and blockwise inversion do not.
+strictly lower matrix, whose Neumann series in A grows like binomial coefficients while
+(I + A)^-1 stays bounded: a triangular inverse that sums powers of A fails here, substitution
+and blockwise inversion do not. A first line checks that claim in numpy (f32, C = 64, one
+chunk of these inputs): the power series (I - A)(I + A^2)(I + A^4)... must be off by more than
+1e-2, the doubling blocks of hymir-chunk-scans blocked-inverse within 1e-5.
 
 Per case the chunked code (hymir-run --target=cpu, --chunk-size=C, --threads=1) must match
   * the oracle: relative RMS <= 1e-4 for the output and the final state;
@@ -172,6 +174,35 @@ def delta_inputs(rng, B, T, regime):
             beta, 0.5 * rng.standard_normal((B, H, K, V))]
 
 
+def aligned_regime_check():
+    """Whether the "aligned" inputs separate a power-series inverse from exact ones (f32)."""
+    C = 64
+    _, k, _, beta, _ = delta_inputs(np.random.default_rng(7), 1, C, "aligned")
+    k, beta = k[0, :, 0], beta[0, :, 0]
+    a = np.tril(beta[:, None] * (k @ k.T), -1)
+    exact = np.linalg.inv(np.eye(C) + a)
+    a32 = a.astype(np.float32)
+    blocked = np.eye(C, dtype=np.float32)
+    s = 1
+    while s < C:  # L21 = -L22 (A21 L11) for every pair of s-blocks
+        for b in range(0, C, 2 * s):
+            l11, l22 = blocked[b:b + s, b:b + s], blocked[b + s:b + 2 * s, b + s:b + 2 * s]
+            blocked[b + s:b + 2 * s, b:b + s] = -(l22 @ (a32[b + s:b + 2 * s, b:b + s] @ l11))
+        s *= 2
+    power, p, s = np.eye(C, dtype=np.float32) - a32, -a32, 2
+    while s < C:  # (I - A)(I + A^2)(I + A^4)...
+        p = p @ p
+        power = power + power @ p
+        s *= 2
+    scale = np.abs(exact).max()
+    e_blocked = float(np.abs(blocked - exact).max() / scale)
+    e_power = float(np.abs(power - exact).max() / scale)
+    ok = e_blocked <= 1e-5 and e_power > 1e-2
+    print("%s aligned regime, C = %d: doubling blocks %.2e, power series %.2e"
+          % ("PASS" if ok else "FAIL", C, e_blocked, e_power), flush=True)
+    return ok
+
+
 def cases():
     return {
         "gdn": (instantiate(GDN, H=GDN_H, HV=GDN_HV, K=K, V=V), gdn_inputs,
@@ -225,8 +256,9 @@ def main():
         grid.append(("delta", "neg2", 2, T, 64))
         grid.append(("delta", "aligned", 2, T, 64))
 
+    regime_ok = aligned_regime_check() if any(c[1] == "aligned" for c in grid) else True
     extra = ["--gpu-chunk-forms"] if args.gpu_chunk_forms else []
-    failed = run_grid(grid, cases(), args.hymir_run, work, extra)
+    failed = run_grid(grid, cases(), args.hymir_run, work, extra) + (not regime_ok)
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if failed else 0

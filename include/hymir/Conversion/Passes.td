@@ -175,9 +175,9 @@ def GPUSplitReductionsPass : Pass<"hymir-gpu-split-reductions",
   let description = [{
     On the GPU a generic's parallel iterations are spread over a block's
     threads and each runs its reduction in order. `hymir.read`'s
-    `Σ_k S[k, v] q[k]` on a decode value tile (16 outputs, 128 terms) or the
-    L2 norms of a chunk's rows (32 outputs, 128 terms) so keep 16 or 32 of
-    the block's threads busy through a chain of 128 dependent adds. This
+    `Σ_k S[k, v] q[k]` on a value tile of the sequential fallback (16
+    outputs, 128 terms) so keeps 16 of the block's threads busy through a
+    chain of 128 dependent adds. This
     pass rewrites such a generic (tensor semantics, one reduction
     dimension, static shapes, P outputs with 2 ≤ P ≤ `threads` / 4, R ≥ 64
     terms; not a `hymir.chunk_matmul`, whose products have their own

@@ -194,7 +194,7 @@ struct CUDAPipelineOptions
   Option<BlockedInverse> blockedInverse{
       *this, "blocked-inverse",
       llvm::cl::desc("Where the delta rule's triangular inverse (I + A)^-1 "
-                     "is built by doubling diagonal blocks (2 log2(C) steps "
+                     "is built by doubling diagonal blocks (3 log2(C) steps "
                      "the block's threads share) instead of C rows of "
                      "forward substitution (hymir-chunk-scans "
                      "blocked-inverse). sequential: f32 Gated DeltaNet at "

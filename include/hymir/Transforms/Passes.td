@@ -94,7 +94,8 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
     Option<"blockedInverse", "blocked-inverse", "::hymir::BlockedInverse",
            /*default=*/"::hymir::BlockedInverse::Off",
            "With tensor rows: the delta rule's (I + A)^-1 by doubling "
-           "diagonal blocks (2 log2(C) steps of products over all entries) "
+           "diagonal blocks (log2(C) levels of two products over all "
+           "entries) "
            "instead of C rows of forward substitution; C a power of two",
            [{::hymir::blockedInverseValues()}]>,
     Option<"valueTile", "value-tile", "int64_t", /*default=*/"0",

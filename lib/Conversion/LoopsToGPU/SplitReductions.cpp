@@ -1,7 +1,7 @@
 //===- SplitReductions.cpp - Partial sums a block's threads share ---------===//
 //
-// Long reductions with few outputs (a decode tile's S'ᵀk, a chunk's row
-// norms) split into partial sums over a parallel dimension (see the pass
+// Long reductions with few outputs (S'ᵀk on a value tile of the sequential
+// fallback) split into partial sums over a parallel dimension (see the pass
 // description in Passes.td), with upstream linalg::splitReduction.
 //
 //===----------------------------------------------------------------------===//
@@ -62,17 +62,16 @@ struct GPUSplitReductionsPass
         work.push_back({op, ratio});
     });
     IRRewriter rewriter(&getContext());
-    for (auto [genericOp, splitInto] : work) {
-      linalg::GenericOp op = genericOp;
-      int64_t ratio = splitInto;
+    for (auto &[op, ratio] : work) {
       rewriter.setInsertionPoint(op);
       // The partials' dimension goes last among the parallel ones: the
       // SPMD mapping gives consecutive threads consecutive partials.
       int64_t outputRank =
           cast<ShapedType>(op.getDpsInitOperand(0)->get().getType()).getRank();
+      linalg::SplitReductionOptions options{ratio, unsigned(outputRank),
+                                            /*innerParallel=*/true};
       linalg::ControlSplitReductionFn control = [&](linalg::LinalgOp) {
-        return linalg::SplitReductionOptions{ratio, unsigned(outputRank),
-                                             /*innerParallel=*/true};
+        return options;
       };
       // A payload splitReduction cannot combine stays as it is.
       (void)linalg::splitReduction(rewriter, op, control);
