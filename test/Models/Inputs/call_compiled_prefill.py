@@ -5,8 +5,15 @@
 Fills every exported weight buffer "hymir.weight.<name>" from the f32 tensor
 <name> of W.safetensors (the size of the buffer is the tensor's: the symbol
 table gives it), calls _mlir_ciface_prefill on the [B, T] i32 tokens and
-requires the logits (result 0) to equal EXPECTED_LOGITS.npy (<= 1e-6
+requires the logits (result 0) to equal EXPECTED_LOGITS.npy (<= 1e-5
 relative). Prints "OK".
+
+Why not bit-exact: the two runs are the same code in two processes with two
+heap layouts, and LLVM's loop vectorizer picks a loop's vector or scalar copy
+from run-time address-overlap checks. The copies round differently (libmvec's
+expf against libm's, reassociated sums), so the logits may differ in the last
+bits (3.4e-7 seen under ASan, and once more than 1e-6 in CI); a missing or
+misplaced weight changes them at O(1).
 """
 import ctypes
 import os
@@ -63,7 +70,7 @@ def main():
                                 shape=(int(np.prod(shape)) + offset,))[offset:].reshape(shape)
     err = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
     print("logits %s: %.3g" % ("x".join(map(str, shape)), err))
-    if not err <= 1e-6:
+    if not err <= 1e-5:
         sys.exit("FAIL")
     print("OK")
 
