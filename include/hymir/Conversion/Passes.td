@@ -177,8 +177,8 @@ def GPUSplitReductionsPass : Pass<"hymir-gpu-split-reductions",
     threads and each runs its reduction in order. `hymir.read`'s
     `Σ_k S[k, v] q[k]` on a value tile of the sequential fallback (16
     outputs, 128 terms) so keeps 16 of the block's threads busy through a
-    chain of 128 dependent adds. This
-    pass rewrites such a generic (tensor semantics, one reduction
+    chain of 128 dependent adds. This pass rewrites such a generic (tensor
+    semantics, one reduction
     dimension, static shapes, P outputs with 2 ≤ P ≤ `threads` / 4, R ≥ 64
     terms; not a `hymir.chunk_matmul`, whose products have their own
     tiling) with upstream `linalg::splitReduction`: R = (R / N) × N with the

@@ -24,6 +24,7 @@ namespace {
 
 // Fewer terms than this per partial sum would not pay for the second pass.
 constexpr int64_t kMinTermsPerPartial = 8;
+// Shorter reductions are short chains already.
 constexpr int64_t kMinTerms = 64;
 
 /// The split ratio for `op`, or 0 to leave it alone.

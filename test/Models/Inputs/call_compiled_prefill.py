@@ -12,8 +12,8 @@ Why not bit-exact: the two runs are the same code in two processes with two
 heap layouts, and LLVM's loop vectorizer picks a loop's vector or scalar copy
 from run-time address-overlap checks. The copies round differently (libmvec's
 expf against libm's, reassociated sums), so the logits may differ in the last
-bits (3.4e-7 seen under ASan, and once more than 1e-6 in CI); a missing or
-misplaced weight changes them at O(1).
+bits (once by more than 1e-6, in CI under ASan); a missing or misplaced weight
+changes them at O(1).
 """
 import ctypes
 import os
