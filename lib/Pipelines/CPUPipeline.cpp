@@ -342,8 +342,21 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // aligned_alloc, not malloc + pointer arithmetic: LLVM then sees every
+  // buffer as its own allocation. Otherwise the loop vectorizer guards loops
+  // with run-time checks of the distance between buffers, which the heap
+  // layout decides, and a loop's vector and scalar copies round differently
+  // (`reassoc` sums): two runs of one model could differ in the last bits.
+  // The checks that remain compare address ranges, which distinct buffers
+  // never share.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useAlignedAlloc = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   pm.addPass(createSCFToControlFlowPass());
+  // exp, expm1, log, log1p, tanh as polynomials: libmvec's vector variants
+  // round differently from libm, so a loop's result would depend on whether
+  // its vector or its scalar copy ran (thread count, loop tails).
+  pm.addPass(hymir::createPolynomialMathPass());
   pm.addPass(hymir::createConvertMathToLibmPass());
   ConvertMathToLLVMPassOptions mathToLLVM;
   mathToLLVM.approximateLog1p = false;

@@ -1,4 +1,4 @@
-//===- PolynomialExp.cpp - Vectorizable exponentials ----------------------===//
+//===- PolynomialExp.cpp - Vectorizable exponentials and logarithms -------===//
 
 #include "PolynomialExp.h"
 
@@ -28,20 +28,18 @@ struct HelperTracker : RewriterBase::Listener {
 };
 } // namespace
 
-LogicalResult hymir::approximateTaggedExps(Operation *root, StringRef tag) {
-  SmallVector<Operation *> exps;
-  root->walk([&](math::ExpOp exp) {
-    if (exp->hasAttr(tag))
-      exps.push_back(exp);
-  });
-  if (exps.empty())
+LogicalResult hymir::approximateMathOps(ArrayRef<Operation *> ops) {
+  if (ops.empty())
     return success();
-  RewritePatternSet patterns(root->getContext());
-  populateMathPolynomialApproximationPatterns(
-      patterns, [](StringRef name) { return name == "math.exp"; });
+  RewritePatternSet patterns(ops.front()->getContext());
+  // The names of the ops to rewrite, and of those their expansions create
+  // (expm1 and log1p expand through exp and log).
+  populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
+    return llvm::is_contained(kPolynomialMathOps, name);
+  });
   HelperTracker tracker;
   if (failed(applyOpPatternsGreedily(
-          exps, std::move(patterns),
+          ops, std::move(patterns),
           GreedyRewriteConfig().setListener(&tracker))))
     return failure();
   for (Operation *op : tracker.helpers) {
@@ -57,4 +55,13 @@ LogicalResult hymir::approximateTaggedExps(Operation *root, StringRef tag) {
     op->erase();
   }
   return success();
+}
+
+LogicalResult hymir::approximateTaggedExps(Operation *root, StringRef tag) {
+  SmallVector<Operation *> exps;
+  root->walk([&](math::ExpOp exp) {
+    if (exp->hasAttr(tag))
+      exps.push_back(exp);
+  });
+  return approximateMathOps(exps);
 }

@@ -1,7 +1,8 @@
 //===- PolynomialExp.h - Vectorizable exponentials ------------*- C++ -*-===//
 //
-// Shared by hymir-chunk-scans and hymir-tile-attention: the exponentials of
-// their algebra as polynomials that LLVM vectorizes.
+// Shared by hymir-chunk-scans and hymir-tile-attention (the exponentials of
+// their algebra) and hymir-polynomial-math (every f32 exp, expm1, log, log1p
+// and tanh): MLIR's polynomial approximations, which LLVM vectorizes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,11 +14,19 @@
 
 namespace hymir {
 
-/// Rewrites every `math.exp` under `root` that carries the unit attribute
-/// `tag` into MLIR's polynomial approximation (a few ulp), with the
-/// polynomial's fma and floor as LLVM intrinsics right away: the CPU pipeline
-/// sends math ops to libm, and scalar fmaf/floorf calls would keep LLVM from
-/// vectorizing the loops.
+/// The math ops approximateMathOps rewrites.
+inline constexpr llvm::StringLiteral kPolynomialMathOps[] = {
+    "math.exp", "math.expm1", "math.log", "math.log1p", "math.tanh"};
+
+/// Rewrites `ops` (math ops named in kPolynomialMathOps; others, and types
+/// without an approximation such as f64, are left alone) into MLIR's
+/// polynomial approximations, with the polynomials' fma and floor as LLVM
+/// intrinsics right away: the CPU pipeline sends math ops to libm, and scalar
+/// fmaf/floorf calls would keep LLVM from vectorizing the loops.
+mlir::LogicalResult approximateMathOps(llvm::ArrayRef<mlir::Operation *> ops);
+
+/// approximateMathOps of every `math.exp` under `root` that carries the unit
+/// attribute `tag`.
 mlir::LogicalResult approximateTaggedExps(mlir::Operation *root,
                                           llvm::StringRef tag);
 

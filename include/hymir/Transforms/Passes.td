@@ -292,6 +292,34 @@ def PrefetchChunkRowsPass
                            "mlir::scf::SCFDialect"];
 }
 
+def PolynomialMathPass
+    : Pass<"hymir-polynomial-math", "mlir::ModuleOp"> {
+  let summary = "f32 exp, expm1, log, log1p and tanh as polynomials, the "
+                "same arithmetic in every copy of a loop";
+  let description = [{
+    Rewrites the f32 (and, through f32, f16/bf16) `math.exp`, `math.expm1`,
+    `math.log`, `math.log1p` and `math.tanh` of compiled CPU code into
+    MLIR's polynomial approximations (a few ulp; `test/Integration/CPU/
+    polynomial-math.test` bounds each against float64), with their fma and
+    floor as LLVM intrinsics.
+
+    Why not libm and its vector library: LLVM's loop vectorizer turns a loop
+    of `expf` calls into calls of libmvec's 8-lane `expf`, which rounds some
+    inputs differently from libm's scalar `expf`. Whether a loop runs as its
+    vector or its scalar copy then decides the last bits: one loop is
+    vectorized inline with one thread and left scalar in the OpenMP body of
+    two, and a loop's tail runs scalar. Polynomials are plain fmul, fadd and
+    fma, which round the same in every lane and every copy, so compiled code
+    gives the same bits at any thread count; and they vectorize in any loop,
+    OpenMP bodies included, without a call. Other functions (sin, cos, pow,
+    f64) stay libm's and libmvec's.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::math::MathDialect",
+                           "mlir::vector::VectorDialect"];
+}
+
 def HoistLoopBuffersPass
     : Pass<"hymir-hoist-loop-buffers", "mlir::func::FuncOp"> {
   let summary = "allocate the static-size buffers of scf.for bodies once per "

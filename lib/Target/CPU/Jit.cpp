@@ -10,7 +10,7 @@
 // i64 sizes[rank], i64 strides[rank]}: all fields are 8 bytes, so a struct of
 // descriptors is their concatenation without padding. The engine's packed
 // wrapper `_mlir__mlir_ciface_<entry>(void **)` takes a pointer to each of
-// these parameters. Results are malloc'd by the compiled code and freed here.
+// these parameters. Results are allocated by the compiled code and freed here.
 //
 // LLVM's -O3 pipeline runs with the host's TargetMachine, so that the loop and
 // SLP vectorizers see the host's vector registers (without one they see no
@@ -20,8 +20,8 @@
 // JIT loads from LLVM's libomp and starts (its worker threads) once compiled,
 // not on the first call.
 //
-// Compiled code allocates with `malloc`, which the JIT binds to a checked
-// wrapper: if an allocation fails, the process prints
+// Compiled code allocates with `aligned_alloc` (and `malloc`), which the JIT
+// binds to checked wrappers: if an allocation fails, the process prints
 // "error: out of memory: compiled code could not allocate N bytes" and exits
 // with status 1 (hymir-run's status for a failed run) rather than writing
 // through a null pointer.
@@ -257,15 +257,12 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine() {
   return builder->createTargetMachine();
 }
 
-/// The `malloc` of compiled code (buffers of results and intermediates, see
-/// the file comment): the C library's, except that a failure is an error
-/// line and exit status 1 instead of a null pointer the code would write
-/// through (a segmentation fault). Compiled code has no way to report an
-/// error to its caller, and may be running on OpenMP worker threads.
-void *checkedMalloc(size_t bytes) {
-  void *p = std::malloc(bytes);
-  if (p || bytes == 0)
-    return p;
+/// A failed allocation of compiled code (buffers of results and
+/// intermediates, see the file comment): an error line and exit status 1
+/// instead of a null pointer the code would write through (a segmentation
+/// fault). Compiled code has no way to report an error to its caller, and may
+/// be running on OpenMP worker threads.
+[[noreturn]] void outOfMemory(size_t bytes) {
   char line[200];
   int n = std::snprintf(line, sizeof(line),
                         "error: out of memory: compiled code could not "
@@ -276,6 +273,23 @@ void *checkedMalloc(size_t bytes) {
     (void)ignored;
   }
   std::_Exit(1);
+}
+
+/// The `malloc` of compiled code: the C library's, checked.
+void *checkedMalloc(size_t bytes) {
+  void *p = std::malloc(bytes);
+  if (!p && bytes != 0)
+    outOfMemory(bytes);
+  return p;
+}
+
+/// memref.alloc's allocator (hymir-cpu-pipeline lowers it to aligned_alloc),
+/// checked the same way.
+void *checkedAlignedAlloc(size_t alignment, size_t bytes) {
+  void *p = std::aligned_alloc(alignment, bytes);
+  if (!p && bytes != 0)
+    outOfMemory(bytes);
+  return p;
 }
 
 /// The OpenMP runtime's source location argument (kmp.h's ident_t).
@@ -461,12 +475,15 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
   if (!engine)
     return module.emitError("runOnCpu: JIT compilation failed: ")
            << llvm::toString(engine.takeError());
-  // Compiled code allocates through checkedMalloc (defined in the main
-  // JITDylib, so it wins over the process's malloc).
+  // Compiled code allocates through checkedAlignedAlloc and checkedMalloc
+  // (defined in the main JITDylib, so they win over the process's).
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     symbols[interner("malloc")] = {
         llvm::orc::ExecutorAddr::fromPtr(&checkedMalloc),
+        llvm::JITSymbolFlags::Exported};
+    symbols[interner("aligned_alloc")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&checkedAlignedAlloc),
         llvm::JITSymbolFlags::Exported};
     return symbols;
   });

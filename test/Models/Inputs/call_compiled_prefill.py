@@ -8,12 +8,13 @@ table gives it), calls _mlir_ciface_prefill on the [B, T] i32 tokens and
 requires the logits (result 0) to equal EXPECTED_LOGITS.npy (<= 1e-5
 relative). Prints "OK".
 
-Why not bit-exact: the two runs are the same code in two processes with two
-heap layouts, and LLVM's loop vectorizer picks a loop's vector or scalar copy
-from run-time address-overlap checks. The copies round differently (libmvec's
-expf against libm's, reassociated sums), so the logits may differ in the last
-bits (once by more than 1e-6, in CI under ASan); a missing or misplaced weight
-changes them at O(1).
+Why not bit-exact: the JIT runs the model on one thread per core (OpenMP),
+the shared library on one, and a loop of libmvec's functions (the rotary
+angles' sin and cos) may run as its vector copy in one and its scalar copy in
+the other, which round differently; so the logits may differ in the last
+bits. (Before buffers came from aligned_alloc, the heap layout picked copies
+too: once more than 1e-6 apart, in CI under ASan.) A missing or misplaced
+weight changes them at O(1).
 """
 import ctypes
 import os

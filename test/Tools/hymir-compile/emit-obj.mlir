@@ -10,5 +10,5 @@
 // DEFINED: T _mlir_ciface_main
 // DEFINED-NOT: main
 // RUN: %llvm_nm --undefined-only %t.o | FileCheck %s --check-prefix=UNDEFINED
-// UNDEFINED-DAG: U malloc
-// UNDEFINED-DAG: U expf
+// UNDEFINED-DAG: U aligned_alloc
+// UNDEFINED-DAG: U free
