@@ -205,7 +205,7 @@ int main(int argc, char **argv) {
       hymir_memref_f32_rank4_make(in.S0.data(), stateShape);
 
   // @main returns (o, S_T): both land in a hymir_main_results, in buffers
-  // the compiled code malloc'd.
+  // the compiled code allocated.
   hymir_main_results results;
   _mlir_ciface_main(&results, &q, &k, &v, &a, &b, &A_log, &dt_bias, &S0);
 

@@ -1,4 +1,4 @@
-//===- PolynomialExp.cpp - Vectorizable exponentials and logarithms -------===//
+//===- PolynomialExp.cpp - Vectorizable transcendentals -------------------===//
 
 #include "PolynomialExp.h"
 

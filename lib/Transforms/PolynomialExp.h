@@ -1,4 +1,4 @@
-//===- PolynomialExp.h - Vectorizable exponentials ------------*- C++ -*-===//
+//===- PolynomialExp.h - Vectorizable transcendentals ----------*- C++ -*-===//
 //
 // Shared by hymir-chunk-scans and hymir-tile-attention (the exponentials of
 // their algebra) and hymir-polynomial-math (every f32 exp, expm1, log, log1p

@@ -297,11 +297,10 @@ def PolynomialMathPass
   let summary = "f32 exp, expm1, log, log1p and tanh as polynomials, the "
                 "same arithmetic in every copy of a loop";
   let description = [{
-    Rewrites the f32 (and, through f32, f16/bf16) `math.exp`, `math.expm1`,
-    `math.log`, `math.log1p` and `math.tanh` of compiled CPU code into
-    MLIR's polynomial approximations (a few ulp; `test/Integration/CPU/
-    polynomial-math.test` bounds each against float64), with their fma and
-    floor as LLVM intrinsics.
+    Rewrites the f32 `math.exp`, `math.expm1`, `math.log`, `math.log1p` and
+    `math.tanh` of compiled CPU code into MLIR's polynomial approximations
+    (at most 4 ulp; `test/Integration/CPU/polynomial-math.mlir` bounds each
+    against float64), with their fma and floor as LLVM intrinsics.
 
     Why not libm and its vector library: LLVM's loop vectorizer turns a loop
     of `expf` calls into calls of libmvec's 8-lane `expf`, which rounds some

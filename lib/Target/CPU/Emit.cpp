@@ -17,8 +17,8 @@
 //     {T *allocated, T *aligned, i64 offset, i64 sizes[N], i64 strides[N]},
 //     each scalar argument is passed by value.
 // Function boundaries use identity layouts, so results are dense row-major
-// buffers the compiled code allocates (aligned_alloc), which the caller frees. Ownership-
-// based deallocation copies a returned argument, but a value returned twice
+// buffers the compiled code allocates (aligned_alloc), which the caller
+// frees. Ownership-based deallocation copies a returned argument, but a value returned twice
 // is one buffer behind two descriptors (checked by
 // test/Tools/hymir-compile/abi.mlir): the generated header's
 // hymir_<f>_results_free frees each buffer once.
@@ -966,8 +966,8 @@ LogicalResult hymir::generateCHeader(ModuleOp module,
  * Memory: arguments are read, never written nor retained, so a descriptor
  * may point at the caller's data (hymir_memref_*_make; const data may be
  * cast). Tensor results are dense row-major buffers allocated by the compiled
- * code (aligned_alloc), never an argument's memory, and owned by the caller: free a single
- * result with hymir_memref_*_free (free(result->allocated)), several with
+ * code (aligned_alloc), never an argument's memory, and owned by the caller:
+ * free a single result with hymir_memref_*_free (free(result->allocated)), several with
  * hymir_f_results_free, which frees each buffer once (results that are the
  * same value share one). Calls share no state and may run concurrently.
 )";
