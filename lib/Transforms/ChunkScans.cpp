@@ -21,7 +21,7 @@
 
 #include "hymir/Transforms/Passes.h"
 
-#include "PolynomialExp.h"
+#include "PolynomialMath.h"
 #include "TensorBuilders.h"
 
 #include "hymir/Dialect/Hymir/IR/ColumnAnalysis.h"

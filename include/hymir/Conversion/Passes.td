@@ -178,10 +178,9 @@ def GPUSplitReductionsPass : Pass<"hymir-gpu-split-reductions",
     `Σ_k S[k, v] q[k]` on a value tile of the sequential fallback (16
     outputs, 128 terms) so keeps 16 of the block's threads busy through a
     chain of 128 dependent adds. This pass rewrites such a generic (tensor
-    semantics, one reduction
-    dimension, static shapes, P outputs with 2 ≤ P ≤ `threads` / 4, R ≥ 64
-    terms; not a `hymir.chunk_matmul`, whose products have their own
-    tiling) with upstream `linalg::splitReduction`: R = (R / N) × N with the
+    semantics, one reduction dimension, static shapes, P outputs with
+    2 ≤ P ≤ `threads` / 4, R ≥ 64 terms; not a `hymir.chunk_matmul`, whose
+    products have their own tiling) with upstream `linalg::splitReduction`: R = (R / N) × N with the
     N partial sums a parallel dimension (innermost, so that neighbouring
     threads read neighbouring terms), then a reduction of the N partials.
     N is the largest power of two with P N ≤ `threads`, R / N ≥ 8 and N

@@ -1,4 +1,4 @@
-//===- PolynomialExp.h - Vectorizable transcendentals ----------*- C++ -*-===//
+//===- PolynomialMath.h - Vectorizable transcendentals ---------*- C++ -*-===//
 //
 // Shared by hymir-chunk-scans and hymir-tile-attention (the exponentials of
 // their algebra) and hymir-polynomial-math (every f32 exp, expm1, log, log1p
@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HYMIR_LIB_TRANSFORMS_POLYNOMIALEXP_H
-#define HYMIR_LIB_TRANSFORMS_POLYNOMIALEXP_H
+#ifndef HYMIR_LIB_TRANSFORMS_POLYNOMIALMATH_H
+#define HYMIR_LIB_TRANSFORMS_POLYNOMIALMATH_H
 
 #include "mlir/IR/Operation.h"
 #include "mlir/Support/LLVM.h"
@@ -32,4 +32,4 @@ mlir::LogicalResult approximateTaggedExps(mlir::Operation *root,
 
 } // namespace hymir
 
-#endif // HYMIR_LIB_TRANSFORMS_POLYNOMIALEXP_H
+#endif // HYMIR_LIB_TRANSFORMS_POLYNOMIALMATH_H
