@@ -15,6 +15,7 @@ carried; never committed). It also checks that Hymir and fla agree on the bench 
 
 import argparse
 import json
+import re
 import os
 import subprocess
 import sys
@@ -87,6 +88,14 @@ CASES = {
     "gdn_prefill_B4_T1024_bf16_blocked": ("gdn", "bench/gpu/gdn.mlir", 4, 1024, 512, None),
     "gdn_prefill_B4_T4096_bf16_blocked": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     "gdn_prefill_B4_T16384_bf16_blocked": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, None),
+    # _smemN: shared memory per block capped at N KiB (--shared-memory); _smem48: the
+    # static 48 KiB, the larger chunk temporaries in a global workspace as before dynamic
+    # shared memory.
+    "simple_gla_prefill_B4_T4096_bf16_smem48": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_smem48": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    # _smem110: at most 110 KiB, two blocks of an SM's 228 KiB.
+    "gdn_prefill_B4_T4096_bf16_smem110": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     # _nosplit: without hymir-gpu-split-reductions (--split-reductions=false).
     "gdn_decode_B64_vt16_nosplit": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
     "gdn_prefill_B4_T4096_nosplit": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
@@ -173,6 +182,9 @@ def prepare(args):
             cmd.append("--blocked-inverse=on")
         if name.endswith("_nosplit"):
             cmd.append("--split-reductions=false")
+        smem = re.search(r"_smem(\d+)$", name)
+        if smem:  # KiB
+            cmd.append("--shared-memory=%d" % (int(smem.group(1)) * 1024))
         cmd += ["--shape=" + "x".join(map(str, s)) for s in shapes]
         subprocess.run(cmd, check=True)
         manifest.append({"name": name, "op": op, "B": B, "T": T,

@@ -207,6 +207,12 @@ struct Options {
       cl::init(hymir::BlockedInverse::Sequential),
       hymir::blockedInverseValues(),
       cl::cat(category)};
+  cl::opt<int64_t> sharedMemory{
+      "shared-memory",
+      cl::desc("--target=cuda: shared memory per block of scan, recurrence "
+               "and attention kernels, in bytes (default: half an SM's, "
+               "110 KiB on sm_90)"),
+      cl::value_desc("BYTES"), cl::init(-1), cl::cat(category)};
   cl::opt<int64_t> outputValueTile{
       "output-value-tile",
       cl::desc("--target=cuda with parallel chunks: value columns per output "
@@ -434,6 +440,16 @@ int runCUDA(Options &opts) {
   pipeline.parallelChunks = opts.parallelChunks;
   pipeline.blockedInverse = opts.blockedInverse;
   pipeline.splitReductions = opts.splitReductions;
+  if (opts.sharedMemory.getNumOccurrences()) {
+    int64_t most = hymir::maxSharedMemoryPerBlock(opts.chip);
+    if (opts.sharedMemory < 0 || opts.sharedMemory > most) {
+      error() << "--shared-memory=" << opts.sharedMemory
+              << " is outside [0, " << most << "], the shared memory a block "
+              << "may take on " << opts.chip << "\n";
+      return kExitFailure;
+    }
+  }
+  pipeline.sharedMemory = opts.sharedMemory;
   if (opts.parallelChunkSize >= 0)
     pipeline.parallelChunkSize = opts.parallelChunkSize;
   if (opts.outputValueTile >= -1)

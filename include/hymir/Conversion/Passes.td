@@ -103,7 +103,14 @@ def ParallelLoopsToGPUPass : Pass<"hymir-parallel-loops-to-gpu",
       its iterations), every other write in thread 0, a `gpu.barrier` on
       both sides of each, and the step's temporaries in shared memory.
       A body that does not fit (a write whose result is used, a dynamic
-      inner bound, more than 48 KiB of temporaries) runs in thread 0 alone.
+      inner bound) runs in thread 0 alone. Temporaries up to 48 KiB are
+      static shared memory; more, up to `shared-memory` bytes, dynamic
+      shared memory (the plan's launch line carries the size); beyond that
+      the largest go to a global workspace, a slice per block.
+      Last, each strided loop with constant bounds becomes a loop over the
+      thread's rounds (`for r < ⌈N / threads⌉: i = tid + r · threads`, an
+      `scf.if` where N is not a multiple), a constant trip count that LLVM
+      unrolls, so a thread's loads of several rounds are in flight at once.
 
     The second rule is DESIGN §1's sequential fallback on the GPU: correct
     for every body; the state update and read of a step are spread over
@@ -132,6 +139,10 @@ def ParallelLoopsToGPUPass : Pass<"hymir-parallel-loops-to-gpu",
     Option<"nestThreads", "nest-threads", "int64_t", /*default=*/"256",
            "Threads per block of nest kernels (1: the block's single thread "
            "runs the body)">,
+    Option<"sharedMemory", "shared-memory", "int64_t", /*default=*/"49152",
+           "Shared memory a nest kernel's block may take, in bytes (above "
+           "48 KiB as dynamic shared memory; at most the chip's per-block "
+           "limit, 232448 on sm_90, 166912 on sm_80)">,
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
@@ -298,6 +309,12 @@ def GPUAlignWorkgroupBuffersPass : Pass<"hymir-gpu-align-workgroup-buffers",
     Sets `llvm.align = 128` on every workgroup attribution of every
     `gpu.func` (kept where one is already larger), which
     `convert-gpu-to-nvvm` turns into the alignment of the `.shared` global.
+    Run again after that conversion, it raises the shared-memory globals
+    themselves to 128 bytes (the dynamic shared memory's, which the
+    conversion aligns to 16, holds tiles at 256-byte offsets) and makes the
+    dynamic one external: NVPTX would demote the internal zero-sized array
+    the conversion makes to a one-byte local `.shared` variable instead of
+    `.extern .shared .b8 name[]`.
   }];
 }
 

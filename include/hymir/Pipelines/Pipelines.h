@@ -216,6 +216,16 @@ struct CUDAPipelineOptions
                      "Gated DeltaNet decode at B = 64 runs 2.2x faster "
                      "than untiled on an H200 (docs/cuda-artifacts.md)"),
       llvm::cl::init(16)};
+  Option<int64_t> sharedMemory{
+      *this, "shared-memory",
+      llvm::cl::desc("Shared memory a scan, recurrence or attention block "
+                     "may take, in bytes (above 48 KiB as dynamic shared "
+                     "memory); the rest of its temporaries go to a global "
+                     "workspace. -1: half an SM's, so two blocks share one "
+                     "(110 KiB on sm_90 and sm_100, 81 KiB on sm_80 and "
+                     "sm_87, else 48 KiB); the chip's per-block limit is "
+                     "the most (227 KiB on sm_90)"),
+      llvm::cl::init(-1)};
   Option<TensorCores> tensorCores{
       *this, "tensor-cores",
       llvm::cl::desc("Chunk products on tensor cores (TF32 WMMA tiles, "
@@ -234,6 +244,9 @@ struct CUDAPipelineOptions
                      "for now)"),
       llvm::cl::init(true)};
 };
+
+/// The most shared memory one block may take on `chip` (sm_XY), in bytes.
+int64_t maxSharedMemoryPerBlock(llvm::StringRef chip);
 
 /// hymir dialect on tensors -> host function of allocations and
 /// `gpu.launch_func`s + one `gpu.binary` per kernel.

@@ -22,6 +22,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -239,6 +240,18 @@ struct GPUAlignWorkgroupBuffersPass
           func.setWorkgroupAttributionAttr(i, name,
                                            b.getI64IntegerAttr(kAlign));
       }
+    });
+    getOperation().walk([&](LLVM::GlobalOp global) {
+      if (global.getAddrSpace() != NVVM::NVVMMemorySpace::Shared)
+        return;
+      if (global.getAlignment().value_or(0) < kAlign)
+        global.setAlignment(kAlign);
+      // The dynamic shared memory, a zero-sized array, must be external
+      // (`.extern .shared ... []` in PTX): NVPTX demotes an internal one to
+      // a one-byte function-local variable, which ptxas sizes statically.
+      auto array = dyn_cast<LLVM::LLVMArrayType>(global.getGlobalType());
+      if (array && array.getNumElements() == 0)
+        global.setLinkage(LLVM::Linkage::External);
     });
   }
 };

@@ -19,9 +19,12 @@
 // CHECK-NOT: gpu.barrier
 // CHECK:   scf.for %{{.+}} = %[[TID]] to %[[N]] step %c128
 // CHECK:     memref.store
-// The chunk's consumer, after the one barrier the gather needs.
+// The chunk's consumer, after the one barrier the gather needs: its 128
+// iterations are one round of the 128 threads, no loop.
 // CHECK:   gpu.barrier
-// CHECK:   scf.for %{{.+}} = %[[TID]] to %c128{{.*}} step %c128
+// CHECK-NOT: scf.for
+// CHECK:   arith.remui %[[TID]], %c8
+// CHECK:   memref.store
 // CHECK:   gpu.barrier
 // CHECK-NEXT: gpu.terminator
 func.func @gather(%x: memref<2x16x8xbf16>, %g: memref<2x16xf32>, %n: index,
@@ -72,9 +75,11 @@ func.func @gather(%x: memref<2x16x8xbf16>, %g: memref<2x16xf32>, %n: index,
 // CHECK-LABEL: func.func @shared_temporary
 // CHECK: gpu.launch blocks({{.+}}) threads(%[[TID:[^,]+]],
 // CHECK:   scf.for %{{.+}} = %c0{{.*}} to %{{.+}} step %c1
-// CHECK:     scf.for %{{.+}} = %[[TID]] to %c8{{.*}} step %c128
+// CHECK:     %[[IN8:.+]] = arith.cmpi ult, %[[TID]], %c8
+// CHECK:     scf.if %[[IN8]]
 // CHECK:     gpu.barrier
-// CHECK:     scf.for %{{.+}} = %[[TID]] to %c4{{.*}} step %c128
+// CHECK:     %[[IN4:.+]] = arith.cmpi ult, %[[TID]], %c4
+// CHECK:     scf.if %[[IN4]]
 func.func @shared_temporary(%x: memref<2x16x8xf32>, %n: index, %out: memref<2x16x4xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

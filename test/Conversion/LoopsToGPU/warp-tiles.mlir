@@ -11,16 +11,21 @@
 // split over warps, not threads: warp tid / 32 takes tiles warp,
 // warp + 4, ... (128 threads = 4 warps), so that every lane of a warp runs
 // the same tile; an ordinary parallel loop next to them is split over
-// threads. Barriers fence both.
+// threads. Barriers fence both. Both are loops over rounds: 256 stores over
+// 128 threads are 2 rounds (tid, tid + 128); 1 tile over 4 warps is 1
+// round, no loop, guarded (warp < 1).
 
 // CHECK-LABEL: func.func @tiles
 // CHECK: gpu.launch blocks({{.+}}) threads(%[[TID:[^,]+]],
-// CHECK:   scf.for %{{.+}} = %[[TID]] to %c256{{.*}} step %c128
+// CHECK:   scf.for %[[R:.+]] = %c0{{[0-9_]*}} to %c2{{[0-9_]*}} step %c1{{[0-9_]*}} {
+// CHECK:     %[[OFF:.+]] = arith.muli %[[R]], %c128
+// CHECK:     arith.addi %[[TID]], %[[OFF]]
 // CHECK:   %[[WARP:.+]] = arith.divui %[[TID]], %c32
 // CHECK:   gpu.barrier
-// CHECK:   scf.for %{{.+}} = %[[WARP]] to %c1{{[0-9_]*}} step %c4
-// CHECK:     gpu.subgroup_mma_load_matrix
-// CHECK:     gpu.subgroup_mma_store_matrix
+// CHECK:     %[[IN:.+]] = arith.cmpi ult, %[[WARP]], %c1
+// CHECK:     scf.if %[[IN]] {
+// CHECK:       gpu.subgroup_mma_load_matrix
+// CHECK:       gpu.subgroup_mma_store_matrix
 // CHECK:   gpu.barrier
 // ODD: warp-tiles.mlir:{{[0-9]+}}:{{[0-9]+}}: error: 'scf.parallel' op holds tensor-core tiles, which need the kernel's block to run SPMD in whole warps (nest-threads = 48); compile without tensor cores (tensor-cores=off)
 // ALIGN-LABEL: gpu.func @k
@@ -73,4 +78,18 @@ gpu.module @kernels {
                           %b : memref<4xf32, #gpu.address_space<workgroup>> {llvm.align = 256 : i64}) kernel {
     gpu.return
   }
+}
+
+// -----
+
+// After convert-gpu-to-nvvm: the dynamic shared memory's global (a zero-sized
+// array) becomes external, so that PTX declares `.extern .shared ... []`
+// rather than a one-byte local variable, and 128-byte aligned; a static
+// shared global is aligned too and keeps its linkage.
+
+// ALIGN: llvm.mlir.global external @__dynamic_shmem__0() {addr_space = 3 : i32, alignment = 128 : i64} : !llvm.array<0 x i8>
+// ALIGN: llvm.mlir.global internal @tile() {addr_space = 3 : i32, alignment = 128 : i64} : !llvm.array<64 x f32>
+gpu.module @lowered {
+  llvm.mlir.global internal @__dynamic_shmem__0() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<0 x i8>
+  llvm.mlir.global internal @tile() {addr_space = 3 : i32, alignment = 4 : i64} : !llvm.array<64 x f32>
 }
