@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -153,6 +154,9 @@ double compare(const char *name, const hymir_memref_f32_rank4 &got,
   const float *data = hymir_memref_f32_rank4_data(&got);
   double maxErr = 0, maxRef = 0;
   size_t n = 0;
+  // FNV-1a over the bits of every element: two builds (thread counts,
+  // CPUs) computed the same bits iff they print the same hash.
+  uint64_t hash = 1469598103934665603ull;
   for (int64_t i0 = 0; i0 < shape[0]; ++i0)
     for (int64_t i1 = 0; i1 < shape[1]; ++i1)
       for (int64_t i2 = 0; i2 < shape[2]; ++i2)
@@ -163,12 +167,19 @@ double compare(const char *name, const hymir_memref_f32_rank4 &got,
           maxRef = std::max(maxRef, std::fabs(ref[n]));
           if (!std::isfinite(value))
             maxErr = INFINITY;
+          uint32_t bits;
+          std::memcpy(&bits, &data[i0 * got.strides[0] + i1 * got.strides[1] +
+                                   i2 * got.strides[2] + i3 * got.strides[3]],
+                      sizeof(bits));
+          for (int byte = 0; byte < 4; ++byte)
+            hash = (hash ^ ((bits >> (8 * byte)) & 0xff)) * 1099511628211ull;
         }
   double rel = maxRef > 0 ? maxErr / maxRef : maxErr;
   std::printf(
-      "%-3s [%lld, %lld, %lld, %lld]: max relative error %.3e\n", name,
-      static_cast<long long>(shape[0]), static_cast<long long>(shape[1]),
-      static_cast<long long>(shape[2]), static_cast<long long>(shape[3]), rel);
+      "%-3s [%lld, %lld, %lld, %lld]: max relative error %.3e, bits %016llx\n",
+      name, static_cast<long long>(shape[0]), static_cast<long long>(shape[1]),
+      static_cast<long long>(shape[2]), static_cast<long long>(shape[3]), rel,
+      static_cast<unsigned long long>(hash));
   return rel;
 }
 

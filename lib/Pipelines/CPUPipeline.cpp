@@ -356,7 +356,8 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   // exp, expm1, log, log1p, tanh as polynomials: libmvec's vector variants
   // round differently from libm, so a loop's result would depend on whether
   // its vector or its scalar copy ran (thread count, loop tails).
-  pm.addPass(hymir::createPolynomialMathPass());
+  if (options.polynomialMath)
+    pm.addPass(hymir::createPolynomialMathPass());
   pm.addPass(hymir::createConvertMathToLibmPass());
   ConvertMathToLLVMPassOptions mathToLLVM;
   mathToLLVM.approximateLog1p = false;

@@ -42,13 +42,15 @@
 
 using namespace mlir;
 
-/// Shared memory per block of nest kernels on `chip`: half an SM's, less
-/// the 1 KiB each block reserves, so that two blocks share an SM (CUDA C
-/// Programming Guide, "Technical Specifications per Compute Capability").
-/// Measured on an H200: bf16 Gated DeltaNet at T = 4K 4.34 ms at 110 KiB
-/// against 4.73 at the per-block limit of 227 KiB (its chunk-terms kernel
-/// takes 206 KiB there, one block per SM) and 4.87 at the static 48 KiB
-/// (bench/results/gpu-2026-11-28-*).
+/// Shared memory per block of nest kernels on `chip`: a little under half
+/// an SM's, so that two blocks share an SM with the 1 KiB each reserves
+/// (228 KiB per SM on sm_90, 164 on sm_80; CUDA C Programming Guide,
+/// "Technical Specifications per Compute Capability").
+/// Measured on an H200: bf16 Gated DeltaNet at T = 4K 4.32 ms at 110 KiB,
+/// 4.64 at the static 48 KiB (bench/results/gpu-2026-11-28-5bf8cef.txt) and
+/// 4.73 at the per-block limit of 227 KiB, where its chunk-terms kernel
+/// takes 206 KiB, one block per SM
+/// (bench/results/gpu-2026-11-28-5bf8cef-explore.txt).
 static int64_t defaultSharedMemory(llvm::StringRef chip) {
   if (chip.starts_with("sm_90") || chip.starts_with("sm_100"))
     return 110 * 1024;

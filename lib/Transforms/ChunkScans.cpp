@@ -1847,7 +1847,8 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
         // The carried state lives in the final-state destination (global
         // memory on the GPU). A buffer of its own, which a block keeps in
         // shared memory, measured slower on an H200: bf16 Gated DeltaNet at
-        // T = 4K 5.60 against 4.73 ms (bench/results/gpu-2026-11-28-*).
+        // T = 4K 5.60 against 4.73 ms
+        // (bench/results/gpu-2026-11-28-5bf8cef-explore.txt).
         Value state = initialState(b, loc, op, it, finalDest, finalS, V);
         // Carried: the state and this iteration's slices of S_c (and V').
         SmallVector<Slice> wsSlices;

@@ -3,6 +3,7 @@
 // RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=32 threads=2 fusion=false" | FileCheck %s
 // RUN: hymir-opt %s --hymir-cpu-pipeline="threads=2" | FileCheck %s --check-prefix=OMP
 // RUN: hymir-opt %s --hymir-cpu-pipeline="threads=0" | FileCheck %s --check-prefix=OMP0
+// RUN: hymir-opt %s --hymir-cpu-pipeline="polynomial-math=false" | FileCheck %s --check-prefix=LIBM
 
 // hymir-cpu-pipeline takes every hymir op (and the upstream ops around them)
 // to the LLVM dialect. Public functions get a _mlir_ciface_ wrapper; private
@@ -13,8 +14,12 @@
 // default).
 
 // f32 exp, expm1 and tanh are polynomials (hymir-polynomial-math), not libm
-// calls.
+// calls; with polynomial-math=false they call libm (the scalar copies of
+// loops; vectorized ones call libmvec's variants after LLVM's vectorizer).
 // LEFT-NOT: @{{(expf|expm1f|tanhf)}}
+// LIBM-DAG: llvm.func @expf(f32) -> f32
+// LIBM-DAG: llvm.func @expm1f(f32) -> f32
+// LIBM-DAG: llvm.func @tanhf(f32) -> f32
 
 // With one thread no OpenMP is involved.
 // LEFT-NOT: omp.

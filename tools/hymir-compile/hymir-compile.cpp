@@ -19,6 +19,7 @@
 #include "hymir/InitAll.h"
 #include "hymir/Target/CPU/Emit.h"
 #include "hymir/Target/CUDA/Artifact.h"
+#include "hymir/Tools/ThreadsOption.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -55,7 +56,7 @@ const char kOverview[] =
     R"(hymir-compile: compile a Hymir module to a CPU or CUDA artifact
 
   hymir-compile FILE.mlir --target=cpu --emit=obj|so|llvm|mlir -o OUT
-                [--header=OUT.h] [--mcpu=native|NAME]
+                [--header=OUT.h] [--mcpu=native|NAME] [--threads=N]
   hymir-compile FILE.mlir --target=cuda --shape=DIMS ... [--entry=NAME]
                 [--emit=artifact|ptx|mlir] [--chip=sm_90a] -o OUT
   hymir-compile MODEL.mlir --target=cuda --prompt-len=T [--batch=B]
@@ -81,6 +82,12 @@ MLIR signature and the result buffers the caller must free.
 --mcpu=native (the default) compiles for the host CPU, its features
 detected; --mcpu=NAME for an LLVM CPU name (x86-64, x86-64-v3,
 skylake-avx512, znver4, ...; llc-22 -mcpu=help lists them).
+
+--threads=N (default 1) runs the (batch, head) loops of scans, recurrences
+and attention as OpenMP loops on N threads (0: the OpenMP default, one per
+core or OMP_NUM_THREADS at run time); the artifact then calls LLVM's
+libomp, which --emit=so links with its path as rpath (the header lists it).
+Results are the same bits at any count, as with hymir-run --threads.
 
 -o - writes mlir or llvm output to stdout. Outputs are written under
 temporary names and renamed into place once all were written: a failed run
@@ -115,6 +122,10 @@ struct Options {
   cl::OptionCategory category{"hymir-compile options"};
   cl::opt<std::string> inputFile{cl::Positional, cl::desc("<FILE.mlir>"),
                                  cl::cat(category)};
+  /// --threads=N (--target=cpu), parsed by `hymir::extractThreads`
+  /// (libLLVM registers a hidden, unrelated global option named "threads").
+  unsigned threads = 1;
+  bool threadsGiven = false;
   cl::opt<std::string> target{"target", cl::desc("Target: cpu or cuda"),
                               cl::value_desc("cpu|cuda"), cl::init("cpu"),
                               cl::cat(category)};
@@ -207,6 +218,11 @@ struct Options {
       cl::init(hymir::BlockedInverse::Sequential),
       hymir::blockedInverseValues(),
       cl::cat(category)};
+  cl::opt<bool> polynomialMath{
+      "polynomial-math",
+      cl::desc("--target=cpu: f32 exp, expm1, log, log1p, tanh as "
+               "polynomials (default true); false calls libm and libmvec"),
+      cl::init(true), cl::cat(category)};
   cl::opt<int64_t> sharedMemory{
       "shared-memory",
       cl::desc("--target=cuda: shared memory per block of scan, recurrence "
@@ -525,8 +541,14 @@ int run(Options &opts) {
             << " (expected cpu or cuda)\n";
     return kExitUsage;
   }
-  if (opts.target == "cuda")
+  if (opts.target == "cuda") {
+    if (opts.threadsGiven) {
+      error() << "--threads is for --target=cpu (CUDA blocks take "
+                 "--nest-threads)\n";
+      return kExitUsage;
+    }
     return runCUDA(opts);
+  }
   if (opts.emit.empty()) {
     error() << "--emit=obj|so|llvm|mlir is required\n";
     return kExitUsage;
@@ -588,6 +610,8 @@ int run(Options &opts) {
   // Compile to temporary files, then rename them all into place.
   PendingOutputs pending;
   hymir::CPUPipelineOptions pipelineOptions;
+  pipelineOptions.threads = opts.threads;
+  pipelineOptions.polynomialMath = opts.polynomialMath;
   if (opts.chunkSize >= 0)
     pipelineOptions.chunkSize = opts.chunkSize;
   hymir::CPUArtifactInfo info;
@@ -628,7 +652,16 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   Options opts;
   cl::HideUnrelatedOptions(opts.category);
-  if (!cl::ParseCommandLineOptions(argc, argv, kOverview, &llvm::errs()))
+  std::vector<char *> args(argv, argv + argc);
+  if (std::optional<std::string> bad =
+          hymir::extractThreads(args, opts.threads, opts.threadsGiven)) {
+    error() << "--threads=" << *bad
+            << " is not a thread count (expected 0 to " << hymir::kMaxThreads
+            << "; 0 = one per core)\n";
+    return kExitUsage;
+  }
+  if (!cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
+                                   kOverview, &llvm::errs()))
     return kExitUsage;
   return run(opts);
 }

@@ -25,6 +25,7 @@
 #include "hymir/InitAll.h"
 #include "hymir/Reference/Interpreter.h"
 #include "hymir/Target/CPU/Jit.h"
+#include "hymir/Tools/ThreadsOption.h"
 
 #include "hymir_rt/array.h"
 #include "hymir_rt/npy.h"
@@ -221,6 +222,12 @@ struct Options {
       cl::desc("--target=cpu: FlashAttention-style tiled attention (default "
                "true); false keeps the token-sequential lowering"),
       cl::init(true), cl::cat(category)};
+  cl::opt<bool> polynomialMath{
+      "polynomial-math",
+      cl::desc("--target=cpu: f32 exp, expm1, log, log1p, tanh as "
+               "polynomials (default true: the same bits at any thread "
+               "count); false calls libm and libmvec"),
+      cl::init(true), cl::cat(category)};
   cl::opt<bool> gpuChunkForms{
       "gpu-chunk-forms",
       cl::desc("--target=cpu: build the chunked scans as the CUDA pipeline "
@@ -239,8 +246,8 @@ struct Options {
       cl::init(hymir::BlockedInverse::Sequential),
       hymir::blockedInverseValues(),
       cl::cat(category)};
-  /// --threads=N, parsed by `extractThreads`: libLLVM already registers a
-  /// (hidden, unrelated) global option named "threads".
+  /// --threads=N, parsed by `hymir::extractThreads` (libLLVM registers a
+  /// hidden, unrelated global option named "threads").
   unsigned threads = 0;
   cl::opt<std::string> maxMemory{
       "max-memory",
@@ -1413,6 +1420,7 @@ int run(Options &opts, const char *argv0) {
     cpuOptions.valueTile = opts.valueTile;
   cpuOptions.tileAttention = opts.tileAttention;
   cpuOptions.gpuChunkForms = opts.gpuChunkForms;
+  cpuOptions.polynomialMath = opts.polynomialMath;
   cpuOptions.parallelChunks = opts.parallelChunks;
   cpuOptions.blockedInverse = opts.blockedInverse;
   cpuOptions.threads = opts.threads;
@@ -1552,36 +1560,6 @@ int run(Options &opts, const char *argv0) {
   return 0;
 }
 
-/// Removes --threads=N / --threads N (one or two dashes) from `args` and
-/// stores N in `threads`. Returns false, after an error line, if N is not a
-/// number.
-bool extractThreads(std::vector<char *> &args, unsigned &threads) {
-  std::vector<char *> kept;
-  for (size_t i = 0; i < args.size(); ++i) {
-    StringRef arg(args[i]);
-    StringRef name = arg.starts_with("--") ? arg.drop_front(2)
-                     : arg.starts_with("-") ? arg.drop_front(1)
-                                            : StringRef();
-    StringRef value;
-    if (name == "threads" && i + 1 < args.size()) {
-      value = args[++i];
-    } else if (name.starts_with("threads=")) {
-      value = name.drop_front(strlen("threads="));
-    } else {
-      kept.push_back(args[i]);
-      continue;
-    }
-    if (value.getAsInteger(10, threads) || threads > 4096) {
-      error() << "--threads=" << value
-              << " is not a thread count (expected 0 to 4096; 0 = one per "
-                 "core)\n";
-      return false;
-    }
-  }
-  args = std::move(kept);
-  return true;
-}
-
 /// Running out of memory (operator new, LLVM's allocators) anyway: one error
 /// line and exit status 1, not an abort. Only async-signal-safe calls: the
 /// heap is exhausted.
@@ -1609,8 +1587,14 @@ int main(int argc, char **argv) {
   Options opts;
   cl::HideUnrelatedOptions(opts.category);
   std::vector<char *> args(argv, argv + argc);
-  if (!extractThreads(args, opts.threads))
+  bool threadsGiven;
+  if (std::optional<std::string> bad =
+          hymir::extractThreads(args, opts.threads, threadsGiven)) {
+    error() << "--threads=" << *bad
+            << " is not a thread count (expected 0 to " << hymir::kMaxThreads
+            << "; 0 = one per core)\n";
     return kExitUsage;
+  }
   if (!cl::ParseCommandLineOptions(static_cast<int>(args.size()), args.data(),
                                    kOverview, &llvm::errs()))
     return kExitUsage;

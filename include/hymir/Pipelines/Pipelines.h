@@ -39,6 +39,14 @@ struct CPUPipelineOptions
                      "token-sequential online-softmax loop for every "
                      "attention op"),
       llvm::cl::init(true)};
+  Option<bool> polynomialMath{
+      *this, "polynomial-math",
+      llvm::cl::desc("f32 exp, expm1, log, log1p and tanh as polynomials "
+                     "(hymir-polynomial-math): the same bits in vector and "
+                     "scalar loop copies, at any thread count; false calls "
+                     "libm and libmvec instead (bench/results/"
+                     "models-2026-11-28-fe4fb20-polynomial-math.txt)"),
+      llvm::cl::init(true)};
   Option<bool> gpuChunkForms{
       *this, "gpu-chunk-forms",
       llvm::cl::desc("Build the chunked scans as hymir-cuda-pipeline does "

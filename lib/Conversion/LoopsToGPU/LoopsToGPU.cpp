@@ -29,6 +29,8 @@
 
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <numeric>
+
 namespace hymir {
 #define GEN_PASS_DEF_MEMREFCOPYTOLINALGPASS
 #define GEN_PASS_DEF_PARALLELLOOPSTOGPUPASS
@@ -232,9 +234,9 @@ deallocsIfLocal(memref::AllocOp alloc) {
 // memory outside those loops runs in thread 0 only. A barrier precedes and
 // follows each parallel loop and each thread-0 region, so a write is never
 // concurrent with another thread's read of the same step. The step's
-// temporaries become shared memory (one copy per block), the largest of
-// them a slice of a global workspace when they exceed the static shared
-// memory limit. Parallel loops inside may have dynamic bounds (uniform
+// temporaries become shared memory (one copy per block): static up to 48
+// KiB, dynamic up to the `shared-memory` option, beyond that the largest of
+// them slices of a global workspace. Parallel loops inside may have dynamic bounds (uniform
 // values every thread computes alike). When a body does not fit this model (a
 // write whose result other code uses, a parallel reduction) the block has one
 // thread.
@@ -1209,6 +1211,213 @@ static void distributeIndependentLoops(Block &block) {
     distributeIndependentLoop(loop);
 }
 
+//===----------------------------------------------------------------------===//
+// Padded tensor-core operands
+//===----------------------------------------------------------------------===//
+//
+// A tensor-core fragment load reads rows of a tile at the buffer's row
+// stride. When a row is a multiple of 128 bytes (the 32 banks of shared
+// memory), every row of the tile starts in the same bank: the 8 rows a
+// TF32 fragment load touches at once conflict 8 ways (Nsight Compute on the
+// bf16 simple GLA outputs kernel: 7.2-way conflicts on average, 85% of its
+// shared-memory wavefronts). Padding each row by 4 elements (16 bytes)
+// shifts consecutive rows by 4 banks, so 8 rows cover all 32. Tile
+// addresses stay 32-byte aligned: tiles start at rows that are multiples
+// of 8, and 8 padded rows are a multiple of 32 bytes.
+
+/// Elements added to each row of a padded buffer.
+constexpr int64_t kRowPad = 4;
+
+/// Whether the uses of `v` (transitively through subviews and memory space
+/// casts) are only loads, stores, tensor-core loads and stores and
+/// deallocations, at least one of them a tensor-core op: a buffer that can
+/// take another row stride, and one that gains from it.
+static bool onlyStridedUses(Value v, bool &feedsTensorCores) {
+  for (Operation *user : v.getUsers()) {
+    if (isa<gpu::SubgroupMmaLoadMatrixOp, gpu::SubgroupMmaStoreMatrixOp>(
+            user)) {
+      feedsTensorCores = true;
+      continue;
+    }
+    if (auto store = dyn_cast<memref::StoreOp>(user);
+        store && store.getValueToStore() == v)
+      return false;
+    if (isa<memref::LoadOp, memref::StoreOp, memref::DeallocOp>(user))
+      continue;
+    if (isa<memref::SubViewOp, memref::MemorySpaceCastOp>(user)) {
+      if (!onlyStridedUses(user->getResult(0), feedsTensorCores))
+        return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+/// Makes `replacement` (a view of the same elements with other strides)
+/// stand for `old` in every use, rebuilding the subviews and casts in
+/// between and each tensor-core op's leading dimension.
+static void replaceWithStrided(Value old, Value replacement) {
+  for (OpOperand &use : llvm::make_early_inc_range(old.getUses())) {
+    Operation *user = use.getOwner();
+    OpBuilder b(user);
+    if (auto view = dyn_cast<memref::SubViewOp>(user)) {
+      auto sourceType = cast<MemRefType>(replacement.getType());
+      auto resultType = memref::SubViewOp::inferRankReducedResultType(
+          view.getType().getShape(), sourceType, view.getMixedOffsets(),
+          view.getMixedSizes(), view.getMixedStrides());
+      auto rebuilt = memref::SubViewOp::create(
+          b, view.getLoc(), cast<MemRefType>(resultType), replacement,
+          view.getMixedOffsets(), view.getMixedSizes(), view.getMixedStrides());
+      replaceWithStrided(view.getResult(), rebuilt.getResult());
+      view.erase();
+      continue;
+    }
+    if (auto spaceCast = dyn_cast<memref::MemorySpaceCastOp>(user)) {
+      auto type = cast<MemRefType>(replacement.getType());
+      auto target = MemRefType::get(type.getShape(), type.getElementType(),
+                                    type.getLayout(),
+                                    spaceCast.getType().getMemorySpace());
+      auto rebuilt = memref::MemorySpaceCastOp::create(
+          b, spaceCast.getLoc(), target, replacement);
+      replaceWithStrided(spaceCast.getResult(), rebuilt.getResult());
+      spaceCast.erase();
+      continue;
+    }
+    use.set(replacement);
+    auto type = cast<MemRefType>(replacement.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (type.getRank() < 2 || failed(type.getStridesAndOffset(strides, offset)))
+      continue;
+    IntegerAttr lead = b.getIndexAttr(strides[type.getRank() - 2]);
+    if (auto load = dyn_cast<gpu::SubgroupMmaLoadMatrixOp>(user))
+      load.setLeadDimensionAttr(lead);
+    if (auto store = dyn_cast<gpu::SubgroupMmaStoreMatrixOp>(user))
+      store.setLeadDimensionAttr(lead);
+  }
+}
+
+/// The block's 2-D f32 temporaries that feed tensor cores and whose rows
+/// are a multiple of 32 elements: those whose rows padding would help.
+static llvm::SmallPtrSet<Operation *, 8> paddableBuffers(Block &body) {
+  llvm::SmallPtrSet<Operation *, 8> paddable;
+  body.walk([&](memref::AllocOp alloc) {
+    MemRefType type = alloc.getType();
+    bool feedsTensorCores = false;
+    if (type.getRank() == 2 && type.hasStaticShape() &&
+        type.getLayout().isIdentity() && type.getElementType().isF32() &&
+        type.getDimSize(1) % 32 == 0 &&
+        onlyStridedUses(alloc.getResult(), feedsTensorCores) &&
+        feedsTensorCores)
+      paddable.insert(alloc);
+  });
+  return paddable;
+}
+
+static MemRefType paddedType(MemRefType type) {
+  return MemRefType::get({type.getDimSize(0), type.getDimSize(1) + kRowPad},
+                         type.getElementType(), MemRefLayoutAttrInterface(),
+                         type.getMemorySpace());
+}
+
+/// Replaces `alloc` by a buffer with padded rows, its users by the view of
+/// the unpadded columns; returns the new buffer.
+static memref::AllocOp padRows(memref::AllocOp alloc) {
+  MemRefType type = alloc.getType();
+  OpBuilder b(alloc);
+  Location loc = alloc.getLoc();
+  auto padded = memref::AllocOp::create(b, loc, paddedType(type),
+                                        alloc.getAlignmentAttr());
+  auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+  auto view = memref::SubViewOp::create(
+      b, loc, padded, ArrayRef<OpFoldResult>{index(0), index(0)},
+      ArrayRef<OpFoldResult>{index(type.getDimSize(0)),
+                             index(type.getDimSize(1))},
+      ArrayRef<OpFoldResult>{index(1), index(1)});
+  // Deallocations free the padded buffer itself.
+  for (OpOperand &use : llvm::make_early_inc_range(alloc->getUses()))
+    if (isa<memref::DeallocOp>(use.getOwner()))
+      use.set(padded);
+  replaceWithStrided(alloc.getResult(), view.getResult());
+  alloc.erase();
+  return padded;
+}
+
+/// Tensor-core loads and stores of shared memory through the workgroup
+/// address space: every temporary is used through a generic-space cast
+/// (loads and stores get their space back from LLVM's address-space
+/// inference, which does not reach the WMMA intrinsics), so a fragment
+/// load compiled to generic loads (`LD.E`) that wait like global ones.
+/// Rebuilds the subviews between an MMA op and the cast on the workgroup
+/// buffer itself, so the op gets `wmma.load...shared`.
+static void tensorCoreOperandsInWorkgroupSpace(Block &body) {
+  auto rebuild = [](Value v, auto &self) -> Value {
+    if (auto spaceCast = v.getDefiningOp<memref::MemorySpaceCastOp>()) {
+      auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
+          spaceCast.getSource().getType().getMemorySpace());
+      return space && space.getValue() == gpu::AddressSpace::Workgroup
+                 ? spaceCast.getSource()
+                 : Value();
+    }
+    auto view = v.getDefiningOp<memref::SubViewOp>();
+    if (!view)
+      return Value();
+    Value source = self(view.getSource(), self);
+    if (!source)
+      return Value();
+    OpBuilder b(view);
+    auto sourceType = cast<MemRefType>(source.getType());
+    auto resultType = memref::SubViewOp::inferRankReducedResultType(
+        view.getType().getShape(), sourceType, view.getMixedOffsets(),
+        view.getMixedSizes(), view.getMixedStrides());
+    return memref::SubViewOp::create(b, view.getLoc(),
+                                     cast<MemRefType>(resultType), source,
+                                     view.getMixedOffsets(),
+                                     view.getMixedSizes(),
+                                     view.getMixedStrides());
+  };
+  body.walk([&](Operation *op) {
+    OpOperand *memref = nullptr;
+    if (auto load = dyn_cast<gpu::SubgroupMmaLoadMatrixOp>(op))
+      memref = &load.getSrcMemrefMutable();
+    else if (auto store = dyn_cast<gpu::SubgroupMmaStoreMatrixOp>(op))
+      memref = &store.getDstMemrefMutable();
+    if (!memref)
+      return;
+    if (Value workgroup = rebuild(memref->get(), rebuild))
+      memref->set(workgroup);
+  });
+}
+
+/// Which of a block's temporaries (their sizes in bytes, in program order)
+/// go to a global workspace: the largest first (ties in program order)
+/// while the rest exceeds the static 48 KiB and, as 256-byte aligned slices
+/// of the dynamic shared memory, `limit` bytes.
+static llvm::SmallDenseSet<size_t> spilledToWorkspace(ArrayRef<int64_t> bytes,
+                                                      int64_t limit) {
+  SmallVector<size_t> order(bytes.size());
+  std::iota(order.begin(), order.end(), 0);
+  llvm::sort(order, [&](size_t x, size_t y) {
+    return bytes[x] != bytes[y] ? bytes[x] > bytes[y] : x < y;
+  });
+  auto aligned = [](int64_t n) { return (n + 255) / 256 * 256; };
+  int64_t total = 0, dynamic = 0;
+  for (int64_t n : bytes) {
+    total += n;
+    dynamic += aligned(n);
+  }
+  llvm::SmallDenseSet<size_t> spilled;
+  for (size_t i : order) {
+    if (total <= kStaticSharedLimit || dynamic <= limit)
+      break;
+    spilled.insert(i);
+    total -= bytes[i];
+    dynamic -= aligned(bytes[i]);
+  }
+  return spilled;
+}
+
 /// Runs the body of `launch` (block x = `threads`) SPMD if it can, else
 /// makes the block one thread. Fails on warp tiles it cannot give warps.
 static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
@@ -1224,6 +1433,7 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
   // gain a dimension per step before they are given shared memory.
   if (threads > 1 && canRunSPMD(body))
     distributeIndependentLoops(body);
+  llvm::SmallPtrSet<Operation *, 8> paddable = paddableBuffers(body);
 
   // Temporaries outside the parallel loops are per block: shared memory.
   SmallVector<memref::AllocOp> shared;
@@ -1267,19 +1477,54 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
     return success();
   }
   // The largest temporaries go to a global workspace (one slice per block)
-  // until the rest fits the block's shared memory.
+  // until the rest fits the block's shared memory (`spilledToWorkspace`).
+  // Tensor-core operands get padded rows only where that moves no other
+  // temporary there: bf16 Gated DeltaNet at T = 4K ran 4.91 ms with every
+  // operand padded, its chunk terms' workspace grown from 805 to 977 MB,
+  // against 4.40 unpadded; simple GLA, all of it in shared memory either
+  // way, 1.50 against 1.94 (bench/results/gpu-2026-11-28-5bf8cef-explore.txt).
   auto bytesOf = [](MemRefType type) {
     return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
   };
-  // Largest first; ties in program order (deterministic code).
-  SmallVector<std::pair<int64_t, size_t>> order;
-  for (auto [i, alloc] : llvm::enumerate(shared))
-    order.push_back({-bytesOf(alloc.getType()), i});
-  llvm::sort(order);
-  SmallVector<memref::AllocOp> sorted;
-  for (auto [negBytes, i] : order)
-    sorted.push_back(shared[i]);
-  shared = std::move(sorted);
+  int64_t limit = std::max(sharedLimit, kStaticSharedLimit);
+  SmallVector<int64_t> plainBytes, paddedBytes;
+  for (memref::AllocOp alloc : shared) {
+    plainBytes.push_back(bytesOf(alloc.getType()));
+    paddedBytes.push_back(paddable.contains(alloc)
+                              ? bytesOf(paddedType(alloc.getType()))
+                              : plainBytes.back());
+  }
+  llvm::SmallDenseSet<size_t> spilled = spilledToWorkspace(plainBytes, limit);
+  if (spilled == spilledToWorkspace(paddedBytes, limit)) {
+    for (size_t i = 0; i < shared.size(); ++i)
+      if (paddable.contains(shared[i]) && !spilled.contains(i))
+        shared[i] = padRows(shared[i]);
+  }
+  sharedBytes = 0;
+  SmallVector<memref::AllocOp> global, kept;
+  for (auto [i, alloc] : llvm::enumerate(shared)) {
+    if (spilled.contains(i)) {
+      global.push_back(alloc);
+      continue;
+    }
+    kept.push_back(alloc);
+    sharedBytes += bytesOf(alloc.getType());
+  }
+  // In the workspace and in shared memory, largest first (ties in program
+  // order): the layout `spilledToWorkspace` assumed.
+  auto largestFirst = [&](SmallVector<memref::AllocOp> &allocs) {
+    SmallVector<std::pair<int64_t, size_t>> order;
+    for (auto [i, alloc] : llvm::enumerate(allocs))
+      order.push_back({-bytesOf(alloc.getType()), i});
+    llvm::sort(order);
+    SmallVector<memref::AllocOp> sorted;
+    for (auto [negBytes, i] : order)
+      sorted.push_back(allocs[i]);
+    allocs = std::move(sorted);
+  };
+  largestFirst(global);
+  largestFirst(kept);
+  shared = std::move(kept);
   // Above the static limit every buffer is a 256-byte aligned slice of the
   // dynamic shared memory (alignment counted in).
   auto dynamicBytes = [&] {
@@ -1288,14 +1533,6 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
       total += (bytesOf(alloc.getType()) + 255) / 256 * 256;
     return total;
   };
-  int64_t limit = std::max(sharedLimit, kStaticSharedLimit);
-  SmallVector<memref::AllocOp> global;
-  while (!shared.empty() && sharedBytes > kStaticSharedLimit &&
-         dynamicBytes() > limit) {
-    sharedBytes -= bytesOf(shared.front().getType());
-    global.push_back(shared.front());
-    shared.erase(shared.begin());
-  }
   bool dynamicShared = sharedBytes > kStaticSharedLimit;
   b.setInsertionPointAfter(zero.getDefiningOp());
   SmallVector<memref::AllocOp> replaced;
@@ -1385,6 +1622,7 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
   // which may be one of them.
   for (memref::AllocOp alloc : replaced)
     alloc.erase();
+  tensorCoreOperandsInWorkgroupSpace(body);
   SPMDBuilder{tid, zero, threads}.run(body);
   eliminateBarriers(body, tid);
   countRounds(body, tid, threads);

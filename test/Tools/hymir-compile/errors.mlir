@@ -33,6 +33,10 @@
 // RUN: %{exit} hymir-compile --emit=obj -o %t/x.o 2>&1 | FileCheck %s --check-prefix=NOINPUT
 // NOINPUT: error: no input file: pass FILE.mlir (see --help)
 // NOINPUT-NEXT: exit status 2
+// RUN: %{exit} hymir-compile %{gdn} --emit=obj -o %t/x.o --threads=many 2>&1 | FileCheck %s --check-prefix=THREADS
+// THREADS: error: --threads=many is not a thread count (expected 0 to 4096; 0 = one per core)
+// RUN: %{exit} hymir-compile %{gdn} --target=cuda --threads=2 -o %t/x --shape=1 2>&1 | FileCheck %s --check-prefix=CUDATHREADS
+// CUDATHREADS: error: --threads is for --target=cpu (CUDA blocks take --nest-threads)
 // RUN: %{exit} hymir-compile %{gdn} --emit=obj -o %t/x.o --bogus 2>&1 | FileCheck %s --check-prefix=BADOPT
 // BADOPT: Unknown command line argument '--bogus'
 // BADOPT: exit status 2
