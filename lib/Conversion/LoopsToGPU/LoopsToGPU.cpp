@@ -236,8 +236,8 @@ deallocsIfLocal(memref::AllocOp alloc) {
 // concurrent with another thread's read of the same step. The step's
 // temporaries become shared memory (one copy per block): static up to 48
 // KiB, dynamic up to the `shared-memory` option, beyond that the largest of
-// them slices of a global workspace. Parallel loops inside may have dynamic bounds (uniform
-// values every thread computes alike). When a body does not fit this model (a
+// them slices of a global workspace. Parallel loops inside may have dynamic
+// bounds (uniform values every thread computes alike). When a body does not fit this model (a
 // write whose result other code uses, a parallel reduction) the block has one
 // thread.
 
@@ -1482,7 +1482,7 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
   // temporary there: bf16 Gated DeltaNet at T = 4K ran 4.91 ms with every
   // operand padded, its chunk terms' workspace grown from 805 to 977 MB,
   // against 4.40 unpadded; simple GLA, all of it in shared memory either
-  // way, 1.50 against 1.94 (bench/results/gpu-2026-11-28-5bf8cef-explore.txt).
+  // way, 1.50 against 1.94 (bench/results/gpu-2026-11-28-a21c838-padding.txt).
   auto bytesOf = [](MemRefType type) {
     return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
   };
