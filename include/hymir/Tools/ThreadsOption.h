@@ -3,7 +3,8 @@
 // libLLVM already registers a hidden global command-line option named
 // "threads" (unrelated to ours), so `cl::opt` cannot declare --threads: the
 // parser would take the value for LLVM's option and ours would silently keep
-// its default. The tools take it out of argv before cl::ParseCommandLineOptions.
+// its default. The tools take it out of argv before
+// cl::ParseCommandLineOptions.
 //
 //===----------------------------------------------------------------------===//
 

@@ -237,9 +237,9 @@ deallocsIfLocal(memref::AllocOp alloc) {
 // temporaries become shared memory (one copy per block): static up to 48
 // KiB, dynamic up to the `shared-memory` option, beyond that the largest of
 // them slices of a global workspace. Parallel loops inside may have dynamic
-// bounds (uniform values every thread computes alike). When a body does not fit this model (a
-// write whose result other code uses, a parallel reduction) the block has one
-// thread.
+// bounds (uniform values every thread computes alike). When a body does not
+// fit this model (a write whose result other code uses, a parallel
+// reduction) the block has one thread.
 
 /// The fewest terms of a sum that SPMD code spreads over the block's threads
 /// (below, every thread adding them alone is cheaper than the reduction).
