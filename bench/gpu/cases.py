@@ -94,8 +94,10 @@ CASES = {
     "simple_gla_prefill_B4_T4096_bf16_smem48": ("simple_gla", "bench/gpu/simple_gla.mlir",
                                                 4, 4096, 512, None),
     "gdn_prefill_B4_T4096_bf16_smem48": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
-    # _smem110: at most 110 KiB, two blocks of an SM's 228 KiB.
+    # _smem110: at most 110 KiB, two blocks of an SM's 228 KiB (the default on sm_90);
+    # _smem227: the per-block limit (GDN's chunk terms then take over half an SM: one block).
     "gdn_prefill_B4_T4096_bf16_smem110": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_smem227": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     # _nosplit: without hymir-gpu-split-reductions (--split-reductions=false).
     "gdn_decode_B64_vt16_nosplit": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
     "gdn_prefill_B4_T4096_nosplit": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),

@@ -1254,6 +1254,18 @@ static bool onlyStridedUses(Value v, bool &feedsTensorCores) {
   return true;
 }
 
+/// `view`'s slice taken of `source` instead of its own source (the same
+/// elements with other strides or in another memory space).
+static Value subviewOf(OpBuilder &b, memref::SubViewOp view, Value source) {
+  auto resultType = memref::SubViewOp::inferRankReducedResultType(
+      view.getType().getShape(), cast<MemRefType>(source.getType()),
+      view.getMixedOffsets(), view.getMixedSizes(), view.getMixedStrides());
+  return memref::SubViewOp::create(b, view.getLoc(),
+                                   cast<MemRefType>(resultType), source,
+                                   view.getMixedOffsets(), view.getMixedSizes(),
+                                   view.getMixedStrides());
+}
+
 /// Makes `replacement` (a view of the same elements with other strides)
 /// stand for `old` in every use, rebuilding the subviews and casts in
 /// between and each tensor-core op's leading dimension.
@@ -1262,14 +1274,7 @@ static void replaceWithStrided(Value old, Value replacement) {
     Operation *user = use.getOwner();
     OpBuilder b(user);
     if (auto view = dyn_cast<memref::SubViewOp>(user)) {
-      auto sourceType = cast<MemRefType>(replacement.getType());
-      auto resultType = memref::SubViewOp::inferRankReducedResultType(
-          view.getType().getShape(), sourceType, view.getMixedOffsets(),
-          view.getMixedSizes(), view.getMixedStrides());
-      auto rebuilt = memref::SubViewOp::create(
-          b, view.getLoc(), cast<MemRefType>(resultType), replacement,
-          view.getMixedOffsets(), view.getMixedSizes(), view.getMixedStrides());
-      replaceWithStrided(view.getResult(), rebuilt.getResult());
+      replaceWithStrided(view.getResult(), subviewOf(b, view, replacement));
       view.erase();
       continue;
     }
@@ -1367,15 +1372,7 @@ static void tensorCoreOperandsInWorkgroupSpace(Block &body) {
     if (!source)
       return Value();
     OpBuilder b(view);
-    auto sourceType = cast<MemRefType>(source.getType());
-    auto resultType = memref::SubViewOp::inferRankReducedResultType(
-        view.getType().getShape(), sourceType, view.getMixedOffsets(),
-        view.getMixedSizes(), view.getMixedStrides());
-    return memref::SubViewOp::create(b, view.getLoc(),
-                                     cast<MemRefType>(resultType), source,
-                                     view.getMixedOffsets(),
-                                     view.getMixedSizes(),
-                                     view.getMixedStrides());
+    return subviewOf(b, view, source);
   };
   body.walk([&](Operation *op) {
     OpOperand *memref = nullptr;
