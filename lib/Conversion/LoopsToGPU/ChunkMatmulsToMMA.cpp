@@ -27,6 +27,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include <numeric>
@@ -45,6 +47,10 @@ namespace {
 constexpr int64_t kTileM = 16, kTileN = 16, kTileK = 8;
 // Tile addresses must be 32-byte aligned: 8 f32 elements.
 constexpr int64_t kAlignElements = 8;
+// A carried accumulator's product (over one chunk: 32 / 8 = 4 steps at the
+// default chunk) is unrolled up to this many steps: 2 × 4 registers of
+// fragments per step.
+constexpr int64_t kMaxUnrolledSteps = 8;
 
 /// A product on buffers with f32 operands, and its operands.
 struct Product {
@@ -151,53 +157,251 @@ static bool fitsTensorCores(const Product &p) {
          rootOf(p.b) != rootOf(p.c);
 }
 
-static void rewrite(linalg::GenericOp op, const Product &p) {
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  MLIRContext *ctx = b.getContext();
+/// What a product's rewrite needs: the builder at the warp tile, the tile's
+/// first row and column, and a constant-index helper.
+struct TileBuilder {
+  OpBuilder &b;
+  Location loc;
+  Value i0, j0;
+
+  Value cst(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  IntegerAttr ld(Value m) { return b.getIndexAttr(leadingDimension(m)); }
+  gpu::MMAMatrixType accType() {
+    return gpu::MMAMatrixType::get({kTileM, kTileN}, b.getF32Type(), "COp");
+  }
+  Value load(Value m) {
+    return gpu::SubgroupMmaLoadMatrixOp::create(
+        b, loc, accType(), m, ValueRange{i0, j0}, ld(m), UnitAttr());
+  }
+  void store(Value acc, Value m) {
+    gpu::SubgroupMmaStoreMatrixOp::create(b, loc, acc, m, ValueRange{i0, j0},
+                                          ld(m), UnitAttr());
+  }
+
+  /// The product's tile added to `acc` over the reduction, 8 at a time;
+  /// `a` and `bm` are its operands as values at this point. Unrolled, every
+  /// fragment is loaded before the first product, so that the loads'
+  /// latencies overlap instead of adding up (a loop waits for each).
+  Value accumulate(const Product &p, Value a, Value bm, Value acc,
+                   bool unrolled = false) {
+    Type f32 = b.getF32Type();
+    auto aType = gpu::MMAMatrixType::get({kTileM, kTileK}, f32, "AOp");
+    auto bType = gpu::MMAMatrixType::get({kTileK, kTileN}, f32, "BOp");
+    UnitAttr aT = p.aTransposed ? b.getUnitAttr() : UnitAttr();
+    UnitAttr bT = p.bTransposed ? b.getUnitAttr() : UnitAttr();
+    // A transposed WMMA operand is read column-major from its memory
+    // layout: the indices name the tile's first element in memory order.
+    auto loadA = [&](Value r0) -> Value {
+      return gpu::SubgroupMmaLoadMatrixOp::create(
+          b, loc, aType, a, p.aTransposed ? ValueRange{r0, i0} : ValueRange{i0, r0},
+          ld(a), aT);
+    };
+    auto loadB = [&](Value r0) -> Value {
+      return gpu::SubgroupMmaLoadMatrixOp::create(
+          b, loc, bType, bm, p.bTransposed ? ValueRange{j0, r0} : ValueRange{r0, j0},
+          ld(bm), bT);
+    };
+    if (unrolled) {
+      SmallVector<std::pair<Value, Value>> fragments;
+      for (int64_t r = 0; r < p.R; r += kTileK)
+        fragments.push_back({loadA(cst(r)), loadB(cst(r))});
+      for (auto [aTile, bTile] : fragments)
+        acc = gpu::SubgroupMmaComputeOp::create(b, loc, aTile, bTile, acc, aT, bT);
+      return acc;
+    }
+    auto steps = scf::ForOp::create(b, loc, cst(0), cst(p.R), cst(kTileK),
+                                    ValueRange{acc});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(steps.getBody());
+    Value r0 = steps.getInductionVar();
+    Value sum = gpu::SubgroupMmaComputeOp::create(
+        b, loc, loadA(r0), loadB(r0), steps.getRegionIterArgs()[0], aT, bT);
+    scf::YieldOp::create(b, loc, sum);
+    return steps.getResult(0);
+  }
+};
+
+/// An `scf.parallel` over the 16 × 16 output tiles of an M × N product,
+/// marked for one warp per tile; the builder is left at the start of its
+/// body, and the tile's first row and column are returned.
+static std::pair<Value, Value> createWarpTiles(OpBuilder &b, Location loc,
+                                               int64_t M, int64_t N) {
   auto cst = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
-  Type f32 = b.getF32Type();
-  auto aType = gpu::MMAMatrixType::get({kTileM, kTileK}, f32, "AOp");
-  auto bType = gpu::MMAMatrixType::get({kTileK, kTileN}, f32, "BOp");
-  auto cType = gpu::MMAMatrixType::get({kTileM, kTileN}, f32, "COp");
-  auto ld = [&](Value m) { return b.getIndexAttr(leadingDimension(m)); };
-  UnitAttr aT = p.aTransposed ? b.getUnitAttr() : UnitAttr();
-  UnitAttr bT = p.bTransposed ? b.getUnitAttr() : UnitAttr();
-
   Value zero = cst(0), one = cst(1);
   auto tiles = scf::ParallelOp::create(
-      b, loc, ValueRange{zero, zero},
-      ValueRange{cst(p.M / kTileM), cst(p.N / kTileN)}, ValueRange{one, one});
-  tiles->setAttr("hymir.warp_tiles", UnitAttr::get(ctx));
+      b, loc, ValueRange{zero, zero}, ValueRange{cst(M / kTileM), cst(N / kTileN)},
+      ValueRange{one, one});
+  tiles->setAttr("hymir.warp_tiles", UnitAttr::get(b.getContext()));
   b.setInsertionPointToStart(tiles.getBody());
   Value i0 = arith::MulIOp::create(b, loc, tiles.getInductionVars()[0],
                                    cst(kTileM));
   Value j0 = arith::MulIOp::create(b, loc, tiles.getInductionVars()[1],
                                    cst(kTileN));
-  Value acc = gpu::SubgroupMmaLoadMatrixOp::create(
-      b, loc, cType, p.c, ValueRange{i0, j0}, ld(p.c), UnitAttr());
-  auto steps = scf::ForOp::create(b, loc, cst(0), cst(p.R), cst(kTileK),
-                                  ValueRange{acc});
-  b.setInsertionPointToStart(steps.getBody());
-  Value r0 = steps.getInductionVar();
-  // A transposed WMMA operand is read column-major from its memory layout:
-  // the indices name the tile's first element in memory order.
-  Value aTile = gpu::SubgroupMmaLoadMatrixOp::create(
-      b, loc, aType, p.a,
-      p.aTransposed ? ValueRange{r0, i0} : ValueRange{i0, r0}, ld(p.a), aT);
-  Value bTile = gpu::SubgroupMmaLoadMatrixOp::create(
-      b, loc, bType, p.b,
-      p.bTransposed ? ValueRange{j0, r0} : ValueRange{r0, j0}, ld(p.b), bT);
-  Value sum = gpu::SubgroupMmaComputeOp::create(
-      b, loc, aTile, bTile, steps.getRegionIterArgs()[0], aT, bT);
-  scf::YieldOp::create(b, loc, sum);
-  b.setInsertionPointAfter(steps);
-  gpu::SubgroupMmaStoreMatrixOp::create(b, loc, steps.getResult(0), p.c,
-                                        ValueRange{i0, j0}, ld(p.c),
-                                        UnitAttr());
+  return {i0, j0};
+}
+
+static void rewrite(linalg::GenericOp op, const Product &p) {
+  OpBuilder b(op);
+  auto [i0, j0] = createWarpTiles(b, op.getLoc(), p.M, p.N);
+  TileBuilder tile{b, op.getLoc(), i0, j0};
+  tile.store(tile.accumulate(p, p.a, p.b, tile.load(p.c)), p.c);
   op.erase();
+}
+
+//===----------------------------------------------------------------------===//
+// Accumulators carried by a sequential loop
+//===----------------------------------------------------------------------===//
+//
+// The state pass of the parallel-chunks form (hymir-chunk-scans, `scalar`
+// and `identity` classes) keeps the state of a (batch, head, value tile) in
+// a buffer through its loop over the chunks:
+//
+//   scf.for c { copy S -> states[c];  S *= g[c];  S += A_cᵀ B_c }
+//
+// Tile by tile, each 16 × 16 tile of S depends only on itself, so the loop
+// can run inside the warp tiles with the tile as a WMMA accumulator carried
+// by the loop: S is loaded once before it and stored once after it, and each
+// chunk costs one fragment store (the copy), a fragment scale and the
+// product, with no block barrier. Before, every chunk loaded and stored S
+// from global memory three times between barriers (the copy, the scale and
+// the product's accumulator), which made the state pass latency-bound.
+//
+// The loop qualifies when S is defined outside it and every op of its body
+// is the product, a whole copy of S into a buffer the loop does not read,
+// an in-place scale of S by a value defined outside the scale, or an op
+// that writes no memory and reads none of S and the copies' buffers.
+
+/// One op of a carried loop's body, as the tile sees it.
+struct CarriedStep {
+  enum Kind { Clone, CopyOut, Scale, Accumulate } kind;
+  Operation *op;
+};
+
+/// The scale of `s` in place by a value defined outside the generic, or null.
+static Value scaleFactor(linalg::GenericOp g, Value s) {
+  if (g.getNumDpsInputs() != 0 || g.getNumDpsInits() != 1 ||
+      g.getDpsInitOperand(0)->get() != s || !g.hasPureBufferSemantics() ||
+      g.getNumReductionLoops() != 0 || !g.getIndexingMapsArray()[0].isIdentity())
+    return nullptr;
+  Block &body = g.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return nullptr;
+  auto mul = dyn_cast<arith::MulFOp>(body.front());
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (!mul || yield.getNumOperands() != 1 || yield.getOperand(0) != mul)
+    return nullptr;
+  Value out = body.getArgument(0);
+  Value other = mul.getLhs() == out ? mul.getRhs()
+                : mul.getRhs() == out ? mul.getLhs()
+                                      : Value();
+  if (!other || g->isAncestor(other.getParentBlock()->getParentOp()))
+    return nullptr;
+  return other;
+}
+
+/// The steps of `op`'s enclosing loop if it carries the product's
+/// accumulator as described above.
+static FailureOr<SmallVector<CarriedStep>> carriedSteps(linalg::GenericOp op,
+                                                        const Product &p) {
+  auto loop = dyn_cast<scf::ForOp>(op->getParentOp());
+  Value s = p.c;
+  if (!loop || loop.getNumResults() != 0 || !loop.isDefinedOutsideOfLoop(s))
+    return failure();
+  auto sType = cast<MemRefType>(s.getType());
+  Value sRoot = rootOf(s);
+  SmallVector<CarriedStep> steps;
+  SmallVector<Value> copyRoots;
+  for (Operation &inner : loop.getBody()->without_terminator()) {
+    if (&inner == op.getOperation()) {
+      steps.push_back({CarriedStep::Accumulate, &inner});
+      continue;
+    }
+    if (auto copy = dyn_cast<linalg::CopyOp>(inner)) {
+      Value target = copy.getDpsInitOperand(0)->get();
+      if (copy.getDpsInputOperand(0)->get() != s ||
+          cast<MemRefType>(target.getType()).getShape() != sType.getShape() ||
+          rootOf(target) == sRoot || !leadingDimension(target))
+        return failure();
+      copyRoots.push_back(rootOf(target));
+      steps.push_back({CarriedStep::CopyOut, &inner});
+      continue;
+    }
+    if (auto scale = dyn_cast<linalg::GenericOp>(inner)) {
+      if (!scaleFactor(scale, s))
+        return failure();
+      steps.push_back({CarriedStep::Scale, &inner});
+      continue;
+    }
+    if (inner.getNumRegions() != 0 ||
+        !(isMemoryEffectFree(&inner) || isa<memref::LoadOp>(inner)))
+      return failure();
+    steps.push_back({CarriedStep::Clone, &inner});
+  }
+  // Nothing else in the loop may look at S or at what the copies wrote.
+  for (CarriedStep &step : steps) {
+    auto load = dyn_cast<memref::LoadOp>(step.op);
+    if (load && (rootOf(load.getMemRef()) == sRoot ||
+                 llvm::is_contained(copyRoots, rootOf(load.getMemRef()))))
+      return failure();
+    if (step.kind == CarriedStep::Clone &&
+        llvm::any_of(step.op->getOperands(), [&](Value v) { return v == s; }))
+      return failure();
+  }
+  for (Value root : {rootOf(p.a), rootOf(p.b)})
+    if (llvm::is_contained(copyRoots, root))
+      return failure();
+  return steps;
+}
+
+/// Rewrites the loop around `op` so that each warp tile carries its tile of
+/// the accumulator through it (see above).
+static void rewriteCarried(linalg::GenericOp op, const Product &p,
+                           ArrayRef<CarriedStep> steps) {
+  auto loop = cast<scf::ForOp>(op->getParentOp());
+  Location loc = loop.getLoc();
+  OpBuilder b(loop);
+  auto [i0, j0] = createWarpTiles(b, loc, p.M, p.N);
+  TileBuilder tile{b, loc, i0, j0};
+  auto carried = scf::ForOp::create(b, loc, loop.getLowerBound(),
+                                    loop.getUpperBound(), loop.getStep(),
+                                    ValueRange{tile.load(p.c)});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(carried.getBody());
+    IRMapping map;
+    map.map(loop.getInductionVar(), carried.getInductionVar());
+    Value acc = carried.getRegionIterArgs()[0];
+    for (const CarriedStep &step : steps) {
+      switch (step.kind) {
+      case CarriedStep::Clone:
+        b.clone(*step.op, map);
+        break;
+      case CarriedStep::CopyOut:
+        tile.store(acc, map.lookup(
+                            cast<linalg::CopyOp>(step.op).getDpsInitOperand(0)->get()));
+        break;
+      case CarriedStep::Scale: {
+        Value factor =
+            map.lookupOrDefault(scaleFactor(cast<linalg::GenericOp>(step.op), p.c));
+        Value splat =
+            gpu::SubgroupMmaConstantMatrixOp::create(b, loc, tile.accType(), factor);
+        acc = gpu::SubgroupMmaElementwiseOp::create(
+            b, loc, tile.accType(), ValueRange{acc, splat}, gpu::MMAElementwiseOp::MULF);
+        break;
+      }
+      case CarriedStep::Accumulate:
+        acc = tile.accumulate(p, map.lookupOrDefault(p.a),
+                              map.lookupOrDefault(p.b), acc,
+                              /*unrolled=*/p.R / kTileK <= kMaxUnrolledSteps);
+        break;
+      }
+    }
+    scf::YieldOp::create(b, loc, acc);
+  }
+  tile.store(carried.getResult(0), p.c);
+  loop.erase();
 }
 
 struct GPUChunkMatmulsToMMAPass
@@ -220,8 +424,13 @@ struct GPUChunkMatmulsToMMAPass
       if (succeeded(p) && fitsTensorCores(*p))
         products.push_back({op, *p});
     });
-    for (auto &[op, p] : products)
-      rewrite(op, p);
+    for (auto &[op, p] : products) {
+      FailureOr<SmallVector<CarriedStep>> steps = carriedSteps(op, p);
+      if (succeeded(steps))
+        rewriteCarried(op, p, *steps);
+      else
+        rewrite(op, p);
+    }
   }
 };
 

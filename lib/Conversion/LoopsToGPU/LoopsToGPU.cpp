@@ -1492,7 +1492,21 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
                               : plainBytes.back());
   }
   llvm::SmallDenseSet<size_t> spilled = spilledToWorkspace(plainBytes, limit);
-  if (spilled == spilledToWorkspace(paddedBytes, limit)) {
+  // Both layouts for tensor cores (padded rows here, fragment ops on the
+  // workgroup buffer below) only in blocks whose temporaries need dynamic
+  // shared memory. In bf16 Gated DeltaNet's state pass (4 KiB of static
+  // shared memory) they cost: 2.07 ms with neither, 2.99 with the
+  // workgroup-space fragments alone, 3.33 with the padding alone, 2.74 with
+  // both; its other kernels and simple GLA's outputs kernel (dynamic shared
+  // memory) gain or are unchanged (T = 4K, ncu,
+  // bench/results/gpu-2026-11-28-9ddb85f-explore.txt).
+  int64_t keptBytes = 0;
+  for (auto [i, bytes] : llvm::enumerate(plainBytes))
+    if (!spilled.contains(i))
+      keptBytes += bytes;
+  bool layoutForTensorCores = keptBytes > kStaticSharedLimit;
+  if (layoutForTensorCores &&
+      spilled == spilledToWorkspace(paddedBytes, limit)) {
     for (size_t i = 0; i < shared.size(); ++i)
       if (paddable.contains(shared[i]) && !spilled.contains(i))
         shared[i] = padRows(shared[i]);
@@ -1619,7 +1633,8 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
   // which may be one of them.
   for (memref::AllocOp alloc : replaced)
     alloc.erase();
-  tensorCoreOperandsInWorkgroupSpace(body);
+  if (layoutForTensorCores)
+    tensorCoreOperandsInWorkgroupSpace(body);
   SPMDBuilder{tid, zero, threads}.run(body);
   eliminateBarriers(body, tid);
   countRounds(body, tid, threads);
