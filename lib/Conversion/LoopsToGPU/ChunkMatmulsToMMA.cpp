@@ -193,20 +193,21 @@ struct TileBuilder {
     // layout: the indices name the tile's first element in memory order.
     auto loadA = [&](Value r0) -> Value {
       return gpu::SubgroupMmaLoadMatrixOp::create(
-          b, loc, aType, a, p.aTransposed ? ValueRange{r0, i0} : ValueRange{i0, r0},
-          ld(a), aT);
+          b, loc, aType, a,
+          p.aTransposed ? ValueRange{r0, i0} : ValueRange{i0, r0}, ld(a), aT);
     };
     auto loadB = [&](Value r0) -> Value {
       return gpu::SubgroupMmaLoadMatrixOp::create(
-          b, loc, bType, bm, p.bTransposed ? ValueRange{j0, r0} : ValueRange{r0, j0},
-          ld(bm), bT);
+          b, loc, bType, bm,
+          p.bTransposed ? ValueRange{j0, r0} : ValueRange{r0, j0}, ld(bm), bT);
     };
     if (unrolled) {
       SmallVector<std::pair<Value, Value>> fragments;
       for (int64_t r = 0; r < p.R; r += kTileK)
         fragments.push_back({loadA(cst(r)), loadB(cst(r))});
       for (auto [aTile, bTile] : fragments)
-        acc = gpu::SubgroupMmaComputeOp::create(b, loc, aTile, bTile, acc, aT, bT);
+        acc = gpu::SubgroupMmaComputeOp::create(b, loc, aTile, bTile, acc, aT,
+                                                bT);
       return acc;
     }
     auto steps = scf::ForOp::create(b, loc, cst(0), cst(p.R), cst(kTileK),
@@ -231,14 +232,14 @@ static std::pair<Value, Value> createWarpTiles(OpBuilder &b, Location loc,
   };
   Value zero = cst(0), one = cst(1);
   auto tiles = scf::ParallelOp::create(
-      b, loc, ValueRange{zero, zero}, ValueRange{cst(M / kTileM), cst(N / kTileN)},
-      ValueRange{one, one});
+      b, loc, ValueRange{zero, zero},
+      ValueRange{cst(M / kTileM), cst(N / kTileN)}, ValueRange{one, one});
   tiles->setAttr("hymir.warp_tiles", UnitAttr::get(b.getContext()));
   b.setInsertionPointToStart(tiles.getBody());
-  Value i0 = arith::MulIOp::create(b, loc, tiles.getInductionVars()[0],
-                                   cst(kTileM));
-  Value j0 = arith::MulIOp::create(b, loc, tiles.getInductionVars()[1],
-                                   cst(kTileN));
+  Value i0 =
+      arith::MulIOp::create(b, loc, tiles.getInductionVars()[0], cst(kTileM));
+  Value j0 =
+      arith::MulIOp::create(b, loc, tiles.getInductionVars()[1], cst(kTileN));
   return {i0, j0};
 }
 
@@ -283,7 +284,8 @@ struct CarriedStep {
 static Value scaleFactor(linalg::GenericOp g, Value s) {
   if (g.getNumDpsInputs() != 0 || g.getNumDpsInits() != 1 ||
       g.getDpsInitOperand(0)->get() != s || !g.hasPureBufferSemantics() ||
-      g.getNumReductionLoops() != 0 || !g.getIndexingMapsArray()[0].isIdentity())
+      g.getNumReductionLoops() != 0 ||
+      !g.getIndexingMapsArray()[0].isIdentity())
     return nullptr;
   Block &body = g.getRegion().front();
   if (body.getOperations().size() != 2)
@@ -292,10 +294,11 @@ static Value scaleFactor(linalg::GenericOp g, Value s) {
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   if (!mul || yield.getNumOperands() != 1 || yield.getOperand(0) != mul)
     return nullptr;
-  Value out = body.getArgument(0);
-  Value other = mul.getLhs() == out ? mul.getRhs()
-                : mul.getRhs() == out ? mul.getLhs()
-                                      : Value();
+  Value out = body.getArgument(0), other;
+  if (mul.getLhs() == out)
+    other = mul.getRhs();
+  else if (mul.getRhs() == out)
+    other = mul.getLhs();
   if (!other || g->isAncestor(other.getParentBlock()->getParentOp()))
     return nullptr;
   return other;
@@ -364,9 +367,9 @@ static void rewriteCarried(linalg::GenericOp op, const Product &p,
   OpBuilder b(loop);
   auto [i0, j0] = createWarpTiles(b, loc, p.M, p.N);
   TileBuilder tile{b, loc, i0, j0};
-  auto carried = scf::ForOp::create(b, loc, loop.getLowerBound(),
-                                    loop.getUpperBound(), loop.getStep(),
-                                    ValueRange{tile.load(p.c)});
+  auto carried =
+      scf::ForOp::create(b, loc, loop.getLowerBound(), loop.getUpperBound(),
+                         loop.getStep(), ValueRange{tile.load(p.c)});
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(carried.getBody());
@@ -379,16 +382,19 @@ static void rewriteCarried(linalg::GenericOp op, const Product &p,
         b.clone(*step.op, map);
         break;
       case CarriedStep::CopyOut:
-        tile.store(acc, map.lookup(
-                            cast<linalg::CopyOp>(step.op).getDpsInitOperand(0)->get()));
+        tile.store(
+            acc,
+            map.lookup(
+                cast<linalg::CopyOp>(step.op).getDpsInitOperand(0)->get()));
         break;
       case CarriedStep::Scale: {
-        Value factor =
-            map.lookupOrDefault(scaleFactor(cast<linalg::GenericOp>(step.op), p.c));
-        Value splat =
-            gpu::SubgroupMmaConstantMatrixOp::create(b, loc, tile.accType(), factor);
+        Value factor = map.lookupOrDefault(
+            scaleFactor(cast<linalg::GenericOp>(step.op), p.c));
+        Value splat = gpu::SubgroupMmaConstantMatrixOp::create(
+            b, loc, tile.accType(), factor);
         acc = gpu::SubgroupMmaElementwiseOp::create(
-            b, loc, tile.accType(), ValueRange{acc, splat}, gpu::MMAElementwiseOp::MULF);
+            b, loc, tile.accType(), ValueRange{acc, splat},
+            gpu::MMAElementwiseOp::MULF);
         break;
       }
       case CarriedStep::Accumulate:
