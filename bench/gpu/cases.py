@@ -142,12 +142,26 @@ def simple_gla_inputs(B, T, rng, H=H):
     return [q, k, v, g, S0]
 
 
+def mamba2_inputs(B, T, rng, H=H):
+    f = np.float32
+    x = rng.standard_normal((B, T, H, V)).astype(f)
+    dt = (0.5 * rng.standard_normal((B, T, H)) - 1.0).astype(f)   # softplus(dt + bias) ~ 0.3
+    A_log = np.log(rng.uniform(1, 16, H)).astype(f)
+    B_ssm = rng.standard_normal((B, T, 1, K)).astype(f)
+    C_ssm = rng.standard_normal((B, T, 1, K)).astype(f)
+    D_skip = rng.standard_normal(H).astype(f)
+    dt_bias = (0.1 * rng.standard_normal(H)).astype(f)
+    S0 = (0.1 * rng.standard_normal((B, H, K, V))).astype(f)
+    return [x, dt, A_log, B_ssm, C_ssm, D_skip, dt_bias, S0]
+
+
 def case_inputs(op, B, T, H=H):
     """The inputs of a case: deterministic (seeded by B and T), made where they
     are used (the B = 64 decode state alone is 64 MiB, more than can be carried).
     H other than 16 is for test/python/gpu_cases.py's tensor-core cases."""
     rng = np.random.default_rng(1000 * B + (T or 0))
-    return gdn_inputs(B, T, rng, H) if op == "gdn" else simple_gla_inputs(B, T, rng, H)
+    make = {"gdn": gdn_inputs, "mamba2": mamba2_inputs}.get(op, simple_gla_inputs)
+    return make(B, T, rng, H)
 
 
 def prepare(args):

@@ -61,7 +61,7 @@ def shape_arg(a):
 
 
 # Tensor-core cases: (name, bench file, input generator of bench/gpu/cases.py).
-TENSOR_CORE_CASES = [("simple_gla", "simple_gla"), ("gdn", "gdn")]
+TENSOR_CORE_CASES = [("simple_gla", "simple_gla"), ("gdn", "gdn"), ("mamba2", "mamba2")]
 TENSOR_CORE_GRID = [(1, 1), (2, 37), (1, 300)]
 TENSOR_CORE_TOL = 5e-3
 TENSOR_CORE_HEADS = 2
