@@ -274,10 +274,12 @@ static void rewrite(linalg::GenericOp op, const Product &p) {
 // an in-place scale of S by a value defined outside the scale, or an op
 // that writes no memory and reads none of S and the copies' buffers.
 
-/// One op of a carried loop's body, as the tile sees it.
+/// One op of a carried loop's body, as the tile sees it: `value` is the
+/// copy's target (CopyOut) or the scale's factor (Scale).
 struct CarriedStep {
   enum Kind { Clone, CopyOut, Scale, Accumulate } kind;
   Operation *op;
+  Value value = {};
 };
 
 /// The scale of `s` in place by a value defined outside the generic, or null.
@@ -328,13 +330,14 @@ static FailureOr<SmallVector<CarriedStep>> carriedSteps(linalg::GenericOp op,
           rootOf(target) == sRoot || !leadingDimension(target))
         return failure();
       copyRoots.push_back(rootOf(target));
-      steps.push_back({CarriedStep::CopyOut, &inner});
+      steps.push_back({CarriedStep::CopyOut, &inner, target});
       continue;
     }
     if (auto scale = dyn_cast<linalg::GenericOp>(inner)) {
-      if (!scaleFactor(scale, s))
+      Value factor = scaleFactor(scale, s);
+      if (!factor)
         return failure();
-      steps.push_back({CarriedStep::Scale, &inner});
+      steps.push_back({CarriedStep::Scale, &inner, factor});
       continue;
     }
     if (inner.getNumRegions() != 0 ||
@@ -382,16 +385,11 @@ static void rewriteCarried(linalg::GenericOp op, const Product &p,
         b.clone(*step.op, map);
         break;
       case CarriedStep::CopyOut:
-        tile.store(
-            acc,
-            map.lookup(
-                cast<linalg::CopyOp>(step.op).getDpsInitOperand(0)->get()));
+        tile.store(acc, map.lookupOrDefault(step.value));
         break;
       case CarriedStep::Scale: {
-        Value factor = map.lookupOrDefault(
-            scaleFactor(cast<linalg::GenericOp>(step.op), p.c));
         Value splat = gpu::SubgroupMmaConstantMatrixOp::create(
-            b, loc, tile.accType(), factor);
+            b, loc, tile.accType(), map.lookupOrDefault(step.value));
         acc = gpu::SubgroupMmaElementwiseOp::create(
             b, loc, tile.accType(), ValueRange{acc, splat},
             gpu::MMAElementwiseOp::MULF);

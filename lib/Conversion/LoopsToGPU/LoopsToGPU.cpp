@@ -1434,7 +1434,6 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
 
   // Temporaries outside the parallel loops are per block: shared memory.
   SmallVector<memref::AllocOp> shared;
-  int64_t sharedBytes = 0;
   bool fits = true;
   body.walk([&](memref::AllocOp alloc) {
     if (alloc->getParentOfType<scf::ParallelOp>() &&
@@ -1447,8 +1446,6 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
       fits = false;
       return;
     }
-    sharedBytes += type.getNumElements() *
-                   ((type.getElementTypeBitWidth() + 7) / 8);
     shared.push_back(alloc);
   });
   bool spmd = threads > 1 && fits && canRunSPMD(body);
@@ -1492,9 +1489,10 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
                               : plainBytes.back());
   }
   llvm::SmallDenseSet<size_t> spilled = spilledToWorkspace(plainBytes, limit);
-  // Both layouts for tensor cores (padded rows here, fragment ops on the
-  // workgroup buffer below) only in blocks whose temporaries need dynamic
-  // shared memory. In bf16 Gated DeltaNet's state pass (4 KiB of static
+  // Above the static limit the block's temporaries are slices of dynamic
+  // shared memory. Both layouts for tensor cores (padded rows here, fragment
+  // ops on the workgroup buffer below) only in such blocks (padding never
+  // makes a block dynamic). In bf16 Gated DeltaNet's state pass (4 KiB of static
   // shared memory) they cost: 2.07 ms with neither, 2.99 with the
   // workgroup-space fragments alone, 3.33 with the padding alone, 2.74 with
   // both; its other kernels and simple GLA's outputs kernel (dynamic shared
@@ -1504,14 +1502,13 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
   for (auto [i, bytes] : llvm::enumerate(plainBytes))
     if (!spilled.contains(i))
       keptBytes += bytes;
-  bool layoutForTensorCores = keptBytes > kStaticSharedLimit;
-  if (layoutForTensorCores &&
+  bool dynamicShared = keptBytes > kStaticSharedLimit;
+  if (dynamicShared &&
       spilled == spilledToWorkspace(paddedBytes, limit)) {
     for (size_t i = 0; i < shared.size(); ++i)
       if (paddable.contains(shared[i]) && !spilled.contains(i))
         shared[i] = padRows(shared[i]);
   }
-  sharedBytes = 0;
   SmallVector<memref::AllocOp> global, kept;
   for (auto [i, alloc] : llvm::enumerate(shared)) {
     if (spilled.contains(i)) {
@@ -1519,7 +1516,6 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
       continue;
     }
     kept.push_back(alloc);
-    sharedBytes += bytesOf(alloc.getType());
   }
   // In the workspace and in shared memory, largest first (ties in program
   // order): the layout `spilledToWorkspace` assumed.
@@ -1544,7 +1540,6 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
       total += (bytesOf(alloc.getType()) + 255) / 256 * 256;
     return total;
   };
-  bool dynamicShared = sharedBytes > kStaticSharedLimit;
   b.setInsertionPointAfter(zero.getDefiningOp());
   SmallVector<memref::AllocOp> replaced;
   if (!global.empty()) {
@@ -1633,7 +1628,7 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
   // which may be one of them.
   for (memref::AllocOp alloc : replaced)
     alloc.erase();
-  if (layoutForTensorCores)
+  if (dynamicShared)
     tensorCoreOperandsInWorkgroupSpace(body);
   SPMDBuilder{tid, zero, threads}.run(body);
   eliminateBarriers(body, tid);
