@@ -299,6 +299,7 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   addCleanup(pm);
   pm.addNestedPass<func::FuncOp>(hymir::createFuseElementwisePass());
   pm.addNestedPass<func::FuncOp>(hymir::createFoldStateCopiesPass());
+  pm.addNestedPass<func::FuncOp>(hymir::createForwardReadOnlyCopiesPass());
   pm.addNestedPass<func::FuncOp>(hymir::createVectorizeValueTilesPass());
   addCleanup(pm);
 

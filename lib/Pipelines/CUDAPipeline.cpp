@@ -108,8 +108,10 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   addCleanup(pm);
   // One loop nest per element-wise step update. hymir-fold-state-copies is
   // left out for now: it can make bufferization yield fresh buffers from
-  // time loops, which kernels cannot allocate.
+  // time loops, which kernels cannot allocate. A decode step reads its
+  // initial state where it is instead of copying it into the result first.
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
+  pm.addNestedPass<func::FuncOp>(hymir::createForwardReadOnlyCopiesPass());
   pm.addNestedPass<func::FuncOp>(hymir::createBubbleUpSlicesPass());
   // Long reductions with few outputs as partial sums over more threads.
   if (options.splitReductions) {

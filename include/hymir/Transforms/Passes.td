@@ -136,6 +136,39 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
   ];
 }
 
+def ForwardReadOnlyCopiesPass
+    : Pass<"hymir-forward-read-only-copies", "mlir::func::FuncOp"> {
+  let summary = "drop tensor copies that are only read and then overwritten "
+                "whole";
+  let description = [{
+    `%c = linalg.copy ins(%x) outs(%y)` whose every use is either a linalg
+    input (a read) or the init of a linalg op that writes all of it without
+    reading it (a copy, or an element-wise generic with an identity output
+    map whose payload ignores its init): the readers take `%x`, which holds
+    the same values, the overwriting ops take `%y`, whose values they never
+    read, and the copy goes away.
+
+    This is the decode step (T = 1) once canonicalization has removed its
+    one-trip time loop. The sequential fallback copies the initial state into
+    the result buffer so that the time loop can update it in place; with a
+    single step the state is then read once and the new state copied over
+    it. Without the first copy the state crosses memory twice (read the
+    initial state, write the new one) instead of four times.
+
+    Before:
+    ```mlir
+    %c = linalg.copy ins(%init) outs(%out)
+    %n = linalg.generic ... ins(%c, %k) outs(%empty) { ... }
+    %r = linalg.copy ins(%n) outs(%c)
+    ```
+    After:
+    ```mlir
+    %n = linalg.generic ... ins(%init, %k) outs(%empty) { ... }
+    %r = linalg.copy ins(%n) outs(%out)
+    ```
+  }];
+}
+
 def FoldStateCopiesPass
     : Pass<"hymir-fold-state-copies", "mlir::func::FuncOp"> {
   let summary = "make element-wise producers of a loop-carried state write "
