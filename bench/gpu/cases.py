@@ -31,6 +31,13 @@ CASES = {
     # columns) of 128 threads (the pipeline's default; docs/cuda-artifacts.md).
     "gdn_decode_B64": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 256, None),
     "gdn_decode_B64_vt16": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
+    # Value tiles against threads per block: a thread's share of the state tile
+    # (rows x columns / threads) is the rounds of its split loops, unrolled (all
+    # loads in flight) only up to 8 rounds (LoopsToGPU.cpp, kMaxRounds).
+    "gdn_decode_B64_vt16_t256": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 256, None),
+    "gdn_decode_B64_vt8": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
+    "gdn_decode_B64_vt32": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 256, None),
+    "gdn_decode_B64_vt32_t512": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 512, None),
     # The sequential fallback (untiled, and in value tiles of 16), then the chunked
     # form at the pipeline's chunk size with 512 threads per block (measured best for
     # these block-per-(b, h) kernels).
@@ -182,8 +189,9 @@ def prepare(args):
                "--nest-threads=%d" % threads]
         if chunk is not None:  # either form's chunks
             cmd += ["--chunk-size=%d" % chunk, "--parallel-chunk-size=%d" % chunk]
-        if "_vt16" in name:
-            cmd.append("--sequential-value-tile=16")
+        value_tile = re.search(r"_vt(\d+)", name)
+        if value_tile:
+            cmd.append("--sequential-value-tile=" + value_tile.group(1))
         elif T is None or name.endswith("_seq"):  # the untiled fallback
             cmd.append("--sequential-value-tile=0")
         if name.endswith("_ffma"):  # the same bf16 case without tensor cores
