@@ -148,7 +148,6 @@ def ParallelLoopsToGPUPass : Pass<"hymir-parallel-loops-to-gpu",
     "mlir::arith::ArithDialect",
     "mlir::gpu::GPUDialect",
     "mlir::scf::SCFDialect",
-    "mlir::vector::VectorDialect",
   ];
 }
 

@@ -15,7 +15,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Alignment.h"
 #include "hymir/Conversion/Passes.h"
 #include "hymir/Transforms/ChunkProduct.h"
 
@@ -32,6 +31,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
+#include <numeric>
 
 namespace hymir {
 #define GEN_PASS_DEF_GPUCHUNKMATMULSTOMMAPASS
@@ -77,6 +77,60 @@ static FailureOr<Product> recognise(linalg::GenericOp op) {
                  shape->R};
 }
 
+/// A divisor of `v` known from its definition (constants, sums, products);
+/// 0 stands for the value 0, which every number divides.
+static int64_t knownDivisor(Value v, int depth = 0) {
+  if (std::optional<int64_t> c = getConstantIntValue(v))
+    return std::abs(*c);
+  Operation *def = v.getDefiningOp();
+  if (!def || depth > 8)
+    return 1;
+  if (isa<arith::MulIOp>(def)) {
+    int64_t x = knownDivisor(def->getOperand(0), depth + 1);
+    int64_t y = knownDivisor(def->getOperand(1), depth + 1);
+    return x == 0 || y == 0 ? 0 : x * y;
+  }
+  if (isa<arith::AddIOp>(def))
+    return std::gcd(knownDivisor(def->getOperand(0), depth + 1),
+                    knownDivisor(def->getOperand(1), depth + 1));
+  return 1;
+}
+
+/// Whether the first element of `memref` is `kAlignElements`-aligned:
+/// allocations and arguments are (the runtime's buffers are 256-byte
+/// aligned, shared memory is aligned by hymir-gpu-align-workgroup-buffers);
+/// a subview is if its source is and every offset times its stride is a
+/// multiple of the alignment.
+static bool alignedStart(Value memref, int depth = 0) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (type.getElementType() != Float32Type::get(memref.getContext()))
+    return false;
+  Operation *def = memref.getDefiningOp();
+  if (!def)
+    return true; // a function argument
+  if (isa<memref::AllocOp, memref::AllocaOp>(def))
+    return type.getLayout().isIdentity();
+  auto view = dyn_cast<memref::SubViewOp>(def);
+  if (!view || depth > 8 || !alignedStart(view.getSource(), depth + 1))
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(view.getSourceType().getStridesAndOffset(strides, offset)))
+    return false;
+  for (auto [stride, ofr] : llvm::zip(strides, view.getMixedOffsets())) {
+    if (ShapedType::isDynamic(stride))
+      return false;
+    int64_t factor = 0;
+    if (auto value = dyn_cast<Value>(ofr))
+      factor = knownDivisor(value);
+    else
+      factor = std::abs(cast<IntegerAttr>(cast<Attribute>(ofr)).getInt());
+    if (factor != 0 && (stride * factor) % kAlignElements != 0)
+      return false;
+  }
+  return true;
+}
+
 /// The leading dimension (row stride) of a 2-D operand WMMA can read, or 0.
 static int64_t leadingDimension(Value memref) {
   auto type = cast<MemRefType>(memref.getType());
@@ -84,7 +138,7 @@ static int64_t leadingDimension(Value memref) {
   int64_t offset;
   if (type.getRank() != 2 || failed(type.getStridesAndOffset(strides, offset)) ||
       strides[1] != 1 || ShapedType::isDynamic(strides[0]) ||
-      strides[0] % 4 != 0 || !hymir::gpu::alignedStart(memref, kAlignElements))
+      strides[0] % 4 != 0 || !alignedStart(memref))
     return 0;
   return strides[0];
 }

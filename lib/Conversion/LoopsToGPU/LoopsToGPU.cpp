@@ -7,7 +7,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Alignment.h"
 #include "hymir/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,7 +19,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -835,207 +833,6 @@ static void eliminateBarriers(Block &block, Value tid) {
 }
 
 //===----------------------------------------------------------------------===//
-// Vector rounds
-//===----------------------------------------------------------------------===//
-
-/// Neighbouring iterations a thread takes at once in a vector round: one
-/// 16-byte access per f32 buffer.
-constexpr int64_t kLanes = 4;
-
-namespace {
-/// How a value in a split loop's body varies over the lanes of a round
-/// (iterations i .. i + kLanes - 1, i a multiple of kLanes).
-enum class Lanes {
-  Uniform,     // the same in every lane
-  Consecutive, // an index: lane 0's value plus the lane, a multiple of kLanes
-               // in lane 0
-  Vector,      // anything else: a vector<kLanes>
-};
-} // namespace
-
-/// Whether `memref[..., j]` at j = a multiple of kLanes starts 16 bytes
-/// aligned and holds kLanes consecutive f32 elements: unit innermost stride,
-/// the other strides static multiples of kLanes, an aligned first element.
-static bool vectorAccessible(Value memref) {
-  while (Operation *def = memref.getDefiningOp()) {
-    if (!isa<memref::MemorySpaceCastOp, memref::ExpandShapeOp,
-             memref::CollapseShapeOp>(def))
-      break;
-    memref = def->getOperand(0); // the same first element
-  }
-  auto type = cast<MemRefType>(memref.getType());
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (type.getRank() == 0 ||
-      failed(type.getStridesAndOffset(strides, offset)) ||
-      strides.back() != 1)
-    return false;
-  for (int64_t stride : ArrayRef(strides).drop_back())
-    if (ShapedType::isDynamic(stride) || stride % kLanes != 0)
-      return false;
-  return hymir::gpu::alignedStart(memref, kLanes);
-}
-
-/// How the lanes of `loop`'s ops vary, or failure if some op cannot run
-/// kLanes iterations at once.
-static FailureOr<DenseMap<Value, Lanes>> laneKinds(scf::ForOp loop) {
-  DenseMap<Value, Lanes> kinds;
-  kinds[loop.getInductionVar()] = Lanes::Consecutive;
-  auto kindOf = [&](Value v) {
-    auto it = kinds.find(v);
-    return it != kinds.end() ? it->second : Lanes::Uniform;
-  };
-  auto uniformIndices = [&](ValueRange indices) {
-    return llvm::all_of(indices,
-                        [&](Value i) { return kindOf(i) == Lanes::Uniform; });
-  };
-  // Unit-stride accesses `m[uniform..., consecutive]`.
-  auto vectorAccess = [&](Value memref, ValueRange indices) {
-    return !indices.empty() && kindOf(indices.back()) == Lanes::Consecutive &&
-           uniformIndices(indices.drop_back()) && vectorAccessible(memref);
-  };
-  bool vectorMemory = false;
-  for (Operation &op : loop.getBody()->without_terminator()) {
-    if (auto load = dyn_cast<memref::LoadOp>(op)) {
-      if (!loop.isDefinedOutsideOfLoop(load.getMemRef()))
-        return failure();
-      if (uniformIndices(load.getIndices()))
-        continue;
-      if (!vectorAccess(load.getMemRef(), load.getIndices()))
-        return failure();
-      kinds[load.getResult()] = Lanes::Vector;
-      vectorMemory = true;
-      continue;
-    }
-    if (auto store = dyn_cast<memref::StoreOp>(op)) {
-      if (!loop.isDefinedOutsideOfLoop(store.getMemRef()) ||
-          kindOf(store.getValue()) == Lanes::Consecutive ||
-          !vectorAccess(store.getMemRef(), store.getIndices()))
-        return failure();
-      vectorMemory = true;
-      continue;
-    }
-    // i mod W and i div W with kLanes dividing W: lane 0's remainder plus
-    // the lane, and the same quotient in every lane.
-    if (isa<arith::RemUIOp, arith::DivUIOp>(op) &&
-        kindOf(op.getOperand(0)) == Lanes::Consecutive) {
-      std::optional<int64_t> w = getConstantIntValue(op.getOperand(1));
-      if (!w || *w <= 0 || *w % kLanes != 0)
-        return failure();
-      if (isa<arith::RemUIOp>(op))
-        kinds[op.getResult(0)] = Lanes::Consecutive;
-      continue;
-    }
-    if (op.getNumRegions() != 0 || !isMemoryEffectFree(&op) ||
-        op.getNumResults() != 1)
-      return failure();
-    bool anyVector = false;
-    for (Value operand : op.getOperands()) {
-      Lanes kind = kindOf(operand);
-      if (kind == Lanes::Consecutive)
-        return failure();
-      anyVector |= kind == Lanes::Vector;
-    }
-    if (!anyVector)
-      continue;
-    // arith only: math functions become libdevice calls, which are scalar.
-    Type type = op.getResult(0).getType();
-    if (!isa<arith::ArithDialect>(op.getDialect()) ||
-        !op.hasTrait<OpTrait::Elementwise>() || !type.isIntOrFloat() ||
-        isa<IndexType>(type))
-      return failure();
-    kinds[op.getResult(0)] = Lanes::Vector;
-  }
-  if (!vectorMemory)
-    return failure();
-  return kinds;
-}
-
-/// Split loops `for (i = tid; i < n; i += threads)` whose body is element-
-/// wise over unit-stride f32 buffers, with kLanes · threads dividing n,
-/// as `for (j = tid; j < n / kLanes; j += threads)` over vector rounds:
-/// iteration i = kLanes · j and its neighbours run as `vector<kLanes>` ops
-/// with 16-byte aligned `vector.load`s and `vector.store`s, indices that
-/// are the same in every lane stay scalar. A thread then has kLanes times
-/// the bytes of one load in flight: Gated DeltaNet decode's state tile
-/// (B = 64, a 128 × 16 tile per block of 128 threads) 0.059 -> ... ms on
-/// an H200. Runs before barrier elimination, which then sees the new
-/// mapping of iterations to threads.
-static void vectorizeRounds(Block &body, Value tid, int64_t threads) {
-  SmallVector<scf::ForOp> loops;
-  body.walk([&](scf::ForOp loop) {
-    std::optional<int64_t> n = getConstantIntValue(loop.getUpperBound());
-    std::optional<int64_t> step = getConstantIntValue(loop.getStep());
-    if (loop.getLowerBound() == tid && loop.getNumResults() == 0 && n &&
-        step && *step == threads && *n % (kLanes * threads) == 0)
-      loops.push_back(loop);
-  });
-  for (scf::ForOp loop : loops) {
-    FailureOr<DenseMap<Value, Lanes>> kinds = laneKinds(loop);
-    if (failed(kinds))
-      continue;
-    OpBuilder b(loop);
-    Location loc = loop.getLoc();
-    int64_t n = *getConstantIntValue(loop.getUpperBound());
-    auto rounds = scf::ForOp::create(
-        b, loc, tid, arith::ConstantIndexOp::create(b, loc, n / kLanes),
-        loop.getStep());
-    b.setInsertionPointToStart(rounds.getBody());
-    IRMapping map;
-    map.map(loop.getInductionVar(),
-            arith::MulIOp::create(b, loc, rounds.getInductionVar(),
-                                  arith::ConstantIndexOp::create(b, loc,
-                                                                 kLanes)));
-    auto isVector = [&](Value v) {
-      auto it = kinds->find(v);
-      return it != kinds->end() && it->second == Lanes::Vector;
-    };
-    // A lane-uniform scalar where a vector is expected is broadcast.
-    auto asVector = [&](Value v) -> Value {
-      Value mapped = map.lookupOrDefault(v);
-      if (isVector(v))
-        return mapped;
-      return vector::BroadcastOp::create(
-          b, loc, VectorType::get({kLanes}, mapped.getType()), mapped);
-    };
-    IntegerAttr align = b.getI64IntegerAttr(kLanes * 4);
-    for (Operation &op : loop.getBody()->without_terminator()) {
-      if (auto load = dyn_cast<memref::LoadOp>(op); load && isVector(load)) {
-        auto vec = vector::LoadOp::create(
-            b, loc, VectorType::get({kLanes}, load.getType()),
-            load.getMemRef(),
-            llvm::map_to_vector(load.getIndices(), [&](Value i) {
-              return map.lookupOrDefault(i);
-            }));
-        vec.setAlignmentAttr(align);
-        map.map(load.getResult(), vec.getResult());
-        continue;
-      }
-      if (auto store = dyn_cast<memref::StoreOp>(op)) {
-        auto vec = vector::StoreOp::create(
-            b, loc, asVector(store.getValue()), store.getMemRef(),
-            llvm::map_to_vector(store.getIndices(), [&](Value i) {
-              return map.lookupOrDefault(i);
-            }));
-        vec.setAlignmentAttr(align);
-        continue;
-      }
-      if (!isVector(op.getResult(0))) {
-        b.clone(op, map);
-        continue;
-      }
-      OperationState state(loc, op.getName());
-      state.addAttributes(op.getAttrs());
-      for (Value operand : op.getOperands())
-        state.addOperands(asVector(operand));
-      state.addTypes(VectorType::get({kLanes}, op.getResult(0).getType()));
-      map.map(op.getResult(0), b.create(state)->getResult(0));
-    }
-    loop.erase();
-  }
-}
-
-//===----------------------------------------------------------------------===//
 // Rounds
 //===----------------------------------------------------------------------===//
 
@@ -1834,7 +1631,6 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
   if (dynamicShared)
     tensorCoreOperandsInWorkgroupSpace(body);
   SPMDBuilder{tid, zero, threads}.run(body);
-  vectorizeRounds(body, tid, threads);
   eliminateBarriers(body, tid);
   countRounds(body, tid, threads);
   return success();
