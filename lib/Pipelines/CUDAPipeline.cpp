@@ -109,9 +109,11 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   // One loop nest per element-wise step update. hymir-fold-state-copies is
   // left out for now: it can make bufferization yield fresh buffers from
   // time loops, which kernels cannot allocate. A decode step reads its
-  // initial state where it is instead of copying it into the result first.
+  // initial state where it is instead of copying it into the result first,
+  // and writes the new state to the result in the loop that computes it.
   pm.addNestedPass<func::FuncOp>(createFuseElementwisePass());
   pm.addNestedPass<func::FuncOp>(hymir::createForwardReadOnlyCopiesPass());
+  pm.addNestedPass<func::FuncOp>(hymir::createCopyIntoProducersPass());
   pm.addNestedPass<func::FuncOp>(hymir::createBubbleUpSlicesPass());
   // Long reductions with few outputs as partial sums over more threads.
   if (options.splitReductions) {

@@ -169,6 +169,39 @@ def ForwardReadOnlyCopiesPass
   }];
 }
 
+def CopyIntoProducersPass
+    : Pass<"hymir-copy-into-producers", "mlir::func::FuncOp"> {
+  let summary = "write an element-wise result that is copied into a parallel "
+                "loop's result slice there directly, as a second output";
+  let description = [{
+    `%c = linalg.copy ins(%x) outs(%y)` where `%x` is the only result of an
+    element-wise `linalg.generic` in the same block (identity output map, no
+    reduction) and `%y` a slice of an `scf.forall` shared output defined
+    before it: the generic gets `%y` as a second init and yields its value
+    to both, and the copy goes away. Its other uses keep reading the first
+    result.
+
+    This is the decode step on the GPU: the new state is computed into a
+    shared-memory tile that the output read `S_newᵀq` needs, and was then
+    copied from there to the result. Writing the result in the same loop
+    saves one pass over the tile, its loop and a barrier. The copy into a
+    time loop's carried state is left alone (the slice must be of a forall
+    result, not a loop's iter_arg, which the generic would read too).
+
+    Before:
+    ```mlir
+    %n = linalg.generic ... ins(%s, %k, %u) outs(%empty) { ... yield %v }
+    %o = linalg.generic ... ins(%n, %q) ...       // S_newᵀq
+    %c = linalg.copy ins(%n) outs(%slice)
+    ```
+    After:
+    ```mlir
+    %n:2 = linalg.generic ... ins(%s, %k, %u) outs(%empty, %slice) { ... yield %v, %v }
+    %o = linalg.generic ... ins(%n#0, %q) ...
+    ```
+  }];
+}
+
 def FoldStateCopiesPass
     : Pass<"hymir-fold-state-copies", "mlir::func::FuncOp"> {
   let summary = "make element-wise producers of a loop-carried state write "
