@@ -25,7 +25,9 @@ using namespace mlir;
 namespace {
 
 /// Whether `dest` is a slice of an `scf.forall`'s shared output: memory the
-/// loop's result owns, which no other op of the body reads before the copy.
+/// loop's result owns, so writing it earlier bufferizes in place (any
+/// earlier reader of `dest` is still given the old value: bufferization
+/// copies where it must, so this is about speed, not correctness).
 bool isResultSlice(Value dest) {
   auto slice = dest.getDefiningOp<tensor::ExtractSliceOp>();
   auto arg = slice ? dyn_cast<BlockArgument>(slice.getSource()) : nullptr;
