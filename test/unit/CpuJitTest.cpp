@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hymir/InitAll.h"
+#include "hymir/Target/CPU/BufferCache.h"
 #include "hymir/Target/CPU/Jit.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -182,51 +183,95 @@ func.func @main(%q: tensor<?x?x2x12xf32>, %k: tensor<?x?x2x12xf32>,
 }
 )mlir";
 
+/// Float64 reference of kGatedDeltaRule: the outputs and the final states.
+std::pair<Ref, Ref> gatedDeltaRule(const CpuTensor &q, const CpuTensor &k,
+                                   const CpuTensor &v, const CpuTensor &g,
+                                   const CpuTensor &beta, const CpuTensor &s0) {
+  const int64_t B = v.shape[0], T = v.shape[1], H = v.shape[2],
+                V = v.shape[3], HK = q.shape[2], K = q.shape[3];
+  Ref rq(q), rk(k), rv(v), rg(g), rb(beta), o({B, T, H, V}), s(s0);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      int64_t hk = h / (H / HK);
+      for (int64_t t = 0; t < T; ++t) {
+        double a = std::exp(rg({b, t, h}));
+        std::vector<double> u(V);
+        for (int64_t i = 0; i < K; ++i)
+          for (int64_t j = 0; j < V; ++j)
+            s({b, h, i, j}) *= a;
+        for (int64_t j = 0; j < V; ++j) {
+          double p = 0;
+          for (int64_t i = 0; i < K; ++i)
+            p += s({b, h, i, j}) * rk({b, t, hk, i});
+          u[j] = rb({b, t, h}) * (rv({b, t, h, j}) - p);
+        }
+        for (int64_t i = 0; i < K; ++i)
+          for (int64_t j = 0; j < V; ++j)
+            s({b, h, i, j}) += rk({b, t, hk, i}) * u[j];
+        for (int64_t j = 0; j < V; ++j) {
+          double acc = 0;
+          for (int64_t i = 0; i < K; ++i)
+            acc += s({b, h, i, j}) * rq({b, t, hk, i});
+          o({b, t, h, j}) = acc;
+        }
+      }
+    }
+  return {std::move(o), std::move(s)};
+}
+
+/// Random inputs of kGatedDeltaRule at batch B and length T.
+SmallVector<CpuTensor> gatedDeltaRuleInputs(std::mt19937 &rng, int64_t B,
+                                            int64_t T) {
+  const int64_t H = 4, HK = 2, K = 12, V = 20;
+  CpuTensor q = random(rng, {B, T, HK, K}, -1, 1);
+  CpuTensor k = random(rng, {B, T, HK, K}, -1, 1);
+  normalizeLast(k); // keeps the delta rule contractive
+  CpuTensor v = random(rng, {B, T, H, V}, -1, 1);
+  CpuTensor g = random(rng, {B, T, H}, -0.5f, 0.0f);
+  CpuTensor beta = random(rng, {B, T, H}, 0.0f, 1.0f);
+  CpuTensor s0 = random(rng, {B, H, K, V}, -1, 1);
+  return {q, k, v, g, beta, s0};
+}
+
 TEST_F(CpuJitTest, GatedDeltaRuleScanWithGvaHeads) {
   auto module = parse(kGatedDeltaRule);
   ASSERT_TRUE(module);
   std::mt19937 rng(1);
-  const int64_t H = 4, HK = 2, K = 12, V = 20;
   for (auto [B, T] : kShapes) {
-    CpuTensor q = random(rng, {B, T, HK, K}, -1, 1);
-    CpuTensor k = random(rng, {B, T, HK, K}, -1, 1);
-    normalizeLast(k); // keeps the delta rule contractive
-    CpuTensor v = random(rng, {B, T, H, V}, -1, 1);
-    CpuTensor g = random(rng, {B, T, H}, -0.5f, 0.0f);
-    CpuTensor beta = random(rng, {B, T, H}, 0.0f, 1.0f);
-    CpuTensor s0 = random(rng, {B, H, K, V}, -1, 1);
-    SmallVector<CpuTensor> out = run(*module, {q, k, v, g, beta, s0});
+    SmallVector<CpuTensor> in = gatedDeltaRuleInputs(rng, B, T);
+    SmallVector<CpuTensor> out = run(*module, in);
     ASSERT_EQ(out.size(), 2u);
-
-    Ref rq(q), rk(k), rv(v), rg(g), rb(beta), o({B, T, H, V}), s(s0);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t h = 0; h < H; ++h) {
-        int64_t hk = h / (H / HK);
-        for (int64_t t = 0; t < T; ++t) {
-          double a = std::exp(rg({b, t, h}));
-          std::vector<double> u(V);
-          for (int64_t i = 0; i < K; ++i)
-            for (int64_t j = 0; j < V; ++j)
-              s({b, h, i, j}) *= a;
-          for (int64_t j = 0; j < V; ++j) {
-            double p = 0;
-            for (int64_t i = 0; i < K; ++i)
-              p += s({b, h, i, j}) * rk({b, t, hk, i});
-            u[j] = rb({b, t, h}) * (rv({b, t, h, j}) - p);
-          }
-          for (int64_t i = 0; i < K; ++i)
-            for (int64_t j = 0; j < V; ++j)
-              s({b, h, i, j}) += rk({b, t, hk, i}) * u[j];
-          for (int64_t j = 0; j < V; ++j) {
-            double acc = 0;
-            for (int64_t i = 0; i < K; ++i)
-              acc += s({b, h, i, j}) * rq({b, t, hk, i});
-            o({b, t, h, j}) = acc;
-          }
-        }
-      }
+    auto [o, s] = gatedDeltaRule(in[0], in[1], in[2], in[3], in[4], in[5]);
     expectClose(out[0], o, "o " + caseName(B, T));
     expectClose(out[1], s, "S_T " + caseName(B, T));
+  }
+}
+
+// A decode step's result state (here 1.1 MiB) is kept by the buffer cache
+// when the call frees it, and the next call computes into those same pages:
+// its results must be the new ones, whatever the block held.
+TEST_F(CpuJitTest, ResultBuffersAreReusedAcrossCalls) {
+  auto module = parse(kGatedDeltaRule);
+  ASSERT_TRUE(module);
+  hymir::CPUPipelineOptions options;
+  FailureOr<hymir::CompiledModule> compiled =
+      hymir::CompiledModule::compile(*module, "main", options);
+  ASSERT_TRUE(succeeded(compiled)) << diagnostics;
+  hymir::cpu::BufferCache &cache = hymir::cpu::compiledCodeBuffers();
+  cache.clear();
+  std::mt19937 rng(7);
+  for (int call = 0; call < 3; ++call) {
+    SmallVector<CpuTensor> in = gatedDeltaRuleInputs(rng, 300, 1);
+    FailureOr<SmallVector<CpuTensor>> out = compiled->call(in);
+    ASSERT_TRUE(succeeded(out)) << diagnostics;
+    auto [o, s] = gatedDeltaRule(in[0], in[1], in[2], in[3], in[4], in[5]);
+    std::string what = "call " + std::to_string(call);
+    expectClose((*out)[0], o, "o, " + what);
+    expectClose((*out)[1], s, "S_T, " + what);
+    // The state's block came back to the cache (and, from the second call
+    // on, was taken from it and returned again).
+    EXPECT_EQ(cache.keptBlocks(), 1u) << what;
+    EXPECT_GE(cache.keptBytes(), size_t(300) * 4 * 12 * 20 * 4) << what;
   }
 }
 

@@ -20,15 +20,18 @@
 // JIT loads from LLVM's libomp and starts (its worker threads) once compiled,
 // not on the first call.
 //
-// Compiled code allocates with `aligned_alloc` (and `malloc`), which the JIT
-// binds to checked wrappers: if an allocation fails, the process prints
-// "error: out of memory: compiled code could not allocate N bytes" and exits
-// with status 1 (hymir-run's status for a failed run) rather than writing
-// through a null pointer.
+// Compiled code allocates with `aligned_alloc` (and `malloc`) and frees with
+// `free`, which the JIT binds to the process's BufferCache (large blocks are
+// kept for the next call, BufferCache.h) behind checked wrappers: if an
+// allocation fails, the process prints "error: out of memory: compiled code
+// could not allocate N bytes" and exits with status 1 (hymir-run's status for
+// a failed run) rather than writing through a null pointer. Results go back
+// to the same cache once copied out.
 //
 //===----------------------------------------------------------------------===//
 
 #include "hymir/Target/CPU/Jit.h"
+#include "hymir/Target/CPU/BufferCache.h"
 #include "hymir/Target/CPU/Emit.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -275,9 +278,13 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine() {
   std::_Exit(1);
 }
 
-/// The `malloc` of compiled code: the C library's, checked.
+/// The `malloc` of compiled code: the buffer cache's for large blocks, the C
+/// library's otherwise, checked.
 void *checkedMalloc(size_t bytes) {
-  void *p = std::malloc(bytes);
+  void *p = bytes >= hymir::cpu::BufferCache::kMinBytes
+                ? hymir::cpu::compiledCodeBuffers().allocate(
+                      alignof(std::max_align_t), bytes)
+                : std::malloc(bytes);
   if (!p && bytes != 0)
     outOfMemory(bytes);
   return p;
@@ -286,11 +293,14 @@ void *checkedMalloc(size_t bytes) {
 /// memref.alloc's allocator (hymir-cpu-pipeline lowers it to aligned_alloc),
 /// checked the same way.
 void *checkedAlignedAlloc(size_t alignment, size_t bytes) {
-  void *p = std::aligned_alloc(alignment, bytes);
+  void *p = hymir::cpu::compiledCodeBuffers().allocate(alignment, bytes);
   if (!p && bytes != 0)
     outOfMemory(bytes);
   return p;
 }
+
+/// memref.dealloc's `free`: large blocks stay mapped for the next call.
+void cachedFree(void *p) { hymir::cpu::compiledCodeBuffers().release(p); }
 
 /// The OpenMP runtime's source location argument (kmp.h's ident_t).
 struct OpenMPIdent {
@@ -475,8 +485,9 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
   if (!engine)
     return module.emitError("runOnCpu: JIT compilation failed: ")
            << llvm::toString(engine.takeError());
-  // Compiled code allocates through checkedAlignedAlloc and checkedMalloc
-  // (defined in the main JITDylib, so they win over the process's).
+  // Compiled code allocates through checkedAlignedAlloc and checkedMalloc and
+  // frees through cachedFree (defined in the main JITDylib, so they win over
+  // the process's).
   (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
     symbols[interner("malloc")] = {
@@ -485,6 +496,8 @@ hymir::CompiledModule::compile(ModuleOp module, StringRef entry,
     symbols[interner("aligned_alloc")] = {
         llvm::orc::ExecutorAddr::fromPtr(&checkedAlignedAlloc),
         llvm::JITSymbolFlags::Exported};
+    symbols[interner("free")] = {llvm::orc::ExecutorAddr::fromPtr(&cachedFree),
+                                 llvm::JITSymbolFlags::Exported};
     return symbols;
   });
   std::string wrapper = ("_mlir_ciface_" + entry).str();
@@ -600,7 +613,7 @@ LogicalResult hymir::CompiledModule::Impl::invoke(
     onResult(&results[at], rank, isBf16Tensor(t));
     auto *allocated = reinterpret_cast<void *>(results[at]);
     if (allocated && freed.insert(allocated).second)
-      std::free(allocated);
+      hymir::cpu::compiledCodeBuffers().release(allocated);
     at += descriptorWords(rank);
   }
   return success();
