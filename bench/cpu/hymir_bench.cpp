@@ -303,6 +303,16 @@ static std::vector<OpSpec> benchOps(int64_t T, int64_t decodeB) {
                          state(1, H, K, V)};
   ops.push_back({"gated_delta_net", "gated_delta_net.mlir", shape, false, gdn,
                  steps * 7 * K * V});
+  // KDA: the same work with a per-key decay (and gate) instead of a scalar.
+  std::vector<Input> kda{seq("q", K),
+                         seq("k", K),
+                         seq("v", V),
+                         seq("g_raw", K),
+                         perHead("b", Input::Normal, 0, 1),
+                         Input{"A_log", {H}, Input::LogUniform, 1, 16},
+                         Input{"dt_bias", {H, K}, Input::DtBias, 0.001, 0.1},
+                         state(1, H, K, V)};
+  ops.push_back({"kda", "kda.mlir", shape, false, kda, steps * 7 * K * V});
   {
     const int64_t Hm = 32, P = 64, N = 128;
     ops.push_back({"mamba2_ssd", "mamba2_ssd.mlir",

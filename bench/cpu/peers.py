@@ -245,6 +245,74 @@ def gdn_chunked(q, k, v, a, b, A_log, dt_bias, S0, C=CHUNK):
     return unchunk(o), S
 
 
+# --- kda: gated delta rule with a per-key decay ---------------------------
+
+
+def kda_gates(g_raw, b, A_log, dt_bias):
+    gk = -torch.exp(A_log)[:, None] * softplus(g_raw + dt_bias)  # [B, T, H, K]
+    return gk, torch.sigmoid(b)
+
+
+def kda_token(q, k, v, g_raw, b, A_log, dt_bias, S0):
+    B, T, H, K = q.shape
+    V = v.shape[-1]
+    gk, beta = kda_gates(g_raw, b, A_log, dt_bias)
+    qs = (l2norm(q) / math.sqrt(K)).reshape(B, T, H, 1, K)
+    kn = l2norm(k)
+    kr, kc = kn.reshape(B, T, H, 1, K), kn.reshape(B, T, H, K, 1)
+    alpha = torch.exp(gk).reshape(B, T, H, K, 1)
+    beta = beta.reshape(B, T, H, 1, 1)
+    vr = v.reshape(B, T, H, 1, V)
+    S = S0.clone()
+    o = torch.empty(B, T, H, V)
+    for t in range(T):
+        S.mul_(alpha[:, t])
+        u = (vr[:, t] - torch.matmul(kr[:, t], S)) * beta[:, t]
+        outer_add_(S, kc[:, t], u)
+        o[:, t] = torch.matmul(qs[:, t], S).reshape(B, H, V)
+    return o, S
+
+
+KDA_CHUNK = 16
+
+
+def kda_chunked(q, k, v, g_raw, b, A_log, dt_bias, S0, C=KDA_CHUNK):
+    """gdn_chunked with a per-key decay: with b the in-chunk cumulative
+    log-decay [C, K] and m its middle row, the scores Σ_k x_ik k_jk e^{b_ik − b_jk}
+    are (X e^{b − m})(K e^{m − b})ᵀ (each factor's exponent at most half the
+    chunk's decay: chunks of 16 keep it finite at this gate's strongest heads,
+    where factoring against the chunk's start overflows);
+    L = diag(β) (K Kᵀ scores) strictly lower, (I + L) [Ū | W] =
+    [diag(β) V | diag(β) (K e^b)], U = Ū − W S,
+    O = (Q e^b) S + (Q Kᵀ scores, masked) U, S' = e^{b_C} S + (K e^{b_C − b})ᵀ U."""
+    B, T, H, K = q.shape
+    gk, beta = kda_gates(g_raw, b, A_log, dt_bias)
+    qh = chunks(l2norm(q) / math.sqrt(K), C)
+    kh, vh = chunks(l2norm(k), C), chunks(v, C)
+    bcum = chunks(gk, C).cumsum(-2)  # [B, H, n, C, K]
+    mid = bcum[..., C // 2:C // 2 + 1, :]
+    bh = chunks(beta, C)[..., None]  # [B, H, n, C, 1]
+    up, down = torch.exp(bcum - mid), torch.exp(mid - bcum)
+    kneg = kh * down
+    L = (bh * ((kh * up) @ kneg.transpose(-1, -2))).masked_fill(~causal_mask(C, True), 0)
+    eye = torch.eye(C).expand_as(L)
+    rhs = torch.cat([bh * vh, bh * kh * torch.exp(bcum)], dim=-1)
+    sol = torch.linalg.solve_triangular(eye + L, rhs, upper=False, unitriangular=True)
+    Ubar, W = sol[..., :vh.shape[-1]], sol[..., vh.shape[-1]:]
+    qdec = qh * torch.exp(bcum)
+    qk = ((qh * up) @ kneg.transpose(-1, -2)).masked_fill(~causal_mask(C), 0)
+    blast = bcum[..., -1:, :]  # [B, H, n, 1, K]
+    kdec = kh * torch.exp(blast - bcum)
+    o = torch.empty_like(vh)
+    S = S0.clone()
+    for c in range(T // C):
+        U = Ubar[:, :, c] - W[:, :, c] @ S
+        o[:, :, c] = qdec[:, :, c] @ S + qk[:, :, c] @ U
+        S = torch.exp(blast[:, :, c]).transpose(-1, -2) * S + \
+            kdec[:, :, c].transpose(-1, -2) @ U
+    return unchunk(o), S
+
+
 def gdn_decode_step(q, k, v, a, b, A_log, dt_bias, S):
     """One step for every sequence; the new state is a fresh tensor (the old
     one is an input and stays as it was, as in Hymir's entry points)."""
@@ -314,6 +382,7 @@ PEERS = {
     "simple_gla": [("token loop", simple_gla_token), ("chunked", simple_gla_chunked)],
     "gla": [("token loop", gla_token), ("chunked", gla_chunked)],
     "gated_delta_net": [("token loop", gdn_token), ("chunked", gdn_chunked)],
+    "kda": [("token loop", kda_token), ("chunked", kda_chunked)],
     "mamba2_ssd": [("token loop", mamba2_token), ("chunked", mamba2_chunked)],
     "attention_causal": [("matmul+softmax", attention_matmul_softmax)],
     "gated_delta_net_decode": [("token step", gdn_decode_step)],

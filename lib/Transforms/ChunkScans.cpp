@@ -131,12 +131,17 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
     return ("class '" + stringifyTransitionClass(kind) +
             "' has no chunked form yet")
         .str();
+  // A per-key decay (KDA) takes the diagonal form's scores: vector rows.
+  bool perKey = delta && transition.getDecay() == Decay::rows;
   if (delta && transition.getDecay() != Decay::none &&
-      transition.getDecay() != Decay::scalar)
+      transition.getDecay() != Decay::scalar && !perKey)
     return ("a dplr transition with decay '" +
             stringifyDecay(transition.getDecay()) +
-            "' has no chunked form yet (only none or scalar)")
+            "' has no chunked form yet (only none, scalar or rows)")
         .str();
+  if (perKey && !plan.vectorRows)
+    return "the per-key-decay delta rule's chunked form is built for the CPU "
+           "(vector rows) only";
   if (delta && transition.getCorrectionRank() != 1)
     return "a dplr transition of correction rank " +
            std::to_string(transition.getCorrectionRank()) +
@@ -161,6 +166,8 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
   if (!stateType || stateType.getRank() != 2 ||
       !stateType.getElementType().isF32())
     return "the state is not an f32 matrix";
+  if (perKey && !stateType.hasStaticShape())
+    return "the state is not a static f32 matrix";
   plan.keyDim = stateType.getDimSize(0);
   plan.valueDim = stateType.getDimSize(1);
 
@@ -181,9 +188,12 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
 
   // S_t = [a_t ·] S_{t−1} + k_t ⊗ v_t, or for the delta rule
   // S_t = S' + k_t ⊗ β_t (v_t − S'ᵀ k_t) with S' = [a_t ·] S_{t−1}.
-  const char *shape = delta ? "the new state is not 'S' + k ⊗ β (v − S'ᵀ k)' "
-                              "with S' = [a ·] S"
-                            : "the new state is not '[a ·] S + k ⊗ v'";
+  const char *shape =
+      perKey ? "the new state is not 'S' + k ⊗ β (v − S'ᵀ k)' with "
+               "S' = diag(exp(x)) S"
+      : delta ? "the new state is not 'S' + k ⊗ β (v − S'ᵀ k)' "
+                "with S' = [a ·] S"
+              : "the new state is not '[a ·] S + k ⊗ v'";
   Value next = op.getYieldedStates()[0];
   auto update = next.getDefiningOp<arith::AddFOp>();
   if (!update)
@@ -207,7 +217,19 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
   plan.key = outer.getLhs();
   plan.value = outer.getRhs();
   ScaleOp scale;
-  if (direct == state) {
+  if (perKey) {
+    // S' = diag(exp(x_t)) S: the diagonal form's decay rows.
+    scale = direct.getDefiningOp<ScaleOp>();
+    if (!scale || scale.getInput() != state || scale.getAxis() != Axis::rows ||
+        !isF32Vector(scale.getFactor(), plan.keyDim))
+      return "the transition is not a per-key scale of the state along rows";
+    auto exp = scale.getFactor().getDefiningOp<math::ExpOp>();
+    if (!exp)
+      return "the per-key decay is not exp(x) (its logarithm may not exist)";
+    plan.logDecay = exp.getOperand();
+    plan.hasDecay = true;
+    plan.diagonal = true;
+  } else if (direct == state) {
     plan.hasDecay = false;
   } else if ((scale = direct.getDefiningOp<ScaleOp>()) &&
              scale.getInput() == state && !scale.getAxis() &&
@@ -915,24 +937,19 @@ static Value maskedScores(OpBuilder &b, Location loc, int64_t C, Value lhs,
   return maskScores(b, loc, C, scores, decay, strict, vectorRows, rowScale);
 }
 
-/// The delta rule's pseudo-values of one chunk (the UT/WY transform):
-///   A  = strictly-lower(diag(β) (K Kᵀ ∘ D)),  D[i, j] = e^{G_i − G_j}
-///   L  = (I + A)⁻¹                             (forward substitution)
-///   V' = L diag(β) V − L diag(β e^G) K S
-/// V' replaces V in the update and read of a plain (decayed) rank-1 scan:
-/// O = ((Q Kᵀ) ∘ M) V' + diag(e^G) Q S,  S ← e^{G_{C−1}} S + (...K)ᵀ V'.
-/// The state-independent part: U = L diag(β) V and −W = −L diag(β e^G) K.
-static std::pair<Value, Value> deltaTransform(OpBuilder &b, Location loc,
-                                              const ChunkPlan &plan, int64_t C,
-                                              Value k, Value v, Value beta,
-                                              const ChunkDecay &decay) {
+/// The UT/WY transform's state-independent part from the strictly lower
+/// `a` = A (β already in its rows) and the keys as the corrections read the
+/// incoming state, `k` times `rowDecay` (e^G, [C]) where given:
+///   L = (I + A)⁻¹,  U = L diag(β) V,  −W = −L diag(β [e^G]) K.
+/// (The per-key-decay form passes K ∘ e^G as `k`.)
+static std::pair<Value, Value> wyTransform(OpBuilder &b, Location loc,
+                                           const ChunkPlan &plan, int64_t C,
+                                           Value a, Value k, Value rowDecay,
+                                           Value v, Value beta) {
   MLIRContext *ctx = b.getContext();
   int64_t K = plan.keyDim, V = plan.valueDim;
   auto par = utils::IteratorType::parallel;
   AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
-
-  Value a = maskedScores(b, loc, C, k, k, decay, /*strict=*/true,
-                         plan.vectorRows, beta);
 
   Value inverse =
       plan.vectorRows ? unitLowerInverseRows(b, loc, C, a)
@@ -940,7 +957,7 @@ static std::pair<Value, Value> deltaTransform(OpBuilder &b, Location loc,
           ? unitLowerInverseBlocked(b, loc, C, a)
           : unitLowerInverseGeneric(b, loc, C, a);
 
-  // diag(β) V and −diag(β e^G) K, then through L (lower-triangular lhs).
+  // diag(β) V and −diag(β [e^G]) K, then through L (lower-triangular lhs).
   Value betaV = generic(
       b, loc, {v, beta}, tensor::EmptyOp::create(b, loc, {C, V}, b.getF32Type()),
       {id2, row2, id2}, {par, par},
@@ -949,8 +966,8 @@ static std::pair<Value, Value> deltaTransform(OpBuilder &b, Location loc,
       });
   SmallVector<Value> kScaleInputs{k, beta};
   SmallVector<AffineMap> kScaleMaps{id2, row2};
-  if (decay.expCumulative) {
-    kScaleInputs.push_back(decay.expCumulative);
+  if (rowDecay) {
+    kScaleInputs.push_back(rowDecay);
     kScaleMaps.push_back(row2);
   }
   kScaleMaps.push_back(id2);
@@ -970,6 +987,22 @@ static std::pair<Value, Value> deltaTransform(OpBuilder &b, Location loc,
                    map(ctx, 3, {0, 1}), map(ctx, 3, {1, 2}),
                    map(ctx, 3, {0, 2}), 1, "hymir.lower_triangular_lhs");
   return {u, w};
+}
+
+/// The delta rule's pseudo-values of one chunk (the UT/WY transform):
+///   A  = strictly-lower(diag(β) (K Kᵀ ∘ D)),  D[i, j] = e^{G_i − G_j}
+///   L  = (I + A)⁻¹                             (forward substitution)
+///   V' = L diag(β) V − L diag(β e^G) K S
+/// V' replaces V in the update and read of a plain (decayed) rank-1 scan:
+/// O = ((Q Kᵀ) ∘ M) V' + diag(e^G) Q S,  S ← e^{G_{C−1}} S + (...K)ᵀ V'.
+/// The state-independent part: U = L diag(β) V and −W = −L diag(β e^G) K.
+static std::pair<Value, Value> deltaTransform(OpBuilder &b, Location loc,
+                                              const ChunkPlan &plan, int64_t C,
+                                              Value k, Value v, Value beta,
+                                              const ChunkDecay &decay) {
+  Value a = maskedScores(b, loc, C, k, k, decay, /*strict=*/true,
+                         plan.vectorRows, beta);
+  return wyTransform(b, loc, plan, C, a, k, decay.expCumulative, v, beta);
 }
 
 /// V' = U + (−W) S.
@@ -1214,24 +1247,15 @@ static Value diagonalScores(OpBuilder &b, Location loc, Value q, Value k,
   return insertBlock(b, loc, left, scores, lo + h, lo);
 }
 
-/// The output rows and the new state of one chunk of a diagonal scan, with
-/// g the chunk's log-decay rows [C, K] and G their running sum
-/// (Gq = G, or G − g when the output reads S_{t−1}):
-///   O = E + (Q ∘ e^{Gq}) S + A V
-///   S ← diag(e^{G_{C−1}}) S + (K ∘ e^{G_{C−1} − G})ᵀ V
-/// A[i, j] = Σ_k q_ik k_jk e^{Gq_ik − G_jk} (j ≤ i, or j < i) is built per
-/// sub-chunk of c rows: its diagonal block element-wise in the exponent, the
-/// block left of it as one product with the reference row r = (first row of
-/// the sub-chunk) − 1: (Q_m ∘ e^{Gq − G_r}) (K_{<m} ∘ e^{G_r − G})ᵀ. Both
-/// factors' exponents are ≤ 0 (G does not increase along the chunk and
-/// i > r ≥ j), so nothing overflows however strong the decay; a decay near 0
-/// underflows to an exact 0.
-static std::pair<Value, Value>
-diagonalAlgebra(OpBuilder &b, Location loc, const ChunkPlan &plan, int64_t C,
-                Value q, Value k, Value v, Value g, Value e, Value state) {
-  MLIRContext *ctx = b.getContext();
-  int64_t K = plan.keyDim, V = plan.valueDim;
-
+/// A diagonal chunk's running log-decay: G[i] = Σ_{s ≤ i} g[s] ([C, K]) and
+/// the one the output's exponents use, Gq (G, or G − g when the output reads
+/// S_{t−1}).
+struct DiagonalDecay {
+  Value cumulative, queryLog;
+};
+static DiagonalDecay diagonalDecay(OpBuilder &b, Location loc,
+                                   const ChunkPlan &plan, int64_t C, Value g) {
+  int64_t K = plan.keyDim;
   // G and Gq: running sums of the rows of g, in order, as vector<K>.
   auto rowType = VectorType::get({K}, b.getF32Type());
   Value zero = indexConst(b, loc, 0), one = indexConst(b, loc, 1);
@@ -1261,7 +1285,59 @@ diagonalAlgebra(OpBuilder &b, Location loc, const ChunkPlan &plan, int64_t C,
         scf::YieldOp::create(b, loc, next);
       });
   Value cumulative = prefix.getResult(1);
-  Value queryLog = plan.preRead ? prefix.getResult(2) : cumulative;
+  return {cumulative, plan.preRead ? prefix.getResult(2) : cumulative};
+}
+
+
+/// The per-key-decay delta rule's pseudo-values (KDA): the UT/WY transform
+/// with the diagonal form's scores,
+///   A[i, j] = β_i Σ_k k_ik k_jk e^{G_ik − G_jk}  (j < i),
+///   V' = L diag(β) V − L diag(β) (K ∘ e^G) S,   L = (I + A)⁻¹.
+/// With S'_t = diag(e^{G_t}) S + Σ_{s<t} diag(e^{G_t − G_s}) k_s u_sᵀ inside
+/// the chunk, the corrections u_t = β_t (v_t − S'_tᵀ k_t) solve
+/// (I + A) U = diag(β) V − diag(β) (K ∘ e^G) S, and the chunk is the
+/// diagonal scan's with values U. Every exponent is ≤ 0.
+static Value diagonalDeltaValues(OpBuilder &b, Location loc,
+                                 const ChunkPlan &plan, int64_t C, Value k,
+                                 Value v, Value beta,
+                                 const DiagonalDecay &decay, Value state) {
+  MLIRContext *ctx = b.getContext();
+  auto par = utils::IteratorType::parallel;
+  Value scores = diagonalScores(b, loc, k, k, decay.cumulative,
+                                decay.cumulative, /*strict=*/true, 0, C,
+                                zeros(b, loc, {C, C}));
+  Value a = generic(
+      b, loc, {scores, beta},
+      tensor::EmptyOp::create(b, loc, {C, C}, b.getF32Type()),
+      {map(ctx, 2, {0, 1}), map(ctx, 2, {0}), map(ctx, 2, {0, 1})},
+      {par, par}, [&](OpBuilder &b, Location loc, ValueRange args) {
+        return arith::MulFOp::create(b, loc, args[0], args[1]).getResult();
+      });
+  Value kDecayed = decayRows(b, loc, k, decay.cumulative, Value());
+  auto [u, negW] =
+      wyTransform(b, loc, plan, C, a, kDecayed, Value(), v, beta);
+  return applyDelta(b, loc, u, negW, state);
+}
+
+/// The output rows and the new state of one chunk of a diagonal scan, with
+/// g the chunk's log-decay rows [C, K] and G their running sum
+/// (Gq = G, or G − g when the output reads S_{t−1}):
+///   O = E + (Q ∘ e^{Gq}) S + A V
+///   S ← diag(e^{G_{C−1}}) S + (K ∘ e^{G_{C−1} − G})ᵀ V
+/// A[i, j] = Σ_k q_ik k_jk e^{Gq_ik − G_jk} (j ≤ i, or j < i) is built per
+/// sub-chunk of c rows: its diagonal block element-wise in the exponent, the
+/// block left of it as one product with the reference row r = (first row of
+/// the sub-chunk) − 1: (Q_m ∘ e^{Gq − G_r}) (K_{<m} ∘ e^{G_r − G})ᵀ. Both
+/// factors' exponents are ≤ 0 (G does not increase along the chunk and
+/// i > r ≥ j), so nothing overflows however strong the decay; a decay near 0
+/// underflows to an exact 0.
+static std::pair<Value, Value>
+diagonalAlgebra(OpBuilder &b, Location loc, const ChunkPlan &plan, int64_t C,
+                Value q, Value k, Value v, const DiagonalDecay &decay, Value e,
+                Value state) {
+  MLIRContext *ctx = b.getContext();
+  int64_t V = plan.valueDim;
+  Value cumulative = decay.cumulative, queryLog = decay.queryLog;
 
   // A (blocks right of the diagonal stay 0).
   Value scores = diagonalScores(b, loc, q, k, queryLog, cumulative,
@@ -1634,17 +1710,23 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
 
           // 2./3. Output rows and the next state; the delta rule's
           //       pseudo-values V' stand in for V.
-          ChunkDecay decay = plan.diagonal
-                                 ? ChunkDecay()
-                                 : chunkDecay(b, loc, C, r.g, plan.vectorRows);
+          ChunkDecay decay;
+          DiagonalDecay keyDecay;
+          if (plan.diagonal)
+            keyDecay = diagonalDecay(b, loc, plan, C, r.g);
+          else
+            decay = chunkDecay(b, loc, C, r.g, plan.vectorRows);
           Value v = r.v;
-          if (r.beta)
+          if (r.beta && plan.diagonal)
+            v = diagonalDeltaValues(b, loc, plan, C, r.k, v, r.beta, keyDecay,
+                                    carried[0]);
+          else if (r.beta)
             v = deltaValues(b, loc, plan, C, r.k, v, r.beta, decay,
                             carried[0]);
           Value out, next;
           if (plan.diagonal) {
-            std::tie(out, next) = diagonalAlgebra(b, loc, plan, C, r.q, r.k,
-                                                  v, r.g, r.e, carried[0]);
+            std::tie(out, next) = diagonalAlgebra(
+                b, loc, plan, C, r.q, r.k, v, keyDecay, r.e, carried[0]);
           } else {
             out = chunkOutput(b, loc, plan, C, r.q, r.k, v, decay, r.e,
                               carried[0]);
@@ -2056,9 +2138,10 @@ struct ChunkScansPass
           blockedInverse == BlockedInverse::On ||
           (blockedInverse == BlockedInverse::Sequential && !parallel);
       if (remarks && plan.diagonal)
-        scan.emitRemark("chunked (diagonal, sub-chunks of ")
-            << subChunkSize(C) << ", C = " << C
-            << "): per-key decay, rank-1 update"
+        scan.emitRemark(plan.delta ? "chunked (diagonal UT/WY, sub-chunks of "
+                                   : "chunked (diagonal, sub-chunks of ")
+            << subChunkSize(C) << ", C = " << C << "): per-key decay, "
+            << (plan.delta ? "delta rule" : "rank-1 update")
             << (plan.preRead ? ", read of the previous state" : ", read")
             << (plan.extra ? " + skip" : "");
       else if (remarks)

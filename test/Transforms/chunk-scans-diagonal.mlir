@@ -1,11 +1,18 @@
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 remarks=true" -split-input-file -verify-diagnostics | FileCheck %s
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=64 remarks=true" -split-input-file 2>&1 | FileCheck %s --check-prefix=CAP
+// RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 remarks=true vector-rows=false" -split-input-file 2>&1 | FileCheck %s --check-prefix=GPU
 
-// hymir-chunk-scans on the diagonal class (per-key decay, GLA / RWKV-6):
-// which bodies take the chunked form and why the others keep the sequential
-// fallback. The diagonal form caps the chunk at 32 (CAP).
+// hymir-chunk-scans on a per-key decay (the diagonal class: GLA / RWKV-6;
+// with the delta rule: KDA): which bodies take the chunked form and why the
+// others keep the sequential fallback. The diagonal form caps the chunk at
+// 32 (CAP). Without vector rows (the CUDA pipeline) every per-key decay
+// keeps the fallback (GPU).
+// GPU: remark: sequential fallback: the diagonal chunked form is built for the CPU (vector rows) only
+// GPU: remark: sequential fallback: the diagonal chunked form is built for the CPU (vector rows) only
+// GPU: remark: sequential fallback: the per-key-decay delta rule's chunked form is built for the CPU (vector rows) only
 // CAP: remark: chunked (diagonal, sub-chunks of 8, C = 32): per-key decay, rank-1 update, read
 // CAP: remark: chunked (diagonal, sub-chunks of 8, C = 32): per-key decay, rank-1 update, read of the previous state + skip
+// CAP: remark: chunked (diagonal UT/WY, sub-chunks of 8, C = 32): per-key decay, delta rule, read
 
 // GLA: S_t = diag(exp(g_t)) S + k ⊗ v, o_t = S_tᵀ q_t. The log-decay rows
 // are [C, K] (inserted as vector rows); the scores: two diagonal leaves of
@@ -119,6 +126,67 @@ func.func @second_read(%q: tensor<?x?x4xf32>, %k: tensor<?x?x4xf32>, %v: tensor<
     %r = hymir.read %sn, %q_t : tensor<4x6xf32>, tensor<4xf32> -> tensor<6xf32>
     %r2 = hymir.read %sd, %k_t : tensor<4x6xf32>, tensor<4xf32> -> tensor<6xf32>
     %o_t = arith.addf %r, %r2 : tensor<6xf32>
+    hymir.yield %o_t, %sn : tensor<6xf32>, tensor<4x6xf32>
+  }
+  return %o, %S : tensor<?x?x6xf32>, tensor<?x4x6xf32>
+}
+
+// -----
+
+// KDA: the delta rule with a per-key decay before the correction,
+//   S' = diag(exp(g_t)) S,  S_t = S' + k ⊗ β (v − S'ᵀ k),  o_t = S_tᵀ q_t.
+// The UT/WY transform on the diagonal scores: K Kᵀ's diagonal leaves
+// element-wise in the exponent and its lower-left quadrant as a product of
+// reference-scaled rows (as for Q Kᵀ), β times their rows, the forward
+// substitution row by row as vector<16xf32>, then the diagonal scan's
+// algebra on the pseudo-values.
+// CHECK-LABEL: func.func @kda
+// CHECK-NOT:   hymir.scan
+// CHECK:       scf.forall
+// CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>)
+// CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>) attrs = {hymir.chunk_matmul}
+// CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<16x16xf32>, tensor<16xf32>) outs({{.+}} : tensor<16x16xf32>)
+// CHECK:         scf.for {{.+}} -> (tensor<16x16xf32>)
+// CHECK:           vector.transfer_read {{.+}} : tensor<16x16xf32>, vector<16xf32>
+// CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<16x16xf32>, tensor<16x6xf32>) outs({{.+}} : tensor<16x6xf32>) attrs = {hymir.chunk_matmul, hymir.lower_triangular_lhs}
+// CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<16x16xf32>, tensor<16x4xf32>) outs({{.+}} : tensor<16x4xf32>) attrs = {hymir.chunk_matmul, hymir.lower_triangular_lhs}
+// CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<16x4xf32>, tensor<4x6xf32>) outs({{.+}} : tensor<16x6xf32>) attrs = {hymir.chunk_matmul}
+func.func @kda(%q: tensor<?x?x4xf32>, %k: tensor<?x?x4xf32>, %v: tensor<?x?x6xf32>,
+               %g: tensor<?x?x4xf32>, %beta: tensor<?x?xf32>, %S0: tensor<?x4x6xf32>) -> (tensor<?x?x6xf32>, tensor<?x4x6xf32>) {
+  // expected-remark @+1 {{chunked (diagonal UT/WY, sub-chunks of 8, C = 16): per-key decay, delta rule, read}}
+  %o, %S = hymir.scan ins(%q, %k, %v, %g, %beta : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x6xf32>, tensor<?x?x4xf32>, tensor<?x?xf32>)
+      inits(%S0 : tensor<?x4x6xf32>) -> (tensor<?x?x6xf32>) {
+  ^bb0(%q_t: tensor<4xf32>, %k_t: tensor<4xf32>, %v_t: tensor<6xf32>, %g_t: tensor<4xf32>, %b_t: f32, %s: tensor<4x6xf32>):
+    %a = math.exp %g_t : tensor<4xf32>
+    %sd = hymir.scale %s, %a along rows : tensor<4x6xf32>, tensor<4xf32>
+    %p = hymir.read %sd, %k_t : tensor<4x6xf32>, tensor<4xf32> -> tensor<6xf32>
+    %e = arith.subf %v_t, %p : tensor<6xf32>
+    %u = hymir.scale %e, %b_t : tensor<6xf32>, f32
+    %ku = hymir.outer %k_t, %u : tensor<4xf32>, tensor<6xf32> -> tensor<4x6xf32>
+    %sn = arith.addf %sd, %ku : tensor<4x6xf32>
+    %o_t = hymir.read %sn, %q_t : tensor<4x6xf32>, tensor<4xf32> -> tensor<6xf32>
+    hymir.yield %o_t, %sn : tensor<6xf32>, tensor<4x6xf32>
+  }
+  return %o, %S : tensor<?x?x6xf32>, tensor<?x4x6xf32>
+}
+
+// -----
+
+// KDA's per-key decay given as a parameter of unknown sign: no log-decay.
+// CHECK-LABEL: func.func @kda_not_exp
+// CHECK:       hymir.scan
+func.func @kda_not_exp(%q: tensor<?x?x4xf32>, %k: tensor<?x?x4xf32>, %v: tensor<?x?x6xf32>,
+                       %a: tensor<4xf32>, %S0: tensor<?x4x6xf32>) -> (tensor<?x?x6xf32>, tensor<?x4x6xf32>) {
+  // expected-remark @+1 {{sequential fallback: the per-key decay is not exp(x) (its logarithm may not exist)}}
+  %o, %S = hymir.scan ins(%q, %k, %v : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x6xf32>)
+      params(%a : tensor<4xf32>) inits(%S0 : tensor<?x4x6xf32>) -> (tensor<?x?x6xf32>) {
+  ^bb0(%q_t: tensor<4xf32>, %k_t: tensor<4xf32>, %v_t: tensor<6xf32>, %a_h: tensor<4xf32>, %s: tensor<4x6xf32>):
+    %sd = hymir.scale %s, %a_h along rows : tensor<4x6xf32>, tensor<4xf32>
+    %p = hymir.read %sd, %k_t : tensor<4x6xf32>, tensor<4xf32> -> tensor<6xf32>
+    %e = arith.subf %v_t, %p : tensor<6xf32>
+    %ku = hymir.outer %k_t, %e : tensor<4xf32>, tensor<6xf32> -> tensor<4x6xf32>
+    %sn = arith.addf %sd, %ku : tensor<4x6xf32>
+    %o_t = hymir.read %sn, %q_t : tensor<4x6xf32>, tensor<4xf32> -> tensor<6xf32>
     hymir.yield %o_t, %sn : tensor<6xf32>, tensor<4x6xf32>
   }
   return %o, %S : tensor<?x?x6xf32>, tensor<?x4x6xf32>

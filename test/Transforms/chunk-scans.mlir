@@ -336,19 +336,20 @@ func.func @delta_other_vector(%k: tensor<?x?x4xf32>, %w: tensor<?x?x4xf32>, %v: 
 
 // -----
 
-// A per-key decay before the correction (KDA's shape): dplr with decay rows,
-// not chunked yet.
-// CHECK-LABEL: func.func @delta_per_key_decay
+// A per-key decay whose correction reads the undecayed state
+// ((diag(a) − β k kᵀ) S: not KDA's order): the per-key UT/WY form needs the
+// read of S' = diag(a) S (chunk-scans-diagonal.mlir has KDA).
+// CHECK-LABEL: func.func @delta_per_key_undecayed_read
 // CHECK:       hymir.scan
-func.func @delta_per_key_decay(%k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>, %g: tensor<?x?x4xf32>,
+func.func @delta_per_key_undecayed_read(%k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>, %g: tensor<?x?x4xf32>,
                                %S0: tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>, tensor<?x4x4xf32>) {
-  // expected-remark @+1 {{sequential fallback: a dplr transition with decay 'rows' has no chunked form yet (only none or scalar)}}
+  // expected-remark @+1 {{sequential fallback: the correction does not read the decayed state S' along rows}}
   %o, %S = hymir.scan ins(%k, %v, %g : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>)
       inits(%S0 : tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>) {
   ^bb0(%k_t: tensor<4xf32>, %v_t: tensor<4xf32>, %g_t: tensor<4xf32>, %s: tensor<4x4xf32>):
     %a = math.exp %g_t : tensor<4xf32>
     %sd = hymir.scale %s, %a along rows : tensor<4x4xf32>, tensor<4xf32>
-    %p = hymir.read %sd, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    %p = hymir.read %s, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
     %e = arith.subf %v_t, %p : tensor<4xf32>
     %ke = hymir.outer %k_t, %e : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
     %sn = arith.addf %sd, %ke : tensor<4x4xf32>

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""The chunked diagonal form (hymir-chunk-scans: per-key decay, sub-chunks with reference
-points) on awkward shapes, against the independent float64 oracle (hymir_oracle.ops) and
-against the sequential fallback.
+"""The chunked diagonal forms (hymir-chunk-scans: per-key decay, sub-chunks with reference
+points; with the delta rule, the UT/WY transform on those scores) on awkward shapes, against
+a float64 oracle and against the sequential fallback.
 
   check_chunked_gla.py --hymir-run PATH [--work DIR]
 
@@ -9,7 +9,10 @@ Two scans with head dims that are not powers of two, K = 24, V = 40:
   * gla's body (examples/ops/gla.mlir) with GVA: 2 q/k/gk heads read by 6 value heads (value
     head h reads h // 3); the oracle runs ops.gla on the heads repeated;
   * rwkv6's body (examples/ops/rwkv6.mlir: the read of the previous state, the bonus u) with
-    3 heads.
+    3 heads;
+  * a KDA body (examples/ops/kda.mlir without its gate producers: the per-key log-decay and
+    beta are inputs) with GVA, 2 q/k heads and 6 value/decay/beta heads, beta in (0, 2); its
+    oracle is kda_oracle below, a token loop in float64 of OPS.md section 11.
 The scale constant stays 1/sqrt(12) so that the oracle functions apply unchanged at any K.
 
 Inputs are random (fixed seeds), never zero; the initial state is non-zero. Log-decay regimes:
@@ -17,6 +20,7 @@ Inputs are random (fixed seeds), never zero; the initial state is non-zero. Log-
   near1    ~ -1e-4 (decay 0.9999: nothing forgets within a chunk)
   near0    ~ -30 (decay ~1e-13: exp(G) underflows within a sub-chunk)
   mixed    per key channel either ~ -1e-4 or ~ -30 (the reference points must hold per key)
+KDA's typical log-decay is GLA's times 4 (~ -0.2).
 
 Per case the chunked code (hymir-run --target=cpu, --chunk-size=C, --threads=1) must match
   * the oracle: relative RMS <= 1e-4 for the output and the final state;
@@ -97,6 +101,34 @@ func.func @main(%r: tensor<?x?x{H}x{K}xf32>, %k: tensor<?x?x{H}x{K}xf32>,
 }
 """
 
+KDA = """
+func.func @main(%q: tensor<?x?x{H}x{K}xf32>, %k: tensor<?x?x{H}x{K}xf32>,
+                %v: tensor<?x?x{HV}x{V}xf32>, %gk: tensor<?x?x{HV}x{K}xf32>,
+                %beta: tensor<?x?x{HV}xf32>, %S0: tensor<?x{HV}x{K}x{V}xf32>)
+    -> (tensor<?x?x{HV}x{V}xf32>, tensor<?x{HV}x{K}x{V}xf32>) {
+  %o, %S_T = hymir.scan heads = {HV}
+      ins(%q, %k, %v, %gk, %beta : tensor<?x?x{H}x{K}xf32>, tensor<?x?x{H}x{K}xf32>,
+          tensor<?x?x{HV}x{V}xf32>, tensor<?x?x{HV}x{K}xf32>, tensor<?x?x{HV}xf32>)
+      inits(%S0 : tensor<?x{HV}x{K}x{V}xf32>) -> (tensor<?x?x{HV}x{V}xf32>) {
+  ^bb0(%q_t: tensor<{K}xf32>, %k_t: tensor<{K}xf32>, %v_t: tensor<{V}xf32>,
+       %gk_t: tensor<{K}xf32>, %b_t: f32, %S: tensor<{K}x{V}xf32>):
+    %scale = arith.constant 0.288675129 : f32
+    %k_n = hymir.l2_norm %k_t {eps = 1.0e-06 : f32} : tensor<{K}xf32>
+    %alpha = math.exp %gk_t : tensor<{K}xf32>
+    %S_decayed = hymir.scale %S, %alpha along rows : tensor<{K}x{V}xf32>, tensor<{K}xf32>
+    %pred = hymir.read %S_decayed, %k_n : tensor<{K}x{V}xf32>, tensor<{K}xf32> -> tensor<{V}xf32>
+    %err = arith.subf %v_t, %pred : tensor<{V}xf32>
+    %u_t = hymir.scale %err, %b_t : tensor<{V}xf32>, f32
+    %ku = hymir.outer %k_n, %u_t : tensor<{K}xf32>, tensor<{V}xf32> -> tensor<{K}x{V}xf32>
+    %S_new = arith.addf %S_decayed, %ku : tensor<{K}x{V}xf32>
+    %q_s = hymir.scale %q_t, %scale : tensor<{K}xf32>, f32
+    %o_t = hymir.read %S_new, %q_s : tensor<{K}x{V}xf32>, tensor<{K}xf32> -> tensor<{V}xf32>
+    hymir.yield %o_t, %S_new : tensor<{V}xf32>, tensor<{K}x{V}xf32>
+  }
+  return %o, %S_T : tensor<?x?x{HV}x{V}xf32>, tensor<?x{HV}x{K}x{V}xf32>
+}
+"""
+
 
 def log_decay(rng, shape, regime):
     """A log-decay g <= 0 of the regime (see the module docstring)."""
@@ -138,9 +170,41 @@ def rwkv6_inputs(rng, B, T, regime):
             0.5 * rng.standard_normal((B, H, K, V))]
 
 
+def kda_inputs(rng, B, T, regime):
+    H, HV = GLA_H, GLA_HV
+    g = log_decay(rng, (B, T, HV, K), regime)
+    if regime == "typical":
+        g = 4.0 * g
+    return [rng.standard_normal((B, T, H, K)), rng.standard_normal((B, T, H, K)),
+            rng.standard_normal((B, T, HV, V)), g, rng.uniform(0.0, 2.0, (B, T, HV)),
+            0.5 * rng.standard_normal((B, HV, K, V))]
+
+
+def kda_oracle(q, k, v, gk, beta, S0):
+    """S' = diag(exp(gk_t)) S;  u = beta (v - S'^T kn);  S_t = S' + kn (x) u;
+    o_t = S_t^T (q_t / sqrt(12)), kn = l2norm(k_t); value head h reads q/k head h // 3."""
+    B, T, HV, _ = v.shape
+    rep = HV // q.shape[2]
+    scale = 1.0 / np.sqrt(12.0)
+    o = np.zeros(v.shape)
+    ST = np.zeros(S0.shape)
+    for b in range(B):
+        for h in range(HV):
+            S = S0[b, h].astype(np.float64)
+            for t in range(T):
+                kn = ops.l2norm(k[b, t, h // rep])
+                Sd = np.exp(gk[b, t, h])[:, None] * S
+                u = beta[b, t, h] * (v[b, t, h] - Sd.T @ kn)
+                S = Sd + np.outer(kn, u)
+                o[b, t, h] = S.T @ (scale * q[b, t, h // rep])
+            ST[b, h] = S
+    return o, ST
+
+
 CASES = {
     "gla": (instantiate(GLA, H=GLA_H, HV=GLA_HV, K=K, V=V), gla_inputs, gla_oracle),
     "rwkv6": (instantiate(RWKV6, H=RWKV_H, K=K, V=V), rwkv6_inputs, ops.rwkv6),
+    "kda": (instantiate(KDA, H=GLA_H, HV=GLA_HV, K=K, V=V), kda_inputs, kda_oracle),
 }
 
 
@@ -158,15 +222,16 @@ def main():
         for T in (1, 37, 64, 65, 300, 1000):
             grid.append(("gla", "typical", B, T, 64))
             grid.append(("rwkv6", "typical", B, T, 64))
+            grid.append(("kda", "typical", B, T, 64))
     for T in (37, 300):
-        grid.append(("gla", "typical", 2, T, 16))
-        grid.append(("rwkv6", "typical", 2, T, 16))
+        for op in ("gla", "rwkv6", "kda"):
+            grid.append((op, "typical", 2, T, 16))
     for regime in ("near1", "near0", "mixed"):
         for T in (65, 1000):
-            grid.append(("gla", regime, 2, T, 64))
-            grid.append(("rwkv6", regime, 2, T, 64))
-    grid.append(("gla", "mixed", 1, 300, 20))
-    grid.append(("rwkv6", "mixed", 1, 300, 20))
+            for op in ("gla", "rwkv6", "kda"):
+                grid.append((op, regime, 2, T, 64))
+    for op in ("gla", "rwkv6", "kda"):
+        grid.append((op, "mixed", 1, 300, 20))
 
     failed = run_grid(grid, CASES, args.hymir_run, work)
     if not args.work:
