@@ -85,6 +85,15 @@ size_t BufferCache::keptBlocks() const {
 
 BufferCache &hymir::cpu::compiledCodeBuffers() {
   // Never destroyed: compiled code may still run while statics are torn down.
-  static BufferCache *cache = new BufferCache(size_t(1) << 30, 64);
+  static BufferCache *cache = [] {
+    size_t mib = 1024;
+    if (const char *env = std::getenv("HYMIR_JIT_BUFFER_CACHE_MIB")) {
+      char *end = nullptr;
+      unsigned long long value = std::strtoull(env, &end, 10);
+      if (end != env && *end == '\0')
+        mib = value;
+    }
+    return new BufferCache(mib << 20, 64);
+  }();
   return *cache;
 }

@@ -63,7 +63,10 @@ private:
   size_t bytes = 0;
 };
 
-/// The cache that JIT-compiled code allocates from (1 GiB, 64 blocks).
+/// The cache that JIT-compiled code allocates from: 64 blocks and 1 GiB, or
+/// as many MiB as the environment variable HYMIR_JIT_BUFFER_CACHE_MIB says
+/// when the process first uses it (0 keeps nothing: every block goes back to
+/// the C library, as before the cache).
 BufferCache &compiledCodeBuffers();
 
 } // namespace hymir::cpu
