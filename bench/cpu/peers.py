@@ -195,14 +195,16 @@ def gdn_gates(a, b, A_log, dt_bias):
     return g, beta
 
 
-def gdn_token(q, k, v, a, b, A_log, dt_bias, S0):
+def delta_token(q, k, v, log_decay, beta, S0):
+    """The gated delta rule one token at a time: S' = diag(α) S (a decay per
+    head, [B, T, H], or per key, [B, T, H, K]), u = β (v − S'ᵀ k̂),
+    S = S' + k̂ ⊗ u, o = Sᵀ (q̂ / √K)."""
     B, T, H, K = q.shape
     V = v.shape[-1]
-    g, beta = gdn_gates(a, b, A_log, dt_bias)
     qs = (l2norm(q) / math.sqrt(K)).reshape(B, T, H, 1, K)
     kn = l2norm(k)
     kr, kc = kn.reshape(B, T, H, 1, K), kn.reshape(B, T, H, K, 1)
-    alpha = torch.exp(g).reshape(B, T, H, 1, 1)
+    alpha = torch.exp(log_decay).reshape(B, T, H, -1, 1)
     beta = beta.reshape(B, T, H, 1, 1)
     vr = v.reshape(B, T, H, 1, V)
     S = S0.clone()
@@ -213,6 +215,10 @@ def gdn_token(q, k, v, a, b, A_log, dt_bias, S0):
         outer_add_(S, kc[:, t], u)
         o[:, t] = torch.matmul(qs[:, t], S).reshape(B, H, V)
     return o, S
+
+
+def gdn_token(q, k, v, a, b, A_log, dt_bias, S0):
+    return delta_token(q, k, v, *gdn_gates(a, b, A_log, dt_bias), S0)
 
 
 def gdn_chunked(q, k, v, a, b, A_log, dt_bias, S0, C=CHUNK):
@@ -254,23 +260,7 @@ def kda_gates(g_raw, b, A_log, dt_bias):
 
 
 def kda_token(q, k, v, g_raw, b, A_log, dt_bias, S0):
-    B, T, H, K = q.shape
-    V = v.shape[-1]
-    gk, beta = kda_gates(g_raw, b, A_log, dt_bias)
-    qs = (l2norm(q) / math.sqrt(K)).reshape(B, T, H, 1, K)
-    kn = l2norm(k)
-    kr, kc = kn.reshape(B, T, H, 1, K), kn.reshape(B, T, H, K, 1)
-    alpha = torch.exp(gk).reshape(B, T, H, K, 1)
-    beta = beta.reshape(B, T, H, 1, 1)
-    vr = v.reshape(B, T, H, 1, V)
-    S = S0.clone()
-    o = torch.empty(B, T, H, V)
-    for t in range(T):
-        S.mul_(alpha[:, t])
-        u = (vr[:, t] - torch.matmul(kr[:, t], S)) * beta[:, t]
-        outer_add_(S, kc[:, t], u)
-        o[:, t] = torch.matmul(qs[:, t], S).reshape(B, H, V)
-    return o, S
+    return delta_token(q, k, v, *kda_gates(g_raw, b, A_log, dt_bias), S0)
 
 
 KDA_CHUNK = 16
