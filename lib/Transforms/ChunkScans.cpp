@@ -10,7 +10,11 @@
 //
 // The delta rule (dplr class, decay none or scalar: DeltaNet, Gated DeltaNet)
 // takes the same form with V replaced by the chunk's pseudo-values
-// V' = U − W S of the UT/WY transform (`deltaValues`).
+// V' = U − W S of the UT/WY transform (`deltaValues`). A per-key decay
+// (diagonal class: GLA, RWKV-6) builds the scores with the decay inside the
+// sum, by halving with reference rows (`diagonalAlgebra`); the delta rule
+// with a per-key decay (KDA) is the UT/WY transform on such scores
+// (`diagonalDeltaValues`). Both need vector rows (the CPU).
 //
 // The body is split in two: the ops that depend on the state (the decay of
 // S, the update, the read, the output's sum) are recognised and replaced by

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -111,6 +112,32 @@ TEST(BufferCacheTest, CapacityAndBlockCountAreBounds) {
   countBound.clear();
   EXPECT_EQ(countBound.keptBlocks(), 0u);
   EXPECT_EQ(countBound.keptBytes(), 0u);
+}
+
+// When the C library has no memory, the kept blocks go back and the
+// allocation is tried once more.
+int failuresLeft = 0;
+void *failingAlignedAlloc(size_t alignment, size_t bytes) {
+  if (failuresLeft > 0) {
+    --failuresLeft;
+    return nullptr;
+  }
+  return std::aligned_alloc(alignment, bytes);
+}
+
+TEST(BufferCacheTest, OutOfMemoryFreesWhatIsKept) {
+  BufferCache cache(64 * MiB, 8, &failingAlignedAlloc);
+  cache.release(cache.allocate(64, 2 * MiB));
+  ASSERT_EQ(cache.keptBlocks(), 1u);
+  failuresLeft = 1; // the first try fails, the retry succeeds
+  void *p = cache.allocate(64, 16 * MiB);
+  EXPECT_NE(p, nullptr);
+  EXPECT_EQ(cache.keptBlocks(), 0u);
+  cache.release(p); // kept
+  failuresLeft = 2;  // both tries fail: null, and nothing is kept any more
+  EXPECT_EQ(cache.allocate(64, 32 * MiB), nullptr);
+  EXPECT_EQ(cache.keptBlocks(), 0u);
+  EXPECT_EQ(failuresLeft, 0);
 }
 
 // Compiled code allocates and frees from OpenMP threads at once (the

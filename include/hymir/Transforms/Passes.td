@@ -58,7 +58,11 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
     are built by halving the chunk, each lower-left quadrant one product with
     a reference row between its rows and columns (every exponent ≤ 0), the
     diagonal sub-chunks (≤ 8) with an exponential per term. It runs chunks of
-    at most 32, on targets with vector rows only.
+    at most 32, on targets with vector rows only. The delta rule with such a
+    decay before its correction (`dplr`, decay rows: KDA) takes the UT/WY
+    transform on those scores, `A = strictly-lower(diag(β) K Kᵀ)` with the
+    decay inside the sum and `V' = L diag(β) V − L diag(β) (K ∘ e^G) S`,
+    then the diagonal form with V'.
 
     The matrix products are `linalg.generic`s tagged `hymir.chunk_matmul`
     (plus `hymir.lower_triangular_result` / `hymir.lower_triangular_lhs` where

@@ -9,8 +9,10 @@
 
 using namespace hymir::cpu;
 
-BufferCache::BufferCache(size_t capacityBytes, size_t maxBlocks)
-    : capacityBytes(capacityBytes), maxBlocks(maxBlocks) {}
+BufferCache::BufferCache(size_t capacityBytes, size_t maxBlocks,
+                         AlignedAllocFn alignedAlloc)
+    : capacityBytes(capacityBytes), maxBlocks(maxBlocks),
+      alignedAlloc(alignedAlloc) {}
 
 BufferCache::~BufferCache() { clear(); }
 
@@ -33,7 +35,16 @@ void *BufferCache::allocate(size_t alignment, size_t bytes) {
   }
   // aligned_alloc wants a size that is a multiple of the alignment.
   size_t rounded = (bytes + alignment - 1) / alignment * alignment;
-  return std::aligned_alloc(alignment, rounded ? rounded : alignment);
+  if (!rounded)
+    rounded = alignment;
+  void *p = alignedAlloc(alignment, rounded);
+  if (!p && keptBlocks() > 0) {
+    // Out of memory (or address space under a limit): what is kept goes
+    // back first.
+    clear();
+    p = alignedAlloc(alignment, rounded);
+  }
+  return p;
 }
 
 void BufferCache::release(void *p) {

@@ -17,6 +17,7 @@
 #define HYMIR_TARGET_CPU_BUFFERCACHE_H
 
 #include <cstddef>
+#include <cstdlib>
 #include <mutex>
 #include <vector>
 
@@ -27,9 +28,13 @@ public:
   /// Blocks below this size are not kept.
   static constexpr size_t kMinBytes = size_t(1) << 20;
 
+  /// The C library's allocator (a test may pass one that fails).
+  using AlignedAllocFn = void *(*)(size_t alignment, size_t bytes);
+
   /// Keeps at most `capacityBytes` of freed blocks (the oldest are freed
   /// first when a new one would exceed it) and at most `maxBlocks` of them.
-  BufferCache(size_t capacityBytes, size_t maxBlocks);
+  BufferCache(size_t capacityBytes, size_t maxBlocks,
+              AlignedAllocFn alignedAlloc = &std::aligned_alloc);
   ~BufferCache();
   BufferCache(const BufferCache &) = delete;
   BufferCache &operator=(const BufferCache &) = delete;
@@ -37,7 +42,8 @@ public:
   /// `aligned_alloc(alignment, bytes)`, or a kept block whose start is
   /// aligned to `alignment` and whose usable size is `bytes` to `bytes` plus
   /// a quarter (the smallest such). Its contents are undefined, as
-  /// aligned_alloc's are. Null when the C library has no memory either.
+  /// aligned_alloc's are. When the C library has no memory, the kept blocks
+  /// are freed and the allocation tried once more; null if it fails again.
   void *allocate(size_t alignment, size_t bytes);
 
   /// `free(p)`, or keeps `p` (any block of the C library's allocator) for a
@@ -58,6 +64,7 @@ private:
   };
   const size_t capacityBytes;
   const size_t maxBlocks;
+  const AlignedAllocFn alignedAlloc;
   mutable std::mutex mutex;
   std::vector<Block> blocks; // oldest first
   size_t bytes = 0;
