@@ -38,6 +38,9 @@ CASES = {
     "gdn_decode_B64_vt8": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
     "gdn_decode_B64_vt32": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 256, None),
     "gdn_decode_B64_vt32_t512": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 512, None),
+    # _kq: the output read rewritten as o = S'ᵀq + u (k · q) (gdn_decode_kq.mlir).
+    "gdn_decode_kq_B64_vt16": ("gdn", "bench/gpu/gdn_decode_kq.mlir", 64, None, 128, None),
+    "gdn_decode_kq_B64_vt32": ("gdn", "bench/gpu/gdn_decode_kq.mlir", 64, None, 256, None),
     # The sequential fallback (untiled, and in value tiles of 16), then the chunked
     # form at the pipeline's chunk size with 512 threads per block (measured best for
     # these block-per-(b, h) kernels).
