@@ -1251,6 +1251,78 @@ static Value diagonalScores(OpBuilder &b, Location loc, Value q, Value k,
   return insertBlock(b, loc, left, scores, lo + h, lo);
 }
 
+/// KDA's two score matrices from one halving pass: with the output reading
+/// the updated state (Gq = G),
+///   Aq[i, j] = Σ_k q_ik k_jk e^{G_ik − G_jk}  (j ≤ i)
+///   Ak[i, j] = Σ_k k_ik k_jk e^{G_ik − G_jk}  (j < i)
+/// share every exponential of the leaves (one per term instead of two) and,
+/// in each quadrant, the reference-scaled key columns (K ∘ e^{G_r − G}).
+static std::pair<Value, Value> diagonalScorePair(OpBuilder &b, Location loc,
+                                                 Value q, Value k, Value g,
+                                                 int64_t lo, int64_t n,
+                                                 Value qScores, Value kScores) {
+  MLIRContext *ctx = b.getContext();
+  if (n <= 8 || n % 2) {
+    Value qRows = rowBlock(b, loc, q, lo, n), kRows = rowBlock(b, loc, k, lo, n),
+          gRows = rowBlock(b, loc, g, lo, n);
+    AffineMap rowK = map(ctx, 3, {0, 2}), colK = map(ctx, 3, {1, 2}),
+              out = map(ctx, 3, {0, 1});
+    auto par = utils::IteratorType::parallel;
+    auto leaves = linalg::GenericOp::create(
+        b, loc, TypeRange{zeros(b, loc, {n, n}).getType(),
+                          zeros(b, loc, {n, n}).getType()},
+        ValueRange{qRows, kRows, kRows, gRows, gRows},
+        ValueRange{zeros(b, loc, {n, n}), zeros(b, loc, {n, n})},
+        ArrayRef<AffineMap>{rowK, rowK, colK, rowK, colK, out, out},
+        ArrayRef<utils::IteratorType>{par, par,
+                                      utils::IteratorType::reduction},
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value i = linalg::IndexOp::create(b, loc, 0);
+          Value j = linalg::IndexOp::create(b, loc, 1);
+          Value upTo = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                             j, i);
+          Value below = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ult, j, i);
+          Value zero = f32Const(b, loc, 0.0);
+          Value diff = arith::SubFOp::create(b, loc, args[3], args[4]);
+          Value e = fastExp(
+              b, loc, arith::SelectOp::create(b, loc, upTo, diff, zero));
+          Value ke = arith::MulFOp::create(b, loc, args[2], e, kContract);
+          Value tq = arith::MulFOp::create(b, loc, args[0], ke, kContract);
+          Value tk = arith::MulFOp::create(b, loc, args[1], ke, kContract);
+          tq = arith::SelectOp::create(b, loc, upTo, tq, zero);
+          tk = arith::SelectOp::create(b, loc, below, tk, zero);
+          linalg::YieldOp::create(
+              b, loc,
+              ValueRange{
+                  arith::AddFOp::create(b, loc, args[5], tq, kReduce),
+                  arith::AddFOp::create(b, loc, args[6], tk, kReduce)});
+        });
+    return {insertBlock(b, loc, leaves.getResult(0), qScores, lo, lo),
+            insertBlock(b, loc, leaves.getResult(1), kScores, lo, lo)};
+  }
+  int64_t h = n / 2;
+  std::tie(qScores, kScores) =
+      diagonalScorePair(b, loc, q, k, g, lo, h, qScores, kScores);
+  std::tie(qScores, kScores) =
+      diagonalScorePair(b, loc, q, k, g, lo + h, h, qScores, kScores);
+  Value reference = rowAt(b, loc, g, lo + h - 1);
+  Value gRows = rowBlock(b, loc, g, lo + h, h);
+  Value qRef = decayRows(b, loc, rowBlock(b, loc, q, lo + h, h), gRows,
+                         reference);
+  Value kRowRef = decayRows(b, loc, rowBlock(b, loc, k, lo + h, h), gRows,
+                            reference);
+  Value kRef = decayRows(b, loc, rowBlock(b, loc, k, lo, h), reference,
+                         rowBlock(b, loc, g, lo, h));
+  auto product = [&](Value lhs) {
+    return matmul(b, loc, lhs, kRef, zeros(b, loc, {h, h}),
+                  map(ctx, 3, {0, 2}), map(ctx, 3, {1, 2}),
+                  map(ctx, 3, {0, 1}), 2);
+  };
+  return {insertBlock(b, loc, product(qRef), qScores, lo + h, lo),
+          insertBlock(b, loc, product(kRowRef), kScores, lo + h, lo)};
+}
+
 /// A diagonal chunk's running log-decay: G[i] = Σ_{s ≤ i} g[s] ([C, K]) and
 /// the one the output's exponents use, Gq (G, or G − g when the output reads
 /// S_{t−1}).
@@ -1301,15 +1373,15 @@ static DiagonalDecay diagonalDecay(OpBuilder &b, Location loc,
 /// the chunk, the corrections u_t = β_t (v_t − S'_tᵀ k_t) solve
 /// (I + A) U = diag(β) V − diag(β) (K ∘ e^G) S, and the chunk is the
 /// diagonal scan's with values U. Every exponent is ≤ 0.
+/// `scores` is the strictly lower Σ_k k_ik k_jk e^{G_ik − G_jk}
+/// (diagonalScorePair).
 static Value diagonalDeltaValues(OpBuilder &b, Location loc,
                                  const ChunkPlan &plan, int64_t C, Value k,
                                  Value v, Value beta,
-                                 const DiagonalDecay &decay, Value state) {
+                                 const DiagonalDecay &decay, Value scores,
+                                 Value state) {
   MLIRContext *ctx = b.getContext();
   auto par = utils::IteratorType::parallel;
-  Value scores = diagonalScores(b, loc, k, k, decay.cumulative,
-                                decay.cumulative, /*strict=*/true, 0, C,
-                                zeros(b, loc, {C, C}));
   Value a = generic(
       b, loc, {scores, beta},
       tensor::EmptyOp::create(b, loc, {C, C}, b.getF32Type()),
@@ -1338,14 +1410,15 @@ static Value diagonalDeltaValues(OpBuilder &b, Location loc,
 static std::pair<Value, Value>
 diagonalAlgebra(OpBuilder &b, Location loc, const ChunkPlan &plan, int64_t C,
                 Value q, Value k, Value v, const DiagonalDecay &decay, Value e,
-                Value state) {
+                Value state, Value scores = {}) {
   MLIRContext *ctx = b.getContext();
   int64_t V = plan.valueDim;
   Value cumulative = decay.cumulative, queryLog = decay.queryLog;
 
-  // A (blocks right of the diagonal stay 0).
-  Value scores = diagonalScores(b, loc, q, k, queryLog, cumulative,
-                                plan.preRead, 0, C, zeros(b, loc, {C, C}));
+  // A (blocks right of the diagonal stay 0), unless given.
+  if (!scores)
+    scores = diagonalScores(b, loc, q, k, queryLog, cumulative, plan.preRead,
+                            0, C, zeros(b, loc, {C, C}));
 
   // O = E + (Q ∘ e^{Gq}) S + A V.
   Value out = e ? e : zeros(b, loc, {C, V});
@@ -1721,16 +1794,24 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
           else
             decay = chunkDecay(b, loc, C, r.g, plan.vectorRows);
           Value v = r.v;
-          if (r.beta && plan.diagonal)
+          Value queryScores;
+          if (r.beta && plan.diagonal) {
+            // KDA reads the updated state (Gq = G): both score matrices
+            // from one pass.
+            Value keyScores;
+            std::tie(queryScores, keyScores) = diagonalScorePair(
+                b, loc, r.q, r.k, keyDecay.cumulative, 0, C,
+                zeros(b, loc, {C, C}), zeros(b, loc, {C, C}));
             v = diagonalDeltaValues(b, loc, plan, C, r.k, v, r.beta, keyDecay,
-                                    carried[0]);
-          else if (r.beta)
+                                    keyScores, carried[0]);
+          } else if (r.beta)
             v = deltaValues(b, loc, plan, C, r.k, v, r.beta, decay,
                             carried[0]);
           Value out, next;
           if (plan.diagonal) {
-            std::tie(out, next) = diagonalAlgebra(
-                b, loc, plan, C, r.q, r.k, v, keyDecay, r.e, carried[0]);
+            std::tie(out, next) =
+                diagonalAlgebra(b, loc, plan, C, r.q, r.k, v, keyDecay, r.e,
+                                carried[0], queryScores);
           } else {
             out = chunkOutput(b, loc, plan, C, r.q, r.k, v, decay, r.e,
                               carried[0]);

@@ -135,16 +135,20 @@ func.func @second_read(%q: tensor<?x?x4xf32>, %k: tensor<?x?x4xf32>, %v: tensor<
 
 // KDA: the delta rule with a per-key decay before the correction,
 //   S' = diag(exp(g_t)) S,  S_t = S' + k ⊗ β (v − S'ᵀ k),  o_t = S_tᵀ q_t.
-// The UT/WY transform on the diagonal scores: K Kᵀ's diagonal leaves
-// element-wise in the exponent and its lower-left quadrant as a product of
-// reference-scaled rows (as for Q Kᵀ), β times their rows, the forward
-// substitution row by row as vector<16xf32>, then the diagonal scan's
-// algebra on the pseudo-values.
+// The UT/WY transform on the diagonal scores: Q Kᵀ and K Kᵀ from one
+// halving pass (each diagonal leaf one generic with both score blocks as
+// outputs, one exponential per term; each lower-left quadrant two products
+// sharing the reference-scaled key columns), β times K Kᵀ's rows, the
+// forward substitution row by row as vector<16xf32>, then the diagonal
+// scan's algebra on the pseudo-values.
 // CHECK-LABEL: func.func @kda
 // CHECK-NOT:   hymir.scan
 // CHECK:       scf.forall
-// CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>)
-// CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>) attrs = {hymir.chunk_matmul}
+// CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>, tensor<8x8xf32>)
+// CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>, tensor<8x8xf32>)
+// CHECK:         %[[KREF:.+]] = linalg.generic {{.+}} ins({{.+}} : tensor<8x4xf32>, tensor<4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x4xf32>)
+// CHECK:         linalg.generic {{.+}} ins(%{{.+}}, %[[KREF]] : tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>) attrs = {hymir.chunk_matmul}
+// CHECK:         linalg.generic {{.+}} ins(%{{.+}}, %[[KREF]] : tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>) attrs = {hymir.chunk_matmul}
 // CHECK:         linalg.generic {{.+}} ins({{.+}} : tensor<16x16xf32>, tensor<16xf32>) outs({{.+}} : tensor<16x16xf32>)
 // CHECK:         scf.for {{.+}} -> (tensor<16x16xf32>)
 // CHECK:           vector.transfer_read {{.+}} : tensor<16x16xf32>, vector<16xf32>
