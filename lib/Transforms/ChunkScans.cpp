@@ -1268,9 +1268,9 @@ static std::pair<Value, Value> diagonalScorePair(OpBuilder &b, Location loc,
     AffineMap rowK = map(ctx, 3, {0, 2}), colK = map(ctx, 3, {1, 2}),
               out = map(ctx, 3, {0, 1});
     auto par = utils::IteratorType::parallel;
+    auto blockType = RankedTensorType::get({n, n}, b.getF32Type());
     auto leaves = linalg::GenericOp::create(
-        b, loc, TypeRange{zeros(b, loc, {n, n}).getType(),
-                          zeros(b, loc, {n, n}).getType()},
+        b, loc, TypeRange{blockType, blockType},
         ValueRange{qRows, kRows, kRows, gRows, gRows},
         ValueRange{zeros(b, loc, {n, n}), zeros(b, loc, {n, n})},
         ArrayRef<AffineMap>{rowK, rowK, colK, rowK, colK, out, out},
@@ -2192,13 +2192,6 @@ struct ChunkScansPass
       if (!why.empty()) {
         if (remarks)
           scan.emitRemark("sequential fallback: ") << why;
-        continue;
-      }
-      // The diagonal form is built from vector rows (CPU only).
-      if (plan.diagonal && !vectorRows) {
-        if (remarks)
-          scan.emitRemark("sequential fallback: the diagonal form is built "
-                          "for the CPU only (vector rows)");
         continue;
       }
       // Value tiles of about `value-tile` columns (the most tiles, up to

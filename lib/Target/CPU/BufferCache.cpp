@@ -28,7 +28,7 @@ void *BufferCache::allocate(size_t alignment, size_t bytes) {
     }
     if (best) {
       void *p = best->pointer;
-      this->bytes -= best->usable;
+      keptTotal -= best->usable;
       blocks.erase(blocks.begin() + (best - blocks.data()));
       return p;
     }
@@ -59,11 +59,11 @@ void BufferCache::release(void *p) {
   {
     std::lock_guard<std::mutex> lock(mutex);
     blocks.push_back({p, usable});
-    bytes += usable;
+    keptTotal += usable;
     size_t drop = 0;
-    while (bytes > capacityBytes || blocks.size() - drop > maxBlocks) {
+    while (keptTotal > capacityBytes || blocks.size() - drop > maxBlocks) {
       evicted.push_back(blocks[drop].pointer);
-      bytes -= blocks[drop].usable;
+      keptTotal -= blocks[drop].usable;
       ++drop;
     }
     blocks.erase(blocks.begin(), blocks.begin() + drop);
@@ -78,7 +78,7 @@ void BufferCache::clear() {
   {
     std::lock_guard<std::mutex> lock(mutex);
     kept.swap(blocks);
-    bytes = 0;
+    keptTotal = 0;
   }
   for (Block &block : kept)
     std::free(block.pointer);
@@ -86,7 +86,7 @@ void BufferCache::clear() {
 
 size_t BufferCache::keptBytes() const {
   std::lock_guard<std::mutex> lock(mutex);
-  return bytes;
+  return keptTotal;
 }
 
 size_t BufferCache::keptBlocks() const {

@@ -278,13 +278,11 @@ llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostTargetMachine() {
   std::_Exit(1);
 }
 
-/// The `malloc` of compiled code: the buffer cache's for large blocks, the C
-/// library's otherwise, checked.
+/// The `malloc` of compiled code: the buffer cache's (which passes small
+/// blocks on to the C library), checked.
 void *checkedMalloc(size_t bytes) {
-  void *p = bytes >= hymir::cpu::BufferCache::kMinBytes
-                ? hymir::cpu::compiledCodeBuffers().allocate(
-                      alignof(std::max_align_t), bytes)
-                : std::malloc(bytes);
+  void *p = hymir::cpu::compiledCodeBuffers().allocate(
+      alignof(std::max_align_t), bytes);
   if (!p && bytes != 0)
     outOfMemory(bytes);
   return p;

@@ -67,7 +67,7 @@ private:
   const AlignedAllocFn alignedAlloc;
   mutable std::mutex mutex;
   std::vector<Block> blocks; // oldest first
-  size_t bytes = 0;
+  size_t keptTotal = 0; // the usable sizes of `blocks`
 };
 
 /// The cache that JIT-compiled code allocates from: 64 blocks and 1 GiB, or
