@@ -39,6 +39,9 @@ CASES = {
     "gdn_decode_B64_vt32": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 256, None),
     "gdn_decode_B64_vt32_t512": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 512, None),
     # _kq: the output read rewritten as o = S'ᵀq + u (k · q) (gdn_decode_kq.mlir).
+    # _shared: the state tile in shared memory, not in each thread's registers
+    # (--thread-private=false).
+    "gdn_decode_B64_vt16_shared": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
     "gdn_decode_kq_B64_vt16": ("gdn", "bench/gpu/gdn_decode_kq.mlir", 64, None, 128, None),
     "gdn_decode_kq_B64_vt32": ("gdn", "bench/gpu/gdn_decode_kq.mlir", 64, None, 256, None),
     # The sequential fallback (untiled, and in value tiles of 16), then the chunked
@@ -108,6 +111,11 @@ CASES = {
     # _smem227: the per-block limit (GDN's chunk terms then take over half an SM: one block).
     "gdn_prefill_B4_T4096_bf16_smem110": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     "gdn_prefill_B4_T4096_bf16_smem227": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    # _shared: chunk temporaries that each thread keeps to itself left in shared memory
+    # (--thread-private=false), for an A/B with the default.
+    "simple_gla_prefill_B4_T4096_bf16_shared": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_shared": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     # _nosplit: without hymir-gpu-split-reductions (--split-reductions=false).
     "gdn_decode_B64_vt16_nosplit": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
     "gdn_prefill_B4_T4096_nosplit": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
@@ -207,6 +215,8 @@ def prepare(args):
             cmd.append("--blocked-inverse=off")
         if name.endswith("_blocked"):
             cmd.append("--blocked-inverse=on")
+        if name.endswith("_shared"):
+            cmd.append("--thread-private=false")
         if name.endswith("_nosplit"):
             cmd.append("--split-reductions=false")
         smem = re.search(r"_smem(\d+)$", name)

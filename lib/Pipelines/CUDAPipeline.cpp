@@ -154,6 +154,7 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   ParallelLoopsToGPUPassOptions toGPU;
   toGPU.threadsPerBlock = options.threadsPerBlock;
   toGPU.nestThreads = options.nestThreads;
+  toGPU.threadPrivate = options.threadPrivate;
   toGPU.sharedMemory = options.sharedMemory >= 0
                            ? options.sharedMemory
                            : defaultSharedMemory(options.chip);

@@ -205,6 +205,12 @@ struct Options {
                "parallel-chunks form (default: the pipeline's, 32; 0: "
                "--chunk-size's)"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  cl::opt<bool> threadPrivate{
+      "thread-private",
+      cl::desc("--target=cuda: shared temporaries that each thread only "
+               "touches its own elements of as per-thread arrays in "
+               "registers (default true)"),
+      cl::init(true), cl::cat(category)};
   cl::opt<bool> splitReductions{
       "split-reductions",
       cl::desc("--target=cuda: long reductions with few outputs as partial "
@@ -456,6 +462,7 @@ int runCUDA(Options &opts) {
   pipeline.parallelChunks = opts.parallelChunks;
   pipeline.blockedInverse = opts.blockedInverse;
   pipeline.splitReductions = opts.splitReductions;
+  pipeline.threadPrivate = opts.threadPrivate;
   if (opts.sharedMemory.getNumOccurrences()) {
     int64_t most = hymir::maxSharedMemoryPerBlock(opts.chip);
     if (opts.sharedMemory < 0 || opts.sharedMemory > most) {

@@ -111,6 +111,11 @@ def ParallelLoopsToGPUPass : Pass<"hymir-parallel-loops-to-gpu",
       thread's rounds (`for r < ⌈N / threads⌉: i = tid + r · threads`, an
       `scf.if` where N is not a multiple), a constant trip count that LLVM
       unrolls, so a thread's loads of several rounds are in flight at once.
+      Before that, with `thread-private`, a shared temporary whose every
+      element is touched by one thread only, in rounds that unroll (the
+      decode step's state tile: scaled, read in per-thread partial sums,
+      updated, read again), becomes a stack array per thread with the
+      rounds unrolled and constant indices, which LLVM keeps in registers.
 
     The second rule is DESIGN §1's sequential fallback on the GPU: correct
     for every body; the state update and read of a step are spread over
@@ -143,6 +148,10 @@ def ParallelLoopsToGPUPass : Pass<"hymir-parallel-loops-to-gpu",
            "Shared memory a nest kernel's block may take, in bytes (above "
            "48 KiB as dynamic shared memory; at most the chip's per-block "
            "limit, 232448 on sm_90, 166912 on sm_80)">,
+    Option<"threadPrivate", "thread-private", "bool", /*default=*/"true",
+           "Shared temporaries whose elements each thread touches only its "
+           "own of (in rounds that unroll) become per-thread arrays in "
+           "registers">,
   ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",

@@ -194,6 +194,13 @@ struct CUDAPipelineOptions
                      "fastest for bf16 at T = 1K and 4K "
                      "(docs/cuda-artifacts.md)"),
       llvm::cl::init(32)};
+  Option<bool> threadPrivate{
+      *this, "thread-private",
+      llvm::cl::desc("Shared temporaries of a kernel that each thread only "
+                     "touches its own elements of become per-thread arrays "
+                     "in registers (hymir-parallel-loops-to-gpu "
+                     "thread-private): the decode step's state tile"),
+      llvm::cl::init(true)};
   Option<bool> splitReductions{
       *this, "split-reductions",
       llvm::cl::desc("Long reductions with few outputs as partial sums the "

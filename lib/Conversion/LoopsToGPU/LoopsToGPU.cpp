@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hymir/Conversion/Passes.h"
+#include "ThreadOwnedBuffers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -602,8 +603,15 @@ static bool sameValue(Value a, Value b, Value ivA, Value ivB, int depth = 0) {
   return true;
 }
 
+/// Whether `a` is to a stack buffer, which in a kernel is the thread's own.
+static bool threadPrivate(const Access &a) {
+  return isa_and_nonnull<memref::AllocaOp>(a.root.getDefiningOp());
+}
+
 static bool conflicts(const Access &p, const Access &n, Value tid) {
   if (!p.write && !n.write)
+    return false;
+  if (threadPrivate(p) || threadPrivate(n))
     return false;
   if (!mayAlias(p.root, n.root))
     return false;
@@ -684,7 +692,8 @@ iterationSlice(const Access &a, scf::ForOp loop) {
 /// the same element from different threads, one of them writing.
 static bool independentAcrossIterations(const Access &p, const Access &n,
                                         scf::ForOp loop, Value tid) {
-  if ((!p.write && !n.write) || !mayAlias(p.root, n.root))
+  if ((!p.write && !n.write) || !mayAlias(p.root, n.root) ||
+      threadPrivate(p) || threadPrivate(n))
     return true;
   // Disjoint slices per iteration.
   auto ps = iterationSlice(p, loop), ns = iterationSlice(n, loop);
@@ -1418,7 +1427,7 @@ static llvm::SmallDenseSet<size_t> spilledToWorkspace(ArrayRef<int64_t> bytes,
 /// Runs the body of `launch` (block x = `threads`) SPMD if it can, else
 /// makes the block one thread. Fails on warp tiles it cannot give warps.
 static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
-                                 int64_t sharedLimit) {
+                                 int64_t sharedLimit, bool threadPrivate) {
   Block &body = launch.getBody().front();
   MLIRContext *ctx = launch.getContext();
   OpBuilder b(&body, body.begin());
@@ -1602,6 +1611,7 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
         arith::ConstantOp::create(host, loc,
                                   host.getI32IntegerAttr(dynamicBytes())));
   }
+  SmallVector<Value> sharedBuffers;
   for (memref::AllocOp alloc : shared) {
     MemRefType type = alloc.getType();
     auto sharedType = MemRefType::get(type.getShape(), type.getElementType(),
@@ -1616,6 +1626,7 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
     } else {
       buffer = launch.addWorkgroupAttribution(sharedType, alloc.getLoc());
     }
+    sharedBuffers.push_back(buffer);
     Value generic =
         memref::MemorySpaceCastOp::create(b, alloc.getLoc(), type, buffer);
     FailureOr<SmallVector<memref::DeallocOp>> deallocs = deallocsIfLocal(alloc);
@@ -1631,6 +1642,9 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
   if (dynamicShared)
     tensorCoreOperandsInWorkgroupSpace(body);
   SPMDBuilder{tid, zero, threads}.run(body);
+  if (threadPrivate && threads > 1)
+    hymir::keepThreadOwnedBuffersInRegisters(body, tid, threads,
+                                             sharedBuffers);
   eliminateBarriers(body, tid);
   countRounds(body, tid, threads);
   return success();
@@ -1791,7 +1805,7 @@ struct ParallelLoopsToGPUPass
       b.setInsertionPoint(seq.getBody()->getTerminator());
     }
     inlineBody(b, loop, ivs);
-    return runNestSPMD(launch, nestThreads, sharedMemory);
+    return runNestSPMD(launch, nestThreads, sharedMemory, threadPrivate);
   }
 
   void runOnOperation() override {

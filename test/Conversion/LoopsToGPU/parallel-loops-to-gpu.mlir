@@ -1,6 +1,9 @@
 // RUN: hymir-opt %s --split-input-file --verify-diagnostics \
-// RUN:   --pass-pipeline='builtin.module(func.func(hymir-parallel-loops-to-gpu{threads-per-block=128}))' \
+// RUN:   --pass-pipeline='builtin.module(func.func(hymir-parallel-loops-to-gpu{threads-per-block=128 thread-private=false}))' \
 // RUN:   | FileCheck %s
+
+// Shared temporaries stay shared here, so that the barrier rules show;
+// thread-private-buffers.mlir tests their move to registers.
 
 // An element-wise nest: one thread per iteration, 128 per block, the linear
 // index (guarded by the trip count 2*37*4 = 296 -> 3 blocks) delinearized
