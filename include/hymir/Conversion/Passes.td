@@ -116,6 +116,9 @@ def ParallelLoopsToGPUPass : Pass<"hymir-parallel-loops-to-gpu",
       decode step's state tile: scaled, read in per-thread partial sums,
       updated, read again), becomes a stack array per thread with the
       rounds unrolled and constant indices, which LLVM keeps in registers.
+      Loads at the top level of the body from buffers that nothing in the
+      kernel writes move up to just after their operands (barriers do not
+      order them), so that the decode step's state loads issue first.
 
     The second rule is DESIGN §1's sequential fallback on the GPU: correct
     for every body; the state update and read of a step are spread over

@@ -30,6 +30,7 @@
 
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <functional>
 #include <numeric>
 
 namespace hymir {
@@ -913,6 +914,66 @@ static void countRounds(Block &body, Value tid, int64_t threads) {
 }
 
 //===----------------------------------------------------------------------===//
+// Early loads
+//===----------------------------------------------------------------------===//
+
+/// Moves each load at the top level of a kernel body from a buffer defined
+/// outside the kernel that nothing in it writes up to just after its
+/// operands, with the pure ops that compute them. Barriers order shared
+/// memory, not reads of memory no thread writes, so the decode step's state
+/// loads issue at the start of the kernel and their latency overlaps the
+/// q and k norms' reductions instead of following them.
+static void issueReadOnlyLoadsEarly(Block &body) {
+  SmallVector<Access> accesses;
+  for (Operation &op : body) {
+    // A barrier or a block reduction (`gpu.all_reduce add`, no body)
+    // accesses nothing.
+    auto reduce = dyn_cast<gpu::AllReduceOp>(op);
+    if (isa<gpu::BarrierOp>(op) || (reduce && reduce.getBody().empty()))
+      continue;
+    if (failed(collectAccesses(&op, accesses)))
+      return;
+  }
+  Region &kernel = *body.getParent();
+  auto readOnly = [&](Value root) {
+    if (kernel.isAncestor(root.getParentRegion()))
+      return false; // shared memory or a buffer of the kernel's own
+    return llvm::none_of(accesses, [&](const Access &a) {
+      return a.write && mayAlias(a.root, root);
+    });
+  };
+  // Moved ops keep their order: each goes after the last one moved (or
+  // after its latest operand, if that comes later); none moves down.
+  Operation *frontier = nullptr;
+  std::function<void(Operation *)> hoist = [&](Operation *op) {
+    Operation *after = frontier;
+    for (Value v : op->getOperands()) {
+      Operation *def = v.getDefiningOp();
+      if (!def || def->getBlock() != &body)
+        continue;
+      if (def->getNumRegions() == 0 && isMemoryEffectFree(def))
+        hoist(def);
+      if (!after || after->isBeforeInBlock(def))
+        after = def;
+    }
+    if (after && (after == op || op->isBeforeInBlock(after)))
+      return; // already there or earlier (an operand of an earlier load)
+    if (after)
+      op->moveAfter(after);
+    else
+      op->moveBefore(&body.front());
+    frontier = op;
+  };
+  SmallVector<memref::LoadOp> loads;
+  for (Operation &op : body)
+    if (auto load = dyn_cast<memref::LoadOp>(op))
+      if (readOnly(bufferRoot(load.getMemRef())))
+        loads.push_back(load);
+  for (memref::LoadOp load : loads)
+    hoist(load);
+}
+
+//===----------------------------------------------------------------------===//
 // Independent loops as parallel loops
 //===----------------------------------------------------------------------===//
 //
@@ -1647,6 +1708,7 @@ static LogicalResult runNestSPMD(gpu::LaunchOp launch, int64_t threads,
                                              sharedBuffers);
   eliminateBarriers(body, tid);
   countRounds(body, tid, threads);
+  issueReadOnlyLoadsEarly(body);
   return success();
 }
 

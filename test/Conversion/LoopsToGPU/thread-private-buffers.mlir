@@ -16,7 +16,7 @@
 
 // CHECK-LABEL: func.func @same_distribution
 // CHECK: gpu.launch
-// CHECK-NEXT: %[[STACK:.+]] = memref.alloca() : memref<4xf32>
+// CHECK: %[[STACK:.+]] = memref.alloca() : memref<4xf32>
 // CHECK-NOT: memory_space_cast
 // CHECK-NOT: scf.for
 // CHECK-COUNT-4: memref.store %{{.+}}, %[[STACK]][%{{.+}}] : memref<4xf32>
