@@ -38,6 +38,9 @@ CASES = {
     "gdn_decode_B64_vt8": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
     "gdn_decode_B64_vt32": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 256, None),
     "gdn_decode_B64_vt32_t512": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 512, None),
+    # Mamba-2's decode step (T = 1 of the prefill file: the sequential fallback in value
+    # tiles); peers: the state copy and the same step in PyTorch (fp32, eager).
+    "mamba2_decode_B64_vt16": ("mamba2", "bench/gpu/mamba2.mlir", 64, 1, 128, None),
     # _kq: the output read rewritten as o = S'ᵀq + u (k · q) (gdn_decode_kq.mlir).
     # _shared: the state tile in shared memory, not in each thread's registers
     # (--thread-private=false).
@@ -281,6 +284,9 @@ def device(args):
         if is_bf16(name):  # fla's activations in bf16 (the same values)
             data[:3] = [x.bfloat16() for x in data[:3]]
         line = "%-36s hymir %9.3f ms" % (name, hymir_ms)
+        if op == "mamba2" and T == 1:
+            print(line + mamba2_step_peers(args, data, outdir, hymir_ms), flush=True)
+            continue
         if op == "simple_gla":
             print(line + simple_gla_peer(args, data, outdir, hymir_ms), flush=True)
             continue
@@ -327,6 +333,34 @@ def device(args):
             fla_ms, fla_ms / hymir_ms, diff)
         print(line, flush=True)
     return 0
+
+
+def mamba2_step_peers(args, data, outdir, hymir_ms):
+    """One Mamba-2 step: the copy ceiling, PyTorch's eager step, and the float64
+    reference: ' | copy ... | torch ... ms | ratio | diff'."""
+    import torch
+    x, dt, A_log, B_ssm, C_ssm, D_skip, dt_bias, S0 = data
+    state_bytes = S0.numel() * 4
+    copy_ms = cuda_ms(lambda: S0.clone(), args.reps)
+    copy_gbs = 2 * state_bytes / copy_ms / 1e6
+    hymir_gbs = 2 * state_bytes / hymir_ms / 1e6
+
+    def step(x, dt, A_log, B_ssm, C_ssm, D_skip, dt_bias, S0):
+        delta = torch.nn.functional.softplus(dt[:, 0] + dt_bias)            # [B, H]
+        alpha = torch.exp(-torch.exp(A_log) * delta)                       # [B, H]
+        xd = x[:, 0] * delta[..., None]                                    # [B, H, P]
+        S = alpha[..., None, None] * S0 + B_ssm[:, 0, 0, None, :, None] * xd[:, :, None, :]
+        y = torch.einsum("bhnp,bn->bhp", S, C_ssm[:, 0, 0]) + D_skip[:, None] * x[:, 0]
+        return y[:, None], S
+    torch_ms = cuda_ms(lambda: step(*data), args.reps)
+    ref = step(*[torch.from_numpy(np.asarray(t.cpu().numpy(), np.float64)) for t in data])
+    o_h = np.load(os.path.join(outdir, "out0.npy"))
+    S_h = np.load(os.path.join(outdir, "out1.npy"))
+    diff = max(rel_rms(o_h, ref[0].numpy()), rel_rms(S_h, ref[1].numpy()))
+    return (" | copy %7.3f ms (%5.0f GB/s) | hymir %5.0f GB/s = %4.0f%% of copy"
+            " | torch %7.3f ms | torch/hymir %.3f | rel. RMS vs float64 %.1e" % (
+                copy_ms, copy_gbs, hymir_gbs, 100 * hymir_gbs / copy_gbs, torch_ms,
+                torch_ms / hymir_ms, diff))
 
 
 def simple_gla_peer(args, data, outdir, hymir_ms):

@@ -5,6 +5,10 @@
 // * hymir.scan / hymir.recurrence: an output result with no uses is dropped
 //   from the results and from the yield (the final states stay: they define
 //   the recurrence); a recorded `transition` is recomputed for the new body.
+// * hymir.scan / hymir.recurrence: a `tensor.cast` that erased static batch or
+//   time sizes of an operand (shape specialisation casts the static entry
+//   arguments back to the types the body was written with) is folded into
+//   the op, whose results get the static sizes and are cast back.
 // * hymir.scale of hymir.scale, both by scalar constants: one scale by the
 //   product, only where that gives the same result for every input (see
 //   isExactCombination).
@@ -15,6 +19,7 @@
 #include "hymir/Dialect/Hymir/IR/ScanAnalysis.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -74,6 +79,82 @@ struct DropUnusedStepOutputs final : OpRewritePattern<OpTy> {
       replacements[i] = newOp.getOutputs()[j];
     for (auto [i, final] : llvm::enumerate(newOp.getFinals()))
       replacements[numOutputs + i] = final;
+    rewriter.replaceOp(op, replacements);
+    return success();
+  }
+};
+
+/// Folds operand casts that erased static sizes (tensor.cast of a more
+/// static value) into the op. Only batch (dim 0 of inputs, inits and
+/// outputs) and time (dim 1 of inputs and outputs) may be dynamic, so the
+/// per-step types of the body do not change; the results take the sizes
+/// the operands now give and are cast back to their old types.
+template <typename OpTy>
+struct FoldStaticSizesIntoStepOp final : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    bool changed = false;
+    auto fold = [&](OperandRange operands) {
+      SmallVector<Value> out;
+      for (Value v : operands) {
+        auto cast = v.getDefiningOp<tensor::CastOp>();
+        if (cast && tensor::canFoldIntoConsumerOp(cast)) {
+          out.push_back(cast.getSource());
+          changed = true;
+        } else {
+          out.push_back(v);
+        }
+      }
+      return out;
+    };
+    SmallVector<Value> inputs = fold(op.getInputs());
+    SmallVector<Value> params = fold(op.getParams());
+    SmallVector<Value> inits = fold(op.getInits());
+    if (!changed)
+      return rewriter.notifyMatchFailure(op, "no cast erases static sizes");
+
+    auto dim = [](Value v, unsigned d) {
+      return cast<RankedTensorType>(v.getType()).getDimSize(d);
+    };
+    int64_t batch = ShapedType::kDynamic, time = ShapedType::kDynamic;
+    for (Value v : inputs) {
+      if (!ShapedType::isDynamic(dim(v, 0)))
+        batch = dim(v, 0);
+      if (!ShapedType::isDynamic(dim(v, 1)))
+        time = dim(v, 1);
+    }
+    for (Value v : inits)
+      if (!ShapedType::isDynamic(dim(v, 0)))
+        batch = dim(v, 0);
+    SmallVector<Type> outputTypes;
+    for (Value output : op.getOutputs()) {
+      auto type = cast<RankedTensorType>(output.getType());
+      SmallVector<int64_t> shape(type.getShape());
+      if (ShapedType::isDynamic(shape[0]))
+        shape[0] = batch;
+      if (ShapedType::isDynamic(shape[1]))
+        shape[1] = time;
+      outputTypes.push_back(type.clone(shape));
+    }
+
+    std::optional<int64_t> heads;
+    if (IntegerAttr h = op.getHeadsAttr())
+      heads = h.getInt();
+    auto newOp = OpTy::create(rewriter, op.getLoc(), outputTypes, inputs,
+                              params, inits, heads);
+    newOp->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+    rewriter.inlineRegionBefore(op.getBody(), newOp.getBody(),
+                                newOp.getBody().end());
+    SmallVector<Value> replacements;
+    for (auto [old, now] : llvm::zip(op->getResults(), newOp->getResults()))
+      replacements.push_back(
+          old.getType() == now.getType()
+              ? Value(now)
+              : tensor::CastOp::create(rewriter, op.getLoc(), old.getType(),
+                                       now)
+                    .getResult());
     rewriter.replaceOp(op, replacements);
     return success();
   }
@@ -144,12 +225,14 @@ struct FoldScaleOfScale final : OpRewritePattern<ScaleOp> {
 
 void ScanOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                          MLIRContext *context) {
-  patterns.add<DropUnusedStepOutputs<ScanOp>>(context);
+  patterns.add<DropUnusedStepOutputs<ScanOp>, FoldStaticSizesIntoStepOp<ScanOp>>(
+      context);
 }
 
 void RecurrenceOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                                MLIRContext *context) {
-  patterns.add<DropUnusedStepOutputs<RecurrenceOp>>(context);
+  patterns.add<DropUnusedStepOutputs<RecurrenceOp>,
+               FoldStaticSizesIntoStepOp<RecurrenceOp>>(context);
 }
 
 void ScaleOp::getCanonicalizationPatterns(RewritePatternSet &patterns,

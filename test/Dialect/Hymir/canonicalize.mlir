@@ -244,3 +244,60 @@ func.func @scale_of_scale_not_scalar_constants(%x: tensor<4x6xf32>, %r: tensor<4
   %b2 = hymir.scale %b, %two : tensor<4x6xf32>, f32
   return %a2, %b2 : tensor<4x6xf32>, tensor<4x6xf32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Static sizes folded into hymir.scan / hymir.recurrence
+//===----------------------------------------------------------------------===//
+
+// Shape specialisation (hymir-compile --target=cuda --shape=...) gives the
+// entry static arguments and casts them back to the body's types: the casts
+// fold into the scan, whose output gets the static batch and time (what
+// hymir-chunk-scans decides by: T = 1 takes the sequential step) and is cast
+// back for its users.
+// CHECK-LABEL: func.func @scan_static_sizes
+// CHECK-SAME: (%[[K:.+]]: tensor<2x1x4xf32>, %[[V:.+]]: tensor<2x1x6xf32>, %[[S0:.+]]: tensor<2x4x6xf32>)
+// CHECK-NOT: tensor.cast %[[K]]
+// CHECK: %[[O:.+]], %[[S:.+]] = hymir.scan
+// CHECK-NEXT: ins(%[[K]], %[[V]] : tensor<2x1x4xf32>, tensor<2x1x6xf32>)
+// CHECK-NEXT: inits(%[[S0]] : tensor<2x4x6xf32>) -> (tensor<2x1x6xf32>)
+// CHECK-DAG: %[[OC:.+]] = tensor.cast %[[O]] : tensor<2x1x6xf32> to tensor<?x?x6xf32>
+// CHECK-DAG: %[[SC:.+]] = tensor.cast %[[S]] : tensor<2x4x6xf32> to tensor<?x4x6xf32>
+// CHECK: return %[[OC]], %[[SC]]
+func.func @scan_static_sizes(%k: tensor<2x1x4xf32>, %v: tensor<2x1x6xf32>, %s0: tensor<2x4x6xf32>)
+    -> (tensor<?x?x6xf32>, tensor<?x4x6xf32>) {
+  %kd = tensor.cast %k : tensor<2x1x4xf32> to tensor<?x?x4xf32>
+  %vd = tensor.cast %v : tensor<2x1x6xf32> to tensor<?x?x6xf32>
+  %sd = tensor.cast %s0 : tensor<2x4x6xf32> to tensor<?x4x6xf32>
+  %o, %s = hymir.scan ins(%kd, %vd : tensor<?x?x4xf32>, tensor<?x?x6xf32>) inits(%sd : tensor<?x4x6xf32>)
+      -> (tensor<?x?x6xf32>) {
+  ^bb0(%kt: tensor<4xf32>, %vt: tensor<6xf32>, %st: tensor<4x6xf32>):
+    %kv = hymir.outer %kt, %vt : tensor<4xf32>, tensor<6xf32> -> tensor<4x6xf32>
+    %sn = arith.addf %st, %kv : tensor<4x6xf32>
+    %r = hymir.read %sn, %kt : tensor<4x6xf32>, tensor<4xf32> -> tensor<6xf32>
+    hymir.yield %r, %sn : tensor<6xf32>, tensor<4x6xf32>
+  }
+  return %o, %s : tensor<?x?x6xf32>, tensor<?x4x6xf32>
+}
+
+// -----
+
+// A cast to a more static type is a check, not an erased size: it stays.
+// CHECK-LABEL: func.func @scan_keeps_narrowing_cast
+// CHECK: %[[C:.+]] = tensor.cast %{{.+}} : tensor<?x?x4xf32> to tensor<2x?x4xf32>
+// CHECK: hymir.scan
+// CHECK-NEXT: ins(%[[C]] : tensor<2x?x4xf32>)
+func.func @scan_keeps_narrowing_cast(%k: tensor<?x?x4xf32>, %s0: tensor<2x4x4xf32>)
+    -> tensor<2x4x4xf32> {
+  %kd = tensor.cast %k : tensor<?x?x4xf32> to tensor<2x?x4xf32>
+  %o, %s = hymir.scan ins(%kd : tensor<2x?x4xf32>) inits(%s0 : tensor<2x4x4xf32>)
+      -> (tensor<2x?x4xf32>) {
+  ^bb0(%kt: tensor<4xf32>, %st: tensor<4x4xf32>):
+    %kk = hymir.outer %kt, %kt : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
+    %sn = arith.addf %st, %kk : tensor<4x4xf32>
+    %r = hymir.read %sn, %kt : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    hymir.yield %r, %sn : tensor<4xf32>, tensor<4x4xf32>
+  }
+  return %s : tensor<2x4x4xf32>
+}
