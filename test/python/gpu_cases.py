@@ -14,8 +14,9 @@ With --tensor-cores it also writes the tensor-core cases: the bench files of
 bench/gpu (K = V = 128: shapes the TF32 WMMA tiles take; 2 heads instead of 16, to keep
 the data small) made bf16 by hymir-narrow-inputs, inputs rounded to bf16, the float64 reference from the interpreter
 (`hymir-run --reference --output-dtype=f64`) on exactly those values, tolerance 5e-3
-(issue #5), and a check here that the PTX of each artifact holds `wmma.mma` (the products
-did go to tensor cores).
+(issue #5), and a check here that the PTX of each artifact with T > 1 holds `wmma.mma`
+(the products did go to tensor cores) and that at T = 1 it does not (a single step takes
+the sequential form).
 
   gpu_cases.py run --runner PATH --cases CASES [--tol 1e-4] [--summary FILE]
 
@@ -111,16 +112,22 @@ def prepare_tensor_cores(args, cases):
                      subprocess.run(base + ["--emit=ptx", "-o", ptx],
                                     capture_output=True, text=True)]
             bad = [p.stderr.strip()[-600:] for p in procs if p.returncode != 0]
+            # T = 1 is a single step, which takes the sequential form (no chunk
+            # products); every longer sequence runs its products on tensor cores.
             if not bad:
                 with open(ptx) as f:
-                    if "wmma.mma.sync" not in f.read():
-                        bad.append("no wmma.mma in the PTX: the products did not go to "
-                                   "tensor cores")
+                    mma = "wmma.mma.sync" in f.read()
+                if T > 1 and not mma:
+                    bad.append("no wmma.mma in the PTX: the products did not go to "
+                               "tensor cores")
+                if T == 1 and mma:
+                    bad.append("wmma.mma in the PTX at T = 1: a single step should take "
+                               "the sequential form")
             if bad:
                 failures += 1
                 print("FAIL compile %s: %s" % (tag, "; ".join(bad)))
                 continue
-            print("ok   compile %s (tensor cores)" % tag)
+            print("ok   compile %s (%s)" % (tag, "tensor cores" if T > 1 else "sequential step"))
             case = {"name": name + " bf16 tensor cores" + suffix, "B": B, "T": T,
                     "artifact": tag + "/artifact", "inputs": [], "refs": [],
                     "tol": TENSOR_CORE_TOL}
