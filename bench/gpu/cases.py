@@ -119,6 +119,18 @@ CASES = {
     "simple_gla_prefill_B4_T4096_bf16_shared": ("simple_gla", "bench/gpu/simple_gla.mlir",
                                                 4, 4096, 512, None),
     "gdn_prefill_B4_T4096_bf16_shared": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    # _c64_smem227: chunks of 64 in the parallel-chunks form, with shared memory up to the
+    # per-block limit so that no chunk temporary goes to a global workspace (one block per
+    # SM); _smem227 alone: chunks of 32 under the same limit.
+    "simple_gla_prefill_B4_T4096_bf16_smem227": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                 4, 4096, 512, None),
+    "simple_gla_prefill_B4_T4096_bf16_c64_smem227": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                     4, 4096, 512, 64),
+    "simple_gla_prefill_B4_T16384_bf16_c64_smem227": ("simple_gla",
+                                                      "bench/gpu/simple_gla.mlir", 4, 16384,
+                                                      512, 64),
+    "gdn_prefill_B4_T4096_bf16_c64_smem227": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, 64),
+    "gdn_prefill_B4_T16384_bf16_c64_smem227": ("gdn", "bench/gpu/gdn.mlir", 4, 16384, 512, 64),
     # _nosplit: without hymir-gpu-split-reductions (--split-reductions=false).
     "gdn_decode_B64_vt16_nosplit": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
     "gdn_prefill_B4_T4096_nosplit": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),

@@ -1575,9 +1575,13 @@ static ChunkRows prepareRows(OpBuilder &b, Location loc,
   bool beta = value && plan.delta;
   // With vector rows (the CPU) only the rows past `length` are zeroed,
   // after the loop: a full chunk writes every row, so zero-filling them
-  // first would be a wasted pass per chunk.
+  // first would be a wasted pass per chunk. Where every chunk is whole
+  // (a static T that C divides: `length` is the constant C) nothing is.
+  // On the GPU the zero-filled rows were worse than a pass: bufferization
+  // gave each its own copy of one zero-filled buffer, read back per block.
+  bool wholeChunks = getConstantIntValue(length) == C;
   auto rowsOf = [&](ArrayRef<int64_t> shape) -> Value {
-    if (plan.vectorRows)
+    if (plan.vectorRows || wholeChunks)
       return tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
     return zeros(b, loc, shape);
   };
@@ -1667,7 +1671,7 @@ static ChunkRows prepareRows(OpBuilder &b, Location loc,
   if (plan.vectorRows)
     stepLoop->setAttr("hymir.chunk_prepare", b.getI64IntegerAttr(C));
   SmallVector<Value> r(stepLoop.getResults());
-  if (plan.vectorRows) {
+  if (plan.vectorRows && !wholeChunks) {
     Value tail = arith::SubIOp::create(b, loc, indexConst(b, loc, C), length);
     for (Value &rowsOut : r) {
       auto type = cast<RankedTensorType>(rowsOut.getType());

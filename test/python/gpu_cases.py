@@ -46,9 +46,11 @@ GRIDS = {
 # also in the parallel-chunks form (docs/cuda-artifacts.md): chunk terms, state pass and
 # outputs as three kernels; chunks of 32, the outputs one block per chunk with all value
 # columns. The bf16 tensor-core cases take that form by default (parallel-chunks=auto),
-# and also the sequential chunk loop (_sc).
+# and also the sequential chunk loop (_sc) and chunks of 64 with shared memory up to the
+# per-block limit (_c64: 64-term in-chunk sums, no global workspace).
 COMPILE_VARIANTS = [("", []), ("_pc", ["--parallel-chunks=on"])]
-TENSOR_CORE_VARIANTS = [("", []), ("_sc", ["--parallel-chunks=off"])]
+TENSOR_CORE_VARIANTS = [("", []), ("_sc", ["--parallel-chunks=off"]),
+                        ("_c64", ["--parallel-chunk-size=64", "--shared-memory=232448"])]
 PARALLEL_CHUNK_OPS = {"linear_attention", "retnet", "simple_gla", "mamba2_ssd", "delta_net",
                       "gated_delta_net"}
 
@@ -63,7 +65,7 @@ def shape_arg(a):
 
 # Tensor-core cases: (name, bench file, input generator of bench/gpu/cases.py).
 TENSOR_CORE_CASES = [("simple_gla", "simple_gla"), ("gdn", "gdn"), ("mamba2", "mamba2")]
-TENSOR_CORE_GRID = [(1, 1), (2, 37), (1, 300)]
+TENSOR_CORE_GRID = [(1, 1), (2, 37), (1, 300), (2, 128)]  # 128: whole chunks only
 TENSOR_CORE_TOL = 5e-3
 TENSOR_CORE_HEADS = 2
 

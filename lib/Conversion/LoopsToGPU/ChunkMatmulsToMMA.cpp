@@ -28,6 +28,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -243,12 +244,92 @@ static std::pair<Value, Value> createWarpTiles(OpBuilder &b, Location loc,
   return {i0, j0};
 }
 
-static void rewrite(linalg::GenericOp op, const Product &p) {
-  OpBuilder b(op);
-  auto [i0, j0] = createWarpTiles(b, op.getLoc(), p.M, p.N);
-  TileBuilder tile{b, op.getLoc(), i0, j0};
-  tile.store(tile.accumulate(p, p.a, p.b, tile.load(p.c)), p.c);
-  op.erase();
+//===----------------------------------------------------------------------===//
+// Products that share an accumulator
+//===----------------------------------------------------------------------===//
+//
+// A chunk's outputs are two products into one zero-filled buffer:
+//
+//   fill 0 -> O;  O += Q̂ S;  O += P V
+//
+// Rewritten one by one, each warp stores its tile of O to memory (global
+// memory: O is the output's slice) and loads it back, and the fill is a
+// pass of its own. Instead, a run of products into the same buffer becomes
+// one warp-tile loop whose accumulator starts at zero when a zero fill of
+// exactly that buffer comes before the first (with nothing in between that
+// names the buffer: the products overwrite all of it, so the fill goes),
+// and is stored once after the last.
+
+/// Whether `op`, or an op nested in it, names a view of `root`.
+static bool namesBuffer(Operation *op, Value root) {
+  return op
+      ->walk([&](Operation *inner) {
+        for (Value v : inner->getOperands())
+          if (isa<MemRefType>(v.getType()) && rootOf(v) == root)
+            return WalkResult::interrupt();
+        return WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
+/// Ops that neither touch memory nor hold regions (views, index math):
+/// a run of products may step over them.
+static bool isInert(Operation *op) {
+  return op->getNumRegions() == 0 && isMemoryEffectFree(op);
+}
+
+/// The zero fill of exactly `c` that `op` (the first product into `c`)
+/// makes dead, or null.
+static linalg::FillOp deadZeroFill(Operation *op, Value c) {
+  Value root = rootOf(c);
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev))
+      if (fill.hasPureBufferSemantics() &&
+          fill.getDpsInitOperand(0)->get() == c &&
+          matchPattern(fill.getDpsInputOperand(0)->get(), m_AnyZeroFloat()))
+        return fill;
+    if (!isInert(prev) && namesBuffer(prev, root))
+      return nullptr;
+  }
+  return nullptr;
+}
+
+/// Rewrites `run`, products into the same buffer in program order with only
+/// inert ops between them, as one warp-tile loop at the last of them.
+static void rewriteRun(ArrayRef<std::pair<linalg::GenericOp, Product>> run) {
+  linalg::GenericOp last = run.back().first;
+  const Product &first = run.front().second;
+  linalg::FillOp fill = deadZeroFill(run.front().first, first.c);
+  OpBuilder b(last);
+  Location loc = last.getLoc();
+  auto [i0, j0] = createWarpTiles(b, loc, first.M, first.N);
+  TileBuilder tile{b, loc, i0, j0};
+  Value acc = fill ? gpu::SubgroupMmaConstantMatrixOp::create(
+                         b, loc, tile.accType(),
+                         fill.getDpsInputOperand(0)->get())
+                         .getResult()
+                   : tile.load(first.c);
+  for (auto &[op, p] : run)
+    acc = tile.accumulate(p, p.a, p.b, acc);
+  tile.store(acc, first.c);
+  for (auto [op, p] : run)
+    op.erase();
+  if (fill)
+    fill.erase();
+}
+
+/// Whether `next` can join a run that ends with `prev`: the same output
+/// buffer and tile grid, with only inert ops between the two.
+static bool continuesRun(linalg::GenericOp prev, const Product &p,
+                         linalg::GenericOp next, const Product &q) {
+  if (q.c != p.c || q.M != p.M || q.N != p.N ||
+      prev->getBlock() != next->getBlock() || !prev->isBeforeInBlock(next))
+    return false;
+  for (Operation *op = prev->getNextNode(); op != next.getOperation();
+       op = op->getNextNode())
+    if (!isInert(op))
+      return false;
+  return true;
 }
 
 //===----------------------------------------------------------------------===//
@@ -428,13 +509,21 @@ struct GPUChunkMatmulsToMMAPass
       if (succeeded(p) && fitsTensorCores(*p))
         products.push_back({op, *p});
     });
+    SmallVector<SmallVector<std::pair<linalg::GenericOp, Product>>> runs;
     for (auto &[op, p] : products) {
       FailureOr<SmallVector<CarriedStep>> steps = carriedSteps(op, p);
-      if (succeeded(steps))
+      if (succeeded(steps)) {
         rewriteCarried(op, p, *steps);
+        continue;
+      }
+      if (!runs.empty() && continuesRun(runs.back().back().first,
+                                        runs.back().back().second, op, p))
+        runs.back().push_back({op, p});
       else
-        rewrite(op, p);
+        runs.push_back({{op, p}});
     }
+    for (auto &run : runs)
+      rewriteRun(run);
   }
 };
 

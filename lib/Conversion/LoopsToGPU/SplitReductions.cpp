@@ -29,8 +29,13 @@ constexpr int64_t kMinTerms = 64;
 
 /// The split ratio for `op`, or 0 to leave it alone.
 static int64_t splitRatio(linalg::GenericOp op, int64_t threads) {
+  // linalg::splitReduction renumbers the loops but leaves the payload's
+  // linalg.index ops as they were: a causal mask (j <= i, the in-chunk
+  // cumulative sum) would compare the partial-sum loop's index instead of
+  // the term's and silently sum the wrong terms.
   if (op->hasAttr("hymir.chunk_matmul") || !op.hasPureTensorSemantics() ||
-      op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 1)
+      op.hasIndexSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1)
     return 0;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   int64_t outputs = 1, terms = 0;

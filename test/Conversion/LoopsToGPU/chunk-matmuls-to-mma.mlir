@@ -184,3 +184,79 @@ func.func @kept(%big: memref<64x64xf32>, %top: memref<16x16xf32>) {
   }
   return
 }
+
+// -----
+
+// A chunk's outputs: a zero fill of O, then O += Q̂ S and O += P V. The two
+// products are one run: one warp-tile loop whose accumulator starts as a
+// zero fragment (the fill goes: the products overwrite all of O), takes
+// both products in turn and is stored once; O is never loaded. A zero
+// buffer that is read between its fill and the product stays, and is loaded.
+
+#q_s = affine_map<(i, j, r) -> (i, r)>
+#s   = affine_map<(i, j, r) -> (r, j)>
+#o   = affine_map<(i, j, r) -> (i, j)>
+
+// CHECK-LABEL: func.func @output_run
+// CHECK-NOT:   linalg.fill
+// CHECK:       scf.parallel
+// CHECK:         %[[Z:.+]] = gpu.subgroup_mma_constant_matrix %{{.+}} : !gpu.mma_matrix<16x16xf32, "COp">
+// CHECK:         %[[QS:.+]] = scf.for {{.+}} iter_args(%{{.+}} = %[[Z]])
+// CHECK:           gpu.subgroup_mma_load_matrix %{{.+}} {leadDimension = 128 : index} : memref<128x32xf32
+// CHECK:         %[[PV:.+]] = scf.for {{.+}} iter_args(%{{.+}} = %[[QS]])
+// CHECK:           gpu.subgroup_mma_load_matrix %{{.+}} {leadDimension = 16 : index} : memref<16x16xf32> -> !gpu.mma_matrix<16x8xf32, "AOp">
+// CHECK-NOT:     gpu.subgroup_mma_load_matrix {{.+}} -> !gpu.mma_matrix<16x16xf32, "COp">
+// CHECK:         gpu.subgroup_mma_store_matrix %[[PV]], %{{.+}} : !gpu.mma_matrix<16x16xf32, "COp">, memref<16x32xf32>
+// CHECK:       } {hymir.warp_tiles}
+// The read between fill and product keeps both.
+// CHECK:       linalg.fill
+// CHECK:       memref.load
+// CHECK:       scf.parallel
+// CHECK:         gpu.subgroup_mma_load_matrix {{.+}} -> !gpu.mma_matrix<16x16xf32, "COp">
+// CHECK:       } {hymir.warp_tiles}
+func.func @output_run(%state: memref<4x16x128x128xf32>, %b: index, %h: index) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant 0.0 : f32
+  scf.forall (%vt) in (4) {
+    %col = arith.muli %vt, %c32 : index
+    %S = memref.subview %state[%b, %h, 0, %col] [1, 1, 128, 32] [1, 1, 1, 1]
+        : memref<4x16x128x128xf32> to memref<128x32xf32, strided<[128, 1], offset: ?>>
+    %q = memref.alloc() : memref<16x128xf32>
+    %p = memref.alloc() : memref<16x16xf32>
+    %v = memref.alloc() : memref<16x32xf32>
+    %o = memref.alloc() : memref<16x32xf32>
+    linalg.fill ins(%zero : f32) outs(%o : memref<16x32xf32>)
+    linalg.generic {indexing_maps = [#q_s, #s, #o],
+                    iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%q, %S : memref<16x128xf32>, memref<128x32xf32, strided<[128, 1], offset: ?>>)
+        outs(%o : memref<16x32xf32>) attrs = {hymir.chunk_matmul} {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %m = arith.mulf %x, %y : f32
+      %a = arith.addf %acc, %m : f32
+      linalg.yield %a : f32
+    }
+    linalg.generic {indexing_maps = [#q_s, #s, #o],
+                    iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%p, %v : memref<16x16xf32>, memref<16x32xf32>)
+        outs(%o : memref<16x32xf32>) attrs = {hymir.chunk_matmul} {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %m = arith.mulf %x, %y : f32
+      %a = arith.addf %acc, %m : f32
+      linalg.yield %a : f32
+    }
+    %o2 = memref.alloc() : memref<16x32xf32>
+    linalg.fill ins(%zero : f32) outs(%o2 : memref<16x32xf32>)
+    %peek = memref.load %o2[%c0, %c0] : memref<16x32xf32>
+    linalg.generic {indexing_maps = [#q_s, #s, #o],
+                    iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%p, %v : memref<16x16xf32>, memref<16x32xf32>)
+        outs(%o2 : memref<16x32xf32>) attrs = {hymir.chunk_matmul} {
+    ^bb0(%x: f32, %y: f32, %acc: f32):
+      %m = arith.mulf %x, %y : f32
+      %a = arith.addf %acc, %m : f32
+      linalg.yield %a : f32
+    }
+  }
+  return %zero : f32
+}

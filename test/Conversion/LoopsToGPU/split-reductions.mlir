@@ -97,3 +97,35 @@ func.func @left_alone(%v: tensor<128xf32>, %s0: tensor<f32>, %w: tensor<64x128xf
   } -> tensor<32x32xf32>
   return %0, %1, %2, %3 : tensor<f32>, tensor<64xf32>, tensor<16xf32>, tensor<32x32xf32>
 }
+
+// -----
+
+// Left alone: a sum whose payload reads the loop indices (the in-chunk
+// cumulative log-decay G[i] = sum over j <= i of g[j]; here its first 16
+// rows of a chunk of 64, so that 128 threads would split it).
+// Upstream splitReduction renumbers the loops without remapping
+// linalg.index, so the split sum would compare the partial-sum loop's
+// index with i and add the wrong terms.
+
+// CHECK-LABEL: func.func @causal_cumsum
+// CHECK-NOT:     tensor.expand_shape
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+// CHECK:           linalg.index 1
+// CHECK:           arith.cmpi ule
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+func.func @causal_cumsum(%g: tensor<64xf32>, %init: tensor<16xf32>) -> tensor<16xf32> {
+  %z = arith.constant 0.0 : f32
+  %r = linalg.generic {indexing_maps = [affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i)>],
+                       iterator_types = ["parallel", "reduction"]}
+      ins(%g : tensor<64xf32>) outs(%init : tensor<16xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %le = arith.cmpi ule, %j, %i : index
+    %t = arith.select %le, %x, %z : f32
+    %s = arith.addf %acc, %t : f32
+    linalg.yield %s : f32
+  } -> tensor<16xf32>
+  return %r : tensor<16xf32>
+}
