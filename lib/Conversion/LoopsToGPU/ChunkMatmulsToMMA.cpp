@@ -52,6 +52,9 @@ constexpr int64_t kAlignElements = 8;
 // default chunk) is unrolled up to this many steps: 2 × 4 registers of
 // fragments per step.
 constexpr int64_t kMaxUnrolledSteps = 8;
+// Other products load the fragments of this many steps before their
+// products (2 × 4 registers each): Q S over K = 128 is 4 groups of 4.
+constexpr int64_t kFragmentGroup = 4;
 
 /// A product on buffers with f32 operands, and its operands.
 struct Product {
@@ -179,47 +182,72 @@ struct TileBuilder {
                                           ld(m), UnitAttr());
   }
 
-  /// The product's tile added to `acc` over the reduction, 8 at a time;
-  /// `a` and `bm` are its operands as values at this point. Unrolled, every
-  /// fragment is loaded before the first product, so that the loads'
-  /// latencies overlap instead of adding up (a loop waits for each).
-  Value accumulate(const Product &p, Value a, Value bm, Value acc,
-                   bool unrolled = false) {
+  /// The A and B fragments of the reduction step at `r0` of `p`, whose
+  /// operands are `a` and `bm` at this point. A transposed WMMA operand is
+  /// read column-major from its memory layout: the indices name the tile's
+  /// first element in memory order.
+  std::pair<Value, Value> fragments(const Product &p, Value a, Value bm,
+                                    Value r0) {
     Type f32 = b.getF32Type();
     auto aType = gpu::MMAMatrixType::get({kTileM, kTileK}, f32, "AOp");
     auto bType = gpu::MMAMatrixType::get({kTileK, kTileN}, f32, "BOp");
+    Value aTile = gpu::SubgroupMmaLoadMatrixOp::create(
+        b, loc, aType, a, p.aTransposed ? ValueRange{r0, i0} : ValueRange{i0, r0},
+        ld(a), p.aTransposed ? b.getUnitAttr() : UnitAttr());
+    Value bTile = gpu::SubgroupMmaLoadMatrixOp::create(
+        b, loc, bType, bm,
+        p.bTransposed ? ValueRange{j0, r0} : ValueRange{r0, j0}, ld(bm),
+        p.bTransposed ? b.getUnitAttr() : UnitAttr());
+    return {aTile, bTile};
+  }
+
+  /// The fragments of `count` steps from `r0` on, in step order.
+  SmallVector<std::pair<Value, Value>> fragments(const Product &p, Value a,
+                                                 Value bm, Value r0,
+                                                 int64_t count) {
+    SmallVector<std::pair<Value, Value>> all;
+    for (int64_t r = 0; r < count; ++r) {
+      Value at = r == 0 ? r0
+                        : arith::AddIOp::create(b, loc, r0, cst(r * kTileK))
+                              .getResult();
+      all.push_back(fragments(p, a, bm, at));
+    }
+    return all;
+  }
+
+  /// `acc` plus the products of loaded fragments, in order.
+  Value multiply(const Product &p, ArrayRef<std::pair<Value, Value>> frags,
+                 Value acc) {
     UnitAttr aT = p.aTransposed ? b.getUnitAttr() : UnitAttr();
     UnitAttr bT = p.bTransposed ? b.getUnitAttr() : UnitAttr();
-    // A transposed WMMA operand is read column-major from its memory
-    // layout: the indices name the tile's first element in memory order.
-    auto loadA = [&](Value r0) -> Value {
-      return gpu::SubgroupMmaLoadMatrixOp::create(
-          b, loc, aType, a,
-          p.aTransposed ? ValueRange{r0, i0} : ValueRange{i0, r0}, ld(a), aT);
-    };
-    auto loadB = [&](Value r0) -> Value {
-      return gpu::SubgroupMmaLoadMatrixOp::create(
-          b, loc, bType, bm,
-          p.bTransposed ? ValueRange{j0, r0} : ValueRange{r0, j0}, ld(bm), bT);
-    };
-    if (unrolled) {
-      SmallVector<std::pair<Value, Value>> fragments;
-      for (int64_t r = 0; r < p.R; r += kTileK)
-        fragments.push_back({loadA(cst(r)), loadB(cst(r))});
-      for (auto [aTile, bTile] : fragments)
-        acc = gpu::SubgroupMmaComputeOp::create(b, loc, aTile, bTile, acc, aT,
-                                                bT);
-      return acc;
-    }
-    auto steps = scf::ForOp::create(b, loc, cst(0), cst(p.R), cst(kTileK),
-                                    ValueRange{acc});
+    for (auto [aTile, bTile] : frags)
+      acc = gpu::SubgroupMmaComputeOp::create(b, loc, aTile, bTile, acc, aT,
+                                              bT);
+    return acc;
+  }
+
+  /// The product's tile added to `acc` over the reduction, 8 at a time;
+  /// `a` and `bm` are its operands as values at this point. The fragments
+  /// of `group` steps are loaded before their products, so that the loads'
+  /// latencies overlap instead of adding up (a loop of single steps waits
+  /// for each); all steps at once where `unrolled`.
+  Value accumulate(const Product &p, Value a, Value bm, Value acc,
+                   bool unrolled = false, int64_t group = 1) {
+    int64_t stepsTotal = p.R / kTileK;
+    if (unrolled || group >= stepsTotal)
+      return multiply(p, fragments(p, a, bm, cst(0), stepsTotal), acc);
+    // Groups must tile the reduction; otherwise single steps.
+    if (stepsTotal % group != 0)
+      group = 1;
+    auto loop = scf::ForOp::create(b, loc, cst(0), cst(p.R),
+                                   cst(kTileK * group), ValueRange{acc});
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(steps.getBody());
-    Value r0 = steps.getInductionVar();
-    Value sum = gpu::SubgroupMmaComputeOp::create(
-        b, loc, loadA(r0), loadB(r0), steps.getRegionIterArgs()[0], aT, bT);
-    scf::YieldOp::create(b, loc, sum);
-    return steps.getResult(0);
+    b.setInsertionPointToStart(loop.getBody());
+    scf::YieldOp::create(
+        b, loc,
+        multiply(p, fragments(p, a, bm, loop.getInductionVar(), group),
+                 loop.getRegionIterArgs()[0]));
+    return loop.getResult(0);
   }
 };
 
@@ -310,7 +338,8 @@ static void rewriteRun(ArrayRef<std::pair<linalg::GenericOp, Product>> run) {
                          .getResult()
                    : tile.load(first.c);
   for (auto &[op, p] : run)
-    acc = tile.accumulate(p, p.a, p.b, acc);
+    acc = tile.accumulate(p, p.a, p.b, acc, /*unrolled=*/false,
+                          kFragmentGroup);
   tile.store(acc, first.c);
   for (auto [op, p] : run)
     op.erase();

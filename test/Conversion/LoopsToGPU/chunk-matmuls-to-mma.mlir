@@ -4,7 +4,9 @@
 
 // The chunk products of a scan (bufferized, inside its batch × heads nest)
 // become 16 × 16 warp tiles of m16n16k8 TF32 products: each tile loads its C
-// tile, accumulates over the reduction 8 at a time, and stores it back.
+// tile, accumulates over the reduction 8 at a time (the fragments of 4
+// steps loaded before their 4 products, so that the loads overlap), and
+// stores it back.
 
 #q_s = affine_map<(i, j, r) -> (i, r)>
 #s   = affine_map<(i, j, r) -> (r, j)>
@@ -13,15 +15,20 @@
 #vT  = affine_map<(i, j, r) -> (j, r)>
 
 // CHECK-LABEL: func.func @products
-// Q S: [16, 128] × [128, 32] -> 1 × 2 tiles, 16 steps of 8.
+// Q S: [16, 128] × [128, 32] -> 1 × 2 tiles, 16 steps of 8 in 4 groups.
 // CHECK: scf.parallel (%[[TI:.+]], %[[TJ:.+]]) = (%c0{{[_0-9]*}}, %c0{{[_0-9]*}}) to (%c1{{[_0-9]*}}, %c2{{[_0-9]*}})
 // CHECK:   %[[I:.+]] = arith.muli %[[TI]], %c16{{[_0-9]*}}
 // CHECK:   %[[J:.+]] = arith.muli %[[TJ]], %c16{{[_0-9]*}}
 // CHECK:   %[[ACC:.+]] = gpu.subgroup_mma_load_matrix %{{.+}}[%[[I]], %[[J]]] {leadDimension = 32 : index} : memref<16x32xf32> -> !gpu.mma_matrix<16x16xf32, "COp">
-// CHECK:   %[[SUM:.+]] = scf.for %[[R:.+]] = %c0{{[_0-9]*}} to %c128{{[_0-9]*}} step %c8{{[_0-9]*}} iter_args(%[[X:.+]] = %[[ACC]])
+// CHECK:   %[[SUM:.+]] = scf.for %[[R:.+]] = %c0{{[_0-9]*}} to %c128{{[_0-9]*}} step %c32{{[_0-9]*}} iter_args(%[[X:.+]] = %[[ACC]])
 // CHECK:     %[[A:.+]] = gpu.subgroup_mma_load_matrix %{{.+}}[%[[I]], %[[R]]] {leadDimension = 128 : index} : memref<16x128xf32> -> !gpu.mma_matrix<16x8xf32, "AOp">
 // CHECK:     %[[B:.+]] = gpu.subgroup_mma_load_matrix %{{.+}}[%[[R]], %[[J]]] {leadDimension = 128 : index} : memref<128x32xf32, strided<[128, 1], offset: ?>> -> !gpu.mma_matrix<8x16xf32, "BOp">
-// CHECK:     gpu.subgroup_mma_compute %[[A]], %[[B]], %[[X]] :
+// CHECK:     %[[R1:.+]] = arith.addi %[[R]], %c8
+// CHECK:     gpu.subgroup_mma_load_matrix %{{.+}}[%[[I]], %[[R1]]]
+// CHECK-COUNT-5: gpu.subgroup_mma_load_matrix
+// CHECK:     %[[P0:.+]] = gpu.subgroup_mma_compute %[[A]], %[[B]], %[[X]] :
+// CHECK-COUNT-3: gpu.subgroup_mma_compute
+// CHECK:     scf.yield
 // CHECK:   gpu.subgroup_mma_store_matrix %[[SUM]], %{{.+}}[%[[I]], %[[J]]] {leadDimension = 32 : index}
 // CHECK: } {hymir.warp_tiles}
 // Kᵀ V with K read transposed (column-major A): indices in memory order.
@@ -203,8 +210,10 @@ func.func @kept(%big: memref<64x64xf32>, %top: memref<16x16xf32>) {
 // CHECK:         %[[Z:.+]] = gpu.subgroup_mma_constant_matrix %{{.+}} : !gpu.mma_matrix<16x16xf32, "COp">
 // CHECK:         %[[QS:.+]] = scf.for {{.+}} iter_args(%{{.+}} = %[[Z]])
 // CHECK:           gpu.subgroup_mma_load_matrix %{{.+}} {leadDimension = 128 : index} : memref<128x32xf32
-// CHECK:         %[[PV:.+]] = scf.for {{.+}} iter_args(%{{.+}} = %[[QS]])
-// CHECK:           gpu.subgroup_mma_load_matrix %{{.+}} {leadDimension = 16 : index} : memref<16x16xf32> -> !gpu.mma_matrix<16x8xf32, "AOp">
+// P V's two steps, unrolled, continue from Q S's sum.
+// CHECK:         gpu.subgroup_mma_load_matrix %{{.+}} {leadDimension = 16 : index} : memref<16x16xf32> -> !gpu.mma_matrix<16x8xf32, "AOp">
+// CHECK:         %[[PV0:.+]] = gpu.subgroup_mma_compute %{{.+}}, %{{.+}}, %[[QS]]
+// CHECK:         %[[PV:.+]] = gpu.subgroup_mma_compute %{{.+}}, %{{.+}}, %[[PV0]]
 // CHECK-NOT:     gpu.subgroup_mma_load_matrix {{.+}} -> !gpu.mma_matrix<16x16xf32, "COp">
 // CHECK:         gpu.subgroup_mma_store_matrix %[[PV]], %{{.+}} : !gpu.mma_matrix<16x16xf32, "COp">, memref<16x32xf32>
 // CHECK:       } {hymir.warp_tiles}
