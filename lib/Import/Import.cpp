@@ -867,9 +867,11 @@ bool readRecurrentGemma(ConfigReader &cfg, ModelSpec &spec) {
   attn.outputBias = true;
   if (cfg.failed())
     return false;
-  attn.rotaryDim = static_cast<int64_t>(attn.headDim * partial);
-  if (!(partial > 0.0 && partial <= 1.0) || attn.rotaryDim < 2 ||
-      attn.rotaryDim % 2) {
+  // The range check comes before the conversion: an infinite or NaN factor
+  // would make it undefined behaviour.
+  bool inRange = partial > 0.0 && partial <= 1.0;
+  attn.rotaryDim = inRange ? static_cast<int64_t>(attn.headDim * partial) : 0;
+  if (!inRange || attn.rotaryDim < 2 || attn.rotaryDim % 2) {
     cfg.fail("partial_rotary_factor",
              "head_dim " + llvm::Twine(attn.headDim) + " × " +
                  llvm::Twine(G(partial)) +
