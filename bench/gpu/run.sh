@@ -5,6 +5,9 @@
 #   bash bench/gpu/run.sh device    on the GPU machine, with build-gpu and
 #                                   third_party_peers (fla's source) carried;
 #                                   prints the table (and writes $OUT/bench-gpu.txt)
+#   bash bench/gpu/run.sh profile CASE ...
+#                                   after `device` (which writes each case's
+#                                   inputs): ncu's time and registers per kernel
 # Results go to bench/results/gpu-<date>-<commit>.txt with the machine line.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -28,8 +31,19 @@ case "${1:-}" in
     python3 bench/gpu/cases.py device --runner build-rt/hymir-rt-run \
       --cases build-gpu/bench --fla third_party_peers "$@" | tee "${OUT:-build-gpu}/bench-gpu.txt"
     ;;
+  profile)
+    shift
+    ncu="$(command -v ncu || echo /usr/local/cuda/bin/ncu)"
+    for c in "$@"; do
+      d=build-gpu/bench/$c
+      echo "== $c"
+      "$ncu" --metrics gpu__time_duration.sum,launch__registers_per_thread \
+        build-rt/hymir-rt-run "$d/artifact" $(ls "$d"/in*.npy | sort | sed 's/^/--input=/') \
+        --output="$d/out" 2>&1 | grep -E "main_kernel|duration|registers"
+    done
+    ;;
   *)
-    echo "usage: bench/gpu/run.sh prepare|device" >&2
+    echo "usage: bench/gpu/run.sh prepare|device|profile" >&2
     exit 2
     ;;
 esac

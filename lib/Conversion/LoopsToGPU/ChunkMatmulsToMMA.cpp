@@ -230,11 +230,11 @@ struct TileBuilder {
   /// `a` and `bm` are its operands as values at this point. The fragments
   /// of `group` steps are loaded before their products, so that the loads'
   /// latencies overlap instead of adding up (a loop of single steps waits
-  /// for each); all steps at once where `unrolled`.
+  /// for each); a group of all steps unrolls the product.
   Value accumulate(const Product &p, Value a, Value bm, Value acc,
-                   bool unrolled = false, int64_t group = 1) {
+                   int64_t group) {
     int64_t stepsTotal = p.R / kTileK;
-    if (unrolled || group >= stepsTotal)
+    if (group >= stepsTotal)
       return multiply(p, fragments(p, a, bm, cst(0), stepsTotal), acc);
     // Groups must tile the reduction; otherwise single steps.
     if (stepsTotal % group != 0)
@@ -338,8 +338,7 @@ static void rewriteRun(ArrayRef<std::pair<linalg::GenericOp, Product>> run) {
                          .getResult()
                    : tile.load(first.c);
   for (auto &[op, p] : run)
-    acc = tile.accumulate(p, p.a, p.b, acc, /*unrolled=*/false,
-                          kFragmentGroup);
+    acc = tile.accumulate(p, p.a, p.b, acc, kFragmentGroup);
   tile.store(acc, first.c);
   for (auto [op, p] : run)
     op.erase();
@@ -506,9 +505,9 @@ static void rewriteCarried(linalg::GenericOp op, const Product &p,
         break;
       }
       case CarriedStep::Accumulate:
-        acc = tile.accumulate(p, map.lookupOrDefault(p.a),
-                              map.lookupOrDefault(p.b), acc,
-                              /*unrolled=*/p.R / kTileK <= kMaxUnrolledSteps);
+        acc = tile.accumulate(
+            p, map.lookupOrDefault(p.a), map.lookupOrDefault(p.b), acc,
+            /*group=*/p.R / kTileK <= kMaxUnrolledSteps ? p.R / kTileK : 1);
         break;
       }
     }
