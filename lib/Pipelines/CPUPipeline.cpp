@@ -297,9 +297,15 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertHymirToLoopsPass(toLoops));
   pm.addPass(createConvertElementwiseToLinalgPass());
   addCleanup(pm);
-  pm.addNestedPass<func::FuncOp>(hymir::createFuseElementwisePass());
+  FuseElementwisePassOptions fuse;
+  fuse.sharedCheap = true;
+  pm.addNestedPass<func::FuncOp>(hymir::createFuseElementwisePass(fuse));
   pm.addNestedPass<func::FuncOp>(hymir::createFoldStateCopiesPass());
   pm.addNestedPass<func::FuncOp>(hymir::createForwardReadOnlyCopiesPass());
+  // The decode step's new state computed into the result, not a temporary.
+  CopyIntoProducersPassOptions intoResult;
+  intoResult.inPlace = true;
+  pm.addNestedPass<func::FuncOp>(hymir::createCopyIntoProducersPass(intoResult));
   pm.addNestedPass<func::FuncOp>(hymir::createVectorizeValueTilesPass());
   addCleanup(pm);
 

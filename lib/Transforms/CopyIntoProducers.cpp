@@ -35,8 +35,11 @@ bool isResultSlice(Value dest) {
 }
 
 /// Rewrites `copy` when its source is an element-wise generic's only result;
-/// returns whether it did.
-bool copyIntoProducer(linalg::CopyOp copy, DominanceInfo &dominance) {
+/// returns whether it did. With `inPlace`, a producer whose init is a
+/// `tensor.empty` writes the slice instead of it (one output, no second
+/// store).
+bool copyIntoProducer(linalg::CopyOp copy, DominanceInfo &dominance,
+                      bool inPlace) {
   Value dest = copy.getOutputs()[0];
   auto producer = copy.getInputs()[0].getDefiningOp<linalg::GenericOp>();
   if (!producer || producer->getNumResults() != 1 ||
@@ -46,6 +49,16 @@ bool copyIntoProducer(linalg::CopyOp copy, DominanceInfo &dominance) {
       !producer.getIndexingMapsArray().back().isIdentity() ||
       llvm::is_contained(producer.getDpsInputs(), dest))
     return false;
+  OpOperand *initOperand = producer.getDpsInitOperand(0);
+  if (auto empty = initOperand->get().getDefiningOp<tensor::EmptyOp>();
+      inPlace && empty) {
+    initOperand->set(dest);
+    copy.getResult(0).replaceAllUsesWith(producer.getResult(0));
+    copy.erase();
+    if (empty->use_empty())
+      empty.erase();
+    return true;
+  }
   OpBuilder b(producer);
   SmallVector<AffineMap> maps = producer.getIndexingMapsArray();
   maps.push_back(maps.back());
@@ -79,7 +92,7 @@ struct CopyIntoProducersPass
         copies.push_back(copy);
     });
     for (linalg::CopyOp copy : copies)
-      copyIntoProducer(copy, dominance);
+      copyIntoProducer(copy, dominance, inPlace);
   }
 };
 

@@ -8,6 +8,7 @@
 #include "hymir/Transforms/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Interfaces/LoopLikeInterface.h"
@@ -34,9 +35,47 @@ namespace {
 /// row once per element of a [D, N] state), or, defined outside a loop
 /// around its consumer (a per-head parameter like Mamba's A = −exp(A_log)),
 /// on every step.
-static bool shouldFuse(OpOperand *fused) {
+/// Whether `user` reads `value` at every point of its iteration space once
+/// (no broadcast): fusing recomputes nothing.
+static bool readsPointwise(OpOperand &use) {
+  auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
+  return user && user.getMatchingIndexingMap(&use).getNumResults() ==
+                     user.getNumLoops();
+}
+
+/// A producer cheap enough to recompute in each of its users: a scaled or
+/// shifted state (`exp(g) S` of a step, with the factor computed outside)
+/// is one multiply per element, while writing it out and reading it back is
+/// a pass over the state. All its users must read it point-wise from the
+/// same block, so that it disappears entirely; none writes in place into
+/// what it reads (its inputs are read-only here).
+static bool isCheapSharedProducer(Operation *producer) {
+  auto generic = dyn_cast<linalg::GenericOp>(producer);
+  if (!generic || generic.getNumDpsInits() != 1 ||
+      generic.getNumReductionLoops() != 0 || generic.hasIndexSemantics())
+    return false;
+  int arithmetic = 0;
+  for (Operation &op : generic.getBody()->without_terminator()) {
+    if (!isa<arith::MulFOp, arith::AddFOp, arith::SubFOp, arith::NegFOp>(op))
+      return false;
+    ++arithmetic;
+  }
+  if (arithmetic > 1)
+    return false;
+  // The init is not read (pure map), so no user can alias it with a read.
+  if (generic.payloadUsesValueFromOperand(generic.getDpsInitOperand(0)))
+    return false;
+  for (OpOperand &use : producer->getResult(0).getUses())
+    if (use.getOwner()->getBlock() != producer->getBlock() ||
+        !readsPointwise(use))
+      return false;
+  return true;
+}
+
+static bool shouldFuse(OpOperand *fused, bool sharedCheap) {
   Operation *producer = fused->get().getDefiningOp();
-  if (!producer || !producer->hasOneUse())
+  if (!producer || (!producer->hasOneUse() &&
+                    !(sharedCheap && isCheapSharedProducer(producer))))
     return false;
   Operation *consumer = fused->getOwner();
   for (Operation *p = consumer->getParentOp(); p && !p->isAncestor(producer);
@@ -54,7 +93,9 @@ struct FuseElementwisePass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    linalg::populateElementwiseOpsFusionPatterns(patterns, shouldFuse);
+    bool cheap = sharedCheap;
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, [cheap](OpOperand *fused) { return shouldFuse(fused, cheap); });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

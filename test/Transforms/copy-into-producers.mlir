@@ -1,4 +1,5 @@
 // RUN: hymir-opt %s --hymir-copy-into-producers -split-input-file | FileCheck %s
+// RUN: hymir-opt %s --hymir-copy-into-producers=in-place -split-input-file | FileCheck %s --check-prefix=INPLACE
 
 // A decode step's new state: computed into a temporary that a later read
 // needs, then copied into the forall's result slice. The producer writes
@@ -15,6 +16,17 @@
 // CHECK:   linalg.generic {{.+}} ins(%[[NEW]]#0 : tensor<4x6xf32>)
 // CHECK-NOT: linalg.copy
 // CHECK:   tensor.parallel_insert_slice %[[NEW]]#1 into %[[OUT]]
+
+// With in-place (the CPU), the producer's empty init becomes the slice: one
+// output, read by the sum and inserted in place.
+// INPLACE-LABEL: func.func @decode_state
+// INPLACE: scf.forall {{.+}} shared_outs(%[[OUT:[^ ]+]] = %{{[^,]+}},
+// INPLACE:   %[[SLICE:.+]] = tensor.extract_slice %[[OUT]]
+// INPLACE-NOT: tensor.empty
+// INPLACE:   %[[NEW:.+]] = linalg.generic {{.+}} outs(%[[SLICE]] : tensor<4x6xf32>)
+// INPLACE:   linalg.generic {{.+}} ins(%[[NEW]] : tensor<4x6xf32>)
+// INPLACE-NOT: linalg.copy
+// INPLACE:   tensor.parallel_insert_slice %[[NEW]] into %[[OUT]]
 func.func @decode_state(%s: tensor<2x4x6xf32>, %out: tensor<2x4x6xf32>, %sums: tensor<2x4xf32>)
     -> (tensor<2x4x6xf32>, tensor<2x4xf32>) {
   %r:2 = scf.forall (%b) in (2) shared_outs(%o = %out, %t = %sums) -> (tensor<2x4x6xf32>, tensor<2x4xf32>) {

@@ -203,7 +203,18 @@ def CopyIntoProducersPass
     %n:2 = linalg.generic ... ins(%s, %k, %u) outs(%empty, %slice) { ... yield %v, %v }
     %o = linalg.generic ... ins(%n#0, %q) ...
     ```
+
+    With `in-place` (the CPU pipeline), a producer whose init is a
+    `tensor.empty` takes `%y` as that init instead: the decode step's new
+    state is computed straight into the result, with no temporary state
+    buffer (64 KiB per (batch, head) at K = V = 128) and no copy pass.
   }];
+  let options = [
+    Option<"inPlace", "in-place", "bool", /*default=*/"false",
+           "A producer whose init is a tensor.empty writes the slice itself "
+           "instead of a second output (the CPU: the new state is read back "
+           "from cache either way)">,
+  ];
 }
 
 def FoldStateCopiesPass
@@ -324,7 +335,20 @@ def FuseElementwisePass
     (k, c, v), an exponential per multiply-add), or, defined outside a loop,
     into a consumer inside it (a parameter computed from a weight, Mamba's
     `A = −exp(A_log)`, would be recomputed on every step).
+
+    With `shared-cheap` (the CPU pipeline), a producer of one arithmetic op
+    per element (a decode step's decayed state `a S`) is fused into all its
+    users when each reads it point-wise in the same block: it disappears,
+    and the state is not written out and read back (at K = V = 128, B = 64,
+    Gated DeltaNet's decode step 11.0 → 7.9 ms on one core). On the GPU the
+    users read the state again from global memory instead of a tile, which
+    cost more (0.044 → 0.052 ms), so the CUDA pipeline leaves it off.
   }];
+  let options = [
+    Option<"sharedCheap", "shared-cheap", "bool", /*default=*/"false",
+           "Fuse a one-op element-wise producer into all of its users when "
+           "each reads it point-wise">,
+  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect",
                            "mlir::affine::AffineDialect"];
 }
