@@ -306,6 +306,8 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   CopyIntoProducersPassOptions intoResult;
   intoResult.inPlace = true;
   pm.addNestedPass<func::FuncOp>(hymir::createCopyIntoProducersPass(intoResult));
+  // ... and read (S_newᵀq) in the same pass over the state.
+  pm.addNestedPass<func::FuncOp>(hymir::createFuseStateReadsPass());
   pm.addNestedPass<func::FuncOp>(hymir::createVectorizeValueTilesPass());
   addCleanup(pm);
 

@@ -173,6 +173,39 @@ def ForwardReadOnlyCopiesPass
   }];
 }
 
+def FuseStateReadsPass
+    : Pass<"hymir-fuse-state-reads", "mlir::func::FuncOp"> {
+  let summary = "compute a read of an element-wise result in the loop nest "
+                "that produces it, as a second output";
+  let description = [{
+    `%n = linalg.generic` element-wise over `(d0, d1)` (identity output map)
+    and `%r = linalg.generic` over the same shape with loops `(reduction,
+    parallel)` that reads `%n` point-wise and `%n`'s other uses all after
+    `%r`: one generic with `%r`'s loops and both outputs, `%n` yielded as it
+    is computed and `%r` accumulated from that value. Every element gets the
+    same operations in the same order as before, so results are
+    bit-identical.
+
+    This is the decode step on the CPU: the update `S_new = a S + k ⊗ u` and
+    the output read `o = S_newᵀq` become one pass over the state instead of
+    two (the state written once, never read back).
+
+    Before:
+    ```mlir
+    %n = linalg.generic {iterator_types = ["parallel", "parallel"]}
+        ins(%s, %k, %u) outs(%slice) { ... yield %v }
+    %o = linalg.generic {iterator_types = ["reduction", "parallel"]}
+        ins(%n, %q) outs(%acc) { ... }
+    ```
+    After:
+    ```mlir
+    %f:2 = linalg.generic {iterator_types = ["reduction", "parallel"]}
+        ins(%s, %k, %u, %q) outs(%slice, %acc) { ... yield %v, %o }
+    ```
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def CopyIntoProducersPass
     : Pass<"hymir-copy-into-producers", "mlir::func::FuncOp"> {
   let summary = "write an element-wise result that is copied into a parallel "
