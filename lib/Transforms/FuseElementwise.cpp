@@ -1,7 +1,8 @@
 //===- FuseElementwise.cpp - hymir-fuse-elementwise -----------------------===//
 //
-// Upstream element-wise fusion, single-use producers only, and none that
-// fusion would recompute (see the pass description in Passes.td).
+// Upstream element-wise fusion, single-use producers only (or, with
+// shared-cheap, one-op producers into all their point-wise users), and none
+// that fusion would recompute (see the pass description in Passes.td).
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,18 +26,8 @@ using namespace mlir;
 
 namespace {
 
-/// Only into the single user: fusing into several users would recompute the
-/// producer in each, and a user that recomputes the state update from the old
-/// state after it was updated in place forces bufferization to keep a copy of
-/// the old state. Nor where fusion would recompute the producer: into a
-/// consumer that broadcasts it (reads it with fewer dims than it has loops:
-/// a step's l2-normalized query, a sqrt and a division, once per element of
-/// the [K, V] state in the read Sᵀq instead of once per key; softplus(Δ) per
-/// row once per element of a [D, N] state), or, defined outside a loop
-/// around its consumer (a per-head parameter like Mamba's A = −exp(A_log)),
-/// on every step.
-/// Whether `user` reads `value` at every point of its iteration space once
-/// (no broadcast): fusing recomputes nothing.
+/// Whether the generic that owns `use` reads it once per point of its
+/// iteration space (no broadcast): fusing recomputes nothing.
 static bool readsPointwise(OpOperand &use) {
   auto user = dyn_cast<linalg::GenericOp>(use.getOwner());
   return user && user.getMatchingIndexingMap(&use).getNumResults() ==
@@ -47,8 +38,10 @@ static bool readsPointwise(OpOperand &use) {
 /// shifted state (`exp(g) S` of a step, with the factor computed outside)
 /// is one multiply per element, while writing it out and reading it back is
 /// a pass over the state. All its users must read it point-wise from the
-/// same block, so that it disappears entirely; none writes in place into
-/// what it reads (its inputs are read-only here).
+/// same block, so that it disappears entirely. (A user that updated the
+/// producer's input in place before another user read it would cost a copy
+/// in bufferization, not a wrong result; the decode step's input state is
+/// read-only.)
 static bool isCheapSharedProducer(Operation *producer) {
   auto generic = dyn_cast<linalg::GenericOp>(producer);
   if (!generic || generic.getNumDpsInits() != 1 ||
@@ -72,6 +65,17 @@ static bool isCheapSharedProducer(Operation *producer) {
   return true;
 }
 
+/// Only into the single user (or, with `sharedCheap`, into every user of a
+/// cheap shared producer): fusing into several users would recompute the
+/// producer in each, and a user that recomputes the state update from the old
+/// state after it was updated in place forces bufferization to keep a copy of
+/// the old state. Nor where fusion would recompute the producer: into a
+/// consumer that broadcasts it (reads it with fewer dims than it has loops:
+/// a step's l2-normalized query, a sqrt and a division, once per element of
+/// the [K, V] state in the read Sᵀq instead of once per key; softplus(Δ) per
+/// row once per element of a [D, N] state), or, defined outside a loop
+/// around its consumer (a per-head parameter like Mamba's A = −exp(A_log)),
+/// on every step.
 static bool shouldFuse(OpOperand *fused, bool sharedCheap) {
   Operation *producer = fused->get().getDefiningOp();
   if (!producer || (!producer->hasOneUse() &&
@@ -95,7 +99,8 @@ struct FuseElementwisePass
     RewritePatternSet patterns(&getContext());
     bool cheap = sharedCheap;
     linalg::populateElementwiseOpsFusionPatterns(
-        patterns, [cheap](OpOperand *fused) { return shouldFuse(fused, cheap); });
+        patterns,
+        [cheap](OpOperand *fused) { return shouldFuse(fused, cheap); });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
