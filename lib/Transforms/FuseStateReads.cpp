@@ -22,6 +22,8 @@ using namespace mlir;
 
 namespace {
 
+/// A two-loop generic on tensors with one output and no loop indices: the
+/// shapes both halves of a fusion must have.
 bool isPlain(linalg::GenericOp op) {
   return op.hasPureTensorSemantics() && op.getNumDpsInits() == 1 &&
          op.getNumLoops() == 2 && !op.hasIndexSemantics();

@@ -209,7 +209,8 @@ def FuseStateReadsPass
 def CopyIntoProducersPass
     : Pass<"hymir-copy-into-producers", "mlir::func::FuncOp"> {
   let summary = "write an element-wise result that is copied into a parallel "
-                "loop's result slice there directly, as a second output";
+                "loop's result slice there directly (a second output, or "
+                "with in-place the producer's init)";
   let description = [{
     `%c = linalg.copy ins(%x) outs(%y)` where `%x` is the only result of an
     element-wise `linalg.generic` in the same block (identity output map, no
@@ -372,10 +373,12 @@ def FuseElementwisePass
     With `shared-cheap` (the CPU pipeline), a producer of one arithmetic op
     per element (a decode step's decayed state `a S`) is fused into all its
     users when each reads it point-wise in the same block: it disappears,
-    and the state is not written out and read back (at K = V = 128, B = 64,
-    Gated DeltaNet's decode step 11.0 → 7.9 ms on one core). On the GPU the
-    users read the state again from global memory instead of a tile, which
-    cost more (0.044 → 0.052 ms), so the CUDA pipeline leaves it off.
+    and the state is not written out and read back (docs/decode-cpu.md has
+    the figures, with hymir-copy-into-producers{in-place} and
+    hymir-fuse-state-reads). On the GPU the users read the state again from
+    global memory instead of a tile, which cost more (0.044 → 0.052 ms,
+    bench/results/gpu-2026-11-29-decode-shared-cheap.txt), so the CUDA
+    pipeline leaves it off.
   }];
   let options = [
     Option<"sharedCheap", "shared-cheap", "bool", /*default=*/"false",
