@@ -279,6 +279,7 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
     if (options.gpuChunkForms)
       chunk.valueTile = 8;
     chunk.parallelChunks = options.gpuChunkForms && options.parallelChunks;
+    chunk.shareGroupScores = !options.gpuChunkForms;
     chunk.blockedInverse = options.gpuChunkForms
                                ? options.blockedInverse.getValue()
                                : BlockedInverse::Off;

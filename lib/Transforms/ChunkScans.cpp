@@ -930,15 +930,21 @@ static Value unitLowerInverseBlocked(OpBuilder &b, Location loc, int64_t C,
 }
 
 /// Scores `lhs rhsᵀ` of two C-row matrices (loops i, j, k: contiguous dot
-/// products) under the causal decay mask (see maskScores).
+/// products), lower triangle only (the mask discards the rest).
+static Value chunkScores(OpBuilder &b, Location loc, int64_t C, Value lhs,
+                         Value rhs) {
+  MLIRContext *ctx = b.getContext();
+  return matmul(b, loc, lhs, rhs, zeros(b, loc, {C, C}), map(ctx, 3, {0, 2}),
+                map(ctx, 3, {1, 2}), map(ctx, 3, {0, 1}), 2,
+                "hymir.lower_triangular_result");
+}
+
+/// Scores `lhs rhsᵀ` under the causal decay mask (see maskScores).
 static Value maskedScores(OpBuilder &b, Location loc, int64_t C, Value lhs,
                           Value rhs, const ChunkDecay &decay, bool strict,
                           bool vectorRows, Value rowScale = {}) {
-  MLIRContext *ctx = b.getContext();
-  Value scores = matmul(b, loc, lhs, rhs, zeros(b, loc, {C, C}),
-                        map(ctx, 3, {0, 2}), map(ctx, 3, {1, 2}),
-                        map(ctx, 3, {0, 1}), 2, "hymir.lower_triangular_result");
-  return maskScores(b, loc, C, scores, decay, strict, vectorRows, rowScale);
+  return maskScores(b, loc, C, chunkScores(b, loc, C, lhs, rhs), decay, strict,
+                    vectorRows, rowScale);
 }
 
 /// The UT/WY transform's state-independent part from the strictly lower
@@ -1000,12 +1006,17 @@ static std::pair<Value, Value> wyTransform(OpBuilder &b, Location loc,
 /// V' replaces V in the update and read of a plain (decayed) rank-1 scan:
 /// O = ((Q Kᵀ) ∘ M) V' + diag(e^G) Q S,  S ← e^{G_{C−1}} S + (...K)ᵀ V'.
 /// The state-independent part: U = L diag(β) V and −W = −L diag(β e^G) K.
+/// `keyScores`, where given, is K Kᵀ computed once for the heads of a
+/// query/key group.
 static std::pair<Value, Value> deltaTransform(OpBuilder &b, Location loc,
                                               const ChunkPlan &plan, int64_t C,
                                               Value k, Value v, Value beta,
-                                              const ChunkDecay &decay) {
-  Value a = maskedScores(b, loc, C, k, k, decay, /*strict=*/true,
-                         plan.vectorRows, beta);
+                                              const ChunkDecay &decay,
+                                              Value keyScores = {}) {
+  Value a = keyScores ? maskScores(b, loc, C, keyScores, decay,
+                                   /*strict=*/true, plan.vectorRows, beta)
+                      : maskedScores(b, loc, C, k, k, decay, /*strict=*/true,
+                                     plan.vectorRows, beta);
   return wyTransform(b, loc, plan, C, a, k, decay.expCumulative, v, beta);
 }
 
@@ -1019,23 +1030,30 @@ static Value applyDelta(OpBuilder &b, Location loc, Value u, Value negW,
 
 static Value deltaValues(OpBuilder &b, Location loc, const ChunkPlan &plan,
                          int64_t C, Value k, Value v, Value beta,
-                         const ChunkDecay &decay, Value state) {
-  auto [u, negW] = deltaTransform(b, loc, plan, C, k, v, beta, decay);
+                         const ChunkDecay &decay, Value state,
+                         Value keyScores = {}) {
+  auto [u, negW] =
+      deltaTransform(b, loc, plan, C, k, v, beta, decay, keyScores);
   return applyDelta(b, loc, u, negW, state);
 }
 
 /// The output rows of one chunk from its incoming state:
-/// O = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S (+ E).
+/// O = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S (+ E). `scores`, where given, is
+/// Q Kᵀ computed once for the heads of a query/key group.
 static Value chunkOutput(OpBuilder &b, Location loc, const ChunkPlan &plan,
                          int64_t C, Value q, Value k, Value v,
-                         const ChunkDecay &decay, Value e, Value state) {
+                         const ChunkDecay &decay, Value e, Value state,
+                         Value scores = {}) {
   MLIRContext *ctx = b.getContext();
   int64_t K = plan.keyDim, V = plan.valueDim;
   auto par = utils::IteratorType::parallel;
   AffineMap id2 = map(ctx, 2, {0, 1}), row2 = map(ctx, 2, {0});
 
-  Value masked = maskedScores(b, loc, C, q, k, decay, /*strict=*/false,
-                              plan.vectorRows);
+  Value masked =
+      scores ? maskScores(b, loc, C, scores, decay, /*strict=*/false,
+                          plan.vectorRows)
+             : maskedScores(b, loc, C, q, k, decay, /*strict=*/false,
+                            plan.vectorRows);
 
   // Inter-chunk part: O = diag(e^G) Q S (+ E), loops i, k, v.
   Value qDecayed = q;
@@ -1749,9 +1767,117 @@ static Value leadingRows(OpBuilder &b, Location loc, Value out, Value length,
       ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
 }
 
+/// How many heads read each query/key group: r > 1 where the body's q_t and
+/// k_t depend only on inputs that r consecutive heads share (block mapping:
+/// Mamba-2's B and C, grouped-value attention's q and k), on the time index
+/// and on values from outside the body; then Q Kᵀ (and the delta rule's
+/// K Kᵀ, before its per-head β and decay) is the same for the r heads of a
+/// group. 1 otherwise, and for the diagonal class, whose scores carry the
+/// per-key decay inside the product.
+static int64_t queryKeyGroupSize(ScanOp op, const ChunkPlan &plan) {
+  auto headsAttr = op.getHeadsAttr();
+  if (!headsAttr || plan.diagonal || !plan.query || !plan.key)
+    return 1;
+  int64_t heads = headsAttr.getInt(), ratio = 0;
+  Block &body = op.getBodyBlock();
+  SmallVector<Value> work{plan.query, plan.key};
+  DenseSet<Value> seen;
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    if (!seen.insert(v).second)
+      continue;
+    if (auto arg = dyn_cast<BlockArgument>(v)) {
+      if (arg.getOwner() != &body)
+        return 1;
+      if (op.hasTimeIndex() && arg == body.getArgument(0))
+        continue;
+      auto inputArgs = op.getInputArgs();
+      auto it = llvm::find(inputArgs, arg);
+      if (it == inputArgs.end())
+        return 1; // a per-head parameter or the state
+      auto type = cast<RankedTensorType>(
+          op.getInputs()[std::distance(inputArgs.begin(), it)].getType());
+      int64_t count = type.getDimSize(2);
+      if (ShapedType::isDynamic(count) || count >= heads ||
+          heads % count != 0 || (ratio && ratio != heads / count))
+        return 1;
+      ratio = heads / count;
+      continue;
+    }
+    Operation *def = v.getDefiningOp();
+    if (!op->isProperAncestor(def))
+      continue; // defined outside the scan: the same for every head
+    if (def->getNumRegions() != 0 || !isPure(def))
+      return 1;
+    llvm::append_range(work, def->getOperands());
+  }
+  return ratio > 1 ? ratio : 1;
+}
+
+/// The scores that the heads of a query/key group share: Q Kᵀ, and K Kᵀ
+/// for the delta rule (null otherwise), each [B, groups, ⌈T / C⌉, C, C].
+struct GroupScores {
+  Value query, key;
+};
+
+/// The group scores of every chunk, once per query/key group of `ratio`
+/// heads, computed for all chunks in parallel before the per-head chunk
+/// loops, which then read their group's tiles instead of each computing
+/// them (Mamba-2 with one B/C group: one product for 32 heads instead of
+/// 32).
+static GroupScores groupScores(OpBuilder &b, Location loc,
+                               const ChunkedForm &form, int64_t ratio) {
+  int64_t C = form.C, groups = *form.heads / ratio;
+  Value chunk = indexConst(b, loc, C);
+  Value numChunks = arith::CeilDivUIOp::create(b, loc, form.time, chunk);
+  auto type = RankedTensorType::get(
+      {ShapedType::kDynamic, groups, ShapedType::kDynamic, C, C},
+      b.getF32Type());
+  SmallVector<Value> dests;
+  for (int n = form.plan.delta ? 2 : 1; n > 0; --n)
+    dests.push_back(tensor::EmptyOp::create(b, loc, type,
+                                            ValueRange{form.batch, numChunks}));
+  SmallVector<OpFoldResult> ubs{form.batch, b.getIndexAttr(groups), numChunks};
+  // Only q and k rows: without the decay rows, the body's per-head ops
+  // that the prepare loop clones are dead (canonicalization drops them).
+  ChunkedForm rowsForm = form;
+  rowsForm.plan.hasDecay = false;
+  auto forall = scf::ForallOp::create(
+      b, loc, ubs, dests, /*mapping=*/std::nullopt,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        // The group's first head stands for all of them: q and k read only
+        // the group's inputs.
+        Value head =
+            arith::MulIOp::create(b, loc, args[1], indexConst(b, loc, ratio));
+        Iteration it =
+            beginIteration(b, loc, rowsForm, ValueRange{args[0], head});
+        ChunkSpan span = chunkSpan(b, loc, args[2], chunk, form.time);
+        ChunkRows r = prepareRows(b, loc, rowsForm, it, span.t0, span.length,
+                                  /*query=*/true, /*value=*/false,
+                                  /*extra=*/false);
+        SmallVector<Value> scores{chunkScores(b, loc, C, r.q, r.k)};
+        if (form.plan.delta)
+          scores.push_back(chunkScores(b, loc, C, r.k, r.k));
+        Slice s = sliceAt(b, loc, args[3], {args[0], args[1], args[2]});
+        auto inParallel = scf::InParallelOp::create(b, loc);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(inParallel.getBody());
+        for (auto [tile, dest] : llvm::zip(scores, args.drop_front(3)))
+          tensor::ParallelInsertSliceOp::create(b, loc, tile, dest, s.offsets,
+                                                s.sizes, s.strides);
+      });
+  GroupScores shared{forall.getResult(0), {}};
+  if (form.plan.delta)
+    shared.key = forall.getResult(1);
+  return shared;
+}
+
 /// The sequential chunked form: per (batch, head, tile) iteration, a loop
 /// over the chunks that carries the state.
-static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
+///
+/// `groupSize` > 1: the scores once per query/key group (groupScores).
+static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C,
+                    int64_t groupSize) {
   OpBuilder rewriter(op);
   Location loc = op.getLoc();
   ChunkedForm form(rewriter, loc, op, fullPlan, C);
@@ -1766,10 +1892,17 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
       emptyWithLeading(rewriter, loc, cast<RankedTensorType>(final.getType()),
                        {form.batch})};
   SmallVector<OpFoldResult> ubs = form.iterationBounds(rewriter);
+  GroupScores shared;
+  if (groupSize > 1)
+    shared = groupScores(rewriter, loc, form, groupSize);
 
   auto bodyBuilder = [&](OpBuilder &b, Location loc, ValueRange args) {
     unsigned numIvs = ubs.size();
     Iteration it = beginIteration(b, loc, form, args.take_front(numIvs));
+    Value group;
+    if (shared.query)
+      group = arith::DivUIOp::create(b, loc, it.head,
+                                     indexConst(b, loc, groupSize));
     Value outDest = args[numIvs], finalDest = args[numIvs + 1];
     Slice outS = it.columnsOf(b, sliceAt(b, loc, outDest, it.leading(true)), V);
     Slice finalS =
@@ -1809,16 +1942,21 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C) {
             v = diagonalDeltaValues(b, loc, plan, C, r.k, v, r.beta, keyDecay,
                                     keyScores, carried[0]);
           } else if (r.beta)
-            v = deltaValues(b, loc, plan, C, r.k, v, r.beta, decay,
-                            carried[0]);
+            v = deltaValues(
+                b, loc, plan, C, r.k, v, r.beta, decay, carried[0],
+                shared.key ? extractAt(b, loc, shared.key, {it.batch, group, c})
+                           : Value());
           Value out, next;
           if (plan.diagonal) {
             std::tie(out, next) =
                 diagonalAlgebra(b, loc, plan, C, r.q, r.k, v, keyDecay, r.e,
                                 carried[0], queryScores);
           } else {
+            Value scores;
+            if (shared.query)
+              scores = extractAt(b, loc, shared.query, {it.batch, group, c});
             out = chunkOutput(b, loc, plan, C, r.q, r.k, v, decay, r.e,
-                              carried[0]);
+                              carried[0], scores);
             next = chunkNextState(b, loc, plan, C, r.k, v, decay, carried[0]);
           }
 
@@ -2219,6 +2357,11 @@ struct ChunkScansPass
       plan.blockedInverse =
           blockedInverse == BlockedInverse::On ||
           (blockedInverse == BlockedInverse::Sequential && !parallel);
+      // Heads that share their queries and keys share Q Kᵀ.
+      int64_t groupSize = shareGroupScores && !parallel &&
+                                  plan.valueTiles == 1
+                              ? queryKeyGroupSize(scan, plan)
+                              : 1;
       if (remarks && plan.diagonal)
         scan.emitRemark(plan.delta ? "chunked (diagonal UT/WY, sub-chunks of "
                                    : "chunked (diagonal, sub-chunks of ")
@@ -2232,7 +2375,13 @@ struct ChunkScansPass
             << C << (parallel ? ", parallel chunks" : "") << "): "
             << (plan.hasDecay ? "scalar decay" : "no decay")
             << (plan.delta ? ", delta rule" : ", rank-1 update")
-            << (plan.extra ? ", read + skip" : ", read");
+            << (plan.extra ? ", read + skip" : ", read")
+            << (groupSize > 1
+                    ? std::string(plan.delta ? ", Q Kᵀ and K Kᵀ"
+                                             : ", Q Kᵀ") +
+                          " shared by groups of " +
+                          std::to_string(groupSize) + " heads"
+                    : std::string());
       if (parallel) {
         int64_t outputTiles = plan.valueTiles;
         if (outputValueTile == 0)
@@ -2243,7 +2392,7 @@ struct ChunkScansPass
         rewriteParallelChunks(scan, plan, C, outputTiles);
       }
       else
-        rewrite(scan, plan, C);
+        rewrite(scan, plan, C, groupSize);
       ++numChunked;
     }
     if (!vectorRows)

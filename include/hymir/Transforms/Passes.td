@@ -73,7 +73,9 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
     the exponentials of the chunk algebra use MLIR's polynomial `exp` (a few
     ulp) so that they vectorize; the body's own ops are cloned unchanged.
     GQA/GVA heads are read by the scan's block mapping, like the sequential
-    fallback.
+    fallback; with `share-group-scores`, heads whose queries and keys come
+    from one group share Q Kᵀ (and K Kᵀ), computed once per (batch, group,
+    chunk) before the per-head loops.
 
     With `parallel-chunks` (tensor rows only; not the diagonal class) the
     form is two loop nests: a state pass per (batch, head, tile), the chunk
@@ -120,6 +122,12 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
            /*default=*/"0",
            "With parallel-chunks: the chunk length of the scans that take "
            "the parallel form; 0: chunk-size">,
+    Option<"shareGroupScores", "share-group-scores", "bool",
+           /*default=*/"false",
+           "Sequential chunk loop: where heads share their query/key group "
+           "(Mamba-2's B/C, grouped-value attention), Q K^T (and the delta "
+           "rule's K K^T) of every chunk once per group, in parallel before "
+           "the per-head loops, which read them instead of computing them">,
     Option<"onlyNarrowInputs", "only-narrow-inputs", "bool",
            /*default=*/"false",
            "With parallel-chunks: only in functions with bf16/f16 arguments "
