@@ -31,17 +31,15 @@ long sequences; B in {1, 2}. Prints one line per case with the measured errors, 
 'N passed, M failed'; exit status 1 if any failed.
 """
 
-import argparse
 import os
-import shutil
 import sys
-import tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from chunked_check import instantiate, run_grid  # noqa: E402
+import chunked_check  # noqa: E402
+from chunked_check import instantiate  # noqa: E402
 from hymir_oracle import ops  # noqa: E402
 
 K, V = 24, 40
@@ -208,36 +206,25 @@ CASES = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--hymir-run", required=True)
-    ap.add_argument("--work", default=None)
-    args = ap.parse_args()
-    work = args.work or tempfile.mkdtemp(prefix="chunked-gla-")
-    os.makedirs(work, exist_ok=True)
-
-    # (op, regime, B, T, C)
-    grid = []
+def grid():
+    """(op, regime, B, T, C) of every case."""
+    cases = []
     for B in (1, 2):
         for T in (1, 37, 64, 65, 300, 1000):
-            grid.append(("gla", "typical", B, T, 64))
-            grid.append(("rwkv6", "typical", B, T, 64))
-            grid.append(("kda", "typical", B, T, 64))
+            cases.append(("gla", "typical", B, T, 64))
+            cases.append(("rwkv6", "typical", B, T, 64))
+            cases.append(("kda", "typical", B, T, 64))
     for T in (37, 300):
         for op in ("gla", "rwkv6", "kda"):
-            grid.append((op, "typical", 2, T, 16))
+            cases.append((op, "typical", 2, T, 16))
     for regime in ("near1", "near0", "mixed"):
         for T in (65, 1000):
             for op in ("gla", "rwkv6", "kda"):
-                grid.append((op, regime, 2, T, 64))
+                cases.append((op, regime, 2, T, 64))
     for op in ("gla", "rwkv6", "kda"):
-        grid.append((op, "mixed", 1, 300, 20))
-
-    failed = run_grid(grid, CASES, args.hymir_run, work)
-    if not args.work:
-        shutil.rmtree(work, ignore_errors=True)
-    return 1 if failed else 0
+        cases.append((op, "mixed", 1, 300, 20))
+    return cases
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(chunked_check.main(CASES, grid(), "chunked-gla-"))

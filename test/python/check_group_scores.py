@@ -16,17 +16,15 @@ threads byte for byte, at T = 1, a tail of 37 steps, one chunk, one chunk plus a
 300 steps, B in {1, 2}, C = 64, and T in {37, 300} at C = 16.
 """
 
-import argparse
 import os
-import shutil
 import sys
-import tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from chunked_check import instantiate, run_grid  # noqa: E402
+import chunked_check  # noqa: E402
+from chunked_check import instantiate  # noqa: E402
 from hymir_oracle import ops  # noqa: E402
 
 K, V = 24, 40
@@ -122,25 +120,17 @@ CASES = {
 }
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--hymir-run", required=True)
-    ap.add_argument("--work", default=None)
-    args = ap.parse_args()
-    work = args.work or tempfile.mkdtemp(prefix="group-scores-")
-    os.makedirs(work, exist_ok=True)
-    grid = []  # (op, regime, B, T, C)
+def grid():
+    """(op, regime, B, T, C) of every case."""
+    cases = []
     for op in CASES:
         for B in (1, 2):
             for T in (1, 37, 64, 65, 300):
-                grid.append((op, "typical", B, T, 64))
+                cases.append((op, "typical", B, T, 64))
         for T in (37, 300):
-            grid.append((op, "typical", 2, T, 16))
-    failed = run_grid(grid, CASES, args.hymir_run, work)
-    if not args.work:
-        shutil.rmtree(work, ignore_errors=True)
-    return 1 if failed else 0
+            cases.append((op, "typical", 2, T, 16))
+    return cases
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(chunked_check.main(CASES, grid(), "group-scores-"))

@@ -2,10 +2,12 @@
 instantiation, the hymir-run calls and the per-case comparison of a chunked form (at 1 and
 2 threads) with the float64 oracle and the sequential fallback (--chunk-size=0)."""
 
+import argparse
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 
 import numpy as np
 
@@ -93,3 +95,19 @@ def run_grid(grid, cases, hymir_run, work, extra=()):
         failed += not ok
     print("%d passed, %d failed" % (passed, failed), flush=True)
     return failed
+
+
+def main(cases, grid, prefix):
+    """A check script's command line, `--hymir-run PATH [--work DIR]`: runs `grid` over
+    `cases` (see run_grid) in DIR, or in a temporary folder removed afterwards; returns the
+    exit status (1 if any case failed)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hymir-run", required=True)
+    ap.add_argument("--work", default=None)
+    args = ap.parse_args()
+    work = args.work or tempfile.mkdtemp(prefix=prefix)
+    os.makedirs(work, exist_ok=True)
+    failed = run_grid(grid, cases, args.hymir_run, work)
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if failed else 0
