@@ -10,7 +10,9 @@ what a decode step must at least move) and fla 0.5's kernels (Gated DeltaNet:
 `fused_recurrent_gated_delta_rule` for decode, `chunk_gated_delta_rule` for prefill;
 simple GLA: `chunk_simple_gla`), imported from DIR (fla's source, fetched into the git-ignored third_party_peers/ and
 carried; never committed). It also checks that Hymir and fla agree on the bench inputs
-(relative RMS of the outputs). Prints one line per case with ms, peer ms and ratios.
+(relative RMS of the outputs); Mamba-2 prefill against mamba_ssm's
+`mamba_chunk_scan_combined` (Triton), imported by path from its source (also fetched, into
+third_party_peers/mamba). Prints one line per case with ms, peer ms and ratios.
 """
 
 import argparse
@@ -135,6 +137,15 @@ CASES = {
     "gdn_decode_B64_vt16_nosplit": ("gdn", "bench/gpu/gdn_decode.mlir", 64, None, 128, None),
     "gdn_prefill_B4_T4096_nosplit": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
     "gdn_prefill_B4_T4096_bf16_nosplit": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    # Mamba-2 SSD at issue #5's shape (32 heads, P = 64, N = 128, one B/C group), bf16
+    # activations (tensor cores, parallel-chunks form); peer: mamba_ssm's
+    # mamba_chunk_scan_combined (chunks of 256, its default) on the same values.
+    "mamba2_prefill_B4_T1024_bf16": ("mamba2_h32", "bench/gpu/mamba2_prefill.mlir", 4, 1024,
+                                     512, None),
+    "mamba2_prefill_B4_T4096_bf16": ("mamba2_h32", "bench/gpu/mamba2_prefill.mlir", 4, 4096,
+                                     512, None),
+    "mamba2_prefill_B4_T16384_bf16": ("mamba2_h32", "bench/gpu/mamba2_prefill.mlir", 4, 16384,
+                                      512, None),
 }
 
 
@@ -175,16 +186,16 @@ def simple_gla_inputs(B, T, rng, H=H):
     return [q, k, v, g, S0]
 
 
-def mamba2_inputs(B, T, rng, H=H):
+def mamba2_inputs(B, T, rng, H=H, P=V):
     f = np.float32
-    x = rng.standard_normal((B, T, H, V)).astype(f)
+    x = rng.standard_normal((B, T, H, P)).astype(f)
     dt = (0.5 * rng.standard_normal((B, T, H)) - 1.0).astype(f)   # softplus(dt + bias) ~ 0.3
     A_log = np.log(rng.uniform(1, 16, H)).astype(f)
     B_ssm = rng.standard_normal((B, T, 1, K)).astype(f)
     C_ssm = rng.standard_normal((B, T, 1, K)).astype(f)
     D_skip = rng.standard_normal(H).astype(f)
     dt_bias = (0.1 * rng.standard_normal(H)).astype(f)
-    S0 = (0.1 * rng.standard_normal((B, H, K, V))).astype(f)
+    S0 = (0.1 * rng.standard_normal((B, H, K, P))).astype(f)
     return [x, dt, A_log, B_ssm, C_ssm, D_skip, dt_bias, S0]
 
 
@@ -193,6 +204,8 @@ def case_inputs(op, B, T, H=H):
     are used (the B = 64 decode state alone is 64 MiB, more than can be carried).
     H other than 16 is for test/python/gpu_cases.py's tensor-core cases."""
     rng = np.random.default_rng(1000 * B + (T or 0))
+    if op == "mamba2_h32":  # issue #5's Mamba-2 shape
+        return mamba2_inputs(B, T, rng, 32, 64)
     make = {"gdn": gdn_inputs, "mamba2": mamba2_inputs}.get(op, simple_gla_inputs)
     return make(B, T, rng, H)
 
@@ -260,6 +273,19 @@ def cuda_ms(fn, reps):
     return start.elapsed_time(stop) / reps
 
 
+def cuda_graph_ms(fn, reps):
+    """cuda_ms of `fn` captured once in a CUDA graph and replayed: the GPU's time
+    without the host's launch overhead (for peers whose Python launches many kernels)."""
+    import torch
+    for _ in range(10):  # Triton autotuning, outside the capture
+        fn()
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fn()
+    return cuda_ms(graph.replay, reps)
+
+
 def rel_rms(a, b):
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
@@ -301,6 +327,9 @@ def device(args):
             continue
         if op == "simple_gla":
             print(line + simple_gla_peer(args, data, outdir, hymir_ms), flush=True)
+            continue
+        if op == "mamba2_h32":
+            print(line + mamba2_prefill_peer(args, arrays, outdir, hymir_ms), flush=True)
             continue
         q, k, v, a, b, A_log, dt_bias, S0 = data
         state_bytes = S0.numel() * 4
@@ -375,6 +404,52 @@ def mamba2_step_peers(args, data, outdir, hymir_ms):
                 torch_ms / hymir_ms, diff))
 
 
+def mamba_chunk_scan_combined(root):
+    """mamba_ssm's mamba_chunk_scan_combined from its source at `root`, imported by path:
+    the package's top level loads a CUDA extension, so its packages are made empty here
+    and only the Triton modules below them are imported."""
+    import types
+    for name in ("mamba_ssm", "mamba_ssm.ops", "mamba_ssm.ops.triton", "mamba_ssm.utils"):
+        if name not in sys.modules:
+            module = types.ModuleType(name)
+            module.__path__ = [os.path.join(root, *name.split("."))]
+            sys.modules[name] = module
+    from mamba_ssm.ops.triton.ssd_combined import mamba_chunk_scan_combined as fn
+    return fn
+
+
+def mamba2_prefill_peer(args, arrays, outdir, hymir_ms):
+    """mamba_ssm's SSD on the same (bf16-rounded) values: x, B and C in bf16, dt and the
+    per-head parameters in f32, the initial state transposed to its [B, H, P, N]:
+    ' | mamba_ssm ... ms | ratio | diff'."""
+    import torch
+    if not args.mamba:
+        return " | mamba_ssm not given (--mamba)"
+    try:
+        combined = mamba_chunk_scan_combined(args.mamba)
+    except Exception as e:  # noqa: BLE001
+        return " | mamba_ssm unavailable: %s" % e
+    x, dt, A_log, B_ssm, C_ssm, D_skip, dt_bias, S0 = [torch.from_numpy(a).cuda()
+                                                        for a in arrays]
+    x, B_ssm, C_ssm = x.bfloat16(), B_ssm.bfloat16(), C_ssm.bfloat16()
+    A = -torch.exp(A_log)
+    h0 = S0.transpose(-1, -2).contiguous()
+
+    def run():
+        return combined(x, dt, A, B_ssm, C_ssm, chunk_size=256, D=D_skip, dt_bias=dt_bias,
+                        initial_states=h0, dt_softplus=True, return_final_states=True)
+    peer_ms = cuda_ms(run, args.reps)
+    graph_ms = cuda_graph_ms(run, args.reps)
+    y, S = run()
+    o_h = np.load(os.path.join(outdir, "out0.npy"))
+    S_h = np.load(os.path.join(outdir, "out1.npy"))
+    diff = max(rel_rms(o_h, y.float().cpu().numpy()),
+               rel_rms(S_h, S.transpose(-1, -2).float().cpu().numpy()))
+    return (" | mamba_ssm %8.3f ms (in a CUDA graph %.3f ms) | mamba_ssm/hymir %.3f"
+            " (graph %.3f) | rel. RMS diff. %.1e" % (peer_ms, graph_ms, peer_ms / hymir_ms,
+                                                      graph_ms / hymir_ms, diff))
+
+
 def simple_gla_peer(args, data, outdir, hymir_ms):
     """fla's chunk_simple_gla on the same inputs: ' | fla ... ms | ratio | diff'."""
     try:
@@ -406,6 +481,7 @@ def main():
     d.add_argument("--runner", required=True)
     d.add_argument("--cases", required=True)
     d.add_argument("--fla")
+    d.add_argument("--mamba", help="mamba_ssm's source (the folder that holds mamba_ssm/)")
     d.add_argument("--reps", type=int, default=50)
     args = ap.parse_args()
     return prepare(args) if args.cmd == "prepare" else device(args)

@@ -3,7 +3,8 @@
 #   bash bench/gpu/run.sh prepare [--only CASE ...]
 #                                   here: artifacts + inputs into build-gpu/bench
 #   bash bench/gpu/run.sh device    on the GPU machine, with build-gpu and
-#                                   third_party_peers (fla's source) carried;
+#                                   third_party_peers (fla's and mamba_ssm's
+#                                   source) carried;
 #                                   prints the table (and writes $OUT/bench-gpu.txt)
 #   bash bench/gpu/run.sh profile CASE ...
 #                                   after `device` (which writes each case's
@@ -29,7 +30,7 @@ case "${1:-}" in
     fi
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
     python3 bench/gpu/cases.py device --runner build-rt/hymir-rt-run \
-      --cases build-gpu/bench --fla third_party_peers "$@" | tee "${OUT:-build-gpu}/bench-gpu.txt"
+      --cases build-gpu/bench --fla third_party_peers --mamba third_party_peers/mamba "$@" | tee "${OUT:-build-gpu}/bench-gpu.txt"
     ;;
   profile)
     shift
