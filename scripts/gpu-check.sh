@@ -20,8 +20,9 @@
 #
 # With the device tool: prepare here, then one call
 #   run(command="bash scripts/gpu-check.sh device",
-#       carry=["build-gpu/cases", "build-gpu/models.tar.xz"])
-# (a call carries at most 64 MiB: the models travel as the archive).
+#       carry=["build-gpu/cases.tar.xz", "build-gpu/models.tar.xz"])
+# (a call carries at most 64 MiB: cases and models travel as xz archives,
+# about 54 + 1 MB; the bf16-rounded inputs compress about 2x).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -47,6 +48,10 @@ case "$mode" in
     if [ -d build-gpu/models ]; then
       tar -cJf build-gpu/models.tar.xz --exclude='*.mlir' -C build-gpu models
     fi
+    rm -f build-gpu/cases.tar.xz
+    if [ -d build-gpu/cases ]; then  # without the PTX, checked here already
+      tar -C build-gpu --exclude='*.ptx' -cf - cases | xz -T0 -6 > build-gpu/cases.tar.xz
+    fi
     du -sh build-gpu
     ;;
   device)
@@ -56,6 +61,9 @@ case "$mode" in
     cmake --build build-rt -j >/dev/null
     if [ -f build-gpu/models.tar.xz ] && [ ! -f build-gpu/models/manifest.json ]; then
       tar -xJf build-gpu/models.tar.xz -C build-gpu
+    fi
+    if [ -f build-gpu/cases.tar.xz ] && [ ! -f build-gpu/cases/manifest.json ]; then
+      tar -xJf build-gpu/cases.tar.xz -C build-gpu
     fi
     out="${OUT:-build-gpu}"
     mkdir -p "$out"

@@ -146,6 +146,13 @@ CASES = {
                                      512, None),
     "mamba2_prefill_B4_T16384_bf16": ("mamba2_h32", "bench/gpu/mamba2_prefill.mlir", 4, 16384,
                                       512, None),
+    # _bf16states: the parallel-chunks form's recorded per-chunk states in bf16
+    # (--narrow-states), against the default f32.
+    "mamba2_prefill_B4_T4096_bf16_bf16states": ("mamba2_h32", "bench/gpu/mamba2_prefill.mlir",
+                                                4, 4096, 512, None),
+    "simple_gla_prefill_B4_T4096_bf16_bf16states": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                                    4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_bf16states": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
 }
 
 
@@ -247,6 +254,8 @@ def prepare(args):
             cmd.append("--thread-private=false")
         if name.endswith("_nosplit"):
             cmd.append("--split-reductions=false")
+        if name.endswith("_bf16states"):
+            cmd.append("--narrow-states")
         smem = re.search(r"_smem(\d+)$", name)
         if smem:  # KiB
             cmd.append("--shared-memory=%d" % (int(smem.group(1)) * 1024))
@@ -284,6 +293,27 @@ def cuda_graph_ms(fn, reps):
     with torch.cuda.graph(graph):
         fn()
     return cuda_ms(graph.replay, reps)
+
+
+def fla_times(run, reps):
+    """fla's eager time, and (where the capture works) its time replayed from a CUDA graph:
+    ' | fla ... ms (in a CUDA graph ... ms)' and the two times."""
+    eager = cuda_ms(run, reps)
+    try:
+        graph = cuda_graph_ms(run, reps)
+    except Exception:  # noqa: BLE001  (a peer that syncs the host cannot be captured)
+        graph = None
+    text = " | fla %8.3f ms" % eager
+    if graph is not None:
+        text += " (in a CUDA graph %.3f ms)" % graph
+    return text, eager, graph
+
+
+def fla_ratio(eager, graph, hymir_ms):
+    text = " | fla/hymir %.3f" % (eager / hymir_ms)
+    if graph is not None:
+        text += " (graph %.3f)" % (graph / hymir_ms)
+    return text
 
 
 def rel_rms(a, b):
@@ -364,14 +394,13 @@ def device(args):
                 return chunk_gated_delta_rule(
                     tq, tk, tv, g=g, beta=beta, scale=K ** -0.5, initial_state=S0,
                     output_final_state=True, use_qk_l2norm_in_kernel=True)
-        fla_ms = cuda_ms(run, args.reps)
+        times, fla_ms, graph_ms = fla_times(run, args.reps)
         o, S = run()
         o_h = np.load(os.path.join(outdir, "out0.npy"))
         S_h = np.load(os.path.join(outdir, "out1.npy"))
         o_f = o.squeeze(1).float().cpu().numpy() if T is None else o.float().cpu().numpy()
         diff = max(rel_rms(o_h, o_f), rel_rms(S_h, S.float().cpu().numpy()))
-        line += " | fla %8.3f ms | fla/hymir %.3f | rel. RMS diff. %.1e" % (
-            fla_ms, fla_ms / hymir_ms, diff)
+        line += times + fla_ratio(fla_ms, graph_ms, hymir_ms) + " | rel. RMS diff. %.1e" % diff
         print(line, flush=True)
     return 0
 
@@ -461,13 +490,12 @@ def simple_gla_peer(args, data, outdir, hymir_ms):
     def run():
         return chunk_simple_gla(q, k, v, g=g, scale=K ** -0.5, initial_state=S0,
                                 output_final_state=True)
-    fla_ms = cuda_ms(run, args.reps)
+    times, fla_ms, graph_ms = fla_times(run, args.reps)
     o, S = run()
     o_h = np.load(os.path.join(outdir, "out0.npy"))
     S_h = np.load(os.path.join(outdir, "out1.npy"))
     diff = max(rel_rms(o_h, o.float().cpu().numpy()), rel_rms(S_h, S.float().cpu().numpy()))
-    return " | fla %8.3f ms | fla/hymir %.3f | rel. RMS diff. %.1e" % (
-        fla_ms, fla_ms / hymir_ms, diff)
+    return times + fla_ratio(fla_ms, graph_ms, hymir_ms) + " | rel. RMS diff. %.1e" % diff
 
 
 def main():

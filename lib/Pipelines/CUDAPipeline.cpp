@@ -96,6 +96,7 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
     chunk.onlyNarrowInputs = options.parallelChunks == ParallelChunks::Auto &&
                              options.tensorCores == TensorCores::Auto;
     chunk.parallelChunkSize = options.parallelChunkSize;
+    chunk.narrowStates = options.narrowStates;
     chunk.blockedInverse = options.blockedInverse;
     chunk.outputValueTile = options.outputValueTile;
     pm.addPass(createChunkScansPass(chunk));

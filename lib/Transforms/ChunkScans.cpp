@@ -2023,8 +2023,30 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C,
 /// (batch, head, tile) blocks; the rest runs on (batch, head, [tile,]
 /// chunk) blocks. The cost is workspaces: one K × V state per chunk, and
 /// per step the decayed keys, U (or V), −W and V'.
+/// `value` with its elements converted to `element` (arith.truncf or
+/// arith.extf), as an element-wise generic into `init` (a fresh tensor
+/// where null).
+static Value convertElements(OpBuilder &b, Location loc, Value value,
+                             Type element, Value init = nullptr) {
+  auto type = cast<RankedTensorType>(value.getType());
+  auto resultType = RankedTensorType::get(type.getShape(), element);
+  if (!init)
+    init = tensor::EmptyOp::create(b, loc, resultType, ValueRange{});
+  auto identity = b.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                             utils::IteratorType::parallel);
+  return generic(b, loc, value, init, {identity, identity}, iterators,
+                 [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+                   if (element.getIntOrFloatBitWidth() <
+                       args[0].getType().getIntOrFloatBitWidth())
+                     return arith::TruncFOp::create(b, loc, element, args[0]);
+                   return arith::ExtFOp::create(b, loc, element, args[0]);
+                 });
+}
+
 static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
-                                  int64_t C, int64_t outputTiles) {
+                                  int64_t C, int64_t outputTiles,
+                                  bool narrowStates) {
   OpBuilder rewriter(op);
   Location loc = op.getLoc();
   ChunkedForm form(rewriter, loc, op, fullPlan, C);
@@ -2038,13 +2060,15 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
   Value numChunks = arith::CeilDivUIOp::create(rewriter, loc, form.time, chunk);
   Value padded = arith::MulIOp::create(rewriter, loc, numChunks, chunk);
   // Per-head workspaces [B, (H,) rows, inner...].
-  auto perHead = [&](Value rows, ArrayRef<int64_t> inner) {
+  auto perHead = [&](Value rows, ArrayRef<int64_t> inner,
+                     Type element = nullptr) {
     SmallVector<int64_t> shape{ShapedType::kDynamic};
     if (form.heads)
       shape.push_back(*form.heads);
     shape.push_back(ShapedType::kDynamic);
     shape.append(inner.begin(), inner.end());
-    return tensor::EmptyOp::create(rewriter, loc, shape, f32,
+    return tensor::EmptyOp::create(rewriter, loc, shape,
+                                   element ? element : f32,
                                    ValueRange{form.batch, rows})
         .getResult();
   };
@@ -2060,7 +2084,7 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
       s = it.columnsOf(b, s, width);
     s.offsets[timeDim] = row;
     s.sizes[timeDim] = count;
-    s.type = RankedTensorType::get(type, f32);
+    s.type = RankedTensorType::get(type, getElementTypeOrSelf(ws.getType()));
     return s;
   };
 
@@ -2141,7 +2165,8 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
   SmallVector<Value> stateOuts{
       emptyWithLeading(rewriter, loc, cast<RankedTensorType>(final.getType()),
                        {form.batch}),
-      perHead(numChunks, {K, fullV})};
+      perHead(numChunks, {K, fullV},
+              narrowStates ? rewriter.getBF16Type() : Type())};
   if (plan.delta)
     stateOuts.push_back(perHead(padded, {fullV}));
   SmallVector<OpFoldResult> ubs = form.iterationBounds(rewriter);
@@ -2182,13 +2207,24 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
               auto ones = [&](int64_t n) {
                 return SmallVector<OpFoldResult>(n, b.getIndexAttr(1));
               };
+              SmallVector<OpFoldResult> at{c, b.getIndexAttr(0),
+                                           b.getIndexAttr(0)};
+              SmallVector<OpFoldResult> size{
+                  b.getIndexAttr(1), b.getIndexAttr(K), b.getIndexAttr(V)};
+              // A bf16 record is converted straight into its workspace
+              // slice (destination-passing: no temporary between them).
+              Value recorded = s;
+              if (narrowStates) {
+                Value slot = tensor::ExtractSliceOp::create(
+                    b, loc,
+                    RankedTensorType::get({K, V}, b.getBF16Type()), acc[1],
+                    at, size, ones(3));
+                recorded = convertElements(b, loc, s, b.getBF16Type(), slot);
+              }
               SmallVector<Value> next{
-                  Value(), tensor::InsertSliceOp::create(
-                               b, loc, s, acc[1],
-                               {c, b.getIndexAttr(0), b.getIndexAttr(0)},
-                               {b.getIndexAttr(1), b.getIndexAttr(K),
-                                b.getIndexAttr(V)},
-                               ones(3))};
+                  Value(), tensor::InsertSliceOp::create(b, loc, recorded,
+                                                         acc[1], at, size,
+                                                         ones(3))};
               Value v = read(termValues, true, V);
               if (negW) {
                 v = applyDelta(b, loc, v, read(negW, false, K), s);
@@ -2252,6 +2288,8 @@ static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
             b, loc, states,
             workspaceRows(b, it, states, c, b.getIndexAttr(1), true, V,
                           {K, V}));
+        if (narrowStates)
+          state = convertElements(b, loc, state, f32);
         Value v = r.v;
         if (deltaRows)
           v = extractSlice(b, loc, deltaRows,
@@ -2354,6 +2392,7 @@ struct ChunkScansPass
                       (!onlyNarrowInputs || (func && takesNarrowFloats(func)));
       if (parallel && parallelChunkSize > 0)
         C = parallelChunkSize;
+      bool narrow = parallel && narrowStates && takesNarrowFloats(func);
       plan.blockedInverse =
           blockedInverse == BlockedInverse::On ||
           (blockedInverse == BlockedInverse::Sequential && !parallel);
@@ -2372,7 +2411,8 @@ struct ChunkScansPass
       else if (remarks)
         scan.emitRemark(plan.delta ? "chunked (UT/WY, C = "
                                   : "chunked (masked matmul, C = ")
-            << C << (parallel ? ", parallel chunks" : "") << "): "
+            << C << (parallel ? ", parallel chunks" : "")
+            << (narrow ? ", bf16 states" : "") << "): "
             << (plan.hasDecay ? "scalar decay" : "no decay")
             << (plan.delta ? ", delta rule" : ", rank-1 update")
             << (plan.extra ? ", read + skip" : ", read")
@@ -2389,7 +2429,7 @@ struct ChunkScansPass
         else if (outputValueTile > 0 &&
                  analyzeValueColumns(scan, columns).empty())
           outputTiles = valueTileCount(plan.valueDim, outputValueTile);
-        rewriteParallelChunks(scan, plan, C, outputTiles);
+        rewriteParallelChunks(scan, plan, C, outputTiles, narrow);
       }
       else
         rewrite(scan, plan, C, groupSize);

@@ -1,6 +1,7 @@
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false parallel-chunks=true only-narrow-inputs=true parallel-chunk-size=32 remarks=true" -verify-diagnostics -o /dev/null
 // RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false parallel-chunks=true remarks=true" 2>&1 | FileCheck %s --check-prefix=ALL
 // RUN: not hymir-opt %s --hymir-chunk-scans="parallel-chunks=true parallel-chunk-size=-1" 2>&1 | FileCheck %s --check-prefix=NEG
+// RUN: hymir-opt %s --hymir-normalize --hymir-chunk-scans="chunk-size=16 vector-rows=false parallel-chunks=true narrow-states=true remarks=true" 2>&1 | FileCheck %s --check-prefix=STATES
 
 // hymir-chunk-scans with only-narrow-inputs (the CUDA pipeline's
 // parallel-chunks=auto under tensor-cores=auto): the parallel-chunks form,
@@ -59,3 +60,23 @@ func.func @wide(%q: tensor<?x?x2x6xf32>, %k: tensor<?x?x2x6xf32>,
 // ALL: remark: chunked (masked matmul, C = 16, parallel chunks)
 
 // NEG: error: hymir-chunk-scans: parallel-chunk-size must be >= 0
+
+// narrow-states: in the function with bf16 arguments the state pass records
+// each chunk's incoming state as bf16, converted into its workspace slice,
+// and the outputs widen it back; the f32 function keeps f32 records.
+// STATES: remark: chunked (masked matmul, C = 16, parallel chunks, bf16 states)
+// STATES: remark: chunked (masked matmul, C = 16, parallel chunks): scalar decay
+// STATES-LABEL: func.func @narrow
+// STATES: tensor.empty({{.*}}) : tensor<?x2x?x6x10xbf16>
+// STATES: scf.for
+// STATES: %[[SLOT:.*]] = tensor.extract_slice %{{.*}} : tensor<?x6x10xbf16> to tensor<6x10xbf16>
+// STATES: linalg.generic {{.*}} ins(%{{.*}} : tensor<6x10xf32>) outs(%[[SLOT]] : tensor<6x10xbf16>)
+// STATES-NEXT: ^bb0
+// STATES-NEXT: arith.truncf %{{.*}} : f32 to bf16
+// STATES: tensor.extract_slice %{{.*}} : tensor<?x2x?x6x10xbf16> to tensor<6x10xbf16>
+// STATES: linalg.generic {{.*}} ins(%{{.*}} : tensor<6x10xbf16>) outs(%{{.*}} : tensor<6x10xf32>)
+// STATES-NEXT: ^bb0
+// STATES-NEXT: arith.extf %{{.*}} : bf16 to f32
+// STATES-LABEL: func.func @wide
+// STATES-NOT: bf16
+// STATES: return

@@ -205,6 +205,12 @@ struct Options {
                "parallel-chunks form (default: the pipeline's, 32; 0: "
                "--chunk-size's)"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
+  cl::opt<bool> narrowStates{
+      "narrow-states",
+      cl::desc("--target=cuda with parallel chunks and bf16/f16 arguments: "
+               "the per-chunk states recorded for the outputs in bf16 "
+               "(default false: slower while the products are TF32)"),
+      cl::init(false), cl::cat(category)};
   cl::opt<bool> threadPrivate{
       "thread-private",
       cl::desc("--target=cuda: shared temporaries that each thread only "
@@ -463,6 +469,7 @@ int runCUDA(Options &opts) {
   pipeline.blockedInverse = opts.blockedInverse;
   pipeline.splitReductions = opts.splitReductions;
   pipeline.threadPrivate = opts.threadPrivate;
+  pipeline.narrowStates = opts.narrowStates;
   if (opts.sharedMemory.getNumOccurrences()) {
     int64_t most = hymir::maxSharedMemoryPerBlock(opts.chip);
     if (opts.sharedMemory < 0 || opts.sharedMemory > most) {

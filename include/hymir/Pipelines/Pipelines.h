@@ -194,6 +194,16 @@ struct CUDAPipelineOptions
                      "fastest for bf16 at T = 1K and 4K "
                      "(docs/cuda-artifacts.md)"),
       llvm::cl::init(32)};
+  Option<bool> narrowStates{
+      *this, "narrow-states",
+      llvm::cl::desc("Parallel-chunks form in functions with bf16/f16 "
+                     "arguments: the per-chunk states the state pass records "
+                     "for the outputs in bf16, not f32 (hymir-chunk-scans "
+                     "narrow-states). Off: with TF32 products the outputs "
+                     "widen each state into shared memory first, and bf16 "
+                     "Mamba-2 at T = 4096 ran 1.16x slower on an H200 "
+                     "(docs/cuda-artifacts.md)"),
+      llvm::cl::init(false)};
   Option<bool> threadPrivate{
       *this, "thread-private",
       llvm::cl::desc("Shared temporaries of a kernel that each thread only "

@@ -128,6 +128,11 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
            "(Mamba-2's B/C, grouped-value attention), Q K^T (and the delta "
            "rule's K K^T) of every chunk once per group, in parallel before "
            "the per-head loops, which read them instead of computing them">,
+    Option<"narrowStates", "narrow-states", "bool", /*default=*/"false",
+           "With parallel-chunks, in functions with bf16/f16 arguments: the "
+           "state pass records each chunk's incoming state in bf16 (widened "
+           "to f32 where the outputs read it), as fla and mamba_ssm do: half "
+           "the bytes of the largest workspace">,
     Option<"onlyNarrowInputs", "only-narrow-inputs", "bool",
            /*default=*/"false",
            "With parallel-chunks: only in functions with bf16/f16 arguments "
