@@ -153,6 +153,18 @@ CASES = {
     "simple_gla_prefill_B4_T4096_bf16_bf16states": ("simple_gla", "bench/gpu/simple_gla.mlir",
                                                     4, 4096, 512, None),
     "gdn_prefill_B4_T4096_bf16_bf16states": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    # _pvtN: the parallel-chunks state pass in value tiles of N columns (--value-tile=N;
+    # the pipeline's 32): more, smaller (batch, head, tile) blocks for the sequential
+    # chunk loop; _t256: 256 threads per block (every kernel).
+    "mamba2_prefill_B4_T4096_bf16_pvt16": ("mamba2_h32", "bench/gpu/mamba2_prefill.mlir",
+                                           4, 4096, 512, None),
+    "mamba2_prefill_B4_T4096_bf16_pvt16_t256": ("mamba2_h32", "bench/gpu/mamba2_prefill.mlir",
+                                                4, 4096, 256, None),
+    "simple_gla_prefill_B4_T4096_bf16_pvt16": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                               4, 4096, 512, None),
+    "simple_gla_prefill_B4_T4096_bf16_pvt64": ("simple_gla", "bench/gpu/simple_gla.mlir",
+                                               4, 4096, 512, None),
+    "gdn_prefill_B4_T4096_bf16_pvt16": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
 }
 
 
@@ -235,6 +247,9 @@ def prepare(args):
                "--nest-threads=%d" % threads]
         if chunk is not None:  # either form's chunks
             cmd += ["--chunk-size=%d" % chunk, "--parallel-chunk-size=%d" % chunk]
+        state_tile = re.search(r"_pvt(\d+)", name)
+        if state_tile:
+            cmd.append("--value-tile=" + state_tile.group(1))
         value_tile = re.search(r"_vt(\d+)", name)
         if value_tile:
             cmd.append("--sequential-value-tile=" + value_tile.group(1))
