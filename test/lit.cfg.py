@@ -60,6 +60,10 @@ if any(os.path.exists(os.path.join(d, "libcuda.so.1"))
        for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/cuda/compat")):
     config.available_features.add("cuda-driver")
 
+# The benchmark program, built unless HYMIR_BUILD_BENCH=OFF.
+if os.path.exists(os.path.join(config.hymir_tools_dir, "hymir-bench")):
+    config.available_features.add("hymir-bench")
+
 # Debian's python3-torch (an optional dependency: the model bench's PyTorch
 # peer, checked by test/Models/torch-peer.test). Looked up, not imported:
 # importing torch takes seconds, and every lit run would pay for it.

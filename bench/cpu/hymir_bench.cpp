@@ -62,51 +62,54 @@ using Clock = std::chrono::steady_clock;
 
 namespace cl = llvm::cl;
 
+// Only these show in --help (not every option LLVM registers).
+static cl::OptionCategory category("hymir-bench options");
+
 static cl::list<unsigned> threadCounts("thread-counts", cl::desc("Thread counts to run (default: 1,2)"),
-                                       cl::CommaSeparated);
+                                       cl::CommaSeparated, cl::cat(category));
 static cl::opt<int64_t> seqLen("T", cl::desc("Sequence length of the prefill ops"),
-                               cl::init(4096));
+                               cl::init(4096), cl::cat(category));
 static cl::opt<int64_t> decodeBatch("decode-batch", cl::desc("Batch of the decode step"),
-                                    cl::init(64));
+                                    cl::init(64), cl::cat(category));
 static cl::opt<unsigned> maxReps("reps", cl::desc("Timed repetitions (median), at most"),
-                                 cl::init(7));
+                                 cl::init(7), cl::cat(category));
 static cl::opt<double> budget("budget", cl::desc("Seconds of timed runs per measurement, about"),
-                              cl::init(6.0));
+                              cl::init(6.0), cl::cat(category));
 static cl::opt<std::string> benchDir("bench-dir", cl::desc("The bench/ directory"),
-                                     cl::init(HYMIR_BENCH_DIR));
+                                     cl::init(HYMIR_BENCH_DIR), cl::cat(category));
 static cl::opt<std::string> examplesDir("examples", cl::desc("The gallery (examples/ops)"),
-                                        cl::init(HYMIR_EXAMPLES_DIR));
+                                        cl::init(HYMIR_EXAMPLES_DIR), cl::cat(category));
 static cl::opt<std::string> python("python", cl::desc("Python of the PyTorch peers"),
-                                   cl::init("/usr/bin/python3"));
+                                   cl::init("/usr/bin/python3"), cl::cat(category));
 static cl::opt<int64_t> chunkSize("chunk-size",
                                   cl::desc("hymir-cpu-pipeline's chunk-size (default: the "
                                            "pipeline's; 0 = sequential fallback)"),
-                                  cl::init(-1));
+                                  cl::init(-1), cl::cat(category));
 static cl::opt<int64_t> valueTile("value-tile",
                                   cl::desc("hymir-cpu-pipeline's value-tile (default: the "
                                            "pipeline's; 0 = one (batch, head) iteration per "
                                            "state)"),
-                                  cl::init(-1));
+                                  cl::init(-1), cl::cat(category));
 static cl::opt<bool> untiledToo("untiled-too",
                                 cl::desc("Also time each op with value-tile = 0 (no value "
                                          "tiles in the sequential fallback) in the same run"),
-                                cl::init(false));
+                                cl::init(false), cl::cat(category));
 static cl::opt<bool> fallbackToo("fallback-too",
                                  cl::desc("Also time each op with chunk-size = 0 and "
                                           "tile-attention = false (the sequential "
                                           "fallback) in the same run"),
-                                 cl::init(false));
-static cl::opt<bool> noPeers("no-peers", cl::desc("Skip the PyTorch peers"), cl::init(false));
+                                 cl::init(false), cl::cat(category));
+static cl::opt<bool> noPeers("no-peers", cl::desc("Skip the PyTorch peers"), cl::init(false), cl::cat(category));
 static cl::opt<bool> noGallery("no-gallery", cl::desc("Skip the gallery compile time"),
-                               cl::init(false));
+                               cl::init(false), cl::cat(category));
 static cl::opt<std::string> onlyOps("ops", cl::desc("Comma-separated subset of the ops"),
-                                    cl::init(""));
+                                    cl::init(""), cl::cat(category));
 static cl::opt<std::string> commit("commit", cl::desc("Commit printed in the machine line"),
-                                   cl::init("unknown"));
+                                   cl::init("unknown"), cl::cat(category));
 static cl::opt<std::string> workDir("work-dir",
                                     cl::desc("Scratch directory for the inputs shared with the "
                                              "peers (default: a fresh one under /tmp)"),
-                                    cl::init(""));
+                                    cl::init(""), cl::cat(category));
 
 static double since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -495,6 +498,7 @@ static std::string machineLine(const std::string &commitText) {
 }
 
 int main(int argc, char **argv) {
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(argc, argv, "Hymir CPU benchmark\n");
   std::vector<unsigned> threads(threadCounts.begin(), threadCounts.end());
   if (threads.empty())
