@@ -2006,23 +2006,6 @@ static void rewrite(ScanOp op, const ChunkPlan &fullPlan, int64_t C,
   op->erase();
 }
 
-/// The parallel-chunks form (`parallel-chunks`, tensor rows only): three
-/// loop nests instead of one loop over the chunks.
-///
-///   1. Chunk terms, per (batch, head, chunk), all in parallel: the prepare
-///      of K, V, g (and β), the decayed keys diag(e^{G_last − G}) K, the
-///      chunk's total decay e^{G_last}, and the delta rule's U and −W
-///      (the forward substitution).
-///   2. State pass, per (batch, head, tile): a loop over the chunks with
-///      only S ← e^{G_last} S + K_dᵀ V (V' = U − W S first for the delta
-///      rule). It records each chunk's incoming state S_c, and V'.
-///   3. Outputs, per (batch, head, tile, chunk), all in parallel:
-///      O_c = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S_c + E, reading S_c (and V').
-///
-/// Only the products that carry the state stay sequential, on a GPU grid of
-/// (batch, head, tile) blocks; the rest runs on (batch, head, [tile,]
-/// chunk) blocks. The cost is workspaces: one K × V state per chunk, and
-/// per step the decayed keys, U (or V), −W and V'.
 /// `value` with its elements converted to `element` (arith.truncf or
 /// arith.extf), as an element-wise generic into `init` (a fresh tensor
 /// where null).
@@ -2044,6 +2027,24 @@ static Value convertElements(OpBuilder &b, Location loc, Value value,
                  });
 }
 
+/// The parallel-chunks form (`parallel-chunks`, tensor rows only): three
+/// loop nests instead of one loop over the chunks.
+///
+///   1. Chunk terms, per (batch, head, chunk), all in parallel: the prepare
+///      of K, V, g (and β), the decayed keys diag(e^{G_last − G}) K, the
+///      chunk's total decay e^{G_last}, and the delta rule's U and −W
+///      (the forward substitution).
+///   2. State pass, per (batch, head, tile): a loop over the chunks with
+///      only S ← e^{G_last} S + K_dᵀ V (V' = U − W S first for the delta
+///      rule). It records each chunk's incoming state S_c (in bf16 with
+///      `narrowStates`), and V'.
+///   3. Outputs, per (batch, head, tile, chunk), all in parallel:
+///      O_c = ((Q Kᵀ) ∘ M) V + diag(e^G) Q S_c + E, reading S_c (and V').
+///
+/// Only the products that carry the state stay sequential, on a GPU grid of
+/// (batch, head, tile) blocks; the rest runs on (batch, head, [tile,]
+/// chunk) blocks. The cost is workspaces: one K × V state per chunk, and
+/// per step the decayed keys, U (or V), −W and V'.
 static void rewriteParallelChunks(ScanOp op, const ChunkPlan &fullPlan,
                                   int64_t C, int64_t outputTiles,
                                   bool narrowStates) {
@@ -2392,7 +2393,8 @@ struct ChunkScansPass
                       (!onlyNarrowInputs || (func && takesNarrowFloats(func)));
       if (parallel && parallelChunkSize > 0)
         C = parallelChunkSize;
-      bool narrow = parallel && narrowStates && takesNarrowFloats(func);
+      bool narrow =
+          parallel && narrowStates && func && takesNarrowFloats(func);
       plan.blockedInverse =
           blockedInverse == BlockedInverse::On ||
           (blockedInverse == BlockedInverse::Sequential && !parallel);
