@@ -59,12 +59,16 @@ case "$mode" in
     cmake -S runtime -B build-rt -DCMAKE_BUILD_TYPE=Release \
       -DHYMIR_RT_BUILD_TESTS=OFF -DHYMIR_RT_CUDA=ON >/dev/null
     cmake --build build-rt -j >/dev/null
-    if [ -f build-gpu/models.tar.xz ] && [ ! -f build-gpu/models/manifest.json ]; then
-      tar -xJf build-gpu/models.tar.xz -C build-gpu
-    fi
-    if [ -f build-gpu/cases.tar.xz ] && [ ! -f build-gpu/cases/manifest.json ]; then
-      tar -xJf build-gpu/cases.tar.xz -C build-gpu
-    fi
+    # A warm machine keeps the last call's unpacked cases: unpack a newer
+    # archive over a fresh folder.
+    for set in models cases; do
+      if [ -f "build-gpu/$set.tar.xz" ] &&
+         [ "build-gpu/$set.tar.xz" -nt "build-gpu/$set/manifest.json" ]; then
+        rm -rf "build-gpu/$set"
+        tar -xJf "build-gpu/$set.tar.xz" -C build-gpu
+        touch "build-gpu/$set/manifest.json"
+      fi
+    done
     out="${OUT:-build-gpu}"
     mkdir -p "$out"
     status=0
