@@ -22,7 +22,7 @@
 #   run(command="bash scripts/gpu-check.sh device",
 #       carry=["build-gpu/cases.tar.xz", "build-gpu/models.tar.xz"])
 # (a call carries at most 64 MiB: cases and models travel as xz archives,
-# about 54 + 1 MB; the bf16-rounded inputs compress about 2x).
+# about 53 + 3 MB; the bf16-rounded inputs compress about 2x).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(cmake ninja-build python3 python3-numpy libgtest-dev
           llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
           libomp-22-dev libclang-rt-22-dev
-          python3-torch libopenblas0-pthread)
+          python3-torch libopenblas0-pthread
+          xz-utils)  # scripts/gpu-check.sh packs the device's cases with xz
 
 missing=()
 for p in "${packages[@]}"; do
