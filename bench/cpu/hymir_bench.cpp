@@ -316,6 +316,13 @@ static std::vector<OpSpec> benchOps(int64_t T, int64_t decodeB) {
                          Input{"dt_bias", {H, K}, Input::DtBias, 0.001, 0.1},
                          state(1, H, K, V)};
   ops.push_back({"kda", "kda.mlir", shape, false, kda, steps * 7 * K * V});
+  // RWKV-7: decay K·V, read 2·K·V, two outers and adds 4·K·V, read 2·K·V;
+  // w a log-decay in RWKV-7's range (−0.6065, 0), k small as its k ⊙ (…).
+  ops.push_back({"rwkv7", "rwkv7.mlir", shape, false,
+                 {seq("r", K), Input{"w", {1, T, H, K}, Input::Uniform, -0.6, -0.01},
+                  Input{"k", {1, T, H, K}, Input::Normal, 0, 0.3}, seq("v", V),
+                  seq("kappa", K), seq("a_raw", K), state(1, H, K, V)},
+                 steps * 9 * K * V});
   {
     const int64_t Hm = 32, P = 64, N = 128;
     ops.push_back({"mamba2_ssd", "mamba2_ssd.mlir",

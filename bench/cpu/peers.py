@@ -303,6 +303,79 @@ def kda_chunked(q, k, v, g_raw, b, A_log, dt_bias, S0, C=KDA_CHUNK):
     return unchunk(o), S
 
 
+# --- rwkv7: the general dplr transition -----------------------------------
+
+
+def rwkv7_vectors(kappa, a_raw):
+    """RWKV-7's a = −κ̂ and b = κ̂ ⊙ sigmoid(ã), κ̂ = l2norm(κ)."""
+    kn = l2norm(kappa)
+    return -kn, kn * torch.sigmoid(a_raw)
+
+
+def rwkv7_token(r, w, k, v, kappa, a_raw, S0):
+    """S = diag(e^w) S + b ⊗ (Sᵀ a) + k ⊗ v (a reads the state before the
+    decay), o = Sᵀ r, one token at a time, batched over heads."""
+    B, T, H, K = r.shape
+    V = v.shape[-1]
+    a, b = rwkv7_vectors(kappa, a_raw)
+    ar, bc = a.reshape(B, T, H, 1, K), b.reshape(B, T, H, K, 1)
+    rr, kc = r.reshape(B, T, H, 1, K), k.reshape(B, T, H, K, 1)
+    vr = v.reshape(B, T, H, 1, V)
+    alpha = torch.exp(w).reshape(B, T, H, K, 1)
+    S = S0.clone()
+    o = torch.empty(B, T, H, V)
+    for t in range(T):
+        sa = torch.matmul(ar[:, t], S)
+        S.mul_(alpha[:, t])
+        outer_add_(S, bc[:, t], sa)
+        outer_add_(S, kc[:, t], vr[:, t])
+        o[:, t] = torch.matmul(rr[:, t], S).reshape(B, H, V)
+    return o, S
+
+
+RWKV7_CHUNK = 16
+
+
+def rwkv7_chunked(r, w, k, v, kappa, a_raw, S0, C=RWKV7_CHUNK):
+    """fla's dplr chunk form: with G the in-chunk cumulative log-decay and
+    Gx = G − w (the correction reads S_{t−1}), per chunk
+    (I − A_ab) U = A_ak V + (A e^{Gx}) S,  A_xy = (X e^{Gx−m})(Y e^{m−G})ᵀ
+    strictly lower; O = (R e^G) S + A_rk V + A_rb U (j ≤ i);
+    S' = e^{G_C} S + (K e^{G_C−G})ᵀ V + (B e^{G_C−G})ᵀ U. m is the chunk's
+    middle row (RWKV-7's decay ≥ e^−0.61 keeps chunks of 16 finite)."""
+    B, T, H, K = r.shape
+    V = v.shape[-1]
+    a, b = rwkv7_vectors(kappa, a_raw)
+    rh, kh, vh, ah, bh = (chunks(x, C) for x in (r, k, v, a, b))
+    G = chunks(w, C).cumsum(-2)  # [B, H, n, C, K]
+    Gx = G - chunks(w, C)
+    mid = G[..., C // 2:C // 2 + 1, :]
+    down = torch.exp(mid - G)
+    ax, rx = ah * torch.exp(Gx - mid), rh * torch.exp(G - mid)
+    kd, bd = kh * down, bh * down
+    strict, causal = ~causal_mask(C, True), ~causal_mask(C)
+    A_ab = (ax @ bd.transpose(-1, -2)).masked_fill(strict, 0)
+    A_ak = (ax @ kd.transpose(-1, -2)).masked_fill(strict, 0)
+    A_rk = (rx @ kd.transpose(-1, -2)).masked_fill(causal, 0)
+    A_rb = (rx @ bd.transpose(-1, -2)).masked_fill(causal, 0)
+    eye = torch.eye(C).expand_as(A_ab)
+    rhs = torch.cat([A_ak @ vh, ah * torch.exp(Gx)], dim=-1)
+    sol = torch.linalg.solve_triangular(eye - A_ab, rhs, upper=False, unitriangular=True)
+    Ubar, W = sol[..., :V], sol[..., V:]
+    rdec = rh * torch.exp(G)
+    o = A_rk @ vh
+    last = G[..., -1:, :]
+    kdec, bdec = kh * torch.exp(last - G), bh * torch.exp(last - G)
+    S = S0.clone()
+    for c in range(T // C):
+        U = Ubar[:, :, c] + W[:, :, c] @ S
+        o[:, :, c] += rdec[:, :, c] @ S + A_rb[:, :, c] @ U
+        S = torch.exp(last[:, :, c]).transpose(-1, -2) * S + \
+            kdec[:, :, c].transpose(-1, -2) @ vh[:, :, c] + \
+            bdec[:, :, c].transpose(-1, -2) @ U
+    return unchunk(o), S
+
+
 def gdn_decode_step(q, k, v, a, b, A_log, dt_bias, S):
     """One step for every sequence; the new state is a fresh tensor (the old
     one is an input and stays as it was, as in Hymir's entry points)."""
@@ -373,6 +446,7 @@ PEERS = {
     "gla": [("token loop", gla_token), ("chunked", gla_chunked)],
     "gated_delta_net": [("token loop", gdn_token), ("chunked", gdn_chunked)],
     "kda": [("token loop", kda_token), ("chunked", kda_chunked)],
+    "rwkv7": [("token loop", rwkv7_token), ("chunked", rwkv7_chunked)],
     "mamba2_ssd": [("token loop", mamba2_token), ("chunked", mamba2_chunked)],
     "attention_causal": [("matmul+softmax", attention_matmul_softmax)],
     "gated_delta_net_decode": [("token step", gdn_decode_step)],

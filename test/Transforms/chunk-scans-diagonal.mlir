@@ -9,7 +9,7 @@
 // keeps the fallback (GPU).
 // GPU: remark: sequential fallback: the diagonal chunked form is built for the CPU (vector rows) only
 // GPU: remark: sequential fallback: the diagonal chunked form is built for the CPU (vector rows) only
-// GPU: remark: sequential fallback: the per-key-decay delta rule's chunked form is built for the CPU (vector rows) only
+// GPU: remark: sequential fallback: the per-key-decay chunked forms (delta rule, diagonal plus low rank) are built for the CPU (vector rows) only
 // CAP: remark: chunked (diagonal, sub-chunks of 8, C = 32): per-key decay, rank-1 update, read
 // CAP: remark: chunked (diagonal, sub-chunks of 8, C = 32): per-key decay, rank-1 update, read of the previous state + skip
 // CAP: remark: chunked (diagonal UT/WY, sub-chunks of 8, C = 32): per-key decay, delta rule, read
