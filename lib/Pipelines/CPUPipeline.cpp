@@ -336,8 +336,13 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(std::make_unique<SequentialSmallForalls>());
     pm.addPass(createForallToParallelLoopPass());
   }
-  else
+  else {
     pm.addPass(createForallToForLoopPass());
+    // One thread: the (b, h) loops are plain loops now, so their
+    // temporaries (a decode step's Sᵀk row) become one buffer for all of
+    // them instead of a malloc and free per head.
+    pm.addNestedPass<func::FuncOp>(hymir::createHoistLoopBuffersPass());
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   addCleanup(pm);
   if (parallel) {
