@@ -474,7 +474,10 @@ def HoistLoopBuffersPass
     has undefined contents anyway, and the buffer is dead between iterations
     (no view of it is yielded). Repeated up to the first enclosing op that is
     not an `scf.for` (the `scf.forall` of the (b, h) loop, a function):
-    buffers never leave the parallel iteration that owns them.
+    buffers never leave the parallel iteration that owns them. With one
+    thread `hymir-cpu-pipeline` runs it again once the (b, h) foralls are
+    `scf.for` loops, so that their temporaries too are one buffer per call
+    (a decode step allocated seven small rows per (sequence, head)).
   }];
 }
 
