@@ -172,6 +172,38 @@ static ReadOp matchOutputRead(Value out,
   return {};
 }
 
+/// Fills the plan's per-key decay from `scale` = diag(exp(x_t)) S (a
+/// `hymir.scale` along rows of `state` by `math.exp` of an f32 vector [K]);
+/// "" on success, else why not.
+static std::string perKeyDecay(ScaleOp scale, Value state, ChunkPlan &plan) {
+  if (!scale || scale.getInput() != state || scale.getAxis() != Axis::rows ||
+      !isF32Vector(scale.getFactor(), plan.keyDim))
+    return "the transition is not a per-key scale of the state along rows";
+  auto exp = scale.getFactor().getDefiningOp<math::ExpOp>();
+  if (!exp)
+    return "the per-key decay is not exp(x) (its logarithm may not exist)";
+  plan.logDecay = exp.getOperand();
+  plan.hasDecay = true;
+  plan.diagonal = true;
+  return {};
+}
+
+/// "" when the ops that read the state are exactly `expected` (the
+/// recognised update and read, which the chunk algebra replaces), else why
+/// not: any other reader would be lost.
+static std::string
+onlyRecognisedReaders(const ChunkPlan &plan,
+                      const llvm::SmallPtrSet<Operation *, 8> &expected) {
+  for (Operation *stateOp : plan.stateOps)
+    if (!expected.contains(stateOp))
+      return ("'" + stateOp->getName().getStringRef() +
+              "' reads the state outside the recognised update and read")
+          .str();
+  if (plan.stateOps.size() != expected.size())
+    return "the recognised update and read do not depend on the state";
+  return {};
+}
+
 /// Fills `plan` and returns "" when `op` has the chunkable shape; else why
 /// not.
 static std::string analyze(ScanOp op, ChunkPlan &plan) {
@@ -268,15 +300,8 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
   if (perKey) {
     // S' = diag(exp(x_t)) S: the diagonal form's decay rows.
     scale = direct.getDefiningOp<ScaleOp>();
-    if (!scale || scale.getInput() != state || scale.getAxis() != Axis::rows ||
-        !isF32Vector(scale.getFactor(), plan.keyDim))
-      return "the transition is not a per-key scale of the state along rows";
-    auto exp = scale.getFactor().getDefiningOp<math::ExpOp>();
-    if (!exp)
-      return "the per-key decay is not exp(x) (its logarithm may not exist)";
-    plan.logDecay = exp.getOperand();
-    plan.hasDecay = true;
-    plan.diagonal = true;
+    if (std::string why = perKeyDecay(scale, state, plan); !why.empty())
+      return why;
   } else if (direct == state) {
     plan.hasDecay = false;
   } else if ((scale = direct.getDefiningOp<ScaleOp>()) &&
@@ -349,14 +374,7 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
     expected.insert(scale);
   if (sum)
     expected.insert(sum);
-  for (Operation *stateOp : plan.stateOps)
-    if (!expected.contains(stateOp))
-      return ("'" + stateOp->getName().getStringRef() +
-              "' reads the state outside the recognised update and read")
-          .str();
-  if (plan.stateOps.size() != expected.size())
-    return "the recognised update and read do not depend on the state";
-  return {};
+  return onlyRecognisedReaders(plan, expected);
 }
 
 /// The diagonal class (GLA, HGRN2, RWKV-6), a per-key decay:
@@ -416,17 +434,10 @@ static std::string analyzeDiagonal(ScanOp op, TransitionAttr transition,
   if (!isF32Vector(outer.getLhs(), plan.keyDim) ||
       !isF32Vector(outer.getRhs(), plan.valueDim))
     return "the update is not a rank-1 outer product of f32 vectors";
-  if (scale.getInput() != state || scale.getAxis() != Axis::rows ||
-      !isF32Vector(scale.getFactor(), plan.keyDim))
-    return "the transition is not a per-key scale of the state along rows";
-  auto exp = scale.getFactor().getDefiningOp<math::ExpOp>();
-  if (!exp)
-    return "the per-key decay is not exp(x) (its logarithm may not exist)";
+  if (std::string why = perKeyDecay(scale, state, plan); !why.empty())
+    return why;
   plan.key = outer.getLhs();
   plan.value = outer.getRhs();
-  plan.logDecay = exp.getOperand();
-  plan.hasDecay = true;
-  plan.diagonal = true;
 
   // o_t = S_tᵀ q_t [+ e_t] or S_{t−1}ᵀ q_t [+ e_t]
   arith::AddFOp sum;
@@ -445,14 +456,7 @@ static std::string analyzeDiagonal(ScanOp op, TransitionAttr transition,
   llvm::SmallPtrSet<Operation *, 8> expected{update, scale, read};
   if (sum)
     expected.insert(sum);
-  for (Operation *stateOp : plan.stateOps)
-    if (!expected.contains(stateOp))
-      return ("'" + stateOp->getName().getStringRef() +
-              "' reads the state outside the recognised update and read")
-          .str();
-  if (plan.stateOps.size() != expected.size())
-    return "the recognised update and read do not depend on the state";
-  return {};
+  return onlyRecognisedReaders(plan, expected);
 }
 
 /// The general diagonal-plus-low-rank transition (RWKV-7):
@@ -499,14 +503,8 @@ analyzeLowRank(ScanOp op, Value state,
   }
   if (!scale || !correction || !write)
     return std::string(shape);
-  if (scale.getInput() != state || scale.getAxis() != Axis::rows ||
-      !isF32Vector(scale.getFactor(), plan.keyDim))
-    return std::string(
-        "the transition is not a per-key scale of the state along rows");
-  auto exp = scale.getFactor().getDefiningOp<math::ExpOp>();
-  if (!exp)
-    return std::string(
-        "the per-key decay is not exp(x) (its logarithm may not exist)");
+  if (std::string why = perKeyDecay(scale, state, plan); !why.empty())
+    return why;
   for (OuterOp outer : {correction, write})
     if (!isF32Vector(outer.getLhs(), plan.keyDim) ||
         !isF32Vector(outer.getRhs(), plan.valueDim))
@@ -526,9 +524,6 @@ analyzeLowRank(ScanOp op, Value state,
   plan.lowRankReadsDecayed = lowRank.getState() == scale.getResult();
   plan.key = write.getLhs();
   plan.value = write.getRhs();
-  plan.logDecay = exp.getOperand();
-  plan.hasDecay = true;
-  plan.diagonal = true;
 
   arith::AddFOp sum;
   ReadOp read = matchOutputRead(op.getYieldedOutputs()[0], dependent, sum,
@@ -547,15 +542,7 @@ analyzeLowRank(ScanOp op, Value state,
     expected.insert(add);
   if (sum)
     expected.insert(sum);
-  for (Operation *stateOp : plan.stateOps)
-    if (!expected.contains(stateOp))
-      return ("'" + stateOp->getName().getStringRef() +
-              "' reads the state outside the recognised update and read")
-          .str();
-  if (plan.stateOps.size() != expected.size())
-    return std::string(
-        "the recognised update and read do not depend on the state");
-  return std::string();
+  return onlyRecognisedReaders(plan, expected);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1321,74 +1308,14 @@ static Value decayRows(OpBuilder &b, Location loc, Value x, Value a,
       });
 }
 
-/// The scores of a diagonal sub-chunk block, with the decay inside the sum:
-///   A[i, j] = Σ_k q[i, k] k[j, k] e^{Gq[i, k] − G[j, k]}  for j ≤ i
-/// (j < i if `strict`), else 0. Every exponent used is ≤ 0; the masked ones
-/// are replaced by 0 before the exp, so nothing overflows.
-static Value diagonalBlockScores(OpBuilder &b, Location loc, Value q, Value k,
-                                 Value gq, Value g, bool strict) {
-  MLIRContext *ctx = b.getContext();
-  int64_t c = cast<RankedTensorType>(q.getType()).getDimSize(0);
-  AffineMap rowK = map(ctx, 3, {0, 2}), colK = map(ctx, 3, {1, 2});
-  auto par = utils::IteratorType::parallel;
-  return generic(
-      b, loc, {q, k, gq, g}, zeros(b, loc, {c, c}),
-      {rowK, colK, rowK, colK, map(ctx, 3, {0, 1})},
-      {par, par, utils::IteratorType::reduction},
-      [&](OpBuilder &b, Location loc, ValueRange args) {
-        Value i = linalg::IndexOp::create(b, loc, 0);
-        Value j = linalg::IndexOp::create(b, loc, 1);
-        Value causal = arith::CmpIOp::create(
-            b, loc,
-            strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule, j,
-            i);
-        Value zero = f32Const(b, loc, 0.0);
-        Value diff = arith::SubFOp::create(b, loc, args[2], args[3]);
-        Value safe = arith::SelectOp::create(b, loc, causal, diff, zero);
-        Value term = arith::MulFOp::create(b, loc, args[0], args[1], kContract);
-        term = arith::MulFOp::create(b, loc, term, fastExp(b, loc, safe),
-                                     kContract);
-        term = arith::SelectOp::create(b, loc, causal, term, zero);
-        return arith::AddFOp::create(b, loc, args[4], term, kReduce)
-            .getResult();
-      });
-}
-
-/// The scores A of rows and columns [lo, lo + n) into `scores`, halving the
-/// block down to subChunkSize: each lower-left quadrant (rows [lo + h, lo + n),
-/// columns [lo, lo + h)) is one product with the reference row r = lo + h − 1,
-///   (Q ∘ e^{Gq − G_r}) (K ∘ e^{G_r − G})ᵀ,
-/// whose exponents are both ≤ 0 (i > r ≥ j and G does not increase); the
-/// diagonal leaves take an exponential per term (diagonalBlockScores).
-/// Halving keeps the exponentials at C K per level plus C c K for the leaves.
-static Value diagonalScores(OpBuilder &b, Location loc, Value q, Value k,
-                            Value gq, Value g, bool strict, int64_t lo,
-                            int64_t n, Value scores) {
-  MLIRContext *ctx = b.getContext();
-  if (n <= 8 || n % 2) {
-    Value block = diagonalBlockScores(
-        b, loc, rowBlock(b, loc, q, lo, n), rowBlock(b, loc, k, lo, n),
-        rowBlock(b, loc, gq, lo, n), rowBlock(b, loc, g, lo, n), strict);
-    return insertBlock(b, loc, block, scores, lo, lo);
-  }
-  int64_t h = n / 2;
-  scores = diagonalScores(b, loc, q, k, gq, g, strict, lo, h, scores);
-  scores = diagonalScores(b, loc, q, k, gq, g, strict, lo + h, h, scores);
-  Value reference = rowAt(b, loc, g, lo + h - 1);
-  Value qRef = decayRows(b, loc, rowBlock(b, loc, q, lo + h, h),
-                         rowBlock(b, loc, gq, lo + h, h), reference);
-  Value kRef = decayRows(b, loc, rowBlock(b, loc, k, lo, h), reference,
-                         rowBlock(b, loc, g, lo, h));
-  Value left = matmul(b, loc, qRef, kRef, zeros(b, loc, {h, h}),
-                      map(ctx, 3, {0, 2}), map(ctx, 3, {1, 2}),
-                      map(ctx, 3, {0, 1}), 2);
-  return insertBlock(b, loc, left, scores, lo + h, lo);
-}
-
-/// The scores of one lhs against several rhs under the same exponents,
-///   A_r[i, j] = Σ_k x_ik y_r,jk e^{Gx_ik − G_jk}  (j ≤ i, or j < i),
-/// as one generic with an output per rhs and one exponential per term, for
-/// chunks of at most kLowRankChunk rows (no halving levels).
+/// The scores of a block of C rows, one lhs against several rhs under the
+/// same exponents, with the decay inside the sum:
+///   A_r[i, j] = Σ_k x_ik y_r,jk e^{Gx_ik − G_jk}  for j ≤ i (j < i if
+///   `strict`), else 0,
+/// as one generic with an output per rhs and one exponential per term (the
+/// diagonal form's sub-chunk leaves; the low-rank form's whole chunk). Every
+/// exponent used is ≤ 0; the masked ones are replaced by 0 before the exp,
+/// so nothing overflows.
 static SmallVector<Value> diagonalScoresShared(OpBuilder &b, Location loc,
                                                int64_t C, Value x, Value gx,
                                                ArrayRef<Value> ys, Value g,
@@ -1437,6 +1364,37 @@ static SmallVector<Value> diagonalScoresShared(OpBuilder &b, Location loc,
         linalg::YieldOp::create(b, loc, sums);
       });
   return SmallVector<Value>(scores.getResults());
+}
+
+/// The scores A of rows and columns [lo, lo + n) into `scores`, halving the
+/// block down to subChunkSize: each lower-left quadrant (rows [lo + h, lo + n),
+/// columns [lo, lo + h)) is one product with the reference row r = lo + h − 1,
+///   (Q ∘ e^{Gq − G_r}) (K ∘ e^{G_r − G})ᵀ,
+/// whose exponents are both ≤ 0 (i > r ≥ j and G does not increase); the
+/// diagonal leaves take an exponential per term (diagonalScoresShared).
+/// Halving keeps the exponentials at C K per level plus C c K for the leaves.
+static Value diagonalScores(OpBuilder &b, Location loc, Value q, Value k,
+                            Value gq, Value g, bool strict, int64_t lo,
+                            int64_t n, Value scores) {
+  MLIRContext *ctx = b.getContext();
+  if (n <= 8 || n % 2) {
+    Value block = diagonalScoresShared(
+        b, loc, n, rowBlock(b, loc, q, lo, n), rowBlock(b, loc, gq, lo, n),
+        {rowBlock(b, loc, k, lo, n)}, rowBlock(b, loc, g, lo, n), strict)[0];
+    return insertBlock(b, loc, block, scores, lo, lo);
+  }
+  int64_t h = n / 2;
+  scores = diagonalScores(b, loc, q, k, gq, g, strict, lo, h, scores);
+  scores = diagonalScores(b, loc, q, k, gq, g, strict, lo + h, h, scores);
+  Value reference = rowAt(b, loc, g, lo + h - 1);
+  Value qRef = decayRows(b, loc, rowBlock(b, loc, q, lo + h, h),
+                         rowBlock(b, loc, gq, lo + h, h), reference);
+  Value kRef = decayRows(b, loc, rowBlock(b, loc, k, lo, h), reference,
+                         rowBlock(b, loc, g, lo, h));
+  Value left = matmul(b, loc, qRef, kRef, zeros(b, loc, {h, h}),
+                      map(ctx, 3, {0, 2}), map(ctx, 3, {1, 2}),
+                      map(ctx, 3, {0, 1}), 2);
+  return insertBlock(b, loc, left, scores, lo + h, lo);
 }
 
 /// KDA's two score matrices from one halving pass: with the output reading
