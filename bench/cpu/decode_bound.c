@@ -4,12 +4,15 @@
 //
 //   clang-22 -O2 -mavx512f bench/cpu/decode_bound.c -o /tmp/decode_bound
 //   GLIBC_TUNABLES=glibc.malloc.hugetlb=1 /tmp/decode_bound
+//   (add -DDECODE_BOUND_OUTPUT_IN_MEMORY for the variant described below)
 //
 // Per (sequence, head) of B = 64, H = 16, K = V = 128 (64 MiB of states),
-// the step's two passes with the accumulators in registers, as Hymir's
-// compiled step has them: Sᵀk over the initial state (from DRAM), then the
-// fused update and read S' = αS + k ⊗ u, o = S'ᵀq (S again, from L2) into a
-// fresh state buffer. Four variants: plain stores; a software prefetch of
+// the step's two passes as Hymir's compiled step makes them: Sᵀk over the
+// initial state (from DRAM), then the fused update and read S' = αS + k ⊗ u,
+// o = S'ᵀq (S again, from L2) into a fresh state buffer. The accumulators
+// are in registers; built with -DDECODE_BOUND_OUTPUT_IN_MEMORY the second
+// pass's output row is loaded and stored per row instead, as LLVM leaves it
+// in Hymir's fused nest. Four variants: plain stores; a software prefetch of
 // the next head's state rows during the second pass; non-temporal stores of
 // the new state; both. Prints the best of 7 per variant, in ms and in GB/s
 // of state read + written (the bench's decode numerator, without the small
@@ -47,6 +50,9 @@ static void step(const float *S, float *D, float *o, const float *k,
       u[j] = _mm512_mul_ps(_mm512_set1_ps(0.5f),
                            _mm512_sub_ps(_mm512_set1_ps(1.0f), acc[j]));
       out[j] = _mm512_setzero_ps();
+#ifdef DECODE_BOUND_OUTPUT_IN_MEMORY
+      _mm512_store_ps(o + h * V + 16 * j, out[j]);
+#endif
     }
     __m512 alpha = _mm512_set1_ps(0.99f);
     for (int r = 0; r < K; ++r) { // S' = αS + k ⊗ u, o = S'ᵀq
@@ -61,11 +67,19 @@ static void step(const float *S, float *D, float *o, const float *k,
           _mm512_stream_ps(d + r * V + 16 * j, x);
         else
           _mm512_store_ps(d + r * V + 16 * j, x);
+#ifdef DECODE_BOUND_OUTPUT_IN_MEMORY
+        __m512 row = _mm512_load_ps(o + h * V + 16 * j);
+        _mm512_store_ps(o + h * V + 16 * j, _mm512_fmadd_ps(x, qr, row));
+        __asm__ volatile("" ::: "memory");
+#else
         out[j] = _mm512_fmadd_ps(x, qr, out[j]);
+#endif
       }
     }
+#ifndef DECODE_BOUND_OUTPUT_IN_MEMORY
     for (int j = 0; j < Lanes; ++j)
       _mm512_store_ps(o + h * V + 16 * j, out[j]);
+#endif
   }
   _mm_sfence();
 }

@@ -172,6 +172,12 @@ static ReadOp matchOutputRead(Value out,
   return {};
 }
 
+/// The output's query is itself a read of the state (possible where K = V:
+/// the recognised correction read as the query): the chunk rows could not
+/// hold it.
+constexpr const char *kStateQuery =
+    "the output's query depends on the state";
+
 /// Fills the plan's per-key decay from `scale` = diag(exp(x_t)) S (a
 /// `hymir.scale` along rows of `state` by `math.exp` of an f32 vector [K]);
 /// "" on success, else why not.
@@ -364,6 +370,8 @@ static std::string analyze(ScanOp op, ChunkPlan &plan) {
       read.getAxis() != Axis::rows)
     return "the output is not 'S_tᵀ q [+ e]' of the updated state";
   plan.query = read.getVector();
+  if (dependent.contains(plan.query))
+    return kStateQuery;
   if (!isF32Vector(plan.query, plan.keyDim) ||
       (plan.extra && !isF32Vector(plan.extra, plan.valueDim)))
     return "the read's query or the output's addend is not an f32 vector";
@@ -449,6 +457,8 @@ static std::string analyzeDiagonal(ScanOp op, TransitionAttr transition,
            "state";
   plan.preRead = read.getState() == state;
   plan.query = read.getVector();
+  if (dependent.contains(plan.query))
+    return kStateQuery;
   if (!isF32Vector(plan.query, plan.keyDim) ||
       (plan.extra && !isF32Vector(plan.extra, plan.valueDim)))
     return "the read's query or the output's addend is not an f32 vector";
@@ -532,6 +542,8 @@ analyzeLowRank(ScanOp op, Value state,
       read.getAxis() != Axis::rows)
     return std::string("the output is not 'S_tᵀ q [+ e]' of the updated state");
   plan.query = read.getVector();
+  if (dependent.contains(plan.query))
+    return std::string(kStateQuery);
   if (!isF32Vector(plan.query, plan.keyDim) ||
       (plan.extra && !isF32Vector(plan.extra, plan.valueDim)))
     return std::string(

@@ -7,6 +7,8 @@
 // fallback. Without vector rows (the CUDA pipeline) it keeps the fallback.
 // GPU: remark: sequential fallback: the per-key-decay chunked forms (delta rule, diagonal plus low rank) are built for the CPU (vector rows) only
 // GPU: remark: sequential fallback: the per-key-decay chunked forms (delta rule, diagonal plus low rank) are built for the CPU (vector rows) only
+// GPU: remark: sequential fallback: class 'rank_n' has no chunked form yet
+// GPU-COUNT-3: remark: sequential fallback: the per-key-decay chunked forms (delta rule, diagonal plus low rank) are built for the CPU (vector rows) only
 
 // RWKV-7: the correction reads S_{t−1}; chunk-size = 16 runs as chunks of
 // 8 (the form's cap). The prepare loop builds six row blocks (r, k, v, w,
@@ -19,8 +21,11 @@
 // CHECK-NOT:   hymir.scan
 // CHECK:       scf.forall
 // CHECK:         scf.for {{.+}} -> (tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x6xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>)
-// CHECK:         %[[CORR:.+]]:2 = linalg.generic {{.+}} ins({{.+}} : tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>, tensor<8x8xf32>)
-// CHECK:         %[[OUTS:.+]]:2 = linalg.generic {{.+}} ins({{.+}} : tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>, tensor<8x8xf32>)
+// The running log-decay G and the exclusive G − g (#2) that the
+// corrections' exponents use; the output's use G on both sides.
+// CHECK:         %[[G:.+]]:3 = scf.for {{.+}} -> (vector<4xf32>, tensor<8x4xf32>, tensor<8x4xf32>)
+// CHECK:         %[[CORR:.+]]:2 = linalg.generic {{.+}} ins(%{{[^,]+}}, %[[G]]#2, %[[G]]#1, %{{[^,]+}}, %{{[^,]+}} : tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>, tensor<8x8xf32>)
+// CHECK:         %[[OUTS:.+]]:2 = linalg.generic {{.+}} ins(%{{[^,]+}}, %[[G]]#1, %[[G]]#1, %{{[^,]+}}, %{{[^,]+}} : tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>, tensor<8x4xf32>) outs({{.+}} : tensor<8x8xf32>, tensor<8x8xf32>)
 // CHECK:         linalg.generic {{.+}} ins(%[[CORR]]#1 : tensor<8x8xf32>)
 // CHECK:           arith.negf
 // CHECK:         scf.for {{.+}} -> (tensor<8x8xf32>)
@@ -57,10 +62,14 @@ func.func @rwkv7(%r: tensor<?x?x2x4xf32>, %w: tensor<?x?x2x4xf32>, %k: tensor<?x
 // -----
 
 // The correction reads the decayed state, the terms summed in another
-// order, and a state-independent skip on the output.
+// order, and a state-independent skip on the output. No exclusive decay:
+// both score generics take G on both sides.
 // CHECK-LABEL: func.func @decayed_read
 // CHECK-NOT:   hymir.scan
 // CHECK:       scf.forall
+// CHECK:         %[[G:.+]]:2 = scf.for {{.+}} -> (vector<4xf32>, tensor<8x4xf32>)
+// CHECK:         linalg.generic {{.+}} ins(%{{[^,]+}}, %[[G]]#1, %[[G]]#1, %{{[^,]+}}, %{{[^,]+}} : {{.+}}) outs({{.+}} : tensor<8x8xf32>, tensor<8x8xf32>)
+// CHECK:         linalg.generic {{.+}} ins(%{{[^,]+}}, %[[G]]#1, %[[G]]#1, %{{[^,]+}}, %{{[^,]+}} : {{.+}}) outs({{.+}} : tensor<8x8xf32>, tensor<8x8xf32>)
 func.func @decayed_read(%r: tensor<?x?x4xf32>, %w: tensor<?x?x4xf32>, %k: tensor<?x?x4xf32>,
                         %v: tensor<?x?x6xf32>, %a: tensor<?x?x4xf32>, %b: tensor<?x?x4xf32>,
                         %S0: tensor<?x4x6xf32>) -> (tensor<?x?x6xf32>, tensor<?x4x6xf32>) {
@@ -166,4 +175,33 @@ func.func @decay_not_exp(%r: tensor<?x?x4xf32>, %w: tensor<?x?x4xf32>, %k: tenso
     hymir.yield %o_t, %sn : tensor<6xf32>, tensor<4x6xf32>
   }
   return %o, %S : tensor<?x?x6xf32>, tensor<?x4x6xf32>
+}
+
+// -----
+
+// The output's query is the correction's read S_{t−1}ᵀ a (K = V): a
+// recognised reader, but the chunk rows cannot hold a state-dependent query.
+// CHECK-LABEL: func.func @state_query
+// CHECK:       hymir.scan
+func.func @state_query(%w: tensor<?x?x4xf32>, %k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>,
+                       %a: tensor<?x?x4xf32>, %b: tensor<?x?x4xf32>,
+                       %S0: tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>, tensor<?x4x4xf32>) {
+  // expected-remark @+1 {{sequential fallback: the output's query depends on the state}}
+  %o, %S = hymir.scan
+      ins(%w, %k, %v, %a, %b : tensor<?x?x4xf32>, tensor<?x?x4xf32>, tensor<?x?x4xf32>,
+          tensor<?x?x4xf32>, tensor<?x?x4xf32>)
+      inits(%S0 : tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>) {
+  ^bb0(%w_t: tensor<4xf32>, %k_t: tensor<4xf32>, %v_t: tensor<4xf32>,
+       %a_t: tensor<4xf32>, %b_t: tensor<4xf32>, %s: tensor<4x4xf32>):
+    %alpha = math.exp %w_t : tensor<4xf32>
+    %sd = hymir.scale %s, %alpha along rows : tensor<4x4xf32>, tensor<4xf32>
+    %sa = hymir.read %s, %a_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    %corr = hymir.outer %b_t, %sa : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
+    %kv = hymir.outer %k_t, %v_t : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
+    %mid = arith.addf %sd, %corr : tensor<4x4xf32>
+    %sn = arith.addf %mid, %kv : tensor<4x4xf32>
+    %o_t = hymir.read %sn, %sa : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    hymir.yield %o_t, %sn : tensor<4xf32>, tensor<4x4xf32>
+  }
+  return %o, %S : tensor<?x?x4xf32>, tensor<?x4x4xf32>
 }

@@ -3,7 +3,7 @@
 
 // hymir-chunk-scans: which scans take a chunked (masked-matmul or UT/WY) form and
 // why the others keep the sequential fallback. chunk-size = 0 chunks nothing.
-// OFF-COUNT-13: remark: sequential fallback: chunk-size = 0
+// OFF-COUNT-14: remark: sequential fallback: chunk-size = 0
 // OFF-NOT: scf.forall
 
 // Scalar decay a = exp(g) with GQA (q, k of 2 heads read by 4), a time index
@@ -234,6 +234,28 @@ func.func @delta(%k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>, %S0: tensor<?x4x4
     %ke = hymir.outer %k_t, %e : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
     %sn = arith.addf %s, %ke : tensor<4x4xf32>
     %o_t = hymir.read %sn, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    hymir.yield %o_t, %sn : tensor<4xf32>, tensor<4x4xf32>
+  }
+  return %o, %S : tensor<?x?x4xf32>, tensor<?x4x4xf32>
+}
+
+// -----
+
+// The output's query is the correction's own read of the state (K = V):
+// the chunk rows cannot hold a state-dependent query.
+// CHECK-LABEL: func.func @delta_state_query
+// CHECK:       hymir.scan
+func.func @delta_state_query(%k: tensor<?x?x4xf32>, %v: tensor<?x?x4xf32>, %S0: tensor<?x4x4xf32>)
+    -> (tensor<?x?x4xf32>, tensor<?x4x4xf32>) {
+  // expected-remark @+1 {{sequential fallback: the output's query depends on the state}}
+  %o, %S = hymir.scan ins(%k, %v : tensor<?x?x4xf32>, tensor<?x?x4xf32>)
+      inits(%S0 : tensor<?x4x4xf32>) -> (tensor<?x?x4xf32>) {
+  ^bb0(%k_t: tensor<4xf32>, %v_t: tensor<4xf32>, %s: tensor<4x4xf32>):
+    %p = hymir.read %s, %k_t : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
+    %e = arith.subf %v_t, %p : tensor<4xf32>
+    %ke = hymir.outer %k_t, %e : tensor<4xf32>, tensor<4xf32> -> tensor<4x4xf32>
+    %sn = arith.addf %s, %ke : tensor<4x4xf32>
+    %o_t = hymir.read %sn, %p : tensor<4x4xf32>, tensor<4xf32> -> tensor<4xf32>
     hymir.yield %o_t, %sn : tensor<4xf32>, tensor<4x4xf32>
   }
   return %o, %S : tensor<?x?x4xf32>, tensor<?x4x4xf32>

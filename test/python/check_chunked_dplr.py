@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The chunked diagonal-plus-low-rank form (hymir-chunk-scans: the general dplr transition of
-RWKV-7, per-key decay with sub-chunk reference points and a unit-lower triangular solve for
-the corrections) on awkward shapes, against a float64 oracle and against the sequential
+RWKV-7, per-key decay with the chunk's scores element-wise in the exponent and a unit-lower
+triangular solve for the corrections) on awkward shapes, against a float64 oracle and against the sequential
 fallback.
 
   check_chunked_dplr.py --hymir-run PATH [--work DIR]

@@ -12,8 +12,8 @@
 include "mlir/Pass/PassBase.td"
 
 def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
-  let summary = "rewrite identity-, scalar- and delta-rule scans into the "
-                "chunked masked-matmul form";
+  let summary = "rewrite identity-, scalar-, diagonal-, delta-rule and "
+                "diagonal-plus-low-rank scans into chunked forms";
   let description = [{
     Stage [4] of DESIGN §1 for OPS.md §18.1's classes T0 (`identity`) and T1
     (`scalar`), the algorithm of OPS.md §18.3. Needs the `transition`
@@ -63,6 +63,17 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
     transform on those scores, `A = strictly-lower(diag(β) K Kᵀ)` with the
     decay inside the sum and `V' = L diag(β) V − L diag(β) (K ∘ e^G) S`,
     then the diagonal form with V'.
+
+    The general diagonal-plus-low-rank transition (`dplr`, decay rows:
+    RWKV-7), `S_t = diag(exp(x_t)) S_{t−1} + b_t ⊗ (Sᵀ a_t) + k_t ⊗ v_t` with
+    S the previous or the decayed state and state-independent a, b, k, v,
+    q (and e), solves per chunk `(I − A_ab) U = A_ak V + (A ∘ e^{Ga}) S` for
+    the corrections U (forward substitution; `A_xy` the decayed scores with
+    the corrections' exponents, strict), then
+    `O = E + (Q ∘ e^G) S + A_qk V + A_qb U` and
+    `S ← diag(e^{G_{C−1}}) S + (K ∘ e^{G_{C−1} − G})ᵀ V + (B ∘ e^{G_{C−1} − G})ᵀ U`.
+    Its scores are element-wise in the exponent over the whole chunk, which
+    is at most 8 steps; vector rows only.
 
     The matrix products are `linalg.generic`s tagged `hymir.chunk_matmul`
     (plus `hymir.lower_triangular_result` / `hymir.lower_triangular_lhs` where
