@@ -1107,9 +1107,25 @@ bool readXLstm(ConfigReader &cfg, ModelSpec &spec) {
              "must be positive");
     return false;
   }
+  // hidden · factor as a dimension, or a diagnostic: an infinite or huge
+  // factor must not reach the integer conversion (undefined behaviour).
+  auto scaled = [&](llvm::StringRef field, double factor,
+                    double &product) -> bool {
+    product = spec.hidden * factor;
+    if (std::isfinite(product) && product < 2147483648.0)
+      return true;
+    cfg.fail(field, "hidden_size × " + field + " = " +
+                        llvm::Twine(G(product)) + " is not a usable dimension");
+    return false;
+  };
+  double qkRaw, vdRaw, raw;
+  if (!scaled("qk_dim_factor", qkf, qkRaw) ||
+      !scaled("v_dim_factor", vf, vdRaw) ||
+      !scaled("ffn_proj_factor", ffnFactor, raw))
+    return false;
   // xLSTMLayer: qk_dim = int(hidden · qk_dim_factor), v_dim likewise.
-  int64_t qk = static_cast<int64_t>(spec.hidden * qkf);
-  int64_t vd = static_cast<int64_t>(spec.hidden * vf);
+  int64_t qk = static_cast<int64_t>(qkRaw);
+  int64_t vd = static_cast<int64_t>(vdRaw);
   if (qk <= 0 || qk % m.heads) {
     cfg.fail("qk_dim_factor", "hidden_size × qk_dim_factor = " +
                                   llvm::Twine(qk) +
@@ -1130,7 +1146,6 @@ bool readXLstm(ConfigReader &cfg, ModelSpec &spec) {
     return false;
   }
   // round_up_to_next_multiple_of(hidden · ffn_proj_factor, multiple).
-  double raw = spec.hidden * ffnFactor;
   MlpSpec mlp;
   mlp.kind = MlpSpec::Kind::Dense;
   mlp.intermediate = static_cast<int64_t>(
