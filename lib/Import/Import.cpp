@@ -1148,8 +1148,15 @@ bool readXLstm(ConfigReader &cfg, ModelSpec &spec) {
   // round_up_to_next_multiple_of(hidden · ffn_proj_factor, multiple).
   MlpSpec mlp;
   mlp.kind = MlpSpec::Kind::Dense;
-  mlp.intermediate = static_cast<int64_t>(
-      std::floor((raw + ffnMultiple - 1) / ffnMultiple) * ffnMultiple);
+  double rounded =
+      std::floor((raw + ffnMultiple - 1) / ffnMultiple) * ffnMultiple;
+  if (!(rounded < 2147483648.0)) {
+    cfg.fail("ffn_round_up_to_multiple_of",
+             "the feed-forward width rounds to " + llvm::Twine(G(rounded)) +
+                 " (not below 2^31)");
+    return false;
+  }
+  mlp.intermediate = static_cast<int64_t>(rounded);
   mlp.gateName = "proj_up_gate";
   mlp.upName = "proj_up";
   mlp.downName = "proj_down";
@@ -1390,6 +1397,14 @@ bool readRwkv7(ConfigReader &cfg, ModelSpec &spec) {
   r.vRank = cfg.getInt("v_low_rank_dim", rwkvRank(1.7, spec.hidden, factor), 1);
   r.normEps = spec.eps;
   double ratio = cfg.getNumber("hidden_ratio", 4.0);
+  // The range check comes before the conversion (inf would be undefined).
+  if (!cfg.failed() && !(spec.hidden * ratio >= 1.0 &&
+                         spec.hidden * ratio < 2147483648.0)) {
+    cfg.fail("hidden_ratio", "hidden_size × hidden_ratio = " +
+                                 llvm::Twine(G(spec.hidden * ratio)) +
+                                 " is not a usable dimension");
+    return false;
+  }
   int64_t inter = static_cast<int64_t>(spec.hidden * ratio);
   inter = 32 * ((inter + 31) / 32);
   r.intermediate = cfg.getInt("intermediate_size", inter, 1);
