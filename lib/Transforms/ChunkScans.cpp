@@ -1592,12 +1592,19 @@ diagonalAlgebra(OpBuilder &b, Location loc, const ChunkPlan &plan, int64_t C,
   Value last = rowAt(b, loc, cumulative, C - 1);
   Value kDecayed = decayRows(b, loc, k, last, cumulative);
   auto par = utils::IteratorType::parallel;
+  // e^{G_last} once per key (K exponentials), then the row scaling: inside
+  // the [K, V] generic it would be one per element of the state.
+  int64_t K = cast<RankedTensorType>(last.getType()).getDimSize(0);
+  AffineMap id1 = map(ctx, 1, {0});
+  Value lastExp = generic(
+      b, loc, last, tensor::EmptyOp::create(b, loc, {K}, b.getF32Type()),
+      {id1, id1}, {par}, [&](OpBuilder &b, Location loc, ValueRange args) {
+        return fastExp(b, loc, args[0]);
+      });
   Value decayedState = generic(
-      b, loc, last, state, {map(ctx, 2, {0}), map(ctx, 2, {0, 1})},
+      b, loc, lastExp, state, {map(ctx, 2, {0}), map(ctx, 2, {0, 1})},
       {par, par}, [&](OpBuilder &b, Location loc, ValueRange args) {
-        return arith::MulFOp::create(b, loc, args[1],
-                                     fastExp(b, loc, args[0]))
-            .getResult();
+        return arith::MulFOp::create(b, loc, args[1], args[0]).getResult();
       });
   Value next = matmul(b, loc, kDecayed, v, decayedState, map(ctx, 3, {1, 0}),
                       map(ctx, 3, {1, 2}), map(ctx, 3, {0, 2}), 1);

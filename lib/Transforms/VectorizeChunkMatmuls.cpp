@@ -119,6 +119,52 @@ static Value transposed(OpBuilder &b, Location loc, Value src, int64_t rows,
   return blockRows.getResult(0);
 }
 
+/// The scaling of the accumulator before the product: the chunk's state
+/// decay `C[i, j] = C0[i, j] · s` with `s` a scalar from outside or a row
+/// `s[i]`. Folded into the tiles' accumulator loads it saves a pass over
+/// the state per chunk.
+struct InitScale {
+  linalg::GenericOp op;
+  Value source;        // C0
+  Value scalar;        // s, or null
+  Value rows;          // s[i], or null
+};
+
+static std::optional<InitScale> initScale(Value init) {
+  auto op = init.getDefiningOp<linalg::GenericOp>();
+  if (!op || !op->hasOneUse() || !op.hasPureTensorSemantics() ||
+      op.getNumDpsInits() != 1 || op.getNumDpsInputs() > 1 ||
+      op.getNumLoops() != 2 || op.getNumParallelLoops() != 2 ||
+      !op.getIndexingMapsArray().back().isIdentity())
+    return std::nullopt;
+  Block *body = op.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  auto mul = yield.getValues().front().getDefiningOp<arith::MulFOp>();
+  if (!mul || &body->front() != mul.getOperation())
+    return std::nullopt;
+  Value out = body->getArguments().back();
+  Value factor = mul.getLhs() == out   ? mul.getRhs()
+                 : mul.getRhs() == out ? mul.getLhs()
+                                       : Value();
+  if (!factor)
+    return std::nullopt;
+  InitScale scale{op, op.getDpsInits()[0], Value(), Value()};
+  if (auto arg = dyn_cast<BlockArgument>(factor);
+      arg && arg.getOwner() == body) {
+    MLIRContext *ctx = op.getContext();
+    if (op.getNumDpsInputs() != 1 || arg.getArgNumber() != 0 ||
+        op.getIndexingMapsArray()[0] !=
+            AffineMap::get(2, 0, getAffineDimExpr(0, ctx)))
+      return std::nullopt;
+    scale.rows = op.getDpsInputs()[0];
+  } else if (!op->isAncestor(factor.getParentBlock()->getParentOp())) {
+    scale.scalar = factor;
+  } else {
+    return std::nullopt;
+  }
+  return scale;
+}
+
 static void rewrite(linalg::GenericOp op, const Product &p, int64_t maxRows,
                     int64_t maxCols) {
   OpBuilder b(op);
@@ -126,6 +172,13 @@ static void rewrite(linalg::GenericOp op, const Product &p, int64_t maxRows,
   Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
   Value init = op.getDpsInits()[0];
   Type f32 = b.getF32Type();
+  // Every tile is written (no skipped tiles above the diagonal), so the
+  // scaling can move into the accumulator loads.
+  std::optional<InitScale> scale;
+  if (!op->hasAttr("hymir.lower_triangular_result"))
+    scale = initScale(init);
+  if (scale)
+    init = scale->source;
 
   // B with contiguous rows along j.
   if (p.rhsTransposed)
@@ -176,10 +229,23 @@ static void rewrite(linalg::GenericOp op, const Product &p, int64_t maxRows,
                                                 b, loc, i0, rowOffsets[m])
                                                 .getResult());
               SmallVector<Value> accs;
-              for (int64_t m = 0; m < MR; ++m)
-                accs.push_back(vector::TransferReadOp::create(
+              for (int64_t m = 0; m < MR; ++m) {
+                Value acc = vector::TransferReadOp::create(
                     b, loc, vecType, inner[0], ValueRange{rowIndex[m], j0},
-                    pad, ArrayRef<bool>{true}));
+                    pad, ArrayRef<bool>{true});
+                if (scale) {
+                  Value factor =
+                      scale->scalar
+                          ? scale->scalar
+                          : tensor::ExtractOp::create(b, loc, scale->rows,
+                                                      rowIndex[m])
+                                .getResult();
+                  acc = arith::MulFOp::create(
+                      b, loc, acc,
+                      vector::BroadcastOp::create(b, loc, vecType, factor));
+                }
+                accs.push_back(acc);
+              }
               Value reduceEnd = cR;
               if (lowerLhs) {
                 Value end = arith::AddIOp::create(b, loc, i0, cMR);
@@ -219,6 +285,8 @@ static void rewrite(linalg::GenericOp op, const Product &p, int64_t maxRows,
   rows->setAttr("hymir.chunk_tiles", b.getUnitAttr());
   op->replaceAllUsesWith(rows.getResults());
   op->erase();
+  if (scale)
+    scale->op->erase();
 }
 
 struct VectorizeChunkMatmulsPass

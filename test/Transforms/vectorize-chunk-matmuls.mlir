@@ -129,3 +129,114 @@ func.func @block_transpose(%a: tensor<32x48xf32>, %b: tensor<32x48xf32>, %c: ten
   } -> tensor<32x32xf32>
   return %r : tensor<32x32xf32>
 }
+
+// -----
+
+// The state decay before the update, C0 · s[i] (a diagonal scan's per-key
+// decay) or C0 · s (a scalar one), moves into the accumulator loads: no
+// pass over the state of its own. Not where tiles above the diagonal are
+// skipped (they would keep C0 unscaled).
+#a = affine_map<(i, r, j) -> (i, r)>
+#b = affine_map<(i, r, j) -> (r, j)>
+#c = affine_map<(i, r, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+#id = affine_map<(i, j) -> (i, j)>
+// CHECK-LABEL: func.func @row_scale
+// CHECK-NOT:   linalg.generic
+// CHECK:       scf.for %[[I0:.+]] = %c0 to %c16 step %c8 iter_args(%[[C0:.+]] = %arg3)
+// CHECK:         scf.for %[[J0:.+]] = %c0 to %c64 step %c32 iter_args(%[[C1:.+]] = %[[C0]])
+// CHECK:           %[[ACC:.+]] = vector.transfer_read %[[C1]][%[[I0]], %[[J0]]]
+// CHECK:           %[[S:.+]] = tensor.extract %arg2[%[[I0]]] : tensor<16xf32>
+// CHECK:           %[[SPLAT:.+]] = vector.broadcast %[[S]] : f32 to vector<32xf32>
+// CHECK:           arith.mulf %[[ACC]], %[[SPLAT]] : vector<32xf32>
+// CHECK-COUNT-7:   arith.mulf {{.+}} : vector<32xf32>
+// CHECK:           scf.for
+// CHECK-NOT:   linalg.generic
+func.func @row_scale(%a: tensor<16x4xf32>, %b: tensor<4x64xf32>, %s: tensor<16xf32>,
+                     %c: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %decayed = linalg.generic {indexing_maps = [#row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%s : tensor<16xf32>) outs(%c : tensor<16x64xf32>) {
+  ^bb0(%f: f32, %z: f32):
+    %m = arith.mulf %z, %f : f32
+    linalg.yield %m : f32
+  } -> tensor<16x64xf32>
+  %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : tensor<16x4xf32>, tensor<4x64xf32>) outs(%decayed : tensor<16x64xf32>)
+      attrs = {hymir.chunk_matmul} {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s2 = arith.addf %z, %m : f32
+    linalg.yield %s2 : f32
+  } -> tensor<16x64xf32>
+  return %r : tensor<16x64xf32>
+}
+
+// CHECK-LABEL: func.func @scalar_scale
+// CHECK-NOT:   linalg.generic
+// CHECK:       vector.broadcast %arg2 : f32 to vector<32xf32>
+// CHECK:       arith.mulf {{.+}} : vector<32xf32>
+// CHECK-NOT:   linalg.generic
+func.func @scalar_scale(%a: tensor<16x4xf32>, %b: tensor<4x64xf32>, %s: f32,
+                        %c: tensor<16x64xf32>) -> tensor<16x64xf32> {
+  %decayed = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]}
+      outs(%c : tensor<16x64xf32>) {
+  ^bb0(%z: f32):
+    %m = arith.mulf %s, %z : f32
+    linalg.yield %m : f32
+  } -> tensor<16x64xf32>
+  %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : tensor<16x4xf32>, tensor<4x64xf32>) outs(%decayed : tensor<16x64xf32>)
+      attrs = {hymir.chunk_matmul} {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s2 = arith.addf %z, %m : f32
+    linalg.yield %s2 : f32
+  } -> tensor<16x64xf32>
+  return %r : tensor<16x64xf32>
+}
+
+// A scaling whose result has another use, or that the product's skipped
+// tiles would miss, stays.
+// CHECK-LABEL: func.func @scale_kept
+// CHECK:       linalg.generic
+// CHECK:       scf.for
+// CHECK-LABEL: func.func @scale_kept_lower
+// CHECK:       linalg.generic
+// CHECK:       scf.for
+func.func @scale_kept(%a: tensor<16x4xf32>, %b: tensor<4x64xf32>, %s: f32,
+                      %c: tensor<16x64xf32>) -> (tensor<16x64xf32>, tensor<16x64xf32>) {
+  %decayed = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]}
+      outs(%c : tensor<16x64xf32>) {
+  ^bb0(%z: f32):
+    %m = arith.mulf %z, %s : f32
+    linalg.yield %m : f32
+  } -> tensor<16x64xf32>
+  %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : tensor<16x4xf32>, tensor<4x64xf32>) outs(%decayed : tensor<16x64xf32>)
+      attrs = {hymir.chunk_matmul} {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s2 = arith.addf %z, %m : f32
+    linalg.yield %s2 : f32
+  } -> tensor<16x64xf32>
+  return %r, %decayed : tensor<16x64xf32>, tensor<16x64xf32>
+}
+
+func.func @scale_kept_lower(%a: tensor<16x4xf32>, %b: tensor<4x16xf32>, %s: f32,
+                            %c: tensor<16x16xf32>) -> tensor<16x16xf32> {
+  %decayed = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]}
+      outs(%c : tensor<16x16xf32>) {
+  ^bb0(%z: f32):
+    %m = arith.mulf %z, %s : f32
+    linalg.yield %m : f32
+  } -> tensor<16x16xf32>
+  %r = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : tensor<16x4xf32>, tensor<4x16xf32>) outs(%decayed : tensor<16x16xf32>)
+      attrs = {hymir.chunk_matmul, hymir.lower_triangular_result} {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s2 = arith.addf %z, %m : f32
+    linalg.yield %s2 : f32
+  } -> tensor<16x16xf32>
+  return %r : tensor<16x16xf32>
+}

@@ -683,6 +683,13 @@ def VectorizeChunkMatmulsPass
     (only C[i, j] with j ≤ i is needed: column tiles entirely above the
     diagonal are skipped and keep the init's values).
 
+    Where the init is a scaling of another tensor used only by the product,
+    a `linalg.generic` `C0[i, j] · s` with `s` a scalar from outside or
+    `s[i]` a row (the chunk's state decay), and no tiles are skipped, the
+    scaling is folded into the accumulator loads (each loaded row times the
+    broadcast factor) and the generic goes away: one pass over the state
+    per chunk instead of two.
+
     A tagged generic of any other form is left for `convert-linalg-to-loops`.
   }];
   let options = [
