@@ -645,8 +645,10 @@ int main(int argc, char **argv) {
       BenchResult &r = results[i];
       hymir::CPUPipelineOptions options;
       options.threads = t;
-      if (chunkSize >= 0)
+      if (chunkSize >= 0) {
         options.chunkSize = chunkSize;
+        options.diagonalChunkSize = 0; // one chunk length for all forms
+      }
       if (valueTile >= 0)
         options.valueTile = valueTile;
       auto start = Clock::now();

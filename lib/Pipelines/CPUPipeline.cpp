@@ -272,6 +272,7 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   if (options.chunkSize > 0) {
     ChunkScansPassOptions chunk;
     chunk.chunkSize = options.chunkSize;
+    chunk.diagonalChunkSize = options.diagonalChunkSize;
     chunk.vectorRows = !options.gpuChunkForms;
     chunk.polynomialExp = !options.gpuChunkForms;
     // Narrow value tiles, so that the gallery's small V (20, 40) is split

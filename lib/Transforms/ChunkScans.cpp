@@ -2617,10 +2617,12 @@ struct ChunkScansPass
         plan.valueTiles = valueTileCount(plan.valueDim, valueTile);
       // The diagonal form's scores cost grows with C (halving levels,
       // leaves' exponentials): chunks of at most 32 are the faster.
+      int64_t diagonalC =
+          diagonalChunkSize > 0 ? int64_t(diagonalChunkSize) : chunkSize;
       int64_t C = plan.lowRankRead
                       ? std::min<int64_t>(chunkSize, kLowRankChunk)
                   : plan.diagonal
-                      ? std::min<int64_t>(chunkSize, kDiagonalChunk)
+                      ? std::min<int64_t>(diagonalC, kDiagonalChunk)
                       : int64_t(chunkSize);
       // The parallel-chunks form, where asked for (only-narrow-inputs: in
       // the functions whose products run on tensor cores), with its own

@@ -1,10 +1,12 @@
 // RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=32" --mlir-disable-threading --mlir-print-ir-after=hymir-chunk-scans -o /dev/null 2>&1 | FileCheck %s --check-prefix=CHUNKED
 // RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=0" --mlir-disable-threading --mlir-print-ir-after=hymir-convert-hymir-to-loops -o /dev/null 2>&1 | FileCheck %s --check-prefix=FALLBACK
 // RUN: hymir-opt %s --hymir-cpu-pipeline | FileCheck %s --check-prefix=LLVM
+// RUN: hymir-opt %s --hymir-cpu-pipeline="chunk-size=32 diagonal-chunk-size=0" --mlir-disable-threading --mlir-print-ir-after=hymir-chunk-scans -o /dev/null 2>&1 | FileCheck %s --check-prefix=ONE
 
 // hymir-cpu-pipeline's chunk-size: a scalar-class scan (simple GLA) takes the
 // chunked form with chunks of that many steps, a diagonal-class scan (GLA)
-// too (chunks of at most 32: its halving levels with reference rows);
+// with chunks of diagonal-chunk-size (8 by default), or of chunk-size where
+// that is 0 (at most 32: its halving levels with reference rows);
 // chunk-size = 0 sends both to the fallback.
 // Either way the module reaches the LLVM dialect.
 
@@ -14,8 +16,11 @@
 // CHUNKED-COUNT-4: attrs = {hymir.chunk_matmul
 // CHUNKED-LABEL: func.func @gla
 // CHUNKED-NOT:   hymir.scan
-// CHUNKED:       arith.ceildivui %{{.+}}, %c32
+// CHUNKED:       arith.ceildivui %{{.+}}, %c8
 // CHUNKED:       attrs = {hymir.chunk_matmul
+// ONE-LABEL:     func.func @gla
+// ONE:           arith.ceildivui %{{.+}}, %c32
+// ONE:           attrs = {hymir.chunk_matmul
 
 // FALLBACK-NOT:  hymir.chunk_matmul
 // FALLBACK-LABEL: func.func @simple_gla

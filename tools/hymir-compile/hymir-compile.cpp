@@ -626,8 +626,10 @@ int run(Options &opts) {
   hymir::CPUPipelineOptions pipelineOptions;
   pipelineOptions.threads = opts.threads;
   pipelineOptions.polynomialMath = opts.polynomialMath;
-  if (opts.chunkSize >= 0)
+  if (opts.chunkSize >= 0) {
     pipelineOptions.chunkSize = opts.chunkSize;
+    pipelineOptions.diagonalChunkSize = 0; // one chunk length for all forms
+  }
   hymir::CPUArtifactInfo info;
   if (opts.output == "-") {
     if (failed(hymir::emitCPUArtifact(*module, *kind, llvm::outs(),

@@ -1414,8 +1414,10 @@ int run(Options &opts, const char *argv0) {
                : kExitFailure;
   }
   hymir::CPUPipelineOptions cpuOptions;
-  if (opts.chunkSize >= 0)
+  if (opts.chunkSize >= 0) {
     cpuOptions.chunkSize = opts.chunkSize;
+    cpuOptions.diagonalChunkSize = 0; // one chunk length for all forms
+  }
   if (opts.valueTile >= 0)
     cpuOptions.valueTile = opts.valueTile;
   cpuOptions.tileAttention = opts.tileAttention;

@@ -32,6 +32,14 @@ struct CPUPipelineOptions
                      "scan through the sequential fallback. 16: measured "
                      "fastest at the CPU bench shape (docs/chunked-scans.md)"),
       llvm::cl::init(16)};
+  Option<int64_t> diagonalChunkSize{
+      *this, "diagonal-chunk-size",
+      llvm::cl::desc("Chunk length of the diagonal forms (GLA, RWKV-6, KDA); "
+                     "0: chunk-size. 8: measured fastest at the CPU bench "
+                     "shape, 1.07x over 16 for GLA, 1.1x for KDA "
+                     "(docs/chunked-scans.md). The tools set it to 0 when "
+                     "given --chunk-size, so that one chunk length applies"),
+      llvm::cl::init(8)};
   Option<bool> tileAttention{
       *this, "tile-attention",
       llvm::cl::desc("FlashAttention-style tiled form of f32 attention "

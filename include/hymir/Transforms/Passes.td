@@ -100,6 +100,10 @@ def ChunkScansPass : Pass<"hymir-chunk-scans", "mlir::ModuleOp"> {
   let options = [
     Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
            "Steps per chunk; 0 leaves every scan to the sequential fallback">,
+    Option<"diagonalChunkSize", "diagonal-chunk-size", "int64_t",
+           /*default=*/"0",
+           "Steps per chunk of the diagonal forms (GLA, RWKV-6, KDA); 0: "
+           "chunk-size. Either way at most 32">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "Emit a remark on every scan: chunked, or why not">,
     Option<"polynomialExp", "polynomial-exp", "bool", /*default=*/"true",
