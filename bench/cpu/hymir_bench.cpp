@@ -82,8 +82,9 @@ static cl::opt<std::string> examplesDir("examples", cl::desc("The gallery (examp
 static cl::opt<std::string> python("python", cl::desc("Python of the PyTorch peers"),
                                    cl::init("/usr/bin/python3"), cl::cat(category));
 static cl::opt<int64_t> chunkSize("chunk-size",
-                                  cl::desc("hymir-cpu-pipeline's chunk-size (default: the "
-                                           "pipeline's; 0 = sequential fallback)"),
+                                  cl::desc("Chunk length of every chunked form (default: the "
+                                           "pipeline's, 16, and 8 for the diagonal forms; "
+                                           "0 = sequential fallback)"),
                                   cl::init(-1), cl::cat(category));
 static cl::opt<int64_t> valueTile("value-tile",
                                   cl::desc("hymir-cpu-pipeline's value-tile (default: the "
@@ -645,10 +646,8 @@ int main(int argc, char **argv) {
       BenchResult &r = results[i];
       hymir::CPUPipelineOptions options;
       options.threads = t;
-      if (chunkSize >= 0) {
-        options.chunkSize = chunkSize;
-        options.diagonalChunkSize = 0; // one chunk length for all forms
-      }
+      if (chunkSize >= 0)
+        options.setChunkSizeForAllForms(chunkSize);
       if (valueTile >= 0)
         options.valueTile = valueTile;
       auto start = Clock::now();

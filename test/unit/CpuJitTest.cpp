@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hymir/InitAll.h"
+#include "hymir/Pipelines/Pipelines.h"
 #include "hymir/Target/CPU/BufferCache.h"
 #include "hymir/Target/CPU/Jit.h"
 
@@ -16,6 +17,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 
 #include <gtest/gtest.h>
@@ -1111,3 +1113,42 @@ TEST_F(CpuJitTest, CompiledModuleIsBitIdenticalAtAnyThreadCount) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Pipeline options
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The options hymir-cpu-pipeline gives hymir-chunk-scans, as the textual
+/// pipeline prints them.
+std::string chunkScansOptions(const hymir::CPUPipelineOptions &options) {
+  OpPassManager pm(ModuleOp::getOperationName());
+  hymir::buildHymirCPUPipeline(pm, options);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  pm.printAsTextualPipeline(os);
+  size_t at = text.find("hymir-chunk-scans{");
+  if (at == std::string::npos)
+    return {};
+  return text.substr(at, text.find('}', at) - at + 1);
+}
+
+} // namespace
+
+// The diagonal forms take their own chunk length by default; the tools'
+// --chunk-size (setChunkSizeForAllForms) applies one length to every form.
+TEST(CPUPipelineOptions, ChunkSizeForAllForms) {
+  hymir::CPUPipelineOptions defaults;
+  std::string byDefault = chunkScansOptions(defaults);
+  EXPECT_NE(byDefault.find(" chunk-size=16"), std::string::npos) << byDefault;
+  EXPECT_NE(byDefault.find("diagonal-chunk-size=8"), std::string::npos)
+      << byDefault;
+
+  hymir::CPUPipelineOptions explicitSize;
+  explicitSize.setChunkSizeForAllForms(32);
+  std::string forAll = chunkScansOptions(explicitSize);
+  EXPECT_NE(forAll.find(" chunk-size=32"), std::string::npos) << forAll;
+  EXPECT_NE(forAll.find("diagonal-chunk-size=0"), std::string::npos)
+      << forAll;
+}

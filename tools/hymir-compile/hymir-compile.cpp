@@ -171,8 +171,9 @@ struct Options {
       cl::value_desc("N"), cl::init(256), cl::cat(category)};
   cl::opt<int64_t> chunkSize{
       "chunk-size",
-      cl::desc("Chunk length of the chunked scans (default: the pipeline's, "
-               "16); 0 runs every scan through the sequential fallback"),
+      cl::desc("Chunk length of every chunked form (default: the "
+               "pipeline's, 16, and 8 for the CPU's diagonal forms); 0 runs "
+               "every scan through the sequential fallback"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<int64_t> valueTile{
       "value-tile",
@@ -626,10 +627,8 @@ int run(Options &opts) {
   hymir::CPUPipelineOptions pipelineOptions;
   pipelineOptions.threads = opts.threads;
   pipelineOptions.polynomialMath = opts.polynomialMath;
-  if (opts.chunkSize >= 0) {
-    pipelineOptions.chunkSize = opts.chunkSize;
-    pipelineOptions.diagonalChunkSize = 0; // one chunk length for all forms
-  }
+  if (opts.chunkSize >= 0)
+    pipelineOptions.setChunkSizeForAllForms(opts.chunkSize);
   hymir::CPUArtifactInfo info;
   if (opts.output == "-") {
     if (failed(hymir::emitCPUArtifact(*module, *kind, llvm::outs(),

@@ -207,9 +207,9 @@ struct Options {
       cl::init(OutputDType::F32), cl::cat(category)};
   cl::opt<int64_t> chunkSize{
       "chunk-size",
-      cl::desc("--target=cpu: chunk length of the chunked scans (default: "
-               "hymir-cpu-pipeline's); 0 runs every scan through the "
-               "sequential fallback"),
+      cl::desc("--target=cpu: chunk length of every chunked form (default: "
+               "hymir-cpu-pipeline's, 16, and 8 for the diagonal forms); 0 "
+               "runs every scan through the sequential fallback"),
       cl::value_desc("N"), cl::init(-1), cl::cat(category)};
   cl::opt<int64_t> valueTile{
       "value-tile",
@@ -1414,10 +1414,8 @@ int run(Options &opts, const char *argv0) {
                : kExitFailure;
   }
   hymir::CPUPipelineOptions cpuOptions;
-  if (opts.chunkSize >= 0) {
-    cpuOptions.chunkSize = opts.chunkSize;
-    cpuOptions.diagonalChunkSize = 0; // one chunk length for all forms
-  }
+  if (opts.chunkSize >= 0)
+    cpuOptions.setChunkSizeForAllForms(opts.chunkSize);
   if (opts.valueTile >= 0)
     cpuOptions.valueTile = opts.valueTile;
   cpuOptions.tileAttention = opts.tileAttention;

@@ -97,6 +97,13 @@ struct CPUPipelineOptions
       llvm::cl::desc("Fuse producers and consumers into the mixers (unused "
                      "for now: no fusion stage exists yet)"),
       llvm::cl::init(true)};
+
+  /// An explicit chunk length (the tools' --chunk-size) for every chunked
+  /// form: the diagonal forms' own default then no longer applies.
+  void setChunkSizeForAllForms(int64_t size) {
+    chunkSize = size;
+    diagonalChunkSize = 0;
+  }
 };
 
 /// hymir dialect on tensors -> LLVM dialect, for the host CPU. Every public
