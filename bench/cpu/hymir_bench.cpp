@@ -95,6 +95,11 @@ static cl::opt<bool> untiledToo("untiled-too",
                                 cl::desc("Also time each op with value-tile = 0 (no value "
                                          "tiles in the sequential fallback) in the same run"),
                                 cl::init(false), cl::cat(category));
+static cl::opt<bool> unfusedToo("unfused-too",
+                                cl::desc("Also time each op with fusion = false (the producers "
+                                         "of scan inputs left outside the step, "
+                                         "hymir-fuse-into-mixers off) in the same run"),
+                                cl::init(false), cl::cat(category));
 static cl::opt<bool> fallbackToo("fallback-too",
                                  cl::desc("Also time each op with chunk-size = 0 and "
                                           "tile-attention = false (the sequential "
@@ -307,6 +312,10 @@ static std::vector<OpSpec> benchOps(int64_t T, int64_t decodeB) {
                          state(1, H, K, V)};
   ops.push_back({"gated_delta_net", "gated_delta_net.mlir", shape, false, gdn,
                  steps * 7 * K * V});
+  // The same math with its producers written before the scan (the fusion
+  // stage's case: --unfused-too times it without hymir-fuse-into-mixers).
+  ops.push_back({"gated_delta_net_layer", "gated_delta_net_layer.mlir", shape, false, gdn,
+                 steps * 7 * K * V});
   // KDA: the same work with a per-key decay (and gate) instead of a scalar.
   std::vector<Input> kda{seq("q", K),
                          seq("k", K),
@@ -471,6 +480,7 @@ struct BenchResult {
   double compileSeconds = 0;
   Timing fallback; // --fallback-too: the same op with chunk-size = 0
   Timing untiled;  // --untiled-too: the same op with value-tile = 0
+  Timing unfused;  // --unfused-too: the same op with fusion = false
   std::vector<PeerResult> peers;
 };
 
@@ -687,6 +697,16 @@ int main(int argc, char **argv) {
           r.untiled = timeIt([&] { (void)fn0.callDiscardingResults(args); });
         }
       }
+      if (unfusedToo) {
+        options.fusion = false;
+        FailureOr<hymir::CompiledModule> plain =
+            hymir::CompiledModule::compile(*modules[i], "main", options);
+        options.fusion = true;
+        if (succeeded(plain)) {
+          const hymir::CompiledModule &fn0 = *plain;
+          r.unfused = timeIt([&] { (void)fn0.callDiscardingResults(args); });
+        }
+      }
       if (fallbackToo) {
         options.chunkSize = 0;
         options.tileAttention = false;
@@ -779,6 +799,8 @@ int main(int argc, char **argv) {
                       ? (", output bit-identical to threads = " + std::to_string(threads[0]))
                             .c_str()
                       : ", output DIFFERS from the first thread count");
+      if (r.unfused.reps)
+        std::printf("    hymir without fusion (fusion = false): %.1f ms\n", r.unfused.ms);
       if (r.untiled.reps)
         std::printf("    hymir without value tiles (value-tile = 0): %.1f ms%s\n", r.untiled.ms,
                     op.decode ? fmt(", %.1f GB/s", op.bytes / (r.untiled.ms * 1e-3) / 1e9).c_str()

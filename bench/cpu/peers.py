@@ -445,6 +445,7 @@ PEERS = {
     "simple_gla": [("token loop", simple_gla_token), ("chunked", simple_gla_chunked)],
     "gla": [("token loop", gla_token), ("chunked", gla_chunked)],
     "gated_delta_net": [("token loop", gdn_token), ("chunked", gdn_chunked)],
+    "gated_delta_net_layer": [("chunked", gdn_chunked)],
     "kda": [("token loop", kda_token), ("chunked", kda_chunked)],
     "rwkv7": [("token loop", rwkv7_token), ("chunked", rwkv7_chunked)],
     "mamba2_ssd": [("token loop", mamba2_token), ("chunked", mamba2_chunked)],

@@ -252,7 +252,8 @@ static void addCleanup(OpPassManager &pm) {
 void hymir::buildHymirCPUPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options) {
   // chunk-size selects the chunked form of identity/scalar scans (0: the
-  // sequential fallback for every scan); fusion selects nothing yet.
+  // sequential fallback for every scan); `fusion` pulls the per-token
+  // producers of scan and recurrence inputs into their step bodies.
   // `threads` sets how the parallel (b, h) loops run.
 
   // 1. Hymir level: classify scans, then the sequential fallback lowering
@@ -263,6 +264,10 @@ void hymir::buildHymirCPUPipeline(OpPassManager &pm,
   //    first.
   pm.addPass(std::make_unique<WeightsToMemRefGlobals>());
   pm.addPass(createNormalizePass());
+  // DESIGN §1 stage [3]: gate activations, norms and other per-token
+  // producers computed in the step, not as whole tensors.
+  if (options.fusion)
+    pm.addPass(hymir::createFuseIntoMixersPass());
   // Associative prefix states (stabilisers, angle sums) in f64: in f32 their
   // small increments vanish at length (docs/numerics-at-length.md).
   pm.addPass(hymir::createWidenPrefixStatesPass());

@@ -79,6 +79,8 @@ void hymir::buildHymirCUDAPipeline(OpPassManager &pm,
   // 1. Hymir level, as on the CPU: classify, chunked forms, sequential
   //    fallback, element-wise tensor ops as linalg.generic.
   pm.addPass(createNormalizePass());
+  if (options.fusion)
+    pm.addPass(hymir::createFuseIntoMixersPass());
   pm.addPass(hymir::createWidenPrefixStatesPass());
   // Chunked forms with tensor-level rows, masks and forward substitution
   // (parallel loops the block's threads share) and libdevice's exp.

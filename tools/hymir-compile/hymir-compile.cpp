@@ -236,6 +236,12 @@ struct Options {
       cl::desc("--target=cpu: f32 exp, expm1, log, log1p, tanh as "
                "polynomials (default true); false calls libm and libmvec"),
       cl::init(true), cl::cat(category)};
+  cl::opt<bool> fusion{
+      "fusion",
+      cl::desc("Pull the per-token producers of scan and recurrence inputs "
+               "into their step bodies (hymir-fuse-into-mixers; default "
+               "true)"),
+      cl::init(true), cl::cat(category)};
   cl::opt<int64_t> sharedMemory{
       "shared-memory",
       cl::desc("--target=cuda: shared memory per block of scan, recurrence "
@@ -471,6 +477,7 @@ int runCUDA(Options &opts) {
   pipeline.splitReductions = opts.splitReductions;
   pipeline.threadPrivate = opts.threadPrivate;
   pipeline.narrowStates = opts.narrowStates;
+  pipeline.fusion = opts.fusion;
   if (opts.sharedMemory.getNumOccurrences()) {
     int64_t most = hymir::maxSharedMemoryPerBlock(opts.chip);
     if (opts.sharedMemory < 0 || opts.sharedMemory > most) {
@@ -627,6 +634,7 @@ int run(Options &opts) {
   hymir::CPUPipelineOptions pipelineOptions;
   pipelineOptions.threads = opts.threads;
   pipelineOptions.polynomialMath = opts.polynomialMath;
+  pipelineOptions.fusion = opts.fusion;
   if (opts.chunkSize >= 0)
     pipelineOptions.setChunkSizeForAllForms(opts.chunkSize);
   hymir::CPUArtifactInfo info;

@@ -228,6 +228,12 @@ struct Options {
                "polynomials (default true: the same bits at any thread "
                "count); false calls libm and libmvec"),
       cl::init(true), cl::cat(category)};
+  cl::opt<bool> fusion{
+      "fusion",
+      cl::desc("--target=cpu: pull the per-token producers of scan and "
+               "recurrence inputs into their step bodies "
+               "(hymir-fuse-into-mixers; default true)"),
+      cl::init(true), cl::cat(category)};
   cl::opt<bool> gpuChunkForms{
       "gpu-chunk-forms",
       cl::desc("--target=cpu: build the chunked scans as the CUDA pipeline "
@@ -1421,6 +1427,7 @@ int run(Options &opts, const char *argv0) {
   cpuOptions.tileAttention = opts.tileAttention;
   cpuOptions.gpuChunkForms = opts.gpuChunkForms;
   cpuOptions.polynomialMath = opts.polynomialMath;
+  cpuOptions.fusion = opts.fusion;
   cpuOptions.parallelChunks = opts.parallelChunks;
   cpuOptions.blockedInverse = opts.blockedInverse;
   cpuOptions.threads = opts.threads;

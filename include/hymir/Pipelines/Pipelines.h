@@ -21,8 +21,9 @@ namespace hymir {
 /// Options of `hymir-cpu-pipeline`. `chunk-size` sets the chunk length of
 /// the chunked scans (`hymir-chunk-scans`; 0 forces the sequential fallback,
 /// `hymir-convert-hymir-to-loops`, for every scan); `threads` sets how the
-/// parallel (batch × heads) loops run; fusion is accepted and recorded but
-/// does not change the generated code yet.
+/// parallel (batch × heads) loops run; `fusion` pulls the per-token
+/// producers of scan and recurrence inputs into their step bodies
+/// (`hymir-fuse-into-mixers`).
 struct CPUPipelineOptions
     : public mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<int64_t> chunkSize{
@@ -94,8 +95,10 @@ struct CPUPipelineOptions
       llvm::cl::init(0)};
   Option<bool> fusion{
       *this, "fusion",
-      llvm::cl::desc("Fuse producers and consumers into the mixers (unused "
-                     "for now: no fusion stage exists yet)"),
+      llvm::cl::desc("Pull the per-token producers of scan and recurrence "
+                     "inputs (gate activations, norms, element-wise maps) "
+                     "into the step bodies (hymir-fuse-into-mixers); "
+                     "consumers stay outside for now"),
       llvm::cl::init(true)};
 
   /// An explicit chunk length (the tools' --chunk-size) for every chunked
@@ -280,8 +283,8 @@ struct CUDAPipelineOptions
           clEnumValN(TensorCores::Off, "off", "FFMA loops only"))};
   Option<bool> fusion{
       *this, "fusion",
-      llvm::cl::desc("Fuse producers and consumers into the mixers (unused "
-                     "for now)"),
+      llvm::cl::desc("Pull the per-token producers of scan and recurrence "
+                     "inputs into the step bodies (hymir-fuse-into-mixers)"),
       llvm::cl::init(true)};
 };
 

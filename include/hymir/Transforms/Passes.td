@@ -372,6 +372,59 @@ def BubbleUpSlicesPass
                            "mlir::tensor::TensorDialect"];
 }
 
+def FuseIntoMixersPass
+    : Pass<"hymir-fuse-into-mixers", "mlir::ModuleOp"> {
+  let summary = "pull the per-token producers of scan and recurrence inputs "
+                "into the step body (DESIGN stage [3])";
+  let description = [{
+    A producer of an input of `hymir.scan` or `hymir.recurrence` that the
+    step can compute from per-step values moves into the body, so that its
+    result is never written out as a whole `[B, T, H, d]` tensor and read
+    back: gate activations (`sigmoid(b)`, `A · softplus(a + dt_bias)`), the
+    q/k L2 norm, any element-wise map. The step op takes the producer's
+    operands instead: tensors of the input's shape become inputs (one that
+    already is an input reuses its argument), values broadcast over batch and
+    time become params (per head `[Hx, ...]`, or shared by every head as
+    `[1, ...]`), splat constants become constants of the step's type. Chains
+    are fused one producer at a time, so a chain of element-wise ops ends up
+    whole in the body. Results are the same computation on the same values
+    (the fused ops run per step instead of per tensor).
+
+    Fused:
+    * element-wise `arith` / `math` ops on tensors whose operands have the
+      input's shape (or are splat constants);
+    * `linalg.generic` with parallel loops only, one result, an unread init,
+      a payload of element-wise `arith` / `math` ops on its arguments and
+      constants, operands read at the loop point or broadcast over batch and
+      time;
+    * `hymir.l2_norm`, `hymir.layer_norm`, `hymir.rms_norm` over a per-step
+      dim (the RMS norm's weight becomes a shared param).
+
+    Cost model: fusing saves writing the producer's result and reading it
+    back (counted as 8 op-equivalents per element); it costs nothing where
+    the step computes each element once. Where heads share an input
+    (GQA/GVA, Mamba's B/C groups: `H / Hx` = r step heads read one input
+    head), the step computes the producer r times; it is fused only if the
+    extra work, (r − 1) × its ops per element (a transcendental counts 8, a
+    norm 4), is at most those 8. A producer whose result has another user
+    stays (fusing would compute it twice), as do producers the step cannot
+    compute from one step's values (reductions over time or heads,
+    `linalg.index`, convolutions, projections). With `remarks`, each fusion
+    and each considered producer left alone is reported at the step op
+    (`test/Transforms/fuse-into-mixers.mlir`).
+
+    Consumers (output gate, output norm) stay outside for now: the chunked
+    forms take outputs of the form `Sᵀq + e` only.
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark for every producer fused, and for every one "
+           "considered and left alone, with why">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def FuseElementwisePass
     : Pass<"hymir-fuse-elementwise", "mlir::func::FuncOp"> {
   let summary = "fuse single-use element-wise linalg.generic producers into "
