@@ -165,6 +165,14 @@ CASES = {
     "simple_gla_prefill_B4_T4096_bf16_pvt64": ("simple_gla", "bench/gpu/simple_gla.mlir",
                                                4, 4096, 512, None),
     "gdn_prefill_B4_T4096_bf16_pvt16": ("gdn", "bench/gpu/gdn.mlir", 4, 4096, 512, None),
+    # The same Gated DeltaNet with its q/k norms and gates written as tensor ops before the
+    # scan (bench/cpu/ops/gated_delta_net_layer.mlir): hymir-fuse-into-mixers pulls them into
+    # the scan's kernels; _unfused compiles it with --fusion=false.
+    "gdn_layer_prefill_B4_T4096_bf16": ("gdn", "bench/cpu/ops/gated_delta_net_layer.mlir", 4,
+                                        4096, 512, None),
+    "gdn_layer_prefill_B4_T4096_bf16_unfused": ("gdn",
+                                                "bench/cpu/ops/gated_delta_net_layer.mlir",
+                                                4, 4096, 512, None),
 }
 
 
@@ -269,6 +277,8 @@ def prepare(args):
             cmd.append("--thread-private=false")
         if name.endswith("_nosplit"):
             cmd.append("--split-reductions=false")
+        if name.endswith("_unfused"):
+            cmd.append("--fusion=false")
         if name.endswith("_bf16states"):
             cmd.append("--narrow-states")
         smem = re.search(r"_smem(\d+)$", name)
