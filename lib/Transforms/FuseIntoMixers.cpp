@@ -107,8 +107,12 @@ std::string classify(Operation *producer, Value input, unsigned lead,
   if (producer->hasTrait<OpTrait::Elementwise>() &&
       isa<arith::ArithDialect, math::MathDialect>(producer->getDialect())) {
     for (Value v : producer->getOperands()) {
-      if (matchPattern(v, m_Constant()))
+      DenseElementsAttr dense;
+      if (matchPattern(v, m_Constant(&dense))) {
+        if (!dense.isSplat())
+          return "a constant operand that is not a splat";
         continue;
+      }
       if (!sameShape(v))
         return "an operand of another shape or element type";
       c.inputs.push_back(v);
@@ -263,6 +267,16 @@ struct Fuser {
         if (remarks && considered && reported.insert(producer).second)
           producer->emitRemark("not fused into ")
               << op->getName() << " (input #" << index << "): " << why;
+        continue;
+      }
+      // The step op's batch and time come from its inputs: a producer of
+      // constants and per-head values alone, fused into the only input,
+      // would leave none.
+      if (c.inputs.empty() && op.getInputs().size() == 1) {
+        if (remarks && reported.insert(producer).second)
+          producer->emitRemark("not fused into ")
+              << op->getName() << " (input #" << index
+              << "): no operand that varies per step";
         continue;
       }
       return fuse(index, c);

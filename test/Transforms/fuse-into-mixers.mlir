@@ -234,3 +234,37 @@ func.func @recurrence(%x: tensor<?x?x4xf32>, %h0: tensor<?x4xf32>)
   }
   return %y, %h_T : tensor<?x?x4xf32>, tensor<?x4xf32>
 }
+
+// -----
+
+// The only input computed from constants alone stays: the scan's batch and
+// time come from its inputs. A non-splat constant operand stays too.
+
+// CHECK-LABEL: func.func @constants_only
+// CHECK:       math.exp %{{.+}} : tensor<2x3x4xf32>
+// CHECK:       arith.addf %{{.+}}, %{{.+}} : tensor<2x3x4xf32>
+// CHECK:       hymir.recurrence
+func.func @constants_only(%x: tensor<2x3x4xf32>, %h0: tensor<2x4xf32>)
+    -> (tensor<2x3x4xf32>, tensor<2x4xf32>, tensor<2x3x4xf32>, tensor<2x4xf32>) {
+  %c = arith.constant dense<0.5> : tensor<2x3x4xf32>
+  // expected-remark @below {{not fused into hymir.recurrence (input #0): no operand that varies per step}}
+  %e = math.exp %c : tensor<2x3x4xf32>
+  %y, %h_T = hymir.recurrence
+      ins(%e : tensor<2x3x4xf32>)
+      inits(%h0 : tensor<2x4xf32>) -> (tensor<2x3x4xf32>) {
+  ^bb0(%xt: tensor<4xf32>, %h: tensor<4xf32>):
+    %s = arith.addf %xt, %h : tensor<4xf32>
+    hymir.yield %s, %s : tensor<4xf32>, tensor<4xf32>
+  }
+  %d = arith.constant dense<[[[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]], [[1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 3.0, 4.0]]]> : tensor<2x3x4xf32>
+  // expected-remark @below {{not fused into hymir.recurrence (input #0): a constant operand that is not a splat}}
+  %a = arith.addf %x, %d : tensor<2x3x4xf32>
+  %y2, %h2 = hymir.recurrence
+      ins(%a : tensor<2x3x4xf32>)
+      inits(%h0 : tensor<2x4xf32>) -> (tensor<2x3x4xf32>) {
+  ^bb0(%xt: tensor<4xf32>, %h: tensor<4xf32>):
+    %s = arith.addf %xt, %h : tensor<4xf32>
+    hymir.yield %s, %s : tensor<4xf32>, tensor<4xf32>
+  }
+  return %y, %h_T, %y2, %h2 : tensor<2x3x4xf32>, tensor<2x4xf32>, tensor<2x3x4xf32>, tensor<2x4xf32>
+}
