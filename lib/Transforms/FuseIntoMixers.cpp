@@ -374,7 +374,10 @@ struct Fuser {
           r = rebuildOnStep(b, &o, operands, shapeOf(o.getResult(0).getType()));
         inner.map(o.getResult(0), r);
       }
-      result = inner.lookup(payload->getTerminator()->getOperand(0));
+      Value yielded = payload->getTerminator()->getOperand(0);
+      result = inner.contains(yielded)
+                   ? inner.lookup(yielded)
+                   : stepConstant(b, loc, yielded, shapeOf(yielded.getType()));
       if (result.getType() != resultType) // the payload yields a param
         result = tensor::SplatOp::create(b, loc, resultType, result);
     } else {

@@ -268,3 +268,42 @@ func.func @constants_only(%x: tensor<2x3x4xf32>, %h0: tensor<2x4xf32>)
   }
   return %y, %h_T, %y2, %h2 : tensor<2x3x4xf32>, tensor<2x4xf32>, tensor<2x3x4xf32>, tensor<2x4xf32>
 }
+
+// -----
+
+// A generic that yields a constant: the step gets the constant; its operand
+// x is already the recurrence's other input and keeps its one argument.
+
+#id3 = affine_map<(b, t, h) -> (b, t, h)>
+
+// CHECK-LABEL: func.func @yields_constant
+// CHECK:       hymir.recurrence heads = 2
+// CHECK-NEXT:    ins(%{{.+}} : tensor<?x?x2xf32>)
+// CHECK:       ^bb0(%[[XT:.+]]: f32, %[[H:.+]]: f32):
+// CHECK-NEXT:    %[[C:.+]] = arith.constant 2.000000e+00 : f32
+// CHECK-NEXT:    arith.addf %[[C]], %[[H]] : f32
+func.func @yields_constant(%x: tensor<?x?x2xf32>, %h0: tensor<?x2xf32>)
+    -> (tensor<?x?x2xf32>, tensor<?x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %B = tensor.dim %x, %c0 : tensor<?x?x2xf32>
+  %T = tensor.dim %x, %c1 : tensor<?x?x2xf32>
+  %cst = arith.constant 2.0 : f32
+  %e = tensor.empty(%B, %T) : tensor<?x?x2xf32>
+  // expected-remark @below {{fused into the step of hymir.recurrence (input #0)}}
+  %g = linalg.generic {indexing_maps = [#id3, #id3],
+                       iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<?x?x2xf32>) outs(%e : tensor<?x?x2xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %cst : f32
+  } -> tensor<?x?x2xf32>
+  %y, %h_T = hymir.recurrence heads = 2
+      ins(%g, %x : tensor<?x?x2xf32>, tensor<?x?x2xf32>)
+      inits(%h0 : tensor<?x2xf32>) -> (tensor<?x?x2xf32>) {
+  ^bb0(%gt: f32, %xt: f32, %h: f32):
+    %s = arith.addf %gt, %h : f32
+    %s2 = arith.addf %s, %xt : f32
+    hymir.yield %s2, %s2 : f32, f32
+  }
+  return %y, %h_T : tensor<?x?x2xf32>, tensor<?x2xf32>
+}
